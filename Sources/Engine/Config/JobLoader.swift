@@ -1,0 +1,237 @@
+import Foundation
+
+/// A plugin's complaint about one of its settings, raised from `make`; the loader adds `file:line`.
+public struct SettingError: Error, Sendable {
+    public var key: String
+    public var message: String
+
+    public init(key: String, message: String) {
+        self.key = key
+        self.message = message
+    }
+}
+
+/// One line of the effective configuration, for `check-config`: secrets already redacted.
+public struct EffectiveSetting: Sendable, Equatable {
+    public var key: String
+    public var value: String
+    /// `file:line`, `default`, or `environment`.
+    public var origin: String
+}
+
+/// A backup job: the plugins it is composed of and how often it runs.
+public struct Job: Sendable {
+    public var name: String
+    public var source: any Source
+    public var compressor: any Compressor
+    public var destination: any Destination
+    public var retention: any RetentionPolicy
+    /// Seconds between backups in `backup run`.
+    public var interval: Double
+    public var settings: [EffectiveSetting]
+}
+
+/// Turns a parsed configuration into jobs: rejects unknown keys and plugins, validates values, applies
+/// defaults, reads `*_file` keys, and asks each selected plugin's factory to make it.
+public struct JobLoader: Sendable {
+    /// The engine's own keys; everything else belongs to a plugin as `<plugin>.<key>`.
+    public static let coreKeys: [KeySpec] = [
+        KeySpec("source", .string, summary: "the source plugin"),
+        KeySpec("compressor", .string, summary: "the compressor plugin"),
+        KeySpec("destination", .string, summary: "the destination plugin"),
+        KeySpec("retention", .string, summary: "the retention plugin"),
+        KeySpec("interval", .duration, default: "24h", summary: "time between backups in `backup run`"),
+    ]
+
+    public let registry: PluginRegistry
+    public let readFile: @Sendable (String) throws -> String
+
+    public init(
+        registry: PluginRegistry,
+        readFile: @escaping @Sendable (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
+    ) {
+        self.registry = registry
+        self.readFile = readFile
+    }
+
+    public func load(_ document: ConfigDocument) throws(ConfigError) -> [Job] {
+        if document.sections.isEmpty {
+            let entries = try resolveFileKeys(document.defaults, file: document.file)
+            let name = try defaultJobName(entries, file: document.file)
+            return [try makeJob(name: name, entries: entries, file: document.file)]
+        }
+        return try document.sections.map { (section) throws(ConfigError) -> Job in
+            let overridden = Set(section.entries.map(\.key))
+            let merged = document.defaults.filter { !overridden.contains($0.key) } + section.entries
+            let entries = try resolveFileKeys(merged, file: document.file)
+            return try makeJob(name: section.name, entries: entries, file: document.file)
+        }
+    }
+
+    private func defaultJobName(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> String {
+        let sourceName = entries.last { $0.key == "source" }?.value ?? registry.defaults[.source] ?? ""
+        guard let factory = registry.sources.first(where: { $0.name == sourceName }) else { return "backup" }
+        let settings = PluginSettings(plugin: factory.name, values: values(for: factory, in: entries))
+        guard let name = factory.defaultJobName(settings) else { return "backup" }
+        guard JobName.isValid(name) else {
+            throw ConfigError(file: file, line: nil, key: nil, message:
+                "cannot name the job after '\(name)'; add a [jobname] section using letters, digits, '-', '.', '_'")
+        }
+        return name
+    }
+
+    /// `x_file = /path` becomes `x = <contents of /path>` (trailing newlines dropped), as Kubernetes mounts
+    /// secrets as files.
+    private func resolveFileKeys(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> [ConfigEntry] {
+        let keys = Set(entries.map(\.key))
+        var resolved: [ConfigEntry] = []
+        for entry in entries {
+            guard entry.key.hasSuffix("_file"), !isDeclared(entry.key) else {
+                resolved.append(entry)
+                continue
+            }
+            let base = String(entry.key.dropLast(5))
+            if keys.contains(base) {
+                throw ConfigError(file: entry.file, line: entry.line, key: entry.key,
+                                  message: "\(base) is also set; keep only one of \(base) and \(entry.key)")
+            }
+            let contents: String
+            do {
+                contents = try readFile(entry.value)
+            } catch {
+                throw ConfigError(file: entry.file, line: entry.line, key: entry.key,
+                                  message: "cannot read '\(entry.value)'; check the path and the secret mount")
+            }
+            var value = Substring(contents)
+            while value.last == "\n" || value.last == "\r" { value = value.dropLast() }
+            resolved.append(ConfigEntry(key: base, value: String(value), file: entry.file, line: entry.line))
+        }
+        return resolved
+    }
+
+    private func isDeclared(_ key: String) -> Bool { spec(for: key) != nil }
+
+    private func spec(for key: String) -> KeySpec? {
+        if let core = Self.coreKeys.first(where: { $0.name == key }) { return core }
+        guard let dot = key.firstIndex(of: "."), let factory = registry.factory(named: String(key[..<dot]))
+        else { return nil }
+        let name = String(key[key.index(after: dot)...])
+        return factory.keys.first { $0.name == name }
+    }
+
+    private var allKeys: [String] {
+        Self.coreKeys.map(\.name) + registry.all.flatMap { factory in factory.keys.map { "\(factory.name).\($0.name)" } }
+    }
+
+    private func makeJob(name: String, entries: [ConfigEntry], file: String) throws(ConfigError) -> Job {
+        for entry in entries {
+            guard let spec = spec(for: entry.key) else {
+                let near = NearestKeys.find(entry.key, among: allKeys)
+                let hint = near.isEmpty ? "" : "; did you mean \(near.joined(separator: " or "))?"
+                throw ConfigError(file: entry.file, line: entry.line, key: entry.key, message: "unknown key\(hint)")
+            }
+            if let problem = spec.problem(with: entry.value) {
+                throw ConfigError(file: entry.file, line: entry.line, key: entry.key, message: problem)
+            }
+        }
+        func pick(_ kind: PluginKind) throws(ConfigError) -> any PluginFactory {
+            let entry = entries.last { $0.key == kind.rawValue }
+            let name = entry?.value ?? registry.defaults[kind] ?? ""
+            let known = registry.names(of: kind)
+            guard known.contains(name), let factory = registry.factory(named: name) else {
+                throw ConfigError(file: entry?.file ?? file, line: entry?.line, key: kind.rawValue,
+                                  message: "unknown \(kind.rawValue) '\(name)'; known: \(known.joined(separator: ", "))")
+            }
+            return factory
+        }
+        let chosen = try PluginKind.allCases.map { (kind) throws(ConfigError) in try pick(kind) }
+        var effective = effectiveCore(entries)
+        for factory in chosen {
+            for spec in factory.keys where spec.required && spec.defaultValue == nil {
+                if !entries.contains(where: { $0.key == "\(factory.name).\(spec.name)" }) {
+                    throw ConfigError(file: file, line: nil, key: "\(factory.name).\(spec.name)",
+                                      message: "missing; \(factory.name) needs it (\(spec.summary))")
+                }
+            }
+            effective += effectiveSettings(of: factory, in: entries)
+        }
+        let settings = chosen.map { PluginSettings(plugin: $0.name, values: values(for: $0, in: entries)) }
+        do {
+            let interval = DurationParser.seconds(entries.last { $0.key == "interval" }?.value ?? "24h") ?? 86_400
+            guard interval >= 1 else { throw SettingError(key: "interval", message: "must be at least 1s") }
+            return Job(
+                name: name,
+                source: try (chosen[0] as! any SourceFactory).make(settings[0]),
+                compressor: try (chosen[1] as! any CompressorFactory).make(settings[1]),
+                destination: try (chosen[2] as! any DestinationFactory).make(settings[2]),
+                retention: try (chosen[3] as! any RetentionPolicyFactory).make(settings[3]),
+                interval: interval,
+                settings: effective)
+        } catch let error as SettingError {
+            let entry = entries.last { $0.key == error.key || $0.key.hasSuffix(".\(error.key)") }
+            throw ConfigError(file: entry?.file ?? file, line: entry?.line, key: entry?.key ?? error.key,
+                              message: error.message)
+        } catch {
+            throw ConfigError(file: file, line: nil, key: nil, message: "\(error)")
+        }
+    }
+
+    private func values(for factory: any PluginFactory, in entries: [ConfigEntry]) -> [String: String] {
+        var values: [String: String] = [:]
+        for spec in factory.keys {
+            values[spec.name] = entries.last { $0.key == "\(factory.name).\(spec.name)" }?.value ?? spec.defaultValue
+        }
+        return values
+    }
+
+    private func effectiveCore(_ entries: [ConfigEntry]) -> [EffectiveSetting] {
+        Self.coreKeys.map { spec in
+            let entry = entries.last { $0.key == spec.name }
+            return EffectiveSetting(
+                key: spec.name,
+                value: entry?.value ?? spec.defaultValue ?? registry.defaults[PluginKind(rawValue: spec.name)!]!,
+                origin: entry.map(Self.origin) ?? "default")
+        }
+    }
+
+    private func effectiveSettings(of factory: any PluginFactory, in entries: [ConfigEntry]) -> [EffectiveSetting] {
+        factory.keys.compactMap { spec in
+            let key = "\(factory.name).\(spec.name)"
+            let entry = entries.last { $0.key == key }
+            guard let value = entry?.value ?? spec.defaultValue else { return nil }
+            return EffectiveSetting(key: key, value: spec.secret ? "<redacted>" : value,
+                                    origin: entry.map(Self.origin) ?? "default")
+        }
+    }
+
+    private static func origin(_ entry: ConfigEntry) -> String {
+        entry.line.map { "\(entry.file):\($0)" } ?? entry.file
+    }
+}
+
+/// Suggests valid keys close to a mistyped one.
+enum NearestKeys {
+    static func find(_ key: String, among candidates: [String]) -> [String] {
+        let scored = candidates.map { ($0, distance(key, $0)) }
+        let best = scored.map(\.1).min() ?? .max
+        let limit = max(2, key.count / 3)
+        let near = scored.filter { $0.1 == best && $0.1 <= limit }.map(\.0)
+        if !near.isEmpty { return Array(near.prefix(3)) }
+        // Same name under another plugin, e.g. `postgresql.host` → `postgres.host`.
+        let tail = key.split(separator: ".").last.map(String.init) ?? key
+        return Array(candidates.filter { $0.hasSuffix(".\(tail)") }.prefix(3))
+    }
+
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+}

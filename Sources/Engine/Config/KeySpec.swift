@@ -1,0 +1,112 @@
+/// One configuration key a plugin (or the engine) accepts: its name without the plugin prefix, the kind of
+/// value, its default and whether it is secret.
+///
+/// The engine validates every value against its `kind` before a plugin sees it, so a plugin's `make` reads
+/// settings that are already well-formed.
+public struct KeySpec: Sendable {
+    /// The shape of a value.
+    public enum Kind: Sendable {
+        case string
+        case integer(ClosedRange<Int>)
+        /// A duration such as `10s`, `5m`, `24h`, `7d` or `1h30m`; a bare number is seconds.
+        case duration
+        case choice([String])
+        case boolean
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var defaultValue: String?
+    public var required: Bool
+    /// Secret values are redacted in `check-config` and never logged.
+    public var secret: Bool
+    /// One line for the configuration reference.
+    public var summary: String
+
+    public init(
+        _ name: String, _ kind: Kind, default defaultValue: String? = nil, required: Bool = false,
+        secret: Bool = false, summary: String
+    ) {
+        self.name = name
+        self.kind = kind
+        self.defaultValue = defaultValue
+        self.required = required
+        self.secret = secret
+        self.summary = summary
+    }
+
+    /// Checks `value` against `kind`; returns a message saying what a valid value looks like, or nil.
+    public func problem(with value: String) -> String? {
+        switch kind {
+        case .string:
+            return nil
+        case .integer(let range):
+            guard let number = Int(value), range.contains(number) else {
+                return "'\(value)' is not a whole number from \(range.lowerBound) to \(range.upperBound)"
+            }
+            return nil
+        case .duration:
+            return DurationParser.seconds(value) == nil
+                ? "'\(value)' is not a duration; write e.g. 30s, 10m, 24h or 7d" : nil
+        case .choice(let options):
+            return options.contains(value)
+                ? nil : "'\(value)' is not one of \(options.joined(separator: ", "))"
+        case .boolean:
+            return ["true", "false", "yes", "no", "on", "off", "1", "0"].contains(value.lowercased())
+                ? nil : "'\(value)' is not true or false"
+        }
+    }
+}
+
+/// Parses durations written as `90`, `90s`, `10m`, `24h`, `7d` or combinations such as `1h30m`.
+public enum DurationParser {
+    /// The number of seconds `text` stands for, or nil when it is not a duration.
+    public static func seconds(_ text: String) -> Double? {
+        let text = text.trimmingWhitespace()
+        if text.isEmpty { return nil }
+        if let plain = Double(text), plain >= 0 { return plain }
+        var total = 0.0
+        var number = ""
+        for character in text {
+            if character.isNumber || character == "." {
+                number.append(character)
+                continue
+            }
+            let unit: Double
+            switch character {
+            case "s": unit = 1
+            case "m": unit = 60
+            case "h": unit = 3600
+            case "d": unit = 86_400
+            default: return nil
+            }
+            guard let value = Double(number) else { return nil }
+            total += value * unit
+            number = ""
+        }
+        return number.isEmpty ? total : nil
+    }
+}
+
+/// The validated settings of one plugin in one job, with defaults applied; keys are without the prefix.
+public struct PluginSettings: Sendable {
+    /// The plugin's config name, for messages.
+    public let plugin: String
+    private let values: [String: String]
+
+    public init(plugin: String, values: [String: String]) {
+        self.plugin = plugin
+        self.values = values
+    }
+
+    /// The value of `key`, or nil when it is neither set nor has a default.
+    public func string(_ key: String) -> String? { values[key] }
+
+    public func integer(_ key: String) -> Int? { values[key].flatMap { Int($0) } }
+
+    public func seconds(_ key: String) -> Double? { values[key].flatMap(DurationParser.seconds) }
+
+    public func boolean(_ key: String) -> Bool? {
+        values[key].map { ["true", "yes", "on", "1"].contains($0.lowercased()) }
+    }
+}

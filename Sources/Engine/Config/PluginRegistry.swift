@@ -1,0 +1,50 @@
+/// The four plugin roles a job is composed of.
+public enum PluginKind: String, Sendable, CaseIterable {
+    case source, compressor, destination, retention
+}
+
+/// Maps config names to plugin factories. Built from an explicit list (see `BuiltinPlugins` in Plugins);
+/// there is no global registration.
+public struct PluginRegistry: Sendable {
+    public let sources: [any SourceFactory]
+    public let compressors: [any CompressorFactory]
+    public let destinations: [any DestinationFactory]
+    public let retentions: [any RetentionPolicyFactory]
+    /// The plugin each role uses when a job does not name one.
+    public let defaults: [PluginKind: String]
+
+    /// - Precondition: names are unique across all roles (a plugin's name is also its key prefix), and each
+    ///   default names a registered plugin of its role. Violations are programming errors.
+    public init(
+        sources: [any SourceFactory], compressors: [any CompressorFactory],
+        destinations: [any DestinationFactory], retentions: [any RetentionPolicyFactory],
+        defaults: [PluginKind: String]
+    ) {
+        self.sources = sources
+        self.compressors = compressors
+        self.destinations = destinations
+        self.retentions = retentions
+        self.defaults = defaults
+        let names = all.map(\.name)
+        precondition(Set(names).count == names.count, "duplicate plugin name in \(names)")
+        for (kind, name) in defaults {
+            precondition(self.names(of: kind).contains(name), "default \(kind) '\(name)' is not registered")
+        }
+    }
+
+    /// Every factory, of every role.
+    public var all: [any PluginFactory] { sources + compressors + destinations + retentions }
+
+    public func names(of kind: PluginKind) -> [String] {
+        switch kind {
+        case .source: sources.map(\.name)
+        case .compressor: compressors.map(\.name)
+        case .destination: destinations.map(\.name)
+        case .retention: retentions.map(\.name)
+        }
+    }
+
+    public func factory(named name: String) -> (any PluginFactory)? {
+        all.first { $0.name == name }
+    }
+}

@@ -1,0 +1,120 @@
+import Crypto
+import Foundation
+import Logging
+
+/// Receives progress while a backup streams; the runner shows it on a terminal.
+public protocol ProgressObserver: Sendable {
+    /// Called at most a few times a second with the uncompressed bytes read so far.
+    func progress(job: String, rawBytes: Int64, estimatedTotal: Int64?, elapsed: Double)
+}
+
+/// What one successful backup produced.
+public struct BackupOutcome: Sendable {
+    public var record: BackupRecord
+    public var duration: Double
+    /// Backups that retention removed after this one was published.
+    public var deleted: [String]
+}
+
+/// Runs one backup of one job: source → compressor → SHA-256 → destination, then retention.
+///
+/// Memory stays bounded by one chunk in and one chunk out; nothing is staged in a temporary file beyond
+/// the destination's own not-yet-published upload.
+public struct BackupPipeline: Sendable {
+    public var observer: (any ProgressObserver)?
+    /// Injected so tests control time; the timestamp in the file name comes from here.
+    public var now: @Sendable () -> Date
+
+    public init(observer: (any ProgressObserver)? = nil, now: @escaping @Sendable () -> Date = Date.init) {
+        self.observer = observer
+        self.now = now
+    }
+
+    public func run(_ job: Job, logger: Logger) async throws -> BackupOutcome {
+        var logger = logger
+        logger[metadataKey: "job"] = "\(job.name)"
+        try await job.destination.checkWritable()
+        let info = try await job.source.prepare(logger: logger)
+        let started = try await uniqueStart(job, info: info)
+        let name = JobName.backupFileName(job: job.name, started: started, dumpExtension: info.fileExtension,
+                                          compressedExtension: job.compressor.fileExtension)
+        let clock = ContinuousClock()
+        let begin = clock.now
+        let upload = try await job.destination.begin(name: name)
+        let record: BackupRecord
+        do {
+            let encoder = try job.compressor.makeEncoder()
+            var counters = Counters()
+            var hasher = SHA256()
+            var output: [UInt8] = []
+            output.reserveCapacity(1 << 20)
+            var lastReport = begin
+            try await job.source.dump(info, logger: logger) { chunk in
+                try Task.checkCancellation()
+                counters.raw += Int64(chunk.count)
+                output.removeAll(keepingCapacity: true)
+                try chunk.withUnsafeBytes { try encoder.update($0, into: &output) }
+                try await Self.store(output, hasher: &hasher, counters: &counters, upload: upload)
+                if let observer, clock.now - lastReport > .milliseconds(250) {
+                    lastReport = clock.now
+                    observer.progress(job: job.name, rawBytes: counters.raw, estimatedTotal: info.estimatedBytes,
+                                      elapsed: Self.seconds(clock.now - begin))
+                }
+            }
+            try Task.checkCancellation()
+            output.removeAll(keepingCapacity: true)
+            try encoder.finish(into: &output)
+            try await Self.store(output, hasher: &hasher, counters: &counters, upload: upload)
+            let manifest = Manifest(
+                job: job.name, file: name, database: info.database, serverVersion: info.serverVersion,
+                dumpToolVersion: info.dumpToolVersion, format: info.format, compressor: job.compressor.name,
+                compressionLevel: job.compressor.level, rawBytes: counters.raw, storedBytes: counters.stored,
+                sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined(),
+                startedAt: started, finishedAt: now())
+            let object = try await upload.commit(sidecars: [(name + Manifest.suffix, try manifest.encoded())])
+            record = BackupRecord(object: object, manifest: manifest)
+        } catch {
+            await upload.abort()
+            throw error
+        }
+        let duration = Self.seconds(clock.now - begin)
+        let m = record.manifest
+        logger.info("backup complete", metadata: [
+            "file": "\(record.object.location)", "raw_bytes": "\(m.rawBytes)", "stored_bytes": "\(m.storedBytes)",
+            "duration_s": "\(String(format: "%.2f", duration))", "sha256": "\(m.sha256)",
+        ])
+        let deleted = try await RetentionRunner.apply(job, justMade: record, logger: logger)
+        return BackupOutcome(record: record, duration: duration, deleted: deleted)
+    }
+
+    private struct Counters {
+        var raw: Int64 = 0
+        var stored: Int64 = 0
+    }
+
+    private static func store(
+        _ bytes: [UInt8], hasher: inout SHA256, counters: inout Counters, upload: any Upload
+    ) async throws {
+        guard !bytes.isEmpty else { return }
+        counters.stored += Int64(bytes.count)
+        hasher.update(data: bytes)
+        try await upload.write(bytes)
+    }
+
+    /// File names have one-second resolution; two backups of a job in one second wait for the next one
+    /// rather than overwrite or fail.
+    private func uniqueStart(_ job: Job, info: SourceInfo) async throws -> Date {
+        let existing = Set(try await job.destination.list().map(\.name))
+        while true {
+            let start = Date(timeIntervalSince1970: now().timeIntervalSince1970.rounded(.down))
+            let name = JobName.backupFileName(job: job.name, started: start, dumpExtension: info.fileExtension,
+                                              compressedExtension: job.compressor.fileExtension)
+            if !existing.contains(name) { return start }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+/// An object stored at a destination, as its listing reports it.
+public struct StoredObject: Sendable, Equatable {
+    public var name: String
+    /// Where a person finds it: an absolute path for local storage, a URL for remote storage.
+    public var location: String
+    public var bytes: Int64
+
+    public init(name: String, location: String, bytes: Int64) {
+        self.name = name
+        self.location = location
+        self.bytes = bytes
+    }
+}
+
+/// A backup being written; it becomes visible under its final name only on `commit`.
+///
+/// Implementation requirements:
+/// - Nothing written is visible under `name` or any sidecar name until `commit` returns.
+/// - `commit` makes the data and the sidecars durable (for files: fsync the file, rename, fsync the
+///   directory), writing the sidecars before the data becomes visible, and never replaces an existing object.
+/// - `abort` removes everything written so far; it is safe to call after a failed `write` or `commit`.
+/// - A full destination fails `write` with `BackupError(.destinationFull, …)`.
+public protocol Upload: AnyObject {
+    func write(_ bytes: [UInt8]) async throws
+    func commit(sidecars: [(name: String, bytes: [UInt8])]) async throws -> StoredObject
+    func abort() async
+}
+
+/// Stores backups somewhere: a directory, later object storage.
+///
+/// Implementation requirements:
+/// - `checkWritable` fails with `BackupError(.destination, …)` naming the place and the fix when the
+///   destination is missing or cannot be written, before any dump starts.
+/// - `list` returns every object (data and sidecars) in the destination's own area, never partial uploads.
+/// - `delete` removes one object; deleting a missing one is not an error.
+/// - Destinations never decide what to delete; the engine does, from `list`.
+public protocol Destination: Sendable {
+    func checkWritable() async throws
+    func begin(name: String) async throws -> any Upload
+    func list() async throws -> [StoredObject]
+    func read(name: String) async throws -> [UInt8]
+    func delete(name: String) async throws
+}
+
+/// Makes a ``Destination`` from its settings.
+public protocol DestinationFactory: PluginFactory {
+    func make(_ settings: PluginSettings) throws -> any Destination
+}

@@ -1,0 +1,11 @@
+/// What every plugin factory declares: its config name and the keys it accepts.
+///
+/// Keys are written in the config file as `<name>.<key>`; the engine rejects any key no plugin declares,
+/// validates values against their ``KeySpec``, and redacts secret ones.
+public protocol PluginFactory: Sendable {
+    /// The name used in the config file, e.g. `gzip`.
+    var name: String { get }
+    /// One line describing the plugin, for listings and errors.
+    var summary: String { get }
+    var keys: [KeySpec] { get }
+}

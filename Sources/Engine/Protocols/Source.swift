@@ -1,0 +1,55 @@
+import Logging
+
+/// What a source learned about the database before dumping it; recorded in the manifest.
+public struct SourceInfo: Sendable {
+    public var database: String
+    public var serverVersion: String
+    public var dumpToolVersion: String
+    /// The path of the tool that will make the dump.
+    public var dumpTool: String
+    /// The dump format's name, e.g. `plain` or `custom`.
+    public var format: String
+    /// The file extension of the uncompressed dump, e.g. `sql` or `dump`.
+    public var fileExtension: String
+    /// A rough size of the uncompressed dump, for progress; nil when unknown.
+    public var estimatedBytes: Int64?
+
+    public init(
+        database: String, serverVersion: String, dumpToolVersion: String, dumpTool: String, format: String,
+        fileExtension: String, estimatedBytes: Int64?
+    ) {
+        self.database = database
+        self.serverVersion = serverVersion
+        self.dumpToolVersion = dumpToolVersion
+        self.dumpTool = dumpTool
+        self.format = format
+        self.fileExtension = fileExtension
+        self.estimatedBytes = estimatedBytes
+    }
+}
+
+/// Produces a database dump as a stream of bytes.
+///
+/// Implementation requirements:
+/// - `prepare` checks, before anything is written anywhere, that the server is reachable, the credentials
+///   work and the database exists, and finds the tool that will dump it. It fails with a ``BackupError``
+///   whose message names what to fix (`.unreachable`, `.authentication`, `.databaseMissing`,
+///   `.toolMissing`).
+/// - `dump` calls `sink` with consecutive chunks and returns only when the dump completed successfully.
+///   If the dump tool fails, is killed, or exits non-zero, `dump` throws `.sourceFailed`, even when some
+///   bytes were already delivered. If `sink` throws, the dump is stopped and its process reaped before
+///   `dump` rethrows.
+/// - Secrets never appear in process arguments, logs or error messages.
+public protocol Source: Sendable {
+    func prepare(logger: Logger) async throws -> SourceInfo
+    func dump(
+        _ info: SourceInfo, logger: Logger, sink: ([UInt8]) async throws -> Void
+    ) async throws
+}
+
+/// Makes a ``Source`` from its settings.
+public protocol SourceFactory: PluginFactory {
+    func make(_ settings: PluginSettings) throws -> any Source
+    /// The name of the only job of a configuration file without `[job]` sections (the database's name).
+    func defaultJobName(_ settings: PluginSettings) -> String?
+}

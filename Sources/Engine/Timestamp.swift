@@ -1,0 +1,71 @@
+import Foundation
+
+/// UTC timestamps as the engine writes them: ISO 8601 in manifests and listings, the compact basic form
+/// (`20261125T013000Z`) in file names so they sort by time and contain no colons.
+public enum Timestamp {
+    public static func iso8601(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
+            .timeSeparator(.colon).timeZone(separator: .omitted))
+    }
+
+    public static func parseISO8601(_ text: String) -> Date? {
+        try? Date.ISO8601FormatStyle().parse(text)
+            ?? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
+    }
+
+    public static func compact(_ date: Date) -> String {
+        let c = Calendar.utc.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        func two(_ n: Int?) -> String { n.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
+        return "\(c.year ?? 0)\(two(c.month))\(two(c.day))T\(two(c.hour))\(two(c.minute))\(two(c.second))Z"
+    }
+
+    public static func parseCompact(_ text: some StringProtocol) -> Date? {
+        let digits = text.filter(\.isNumber)
+        guard text.count == 16, digits.count == 14, text.dropFirst(8).first == "T", text.last == "Z"
+        else { return nil }
+        let n = digits.map { Int(String($0))! }
+        func number(_ from: Int, _ count: Int) -> Int { n[from..<(from + count)].reduce(0) { $0 * 10 + $1 } }
+        let components = DateComponents(
+            calendar: .utc, timeZone: TimeZone(identifier: "UTC"), year: number(0, 4), month: number(4, 2),
+            day: number(6, 2), hour: number(8, 2), minute: number(10, 2), second: number(12, 2))
+        return components.date
+    }
+}
+
+extension Calendar {
+    static let utc: Calendar = {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar
+    }()
+}
+
+/// Job names end up in file names, so they are restricted to a portable set of characters.
+public enum JobName {
+    public static func isValid(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 100 && !name.hasPrefix(".")
+            && name.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || "-._".contains($0) }
+    }
+
+    /// The file name of a backup: `<job>_<UTC timestamp>.<ext>[.<compressed ext>]`.
+    public static func backupFileName(
+        job: String, started: Date, dumpExtension: String, compressedExtension: String?
+    ) -> String {
+        var name = "\(job)_\(Timestamp.compact(started)).\(dumpExtension)"
+        if let compressedExtension { name += ".\(compressedExtension)" }
+        return name
+    }
+
+    /// True when `fileName` has the shape of a backup of `job`; the manifest decides the rest.
+    public static func isBackupFile(_ fileName: String, of job: String) -> Bool {
+        let prefix = job + "_"
+        guard fileName.hasPrefix(prefix) else { return false }
+        let rest = fileName.dropFirst(prefix.count)
+        guard Timestamp.parseCompact(rest.prefix(16)) != nil else { return false }
+        // Extensions come from plugins, so only their shape is checked here: `.sql`, `.dump.zst`, ...
+        let extensions = rest.dropFirst(16)
+        return extensions.hasPrefix(".") && !extensions.hasSuffix(".") && !extensions.contains("..")
+            && extensions.allSatisfy { $0 == "." || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
+            && !extensions.hasSuffix(Manifest.suffix)
+    }
+}

@@ -1,0 +1,28 @@
+import Engine
+
+/// `count`: keeps the newest `count.keep` backups of a job, as the original container's NUM_BACKUPS did.
+public struct CountRetentionFactory: RetentionPolicyFactory {
+    public init() {}
+    public let name = "count"
+    public let summary = "keep the newest N backups"
+    public let keys = [KeySpec("keep", .integer(1...100_000), default: "31", summary: "how many backups to keep")]
+
+    public func make(_ settings: PluginSettings) throws -> any RetentionPolicy {
+        CountRetention(keep: settings.integer("keep") ?? 31)
+    }
+}
+
+public struct CountRetention: RetentionPolicy {
+    public let keep: Int
+
+    public init(keep: Int) { self.keep = keep }
+
+    public func decide(_ backups: [BackupRecord]) -> [RetentionDecision] {
+        let newestFirst = backups.sorted { ($0.created, $0.name) > ($1.created, $1.name) }
+        return newestFirst.enumerated().map { index, backup in
+            index < keep
+                ? RetentionDecision(backup: backup, keep: true, reason: "one of the newest \(keep)")
+                : RetentionDecision(backup: backup, keep: false, reason: "beyond the newest \(keep)")
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Engine
+import Foundation
+
+/// `local`: a directory on a mounted volume (the original container's BACKUP_DIR).
+public struct LocalDestinationFactory: DestinationFactory {
+    public init() {}
+    public let name = "local"
+    public let summary = "a directory, e.g. a persistent volume"
+    public let keys = [KeySpec("path", .string, required: true, summary: "directory that holds the backups")]
+
+    public func make(_ settings: PluginSettings) throws -> any Destination {
+        guard let path = settings.string("path"), !path.isEmpty else {
+            throw SettingError(key: "path", message: "must name a directory")
+        }
+        return LocalDestination(path: URL(fileURLWithPath: path).standardizedFileURL.path)
+    }
+}
+
+/// Publishes two-phase: data goes to a hidden `.<name>.partial` file, which is fsynced and linked to its
+/// final name only on commit (link, unlike rename, never replaces an existing backup), then the directory
+/// is fsynced. Partial files are hidden, so `list` and retention never see them.
+public struct LocalDestination: Destination {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public func checkWritable() async throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw BackupError(.destination, "local.path \(path) does not exist; create it or mount a volume there")
+        }
+        guard isDirectory.boolValue else {
+            throw BackupError(.destination, "local.path \(path) is not a directory")
+        }
+        let probe = "\(path)/.backup-write-test-\(getpid())"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw BackupError(.destination, "local.path \(path) is not writable (\(Errno.text())); fix its permissions or mount")
+        }
+        close(fd)
+        unlink(probe)
+    }
+
+    public func begin(name: String) async throws -> any Upload {
+        try LocalUpload(directory: path, name: name)
+    }
+
+    public func list() async throws -> [StoredObject] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: path)
+        } catch {
+            throw BackupError(.destination, "cannot list local.path \(path) (\(error.localizedDescription))")
+        }
+        return names.filter { !$0.hasPrefix(".") }.sorted().compactMap { name in
+            var info = stat()
+            let full = "\(path)/\(name)"
+            guard stat(full, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+            return StoredObject(name: name, location: full, bytes: Int64(info.st_size))
+        }
+    }
+
+    public func read(name: String) async throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: "\(path)/\(name)") else {
+            throw BackupError(.notFound, "cannot read \(path)/\(name)")
+        }
+        return Array(data)
+    }
+
+    public func delete(name: String) async throws {
+        if unlink("\(path)/\(name)") != 0 && errno != ENOENT {
+            throw BackupError(.destination, "cannot delete \(path)/\(name) (\(Errno.text()))")
+        }
+        LocalUpload.syncDirectory(path)
+    }
+}
+
+/// One backup being written to a local directory.
+final class LocalUpload: Upload {
+    private let directory: String
+    private let name: String
+    private var fd: Int32
+    private var written: Int64 = 0
+    /// Everything this upload created, so `abort` removes exactly that.
+    private var created: [String] = []
+
+    init(directory: String, name: String) throws {
+        self.directory = directory
+        self.name = name
+        let partial = "\(directory)/.\(name).partial"
+        fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        guard fd >= 0 else {
+            throw BackupError(.destination, "cannot create \(partial) (\(Errno.text())); check local.path")
+        }
+        created.append(partial)
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    func write(_ bytes: [UInt8]) async throws {
+        try bytes.withUnsafeBytes { try Self.writeAll(fd, $0, path: "\(directory)/\(name)", alreadyWritten: written) }
+        written += Int64(bytes.count)
+    }
+
+    func commit(sidecars: [(name: String, bytes: [UInt8])]) async throws -> StoredObject {
+        let final = "\(directory)/\(name)"
+        guard fsync(fd) == 0 else { throw Self.failure(errno, path: final, written: written) }
+        close(fd)
+        fd = -1
+        for sidecar in sidecars {
+            try publishSidecar(sidecar.name, sidecar.bytes)
+        }
+        guard link("\(directory)/.\(name).partial", final) == 0 else {
+            throw BackupError(.destination, "cannot publish \(final) (\(Errno.text()))")
+        }
+        created = []
+        unlink("\(directory)/.\(name).partial")
+        Self.syncDirectory(directory)
+        return StoredObject(name: name, location: final, bytes: written)
+    }
+
+    func abort() async {
+        if fd >= 0 { close(fd) }
+        fd = -1
+        for path in created { unlink(path) }
+        created = []
+        Self.syncDirectory(directory)
+    }
+
+    private func publishSidecar(_ sidecar: String, _ bytes: [UInt8]) throws {
+        let partial = "\(directory)/.\(sidecar).partial"
+        let final = "\(directory)/\(sidecar)"
+        let sideFD = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
+        guard sideFD >= 0 else { throw BackupError(.destination, "cannot create \(partial) (\(Errno.text()))") }
+        created.append(partial)
+        defer { close(sideFD) }
+        try bytes.withUnsafeBytes { try Self.writeAll(sideFD, $0, path: final, alreadyWritten: 0) }
+        guard fsync(sideFD) == 0 else { throw Self.failure(errno, path: final, written: 0) }
+        guard link(partial, final) == 0 else {
+            throw BackupError(.destination, "cannot publish \(final) (\(Errno.text()))")
+        }
+        created.append(final)
+        unlink(partial)
+        created.removeAll { $0 == partial }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String, alreadyWritten: Int64) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Foundation.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw failure(errno, path: path, written: alreadyWritten + Int64(offset))
+            }
+            offset += n
+        }
+    }
+
+    static func failure(_ code: Int32, path: String, written: Int64) -> BackupError {
+        if code == ENOSPC || code == EDQUOT {
+            return BackupError(.destinationFull,
+                "\(path): no space left on the volume after \(written) bytes; free space, grow the volume or lower the retention count")
+        }
+        return BackupError(.destination, "cannot write \(path) (\(String(cString: strerror(code))))")
+    }
+
+    static func syncDirectory(_ directory: String) {
+        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dirFD >= 0 else { return }
+        fsync(dirFD)
+        close(dirFD)
+    }
+}
+
+enum Errno {
+    static func text(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+}

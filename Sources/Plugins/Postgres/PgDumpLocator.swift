@@ -1,0 +1,62 @@
+import Engine
+import Foundation
+
+/// Finds a pg_dump at least as new as the server: pg_dump refuses to dump a newer server, and an older
+/// pg_dump may miss features. Looks in `PATH` and in Debian's `/usr/lib/postgresql/<major>/bin`.
+enum PgDumpLocator {
+    struct Tool: Equatable {
+        var path: String
+        var version: String
+        var major: Int
+    }
+
+    static func find(serverMajor: Int, override: String?) throws -> Tool {
+        if let override {
+            guard let tool = inspect(override) else {
+                throw BackupError(.toolMissing, "postgres.pg_dump \(override) is not a working pg_dump; fix the path")
+            }
+            guard tool.major >= serverMajor else {
+                throw BackupError(.toolMissing,
+                    "postgres.pg_dump \(override) is version \(tool.version) but the server is PostgreSQL \(serverMajor); use pg_dump \(serverMajor) or newer")
+            }
+            return tool
+        }
+        let tools = candidates().compactMap(inspect)
+        guard let best = tools.filter({ $0.major >= serverMajor }).max(by: { $0.major < $1.major }) else {
+            let found = tools.map { "\($0.version) at \($0.path)" }.joined(separator: ", ")
+            throw BackupError(.toolMissing,
+                "the server is PostgreSQL \(serverMajor) and needs pg_dump \(serverMajor) or newer; found \(found.isEmpty ? "none" : found); install postgresql-client-\(serverMajor) or set postgres.pg_dump")
+        }
+        return best
+    }
+
+    static func candidates() -> [String] {
+        let pathDirectories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":").map(String.init)
+        let versioned = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
+            .sorted().map { "/usr/lib/postgresql/\($0)/bin" }
+        var seen = Set<String>()
+        return (pathDirectories + versioned).map { "\($0)/pg_dump" }.filter { path in
+            guard FileManager.default.isExecutableFile(atPath: path) else { return false }
+            let real = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? path
+            return seen.insert(real).inserted
+        }
+    }
+
+    /// Runs `pg_dump --version` and parses "pg_dump (PostgreSQL) 15.18 (Debian …)".
+    static func inspect(_ path: String) -> Tool? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = ["--version"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let version = output.split(separator: " ").dropFirst(2).first.map(String.init),
+              let major = Int(version.prefix { $0.isNumber })
+        else { return nil }
+        return Tool(path: path, version: version.trimmingCharacters(in: .whitespacesAndNewlines), major: major)
+    }
+}

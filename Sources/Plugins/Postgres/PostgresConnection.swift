@@ -1,0 +1,95 @@
+import CLibPQ
+import Foundation
+import Engine
+
+/// Connection parameters for libpq and pg_dump. `description` leaves the password out.
+public struct PostgresTarget: Sendable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String?
+    public var database: String
+    public var connectTimeout: Int
+
+    public var description: String { "\(user)@\(host):\(port)/\(database)" }
+}
+
+/// A libpq connection, closed in `deinit`. Used briefly before a dump to check that the server answers,
+/// the credentials work and the database exists, and to read facts for the manifest.
+final class PostgresConnection {
+    private let connection: OpaquePointer
+
+    /// Connects, turning libpq's failure into an error that says which of the three checks failed.
+    init(_ target: PostgresTarget) throws {
+        var parameters: [(String, String)] = [
+            ("host", target.host), ("port", String(target.port)), ("user", target.user),
+            ("dbname", target.database), ("connect_timeout", String(max(target.connectTimeout, 2))),
+            ("application_name", "backup"),
+        ]
+        if let password = target.password { parameters.append(("password", password)) }
+        let keys = parameters.map { strdup($0.0) }
+        let values = parameters.map { strdup($0.1) }
+        defer { (keys + values).forEach { free($0) } }
+        var keyPointers = keys.map { UnsafePointer($0) } + [nil]
+        var valuePointers = values.map { UnsafePointer($0) } + [nil]
+        guard let connection = PQconnectdbParams(&keyPointers, &valuePointers, 0) else {
+            throw BackupError(.unreachable, "cannot start a connection to \(target) (out of memory)")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(connection))
+            PQfinish(connection)
+            throw Self.classify(message, target: target)
+        }
+        self.connection = connection
+    }
+
+    deinit { PQfinish(connection) }
+
+    /// The server's version as `15.18`.
+    var serverVersion: String {
+        let number = Int(PQserverVersion(connection))
+        return number >= 100_000 ? "\(number / 10_000).\(number % 10_000)" : "\(number / 10_000).\(number / 100 % 100).\(number % 100)"
+    }
+
+    var serverMajor: Int {
+        let number = Int(PQserverVersion(connection))
+        return number >= 100_000 ? number / 10_000 : number / 100
+    }
+
+    /// The first column of the first row of `sql`, or nil.
+    func scalar(_ sql: String) throws -> String? {
+        guard let result = PQexec(connection, sql) else { return nil }
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_TUPLES_OK else {
+            throw BackupError(.sourceFailed, "query failed: \(String(cString: PQresultErrorMessage(result)).trimmed)")
+        }
+        guard PQntuples(result) > 0, PQgetisnull(result, 0, 0) == 0 else { return nil }
+        return String(cString: PQgetvalue(result, 0, 0))
+    }
+
+    /// libpq reports every failure as text; the three a person can fix differently are told apart here.
+    static func classify(_ message: String, target: PostgresTarget) -> BackupError {
+        let text = message.trimmed.replacingOccurrences(of: "\n", with: " ")
+        let lower = text.lowercased()
+        if lower.contains("password authentication failed") || lower.contains("no password supplied")
+            || lower.contains("authentication failed") || lower.contains("role \"") && lower.contains("does not exist") {
+            return BackupError(.authentication,
+                "PostgreSQL at \(target.host):\(target.port) refused user \(target.user): check postgres.user and the password (\(text))")
+        }
+        if lower.contains("database \"") && lower.contains("does not exist") {
+            return BackupError(.databaseMissing,
+                "database \(target.database) does not exist on \(target.host):\(target.port); check postgres.database")
+        }
+        return BackupError(.unreachable,
+            "cannot reach PostgreSQL at \(target.host):\(target.port) within \(target.connectTimeout)s: check postgres.host, postgres.port and the network (\(text))")
+    }
+}
+
+extension String {
+    var trimmed: String {
+        var s = Substring(self)
+        while s.first?.isWhitespace == true { s = s.dropFirst() }
+        while s.last?.isWhitespace == true { s = s.dropLast() }
+        return String(s)
+    }
+}

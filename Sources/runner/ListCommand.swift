@@ -1,0 +1,75 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List the stored backups of every job (or one).")
+
+    @OptionGroup var options: CommonOptions
+
+    @Option(name: .long, help: "List only this job's backups.")
+    var job: String?
+
+    @Flag(name: .long, help: "Print a JSON array instead of a table.")
+    var json = false
+
+    struct Entry: Encodable {
+        var job: String
+        var file: String
+        var path: String
+        var bytes: Int64
+        var rawBytes: Int64
+        var sha256: String
+        var created: String
+        var database: String
+        var format: String
+        var compressor: String
+
+        enum CodingKeys: String, CodingKey {
+            case job, file, path, bytes, sha256, created, database, format, compressor
+            case rawBytes = "raw_bytes"
+        }
+    }
+
+    func run() async throws {
+        try await reportingFailures {
+            _ = options.bootstrapLogging()
+            var entries: [Entry] = []
+            for job in try options.loadJobs(only: self.job) {
+                let records: [BackupRecord]
+                do {
+                    records = try await BackupCatalog.records(of: job.name, in: job.destination)
+                } catch {
+                    throw Failure(message: "cannot list job \(job.name): \(error)", exitCode: 1)
+                }
+                entries += records.map { record in
+                    Entry(job: job.name, file: record.name, path: record.object.location, bytes: record.object.bytes,
+                          rawBytes: record.manifest.rawBytes, sha256: record.manifest.sha256,
+                          created: Timestamp.iso8601(record.created), database: record.manifest.database,
+                          format: record.manifest.format, compressor: record.manifest.compressor)
+                }
+            }
+            json ? try printJSON(entries) : printTable(entries)
+        }
+    }
+
+    private func printJSON(_ entries: [Entry]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+    }
+
+    private func printTable(_ entries: [Entry]) {
+        let rows = [["JOB", "CREATED (UTC)", "SIZE", "RAW", "FILE"]] + entries.map {
+            [$0.job, $0.created, ByteCount.format($0.bytes), ByteCount.format($0.rawBytes), $0.path]
+        }
+        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            print(row.enumerated().map { index, cell in
+                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  "))
+        }
+        if entries.isEmpty { print("(no backups yet)") }
+    }
+}

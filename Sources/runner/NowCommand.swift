@@ -1,0 +1,68 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Logging
+import Synchronization
+
+struct NowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "now", abstract: "Back up every job (or one) once, now.")
+
+    @OptionGroup var options: CommonOptions
+
+    @Option(name: .long, help: "Back up only this job.")
+    var job: String?
+
+    func run() async throws {
+        try await reportingFailures {
+            let logger = options.bootstrapLogging()
+            let jobs = try options.loadJobs(only: job)
+            let runner = JobRunner(logger: logger, showProgress: TerminalProgress.isTerminal)
+            let box = FailedJobs()
+            let signal = await SignalCancellation.run { box.set(await runner.runAll(jobs)) }
+            if let signal {
+                throw Failure(message: "interrupted by signal \(signal); no partial backup was kept", exitCode: 128 + signal)
+            }
+            let failed = box.value
+            if !failed.isEmpty {
+                throw Failure(message: "backup failed for job\(failed.count == 1 ? "" : "s"): \(failed.joined(separator: ", "))",
+                              exitCode: 1)
+            }
+        }
+    }
+}
+
+/// The failed job names, handed out of the cancellable task.
+final class FailedJobs: Sendable {
+    private let storage = Mutex<[String]>([])
+    func set(_ names: [String]) { storage.withLock { $0 = names } }
+    var value: [String] { storage.withLock { $0 } }
+}
+
+/// Runs jobs one after another, logging each failure with its job; returns the names of failed jobs.
+struct JobRunner {
+    var logger: Logger
+    var showProgress: Bool
+
+    func runAll(_ jobs: [Job]) async -> [String] {
+        var failed: [String] = []
+        for job in jobs {
+            if await !runOne(job) { failed.append(job.name) }
+        }
+        return failed
+    }
+
+    func runOne(_ job: Job) async -> Bool {
+        let progress = showProgress ? TerminalProgress() : nil
+        let pipeline = BackupPipeline(observer: progress)
+        do {
+            _ = try await pipeline.run(job, logger: logger)
+            progress?.clear()
+            return true
+        } catch {
+            progress?.clear()
+            logger.error("backup failed: \(error)", metadata: ["job": "\(job.name)"])
+            return false
+        }
+    }
+}
