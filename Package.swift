@@ -49,7 +49,10 @@ let package = Package(
         ),
         .testTarget(
             name: "EngineTests",
-            dependencies: ["Engine", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Engine", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(
             name: "PluginTests",

@@ -9,8 +9,8 @@ public enum Timestamp {
     }
 
     public static func parseISO8601(_ text: String) -> Date? {
-        try? Date.ISO8601FormatStyle().parse(text)
-            ?? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
+        (try? Date.ISO8601FormatStyle().parse(text))
+            ?? (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))
     }
 
     public static func compact(_ date: Date) -> String {
@@ -20,7 +20,8 @@ public enum Timestamp {
     }
 
     public static func parseCompact(_ text: some StringProtocol) -> Date? {
-        let digits = text.filter(\.isNumber)
+        // ASCII only: `isNumber` also accepts digits such as "٣" or "½" that `Int` cannot parse.
+        let digits = text.filter { $0.isASCII && $0.isNumber }
         guard text.count == 16, digits.count == 14, text.dropFirst(8).first == "T", text.last == "Z"
         else { return nil }
         let n = digits.map { Int(String($0))! }

@@ -42,7 +42,7 @@ public struct ConfigDocument: Sendable, Equatable {
         var document = ConfigDocument(file: file, defaults: [], sections: [])
         var seen: [String: Int] = [:]
         var sectionLines: [String: Int] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             parser.lineNumber = index + 1
             switch try parser.parse(String(rawLine)) {
             case .nothing:

@@ -61,8 +61,9 @@ public struct JobLoader: Sendable {
             return [try makeJob(name: name, entries: entries, file: document.file)]
         }
         return try document.sections.map { (section) throws(ConfigError) -> Job in
-            let overridden = Set(section.entries.map(\.key))
-            let merged = document.defaults.filter { !overridden.contains($0.key) } + section.entries
+            // A section's `x` or `x_file` replaces an inherited `x` and `x_file` alike.
+            let overridden = Set(section.entries.map { settingName($0.key) })
+            let merged = document.defaults.filter { !overridden.contains(settingName($0.key)) } + section.entries
             let entries = try resolveFileKeys(merged, file: document.file)
             return try makeJob(name: section.name, entries: entries, file: document.file)
         }
@@ -103,13 +104,18 @@ public struct JobLoader: Sendable {
                                   message: "cannot read '\(entry.value)'; check the path and the secret mount")
             }
             var value = Substring(contents)
-            while value.last == "\n" || value.last == "\r" { value = value.dropLast() }
+            while value.last?.isNewline == true { value = value.dropLast() }
             resolved.append(ConfigEntry(key: base, value: String(value), file: entry.file, line: entry.line))
         }
         return resolved
     }
 
     private func isDeclared(_ key: String) -> Bool { spec(for: key) != nil }
+
+    /// The setting a key sets: `x` for both `x` and an undeclared `x_file`.
+    private func settingName(_ key: String) -> String {
+        key.hasSuffix("_file") && !isDeclared(key) ? String(key.dropLast(5)) : key
+    }
 
     private func spec(for key: String) -> KeySpec? {
         if let core = Self.coreKeys.first(where: { $0.name == key }) { return core }
@@ -156,20 +162,25 @@ public struct JobLoader: Sendable {
             effective += effectiveSettings(of: factory, in: entries)
         }
         let settings = chosen.map { PluginSettings(plugin: $0.name, values: values(for: $0, in: entries)) }
+        // The plugin being made, so its SettingError is pinned on its own key, not another plugin's namesake.
+        var making: (any PluginFactory)?
         do {
             let interval = DurationParser.seconds(entries.last { $0.key == "interval" }?.value ?? "24h") ?? 86_400
             guard interval >= 1 else { throw SettingError(key: "interval", message: "must be at least 1s") }
-            return Job(
-                name: name,
-                source: try (chosen[0] as! any SourceFactory).make(settings[0]),
-                compressor: try (chosen[1] as! any CompressorFactory).make(settings[1]),
-                destination: try (chosen[2] as! any DestinationFactory).make(settings[2]),
-                retention: try (chosen[3] as! any RetentionPolicyFactory).make(settings[3]),
-                interval: interval,
-                settings: effective)
+            making = chosen[0]
+            let source = try (chosen[0] as! any SourceFactory).make(settings[0])
+            making = chosen[1]
+            let compressor = try (chosen[1] as! any CompressorFactory).make(settings[1])
+            making = chosen[2]
+            let destination = try (chosen[2] as! any DestinationFactory).make(settings[2])
+            making = chosen[3]
+            let retention = try (chosen[3] as! any RetentionPolicyFactory).make(settings[3])
+            return Job(name: name, source: source, compressor: compressor, destination: destination,
+                       retention: retention, interval: interval, settings: effective)
         } catch let error as SettingError {
-            let entry = entries.last { $0.key == error.key || $0.key.hasSuffix(".\(error.key)") }
-            throw ConfigError(file: entry?.file ?? file, line: entry?.line, key: entry?.key ?? error.key,
+            let key = making.map { "\($0.name).\(error.key)" } ?? error.key
+            let entry = entries.last { $0.key == key || $0.key == error.key }
+            throw ConfigError(file: entry?.file ?? file, line: entry?.line, key: entry?.key ?? key,
                               message: error.message)
         } catch {
             throw ConfigError(file: file, line: nil, key: nil, message: "\(error)")

@@ -62,9 +62,16 @@ public struct KeySpec: Sendable {
 public enum DurationParser {
     /// The number of seconds `text` stands for, or nil when it is not a duration.
     public static func seconds(_ text: String) -> Double? {
+        // Ten years bounds every timer and timeout; beyond that a value is a typo, and would overflow them.
+        guard let seconds = unbounded(text), seconds <= 10 * 366 * 86_400 else { return nil }
+        return seconds
+    }
+
+    private static func unbounded(_ text: String) -> Double? {
         let text = text.trimmingWhitespace()
         if text.isEmpty { return nil }
-        if let plain = Double(text), plain >= 0 { return plain }
+        // `Double` also reads "inf" and "infinity", which no timer or timeout can use.
+        if let plain = Double(text), plain.isFinite, plain >= 0 { return plain }
         var total = 0.0
         var number = ""
         for character in text {

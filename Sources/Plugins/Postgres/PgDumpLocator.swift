@@ -1,5 +1,12 @@
 import Engine
 import Foundation
+import Subprocess
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
 
 /// Finds a pg_dump at least as new as the server: pg_dump refuses to dump a newer server, and an older
 /// pg_dump may miss features. Looks in `PATH` and in Debian's `/usr/lib/postgresql/<major>/bin`.
@@ -10,9 +17,9 @@ enum PgDumpLocator {
         var major: Int
     }
 
-    static func find(serverMajor: Int, override: String?) throws -> Tool {
+    static func find(serverMajor: Int, override: String?) async throws -> Tool {
         if let override {
-            guard let tool = inspect(override) else {
+            guard let tool = await inspect(override) else {
                 throw BackupError(.toolMissing, "postgres.pg_dump \(override) is not a working pg_dump; fix the path")
             }
             guard tool.major >= serverMajor else {
@@ -21,7 +28,10 @@ enum PgDumpLocator {
             }
             return tool
         }
-        let tools = candidates().compactMap(inspect)
+        var tools: [Tool] = []
+        for path in candidates() {
+            if let tool = await inspect(path) { tools.append(tool) }
+        }
         guard let best = tools.filter({ $0.major >= serverMajor }).max(by: { $0.major < $1.major }) else {
             let found = tools.map { "\($0.version) at \($0.path)" }.joined(separator: ", ")
             throw BackupError(.toolMissing,
@@ -43,19 +53,13 @@ enum PgDumpLocator {
     }
 
     /// Runs `pg_dump --version` and parses "pg_dump (PostgreSQL) 15.18 (Debian …)".
-    static func inspect(_ path: String) -> Tool? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = ["--version"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let version = output.split(separator: " ").dropFirst(2).first.map(String.init),
-              let major = Int(version.prefix { $0.isNumber })
+    static func inspect(_ path: String) async -> Tool? {
+        guard let result = try? await Subprocess.run(
+            .path(FilePath(path)), arguments: ["--version"], output: .string(limit: 4096), error: .discarded),
+            result.terminationStatus.isSuccess,
+            case let output = result.standardOutput,
+            let version = output.split(separator: " ").dropFirst(2).first.map(String.init),
+            let major = Int(version.prefix { $0.isNumber })
         else { return nil }
         return Tool(path: path, version: version.trimmingCharacters(in: .whitespacesAndNewlines), major: major)
     }

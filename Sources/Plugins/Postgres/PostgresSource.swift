@@ -56,7 +56,7 @@ public struct PostgresSource: Source {
     public func prepare(logger: Logger) async throws -> SourceInfo {
         let connection = try PostgresConnection(target)
         let size = try connection.scalar("SELECT pg_database_size(current_database())").flatMap { Int64($0) }
-        let tool = try PgDumpLocator.find(serverMajor: connection.serverMajor, override: pgDumpOverride)
+        let tool = try await PgDumpLocator.find(serverMajor: connection.serverMajor, override: pgDumpOverride)
         logger.debug("using pg_dump", metadata: ["path": "\(tool.path)", "version": "\(tool.version)"])
         return SourceInfo(
             database: target.database, serverVersion: connection.serverVersion,

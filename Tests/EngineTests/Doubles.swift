@@ -1,0 +1,341 @@
+@testable import Engine
+import Foundation
+import Logging
+import Synchronization
+
+// In-memory doubles of the engine's protocols, shared by every suite. They record what the engine asked of
+// them so tests can assert on calls (prepare, abort, delete) as well as on results.
+
+/// A lock-protected value that doubles update from whichever task the engine calls them on.
+final class Recorder<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    var value: Value { mutex.withLock { $0 } }
+
+    func update<Result: Sendable>(_ body: (inout Value) -> Result) -> Result {
+        mutex.withLock { value in body(&value) }
+    }
+}
+
+let testLogger = Logger(label: "engine-tests")
+
+// MARK: - Source
+
+/// A source that yields fixed chunks, optionally failing after some of them.
+struct FakeSource: Source {
+    var info = SourceInfo(
+        database: "app", serverVersion: "15.8", dumpToolVersion: "15.8", dumpTool: "/usr/bin/pg_dump",
+        format: "plain", fileExtension: "sql", estimatedBytes: nil)
+    var chunks: [[UInt8]] = []
+    /// The dump throws `.sourceFailed` after delivering this many chunks.
+    var failAfter: Int?
+    /// The dump cancels its own task after delivering this many chunks, as a signal handler would.
+    var cancelAfter: Int?
+    var prepareError: BackupError?
+    /// The settings the factory received, for loader tests.
+    var settings: PluginSettings?
+    let calls = Recorder<[String]>([])
+
+    func prepare(logger: Logger) async throws -> SourceInfo {
+        calls.update { $0.append("prepare") }
+        if let prepareError { throw prepareError }
+        return info
+    }
+
+    func dump(_ info: SourceInfo, logger: Logger, sink: ([UInt8]) async throws -> Void) async throws {
+        calls.update { $0.append("dump") }
+        for (index, chunk) in chunks.enumerated() {
+            if index == failAfter { throw BackupError(.sourceFailed, "pg_dump exited with status 1") }
+            if index == cancelAfter { withUnsafeCurrentTask { $0?.cancel() } }
+            try await sink(chunk)
+        }
+        if failAfter == chunks.count { throw BackupError(.sourceFailed, "pg_dump exited with status 1") }
+    }
+}
+
+struct FakeSourceFactory: SourceFactory {
+    let name = "fake"
+    let summary = "a fake database"
+    let keys = [
+        KeySpec("host", .string, default: "localhost", summary: "host"),
+        KeySpec("port", .integer(1...65535), default: "5432", summary: "port"),
+        KeySpec("user", .string, required: true, summary: "role"),
+        KeySpec("password", .string, secret: true, summary: "password"),
+        KeySpec("database", .string, required: true, summary: "database to back up"),
+        KeySpec("format", .choice(["plain", "custom"]), default: "plain", summary: "format"),
+        KeySpec("timeout", .duration, default: "10s", summary: "connect timeout"),
+        KeySpec("verbose", .boolean, default: "false", summary: "chatty"),
+        KeySpec("cert_file", .string, summary: "a declared key that happens to end in _file"),
+    ]
+
+    func make(_ settings: PluginSettings) throws -> any Source {
+        if settings.string("host") == "reject" {
+            throw SettingError(key: "host", message: "cannot be 'reject'")
+        }
+        return FakeSource(settings: settings)
+    }
+
+    func defaultJobName(_ settings: PluginSettings) -> String? { settings.string("database") }
+}
+
+// MARK: - Compressors
+
+/// Encodes by XOR-ing every byte with 0x5A, and appends `FZ` plus the raw byte count (big-endian) in
+/// `finish`, so a pipeline that forgets `finish` or drops its output is caught.
+final class XorTransform: ByteTransform {
+    private var count: UInt32 = 0
+
+    func update(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
+        count += UInt32(input.count)
+        output.append(contentsOf: input.map { $0 ^ 0x5A })
+    }
+
+    func finish(into output: inout [UInt8]) throws {
+        output.append(contentsOf: XorCompressor.trailer(rawCount: Int(count)))
+    }
+
+    /// What the encoder makes of `raw`, computed without the transform.
+    static func expected(_ raw: [UInt8]) -> [UInt8] {
+        raw.map { $0 ^ 0x5A } + XorCompressor.trailer(rawCount: raw.count)
+    }
+}
+
+struct XorCompressor: Compressor {
+    var name: String
+    var level: Int?
+    var fileExtension: String? { name }
+
+    static func trailer(rawCount: Int) -> [UInt8] {
+        let n = UInt32(rawCount)
+        return [0x46, 0x5A, UInt8(n >> 24), UInt8((n >> 16) & 0xFF), UInt8((n >> 8) & 0xFF), UInt8(n & 0xFF)]
+    }
+
+    func makeEncoder() throws -> any ByteTransform { XorTransform() }
+    func makeDecoder() throws -> any ByteTransform { XorTransform() }
+}
+
+/// Two of these (`fz`, `fy`) share the key name `level`, which is how a plugin's `SettingError` could be
+/// pinned on the wrong plugin's line.
+struct XorCompressorFactory: CompressorFactory {
+    let name: String
+    let summary = "xor"
+    let keys = [KeySpec("level", .integer(1...9), default: "3", summary: "level")]
+
+    func make(_ settings: PluginSettings) throws -> any Compressor {
+        let level = settings.integer("level")
+        if level == 9 { throw SettingError(key: "level", message: "\(name) cannot do level 9") }
+        return XorCompressor(name: name, level: level)
+    }
+}
+
+final class PassThroughTransform: ByteTransform {
+    func update(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
+        output.append(contentsOf: input)
+    }
+
+    func finish(into output: inout [UInt8]) throws {}
+}
+
+/// Stores bytes unchanged and adds no file extension.
+struct RawCompressor: Compressor {
+    var name: String { "raw" }
+    var level: Int? { nil }
+    var fileExtension: String? { nil }
+    func makeEncoder() throws -> any ByteTransform { PassThroughTransform() }
+    func makeDecoder() throws -> any ByteTransform { PassThroughTransform() }
+}
+
+struct RawCompressorFactory: CompressorFactory {
+    let name = "raw"
+    let summary = "no compression"
+    let keys: [KeySpec] = []
+    func make(_ settings: PluginSettings) throws -> any Compressor { RawCompressor() }
+}
+
+// MARK: - Destination
+
+/// A destination in memory. Uploads become visible only on `commit`, as the protocol requires.
+final class MemoryDestination: Destination {
+    struct State: Sendable {
+        var objects: [String: [UInt8]] = [:]
+        var begun: [String] = []
+        var aborted: [String] = []
+        var deleted: [String] = []
+        var writes = 0
+    }
+
+    let state = Recorder(State())
+    let checkError: BackupError?
+    /// The write with this index (0-based, counted over the destination's life) throws.
+    let failingWrite: Int?
+
+    init(checkError: BackupError? = nil, failingWrite: Int? = nil) {
+        self.checkError = checkError
+        self.failingWrite = failingWrite
+    }
+
+    var objects: [String: [UInt8]] { state.value.objects }
+    var names: Set<String> { Set(state.value.objects.keys) }
+
+    func checkWritable() async throws {
+        if let checkError { throw checkError }
+    }
+
+    func begin(name: String) async throws -> any Upload {
+        state.update { $0.begun.append(name) }
+        return MemoryUpload(name: name, destination: self)
+    }
+
+    func list() async throws -> [StoredObject] {
+        state.value.objects.sorted { $0.key < $1.key }.map {
+            StoredObject(name: $0.key, location: "mem://\($0.key)", bytes: Int64($0.value.count))
+        }
+    }
+
+    func read(name: String) async throws -> [UInt8] {
+        guard let bytes = state.value.objects[name] else { throw BackupError(.notFound, "no \(name)") }
+        return bytes
+    }
+
+    func delete(name: String) async throws {
+        state.update {
+            $0.objects[name] = nil
+            $0.deleted.append(name)
+        }
+    }
+
+    /// Puts a finished object in place, as an earlier run or a person would have.
+    func put(_ name: String, _ bytes: [UInt8]) {
+        state.update { $0.objects[name] = bytes }
+    }
+
+    /// Stores a backup of `job` started at `started` with a valid manifest; returns the backup's name.
+    @discardableResult
+    func seedBackup(job: String, started: Date, manifestJob: String? = nil, fileExtension: String = "sql.fz")
+        -> String
+    {
+        let name = JobName.backupFileName(job: job, started: started, dumpExtension: fileExtension,
+                                          compressedExtension: nil)
+        put(name, Array("old backup \(name)".utf8))
+        let manifest = makeManifest(job: manifestJob ?? job, file: name, started: started)
+        put(name + Manifest.suffix, try! manifest.encoded())
+        return name
+    }
+}
+
+final class MemoryUpload: Upload {
+    let name: String
+    let destination: MemoryDestination
+    private var buffer: [UInt8] = []
+
+    init(name: String, destination: MemoryDestination) {
+        self.name = name
+        self.destination = destination
+    }
+
+    func write(_ bytes: [UInt8]) async throws {
+        let index = destination.state.update { state in
+            state.writes += 1
+            return state.writes - 1
+        }
+        if index == destination.failingWrite {
+            throw BackupError(.destinationFull, "no space left on the memory destination")
+        }
+        buffer += bytes
+    }
+
+    func commit(sidecars: [(name: String, bytes: [UInt8])]) async throws -> StoredObject {
+        guard destination.objects[name] == nil else { throw BackupError(.destination, "\(name) exists") }
+        for sidecar in sidecars { destination.put(sidecar.name, sidecar.bytes) }
+        destination.put(name, buffer)
+        return StoredObject(name: name, location: "mem://\(name)", bytes: Int64(buffer.count))
+    }
+
+    func abort() async {
+        destination.state.update { $0.aborted.append(name) }
+    }
+}
+
+struct MemoryDestinationFactory: DestinationFactory {
+    let name = "mem"
+    let summary = "memory"
+    let keys = [KeySpec("bucket", .string, default: "default", summary: "bucket")]
+    func make(_ settings: PluginSettings) throws -> any Destination { MemoryDestination() }
+}
+
+// MARK: - Retention
+
+/// Keeps the newest `last` backups.
+struct KeepLastRetention: RetentionPolicy {
+    var last: Int
+
+    func decide(_ backups: [BackupRecord]) -> [RetentionDecision] {
+        let newestFirst = backups.sorted { ($0.created, $0.name) > ($1.created, $1.name) }
+        return newestFirst.enumerated().map { index, backup in
+            RetentionDecision(backup: backup, keep: index < last, reason: "position \(index)")
+        }
+    }
+}
+
+/// Deletes everything it is shown: the engine's own guarantees must still keep the newest.
+struct DeleteEverythingRetention: RetentionPolicy {
+    func decide(_ backups: [BackupRecord]) -> [RetentionDecision] {
+        backups.map { RetentionDecision(backup: $0, keep: false, reason: "delete all") }
+    }
+}
+
+struct KeepLastFactory: RetentionPolicyFactory {
+    let name = "keep"
+    let summary = "keep the newest N"
+    let keys = [KeySpec("last", .integer(1...1000), default: "3", summary: "how many")]
+    func make(_ settings: PluginSettings) throws -> any RetentionPolicy {
+        KeepLastRetention(last: settings.integer("last") ?? 3)
+    }
+}
+
+// MARK: - Helpers
+
+/// A clock that returns the given times in order, then keeps returning the last one.
+final class FakeClock: Sendable {
+    private let times: Recorder<[Date]>
+
+    init(_ times: Date...) { self.times = Recorder(times) }
+
+    func now() -> Date {
+        times.update { times in times.count > 1 ? times.removeFirst() : times[0] }
+    }
+}
+
+extension PluginRegistry {
+    /// The registry every loader test uses; defaults exist for every role but the source.
+    static let test = PluginRegistry(
+        sources: [FakeSourceFactory()],
+        compressors: [XorCompressorFactory(name: "fz"), XorCompressorFactory(name: "fy"), RawCompressorFactory()],
+        destinations: [MemoryDestinationFactory()],
+        retentions: [KeepLastFactory()],
+        defaults: [.source: "fake", .compressor: "fz", .destination: "mem", .retention: "keep"])
+}
+
+func makeManifest(job: String, file: String, started: Date) -> Manifest {
+    Manifest(
+        job: job, file: file, database: "app", serverVersion: "15.8", dumpToolVersion: "15.8", format: "plain",
+        compressor: "fz", compressionLevel: 3, rawBytes: 10, storedBytes: 16, sha256: String(repeating: "0", count: 64),
+        startedAt: started, finishedAt: started.addingTimeInterval(5))
+}
+
+/// 2026-11-25T01:00:00Z plus `offset` seconds.
+func day(_ offset: TimeInterval = 0) -> Date {
+    Date(timeIntervalSince1970: 1_795_568_400 + offset)
+}
+
+/// A job assembled directly from doubles, for pipeline and retention tests.
+func makeJob(
+    name: String = "app", source: FakeSource = FakeSource(),
+    compressor: any Compressor = XorCompressor(name: "fz", level: 3),
+    destination: MemoryDestination = MemoryDestination(), retention: any RetentionPolicy = KeepLastRetention(last: 100)
+) -> Job {
+    Job(name: name, source: source, compressor: compressor, destination: destination, retention: retention,
+        interval: 86_400, settings: [])
+}

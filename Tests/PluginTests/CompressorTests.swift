@@ -1,0 +1,96 @@
+import Engine
+import Foundation
+import Plugins
+import Testing
+
+/// Real zlib and libzstd against the real system `gunzip`/`gzip` and `zstd` tools.
+@Suite struct CompressorTests {
+    static let compressors: [any Compressor] = [
+        GzipCompressor(level: 1), GzipCompressor(level: 6), GzipCompressor(level: 9),
+        ZstdCompressor(level: 1), ZstdCompressor(level: 3), ZstdCompressor(level: 9), NoneCompressor(),
+    ]
+
+    /// Compressible text, incompressible noise, and the edges: empty and one byte.
+    static let samples: [[UInt8]] = [
+        [], [42],
+        Array((0..<200_000).map { "line \($0) of a dump;\n" }.joined().utf8),
+        (0..<(1 << 20) + 3).map { _ in UInt8.random(in: 0...255) },
+    ]
+
+    /// Feeds `input` in uneven chunks, as pg_dump's pipe does.
+    static func transform(_ input: [UInt8], with transform: any ByteTransform, chunk: Int = 65_521) throws -> [UInt8] {
+        var output: [UInt8] = []
+        var offset = 0
+        while offset < input.count {
+            let end = min(offset + chunk, input.count)
+            try input[offset..<end].withUnsafeBytes { try transform.update($0, into: &output) }
+            offset = end
+        }
+        try transform.finish(into: &output)
+        return output
+    }
+
+    @Test(arguments: compressors)
+    func roundTrip(_ compressor: any Compressor) throws {
+        for sample in Self.samples {
+            let packed = try Self.transform(sample, with: try compressor.makeEncoder())
+            let unpacked = try Self.transform(packed, with: try compressor.makeDecoder(), chunk: 1000)
+            #expect(unpacked == sample, "\(compressor.name) \(compressor.level ?? 0) lost data on \(sample.count) bytes")
+        }
+    }
+
+    @Test(arguments: [GzipCompressor(level: 1), GzipCompressor(level: 9)] as [any Compressor])
+    func gzipOutputPassesSystemGunzip(_ compressor: any Compressor) async throws {
+        try await checkSystemTool(compressor, test: "gunzip -t", decompress: "gunzip -c")
+    }
+
+    @Test(arguments: [ZstdCompressor(level: 1), ZstdCompressor(level: 19)] as [any Compressor])
+    func zstdOutputPassesSystemZstd(_ compressor: any Compressor) async throws {
+        try await checkSystemTool(compressor, test: "zstd -q -t", decompress: "zstd -q -dc")
+    }
+
+    private func checkSystemTool(_ compressor: any Compressor, test: String, decompress: String) async throws {
+        let directory = try Paths.temporaryDirectory("compress")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (index, sample) in Self.samples.enumerated() {
+            let file = "\(directory)/sample\(index).\(compressor.fileExtension!)"
+            try Data(try Self.transform(sample, with: try compressor.makeEncoder())).write(to: URL(fileURLWithPath: file))
+            #expect(try await Shell.sh("\(test) \(file)").status == 0, "\(test) rejected our \(file)")
+            try await Shell.sh("\(decompress) \(file) > \(file).out")
+            #expect(Array(try Data(contentsOf: URL(fileURLWithPath: "\(file).out"))) == sample)
+        }
+    }
+
+    @Test(arguments: [("gzip -c", GzipCompressor() as any Compressor), ("zstd -q -c", ZstdCompressor()), ("zstd -q -c -T2 -19", ZstdCompressor())])
+    func systemToolOutputDecompressesWithOurs(_ tool: String, _ compressor: any Compressor) async throws {
+        let directory = try Paths.temporaryDirectory("interop")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let sample = Self.samples[2]
+        try Data(sample).write(to: URL(fileURLWithPath: "\(directory)/in"))
+        try await Shell.sh("\(tool) \(directory)/in > \(directory)/packed")
+        let packed = Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/packed")))
+        #expect(try Self.transform(packed, with: try compressor.makeDecoder()) == sample)
+    }
+
+    /// `gunzip` and `zstd -d` read concatenated members/frames as one stream; so must we.
+    @Test(arguments: [("gzip -c", GzipCompressor() as any Compressor), ("zstd -q -c", ZstdCompressor())])
+    func concatenatedStreamsDecodeAsOne(_ tool: String, _ compressor: any Compressor) async throws {
+        let directory = try Paths.temporaryDirectory("concat")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "first part\n".write(toFile: "\(directory)/a", atomically: true, encoding: .utf8)
+        try "second part\n".write(toFile: "\(directory)/b", atomically: true, encoding: .utf8)
+        try await Shell.sh("\(tool) \(directory)/a > \(directory)/packed && \(tool) \(directory)/b >> \(directory)/packed")
+        let packed = Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/packed")))
+        #expect(try Self.transform(packed, with: try compressor.makeDecoder(), chunk: 7) == Array("first part\nsecond part\n".utf8))
+    }
+
+    @Test(arguments: [GzipCompressor() as any Compressor, ZstdCompressor()])
+    func truncatedOrCorruptInputIsAnError(_ compressor: any Compressor) throws {
+        let packed = try Self.transform(Self.samples[2], with: try compressor.makeEncoder())
+        let truncated = Array(packed.prefix(packed.count / 2))
+        #expect(throws: BackupError.self) { try Self.transform(truncated, with: try compressor.makeDecoder()) }
+        var corrupt = packed
+        for index in stride(from: 20, to: corrupt.count - 20, by: 97) { corrupt[index] ^= 0x5A }
+        #expect(throws: BackupError.self) { try Self.transform(corrupt, with: try compressor.makeDecoder()) }
+    }
+}

@@ -1,0 +1,45 @@
+import Engine
+import Foundation
+
+/// Runs the real `backup` executable against a config file, as a person or a CronJob would.
+struct BackupCLI {
+    let directory: String
+    let configPath: String
+    var environment: [String: String]
+
+    /// Writes `config` to a file in a new directory whose `backups/` subdirectory is the destination.
+    init(label: String, config: (String) -> String, environment: [String: String] = [:]) async throws {
+        directory = try Paths.temporaryDirectory(label)
+        try FileManager.default.createDirectory(atPath: "\(directory)/backups", withIntermediateDirectories: true)
+        configPath = "\(directory)/backup.conf"
+        try config("\(directory)/backups").write(toFile: configPath, atomically: true, encoding: .utf8)
+        self.environment = ["TEST_PGPASSWORD": try await PostgresServer.shared.password].merging(environment) { $1 }
+    }
+
+    var backups: String { "\(directory)/backups" }
+
+    @discardableResult
+    func run(_ arguments: String...) async throws -> Shell.Result {
+        try await Shell.run(Paths.backup, arguments + ["--config", configPath], environment: environment)
+    }
+
+    /// Every file in the backup directory, hidden ones included, sorted.
+    func files() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: backups).sorted()
+    }
+
+    /// The backups `backup list --json` reports.
+    func listed() async throws -> [[String: Any]] {
+        let result = try await run("list", "--json")
+        guard result.status == 0,
+              let array = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
+        else { throw TestFailure("backup list failed: \(result.stderr)") }
+        return array
+    }
+
+    func manifest(of file: String) throws -> Manifest {
+        try Manifest.decode(Array(try Data(contentsOf: URL(fileURLWithPath: "\(backups)/\(file)\(Manifest.suffix)"))))
+    }
+
+    func cleanUp() { try? FileManager.default.removeItem(atPath: directory) }
+}

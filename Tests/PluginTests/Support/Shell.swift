@@ -1,0 +1,76 @@
+import Foundation
+import Subprocess
+import Synchronization
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// Runs real programs for the tests: the system's gunzip, zstd, psql, pg_restore and our own `backup`.
+enum Shell {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var seconds: Double
+    }
+
+    /// Runs `command` with `/bin/sh -c`, so tests can write pipelines exactly as a person would.
+    @discardableResult
+    static func sh(_ command: String, environment: [String: String] = [:]) async throws -> Result {
+        try await run("/bin/sh", ["-c", command], environment: environment)
+    }
+
+    /// Runs a program to completion. Async (swift-subprocess), so waiting never blocks the test pool's threads.
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+        let start = Date()
+        var updates: [Environment.Key: String?] = [:]
+        for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
+        let result = try await Subprocess.run(
+            .path(FilePath(executable)), arguments: Arguments(arguments), environment: .inherit.updating(updates),
+            output: .string(limit: 256 << 20), error: .string(limit: 16 << 20))
+        let status: Int32
+        switch result.terminationStatus {
+        case .exited(let code): status = code
+        case .signaled(let signal): status = 128 + signal
+        }
+        return Result(status: status, stdout: result.standardOutput, stderr: result.standardError,
+                      seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Quotes `text` for /bin/sh.
+    static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+}
+
+/// A value written once by another thread.
+final class Locked<Value: Sendable>: Sendable {
+    private let storage: Mutex<(Value, Bool)>
+
+    init(_ value: Value) { storage = Mutex((value, false)) }
+    func set(_ value: Value) { storage.withLock { $0 = (value, true) } }
+    var value: Value { storage.withLock { $0.0 } }
+    var isSet: Bool { storage.withLock { $0.1 } }
+}
+
+enum Paths {
+    /// The package's root directory.
+    static let root: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().path
+
+    /// The `backup` executable built next to this test bundle.
+    static let backup: String = {
+        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let beside = bundleDirectory.appendingPathComponent("backup").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        return "\(root)/.build/debug/backup"
+    }()
+
+    /// A new empty directory, removed by the caller (or left for inspection when a test fails).
+    static func temporaryDirectory(_ label: String) throws -> String {
+        let path = NSTemporaryDirectory() + "backup-tests-\(label)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
