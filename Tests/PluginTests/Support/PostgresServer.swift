@@ -9,7 +9,8 @@ final class PostgresServer: Sendable {
     let superuserPassword: String
     /// The role the backups run as; it owns the test databases.
     let user = "backup"
-    let password = "backup-Secret-93xq"
+    let password = PostgresServer.passwordForTests
+    static let passwordForTests = "backup-Secret-93xq"
 
     /// Started once, on first use; every test awaits the same start.
     private static let starting = Task { try await PostgresServer() }

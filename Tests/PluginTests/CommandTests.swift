@@ -1,0 +1,113 @@
+import Engine
+import Foundation
+import Testing
+
+/// The `backup` command as a person meets it: config errors, the original container's variables,
+/// retention on disk, and job selection.
+@Suite struct CommandTests {
+    /// Each config mistake is one line naming file:line, the key and the fix, with exit status 78.
+    @Test(arguments: [
+        ("gzip.levle = 6", "backup.conf:10: gzip.levle: unknown key; did you mean gzip.level?"),
+        ("compressor = lz4", "backup.conf:10: compressor: unknown compressor 'lz4'; known: gzip, zstd, none"),
+        ("gzip.level = 11", "backup.conf:10: gzip.level: '11' is not a whole number from 1 to 9"),
+        ("postgres.port = ${NO_SUCH_VARIABLE_XYZ}", "backup.conf:10: postgres.port: environment variable NO_SUCH_VARIABLE_XYZ is not set"),
+        ("postgres.password_file = /nonexistent/secret", "backup.conf:10: postgres.password_file: cannot read '/nonexistent/secret'"),
+        ("postgres.format = tar", "backup.conf:10: postgres.format: 'tar' is not one of plain, custom"),
+        ("postgres.database = again", "backup.conf:10: postgres.database: set twice in one section (first at line 9)"),
+    ])
+    func configErrorsAreOneClearLine(_ line: String, _ expected: String) async throws {
+        let server = try await PostgresServer.shared
+        let cli = try await BackupCLI(label: "cfgerr") { server.config(database: "unused", directory: $0, extra: line) }
+        defer { cli.cleanUp() }
+        for command in ["now", "check-config", "list"] {
+            let result = try await cli.run(command)
+            #expect(result.status == 78, "\(command): \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 1, "\(command) printed \(lines)")
+            #expect(result.stderr.contains(expected), "\(command): \(result.stderr)")
+        }
+        #expect(try cli.files().isEmpty)
+    }
+
+    @Test func missingRequiredKeyIsNamed() async throws {
+        let cli = try await BackupCLI(label: "required") { "local.path = \($0)\n[app]\npostgres.user = x\n" }
+        defer { cli.cleanUp() }
+        let result = try await cli.run("now")
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("postgres.database: missing; postgres needs it"))
+    }
+
+    @Test func unknownJobIsAUsageError() async throws {
+        let server = try await PostgresServer.shared
+        let cli = try await BackupCLI(label: "nojob") { server.config(database: "unused", directory: $0) }
+        defer { cli.cleanUp() }
+        let result = try await cli.run("now", "--job", "nope")
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("no job named 'nope'; jobs: app"))
+    }
+
+    /// No config file: the original container's variables make one gzip job named after the database.
+    @Test func originalContainerVariablesStillWork() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("legacy_db", rows: 30)
+        let directory = try Paths.temporaryDirectory("legacy")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let environment = [
+            "DATABASE_SERVICE_NAME": "127.0.0.1", "POSTGRESQL_PORT_NUM": String(server.port),
+            "POSTGRESQL_USER": server.user, "POSTGRESQL_PASSWORD": server.password,
+            "POSTGRESQL_DATABASE": "legacy_db", "BACKUP_DIR": directory, "NUM_BACKUPS": "2", "BACKUP_CONFIG": "",
+        ]
+        for _ in 0..<3 {
+            let result = try await Shell.run(Paths.backup, ["now"], environment: environment)
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        #expect(files.count == 4, "NUM_BACKUPS=2 keeps two backups and their manifests: \(files)")
+        #expect(files.allSatisfy { $0.hasPrefix("legacy_db_") && ($0.hasSuffix(".sql.gz") || $0.hasSuffix(".sql.gz.manifest.json")) })
+        let gz = try #require(files.first { $0.hasSuffix(".sql.gz") })
+        #expect(try await Shell.sh("gunzip -c '\(directory)/\(gz)' | grep -c 'CREATE TABLE'").stdout.hasPrefix("2"))
+
+        var missing = environment
+        missing["DATABASE_SERVICE_NAME"] = nil
+        let result = try await Shell.run(Paths.backup, ["now"], environment: missing.merging(["DATABASE_SERVICE_NAME": ""]) { $1 })
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("DATABASE_SERVICE_NAME: not set"))
+    }
+
+    /// count.keep removes only this job's own backups, oldest first, never other files in the directory.
+    @Test func retentionTouchesOnlyItsOwnBackups() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("retain_db", rows: 20)
+        let cli = try await BackupCLI(label: "retain") {
+            server.config(database: "retain_db", directory: $0, extra: "count.keep = 2")
+        }
+        defer { cli.cleanUp() }
+        let strangers = ["notes.txt", "app_20200101T000000Z.sql.gz", "other_20200101T000000Z.sql.gz", "app_old.sql.gz"]
+        for name in strangers { try "not a backup\n".write(toFile: "\(cli.backups)/\(name)", atomically: true, encoding: .utf8) }
+        var made: [String] = []
+        for _ in 0..<3 {
+            let before = Set(try cli.files())
+            let result = try await cli.run("now")
+            #expect(result.status == 0, "\(result.stderr)")
+            made += Set(try cli.files()).subtracting(before).filter { !$0.hasSuffix(Manifest.suffix) }
+        }
+        let files = Set(try cli.files())
+        #expect(made.count == 3)
+        #expect(!files.contains(made[0]) && !files.contains(made[0] + Manifest.suffix), "the oldest backup should go")
+        #expect(files.isSuperset(of: [made[1], made[2]] + strangers))
+        #expect(try await cli.listed().count == 2)
+    }
+
+    @Test func checkConfigPrintsEffectiveSettingsPerJob() async throws {
+        let cli = try await BackupCLI(label: "check") {
+            "local.path = \($0)\npostgres.user = u\npostgres.password = hunter2-secret\n[one]\npostgres.database = a\n[two]\npostgres.database = b\ncompressor = zstd\nzstd.level = 7\n"
+        }
+        defer { cli.cleanUp() }
+        let result = try await cli.run("check-config")
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("[one]") && result.stdout.contains("[two]"))
+        #expect(result.stdout.contains("zstd.level = 7") && result.stdout.contains("count.keep = 31"))
+        #expect(result.stdout.contains("postgres.password = <redacted>") && !result.stdout.contains("hunter2"))
+        #expect(result.stdout.contains("configuration OK: 2 jobs"))
+    }
+}

@@ -1,0 +1,221 @@
+import Engine
+import Foundation
+import Testing
+
+/// Every way a backup can fail gets one clear error and a non-zero exit, leaves no partial file, and keeps
+/// the earlier backup intact. Each test first makes a good backup, then breaks one thing and runs again.
+@Suite struct FailureTests {
+    /// A job with one good backup already made; `rerun` runs `backup now` again with a changed config.
+    struct Scenario {
+        let cli: BackupCLI
+        let database: String
+        let goodBackup: String
+        let goodSum: String
+
+        static func make(_ label: String, rows: Int = 2000, extra: String = "compressor = none") async throws -> Scenario {
+            let server = try await PostgresServer.shared
+            let database = "fail_\(label)"
+            try await server.makeSampleDatabase(database, rows: rows)
+            let cli = try await BackupCLI(label: label) { server.config(database: database, directory: $0, extra: extra) }
+            let first = try await cli.run("now")
+            #expect(first.status == 0, "the first backup should succeed: \(first.stderr)")
+            let good = try #require(try cli.files().first { !$0.hasPrefix(".") && !$0.hasSuffix(Manifest.suffix) })
+            return Scenario(cli: cli, database: database, goodBackup: good, goodSum: try await sha256(cli, good))
+        }
+
+        static func sha256(_ cli: BackupCLI, _ file: String) async throws -> String {
+            String(try await Shell.sh("sha256sum '\(cli.backups)/\(file)'").stdout.prefix(64))
+        }
+
+        /// Rewrites the config with `change` applied and runs `backup now`.
+        func rerun(environment: [String: String] = [:], _ change: (String) -> String) async throws -> Shell.Result {
+            let config = try String(contentsOfFile: cli.configPath, encoding: .utf8)
+            try change(config).write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+            var runner = cli
+            runner.environment.merge(environment) { $1 }
+            return try await runner.run("now")
+        }
+
+        /// The failure was loud, named the job, said `expected`, and left the directory as it was.
+        func expectSafeFailure(_ result: Shell.Result, saying expected: String,
+                               sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            #expect(result.status == 1, "exit status", sourceLocation: sourceLocation)
+            #expect(result.stderr.contains(expected), "stderr lacks '\(expected)': \(result.stderr)", sourceLocation: sourceLocation)
+            #expect(result.stderr.contains("backup failed for job: app"), sourceLocation: sourceLocation)
+            #expect(!result.stderr.contains(PostgresServer.passwordForTests), sourceLocation: sourceLocation)
+            let files = try cli.files()
+            #expect(files == [goodBackup, goodBackup + Manifest.suffix], "left behind: \(files)", sourceLocation: sourceLocation)
+            #expect(try await Self.sha256(cli, goodBackup) == goodSum, "the earlier backup changed", sourceLocation: sourceLocation)
+        }
+
+        func cleanUp() { cli.cleanUp() }
+    }
+
+    @Test func closedPortFailsFast() async throws {
+        let s = try await Scenario.make("closedport")
+        defer { s.cleanUp() }
+        let port = try FreePort.closed()
+        let result = try await s.rerun { $0.replacingOccurrences(of: "postgres.port = ", with: "postgres.port = \(port)\n#") }
+        try await s.expectSafeFailure(result, saying: "cannot reach PostgreSQL at 127.0.0.1:\(port)")
+    }
+
+    /// A server that accepts the TCP connection but never answers: the connect timeout must end it.
+    @Test func silentServerTimesOut() async throws {
+        let s = try await Scenario.make("silent")
+        defer { s.cleanUp() }
+        let listener = try FreePort.silentListener()
+        defer { close(listener.fd) }
+        let result = try await s.rerun {
+            $0.replacingOccurrences(of: "postgres.port = ", with: "postgres.connect_timeout = 2s\npostgres.port = \(listener.port)\n#")
+        }
+        try await s.expectSafeFailure(result, saying: "within 2s")
+        #expect(result.seconds < 10, "took \(result.seconds)s despite a 2s connect timeout")
+    }
+
+    @Test func wrongPasswordIsRefused() async throws {
+        let s = try await Scenario.make("password")
+        defer { s.cleanUp() }
+        let wrong = "Wrong-Pass-71zz"
+        let result = try await s.rerun(environment: ["TEST_PGPASSWORD": wrong]) { $0 }
+        try await s.expectSafeFailure(result, saying: "refused user backup")
+        #expect(!result.stderr.contains(wrong))
+    }
+
+    @Test func missingDatabaseIsNamed() async throws {
+        let s = try await Scenario.make("nodb")
+        defer { s.cleanUp() }
+        let result = try await s.rerun { $0.replacingOccurrences(of: "postgres.database = \(s.database)", with: "postgres.database = no_such_db") }
+        try await s.expectSafeFailure(result, saying: "database no_such_db does not exist")
+    }
+
+    @Test func missingDestinationIsNamed() async throws {
+        let s = try await Scenario.make("nodest")
+        defer { s.cleanUp() }
+        let missing = s.cli.directory + "/not-mounted"
+        let result = try await s.rerun { $0.replacingOccurrences(of: "local.path = \(s.cli.backups)", with: "local.path = \(missing)") }
+        try await s.expectSafeFailure(result, saying: "local.path \(missing) does not exist")
+    }
+
+    /// Root ignores permission bits, so a read-only mount is the honest way to make a directory unwritable.
+    @Test func readOnlyDestinationIsRefused() async throws {
+        let s = try await Scenario.make("readonly")
+        defer { s.cleanUp() }
+        let mount = s.cli.directory + "/ro"
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        try #require(try await Shell.sh("mount -t tmpfs -o size=1m,ro tmpfs '\(mount)'").status == 0, "mount needs root")
+        defer { _ = system("umount '\(mount)'") }
+        let result = try await s.rerun { $0.replacingOccurrences(of: "local.path = \(s.cli.backups)", with: "local.path = \(mount)") }
+        try await s.expectSafeFailure(result, saying: "local.path \(mount) is not writable")
+    }
+
+    /// The volume fills up mid-backup: the partial file goes, the earlier backup on the same volume stays.
+    @Test func fullDestinationKeepsEarlierBackup() async throws {
+        let server = try await PostgresServer.shared
+        let database = "fail_full"
+        try await server.makeSampleDatabase(database, rows: 20)
+        let cli = try await BackupCLI(label: "full") { server.config(database: database, directory: $0, extra: "compressor = none") }
+        defer { cli.cleanUp() }
+        try #require(try await Shell.sh("mount -t tmpfs -o size=1m tmpfs '\(cli.backups)'").status == 0, "mount needs root")
+        defer { _ = system("umount '\(cli.backups)'") }
+        #expect(try await cli.run("now").status == 0)
+        let good = try #require(try cli.files().first { !$0.hasSuffix(Manifest.suffix) })
+        let s = Scenario(cli: cli, database: database, goodBackup: good, goodSum: try await Scenario.sha256(cli, good))
+        // About 3 MB of incompressible rows: three times the volume.
+        try await server.psql("INSERT INTO customers (name, note) SELECT 'big', md5(g::text) || repeat(md5((g * 7)::text), 40) FROM generate_series(1, 2200) g", database: database)
+        let result = try await s.rerun { $0 }
+        try await s.expectSafeFailure(result, saying: "no space left")
+    }
+
+    /// pg_dump killed mid-stream (here by a wrapper that kills itself after 100 kB): nothing is published.
+    @Test func pgDumpKilledMidStream() async throws {
+        let s = try await Scenario.make("killed")
+        defer { s.cleanUp() }
+        let wrapper = try FakePgDump.write(in: s.cli.directory, body: """
+            /usr/bin/pg_dump "$@" | head -c 100000
+            kill -9 $$
+            """)
+        let result = try await s.rerun { $0 + "\npostgres.pg_dump = \(wrapper)\n" }
+        try await s.expectSafeFailure(result, saying: "pg_dump was killed by signal 9")
+    }
+
+    /// A real pg_dump failure: the backup role cannot read one table.
+    @Test func pgDumpPermissionDenied() async throws {
+        let s = try await Scenario.make("denied")
+        defer { s.cleanUp() }
+        try await PostgresServer.shared.psql("CREATE TABLE secret_table (x int); INSERT INTO secret_table VALUES (1)", database: s.database)
+        let result = try await s.rerun { $0 }
+        try await s.expectSafeFailure(result, saying: "pg_dump exited with status 1")
+        #expect(result.stderr.contains("permission denied"))
+    }
+
+    @Test func tooOldPgDumpIsRefused() async throws {
+        let s = try await Scenario.make("oldtool")
+        defer { s.cleanUp() }
+        let wrapper = try FakePgDump.write(in: s.cli.directory, version: "14.0", body: "exit 0")
+        let result = try await s.rerun { $0 + "\npostgres.pg_dump = \(wrapper)\n" }
+        try await s.expectSafeFailure(result, saying: "is version 14.0 but the server is PostgreSQL 15; use pg_dump 15 or newer")
+    }
+
+    /// The password reaches pg_dump through its environment only: never its arguments (what `ps` shows).
+    @Test func passwordNeverInArgumentsOrLogs() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("secret_args", rows: 10)
+        let cli = try await BackupCLI(label: "args") { server.config(database: "secret_args", directory: $0) }
+        defer { cli.cleanUp() }
+        let wrapper = try FakePgDump.write(in: cli.directory, body: """
+            echo "$@" > "$(dirname "$0")/arguments"
+            exec /usr/bin/pg_dump "$@"
+            """)
+        try (try String(contentsOfFile: cli.configPath, encoding: .utf8) + "\npostgres.pg_dump = \(wrapper)\n")
+            .write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+        let result = try await cli.run("now", "--log-level", "trace")
+        #expect(result.status == 0, "\(result.stderr)")
+        let arguments = try String(contentsOfFile: "\(cli.directory)/arguments", encoding: .utf8)
+        #expect(arguments.contains("--username backup") && arguments.contains("secret_args"))
+        #expect(!arguments.contains(server.password))
+        #expect(!result.stderr.contains(server.password) && !result.stdout.contains(server.password))
+        let checked = try await cli.run("check-config")
+        #expect(checked.status == 0 && checked.stdout.contains("<redacted>") && !checked.stdout.contains(server.password))
+    }
+}
+
+enum FreePort {
+    /// A loopback port nothing listens on.
+    static func closed() throws -> Int {
+        let socket = try silentListener()
+        close(socket.fd)
+        return socket.port
+    }
+
+    /// A loopback socket that completes TCP handshakes (the kernel does) but never speaks.
+    static func silentListener() throws -> (fd: Int32, port: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+                bind(fd, pointer, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard fd >= 0, bound else { throw TestFailure("cannot open a loopback socket") }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
+    }
+}
+
+enum FakePgDump {
+    /// An executable `pg_dump` stand-in: answers `--version` (as the real one, or as `version`), runs `body` otherwise.
+    static func write(in directory: String, version: String? = nil, body: String) throws -> String {
+        let path = "\(directory)/pg_dump"
+        let versionLine = version.map { "echo 'pg_dump (PostgreSQL) \($0)'; exit 0" } ?? "exec /usr/bin/pg_dump --version"
+        try """
+            #!/bin/sh
+            if [ "$1" = "--version" ]; then \(versionLine); fi
+            \(body)
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+        return path
+    }
+}
