@@ -111,3 +111,26 @@ import Testing
         #expect(result.stdout.contains("configuration OK: 2 jobs"))
     }
 }
+
+/// `backup run` as the pod's long-lived process: backs up at start and every `interval`, and a SIGTERM
+/// while idle ends it with status 0.
+@Suite struct DaemonTests {
+    @Test func runBacksUpEveryIntervalAndStopsOnSigterm() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("daemon_db", rows: 10)
+        let cli = try await BackupCLI(label: "daemon") {
+            server.config(database: "daemon_db", directory: $0, extra: "interval = 2s\ncompressor = zstd")
+        }
+        defer { cli.cleanUp() }
+        // The shell starts the daemon, lets it run through at least two intervals, then sends SIGTERM.
+        let result = try await Shell.sh("""
+            '\(Paths.backup)' run --config '\(cli.configPath)' & pid=$!
+            sleep 5.5; kill -TERM $pid; wait $pid; echo "status=$?"
+            """, environment: cli.environment)
+        #expect(result.stdout.contains("status=0"), "\(result.stdout) \(result.stderr)")
+        let backups = try cli.files().filter { $0.hasSuffix(".sql.zst") }
+        #expect(backups.count >= 2 && backups.count <= 4, "expected a backup about every 2s, got \(backups)")
+        #expect(result.stderr.contains("next run at"))
+        #expect(result.stderr.contains("stopping on signal 15"))
+    }
+}

@@ -1,0 +1,86 @@
+import Engine
+import Foundation
+import Plugins
+import Testing
+
+/// The contract every `Destination` keeps (see its "Implementation requirements"); each implementation is
+/// added to `destinations` and must pass all of it.
+@Suite struct DestinationConformanceTests {
+    /// A fresh, empty destination per test, and how to clean it up.
+    static let destinations: [String] = ["local"]
+
+    static func make(_ kind: String) throws -> (destination: any Destination, cleanUp: () -> Void) {
+        switch kind {
+        default:
+            let directory = try Paths.temporaryDirectory("dest")
+            return (LocalDestination(path: directory), { try? FileManager.default.removeItem(atPath: directory) })
+        }
+    }
+
+    static let payload = Array((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+
+    @Test(arguments: destinations)
+    func commitPublishesDataAndSidecar(_ kind: String) async throws {
+        let (destination, cleanUp) = try Self.make(kind)
+        defer { cleanUp() }
+        try await destination.checkWritable()
+        let upload = try await destination.begin(name: "job_20260101T000000Z.sql")
+        try await upload.write(Array(Self.payload.prefix(100_000)))
+        try await upload.write(Array(Self.payload.dropFirst(100_000)))
+        #expect(try await destination.list().isEmpty, "nothing is visible before commit")
+        let object = try await upload.commit(sidecars: [("job_20260101T000000Z.sql.manifest.json", Array("{}".utf8))])
+        #expect(object.name == "job_20260101T000000Z.sql" && object.bytes == Int64(Self.payload.count))
+        #expect(try await destination.list().map(\.name) == ["job_20260101T000000Z.sql", "job_20260101T000000Z.sql.manifest.json"])
+        #expect(try await destination.read(name: "job_20260101T000000Z.sql") == Self.payload)
+        #expect(try await destination.read(name: "job_20260101T000000Z.sql.manifest.json") == Array("{}".utf8))
+    }
+
+    @Test(arguments: destinations)
+    func abortLeavesNothing(_ kind: String) async throws {
+        let (destination, cleanUp) = try Self.make(kind)
+        defer { cleanUp() }
+        let upload = try await destination.begin(name: "job_20260101T000000Z.sql")
+        try await upload.write(Self.payload)
+        await upload.abort()
+        #expect(try await destination.list().isEmpty)
+        if let local = destination as? LocalDestination {
+            #expect(try FileManager.default.contentsOfDirectory(atPath: local.path).isEmpty, "hidden partial files remain")
+        }
+    }
+
+    @Test(arguments: destinations)
+    func commitNeverReplacesAnExistingBackup(_ kind: String) async throws {
+        let (destination, cleanUp) = try Self.make(kind)
+        defer { cleanUp() }
+        let first = try await destination.begin(name: "job_20260101T000000Z.sql")
+        try await first.write([1, 2, 3])
+        _ = try await first.commit(sidecars: [])
+        let second = try await destination.begin(name: "job_20260101T000000Z.sql")
+        try await second.write([9, 9, 9, 9])
+        await #expect(throws: BackupError.self) { _ = try await second.commit(sidecars: []) }
+        await second.abort()
+        #expect(try await destination.read(name: "job_20260101T000000Z.sql") == [1, 2, 3])
+        #expect(try await destination.list().count == 1)
+    }
+
+    @Test(arguments: destinations)
+    func deleteRemovesOneObjectAndToleratesMissing(_ kind: String) async throws {
+        let (destination, cleanUp) = try Self.make(kind)
+        defer { cleanUp() }
+        for name in ["a_20260101T000000Z.sql", "b_20260101T000000Z.sql"] {
+            let upload = try await destination.begin(name: name)
+            try await upload.write([7])
+            _ = try await upload.commit(sidecars: [])
+        }
+        try await destination.delete(name: "a_20260101T000000Z.sql")
+        try await destination.delete(name: "a_20260101T000000Z.sql")
+        #expect(try await destination.list().map(\.name) == ["b_20260101T000000Z.sql"])
+    }
+
+    @Test(arguments: destinations)
+    func readingAMissingObjectIsNotFound(_ kind: String) async throws {
+        let (destination, cleanUp) = try Self.make(kind)
+        defer { cleanUp() }
+        await #expect { _ = try await destination.read(name: "nothing") } throws: { ($0 as? BackupError)?.code == .notFound }
+    }
+}
