@@ -57,10 +57,8 @@ struct JobRunner {
         let pipeline = BackupPipeline(observer: progress)
         do {
             _ = try await pipeline.run(job, logger: logger)
-            progress?.clear()
             return true
         } catch {
-            progress?.clear()
             logger.error("backup failed: \(error)", metadata: ["job": "\(job.name)"])
             return false
         }

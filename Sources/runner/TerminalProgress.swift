@@ -15,7 +15,7 @@ final class TerminalProgress: ProgressObserver, Sendable {
         FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
     }
 
-    func clear() {
+    func finished(job: String) {
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }

@@ -134,3 +134,20 @@ import Testing
         #expect(result.stderr.contains("stopping on signal 15"))
     }
 }
+
+/// Live progress appears on a terminal (here a pseudo-terminal made by `script`) and never in a log.
+@Suite struct ProgressTests {
+    @Test func progressOnlyOnATerminal() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("progress_db", rows: 200)
+        let cli = try await BackupCLI(label: "progress") { server.config(database: "progress_db", directory: $0) }
+        defer { cli.cleanUp() }
+        let command = "'\(Paths.backup)' now --config '\(cli.configPath)'"
+        let onTerminal = try await Shell.sh("script -qec \(Shell.quote(command)) /dev/null", environment: cli.environment)
+        #expect(onTerminal.status == 0, "\(onTerminal.stdout)")
+        #expect(onTerminal.stdout.contains("app: ") && onTerminal.stdout.contains(" read, ") && onTerminal.stdout.contains("of the database size"))
+        let inLog = try await cli.run("now")
+        #expect(inLog.status == 0)
+        #expect(!inLog.stderr.contains(" read, ") && !inLog.stderr.contains("\r"))
+    }
+}

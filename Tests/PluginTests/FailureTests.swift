@@ -148,6 +148,29 @@ import Testing
         #expect(result.stderr.contains("permission denied"))
     }
 
+    /// SIGTERM mid-backup (a pod being stopped): pg_dump is stopped, the partial file removed, exit 143.
+    @Test func sigtermMidBackupLeavesNothingPartial() async throws {
+        let s = try await Scenario.make("sigterm")
+        defer { s.cleanUp() }
+        let wrapper = try FakePgDump.write(in: s.cli.directory, body: """
+            /usr/bin/pg_dump "$@" | head -c 50000
+            exec sleep 61
+            """)
+        let config = try String(contentsOfFile: s.cli.configPath, encoding: .utf8) + "\npostgres.pg_dump = \(wrapper)\n"
+        try config.write(toFile: s.cli.configPath, atomically: true, encoding: .utf8)
+        let result = try await Shell.sh("""
+            '\(Paths.backup)' now --config '\(s.cli.configPath)' & pid=$!
+            sleep 2; ls -a '\(s.cli.backups)' | grep -c partial; kill -TERM $pid; wait $pid; echo "status=$?"
+            """, environment: s.cli.environment)
+        #expect(result.stdout.hasPrefix("1\n"), "a partial file should exist mid-backup: \(result.stdout)")
+        #expect(result.stdout.contains("status=143"), "\(result.stdout) \(result.stderr)")
+        #expect(result.seconds < 12)
+        #expect(result.stderr.contains("interrupted by signal 15"))
+        let files = try s.cli.files()
+        #expect(files == [s.goodBackup, s.goodBackup + Manifest.suffix], "left behind: \(files)")
+        #expect(try await Shell.sh("pgrep -f '^sleep 61$'").status != 0, "the pg_dump stand-in is still running")
+    }
+
     @Test func tooOldPgDumpIsRefused() async throws {
         let s = try await Scenario.make("oldtool")
         defer { s.cleanUp() }

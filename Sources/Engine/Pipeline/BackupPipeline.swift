@@ -6,6 +6,8 @@ import Logging
 public protocol ProgressObserver: Sendable {
     /// Called at most a few times a second with the uncompressed bytes read so far.
     func progress(job: String, rawBytes: Int64, estimatedTotal: Int64?, elapsed: Double)
+    /// Called once the dump ended, successfully or not, before the outcome is logged.
+    func finished(job: String)
 }
 
 /// What one successful backup produced.
@@ -48,14 +50,15 @@ public struct BackupPipeline: Sendable {
             var hasher = SHA256()
             var output: [UInt8] = []
             output.reserveCapacity(1 << 20)
-            var lastReport = begin
+            // The first chunk is reported at once, so even a short backup shows it started.
+            var lastReport: ContinuousClock.Instant?
             try await job.source.dump(info, logger: logger) { chunk in
                 try Task.checkCancellation()
                 counters.raw += Int64(chunk.count)
                 output.removeAll(keepingCapacity: true)
                 try chunk.withUnsafeBytes { try encoder.update($0, into: &output) }
                 try await Self.store(output, hasher: &hasher, counters: &counters, upload: upload)
-                if let observer, clock.now - lastReport > .milliseconds(250) {
+                if let observer, lastReport.map({ clock.now - $0 > .milliseconds(250) }) ?? true {
                     lastReport = clock.now
                     observer.progress(job: job.name, rawBytes: counters.raw, estimatedTotal: info.estimatedBytes,
                                       elapsed: Self.seconds(clock.now - begin))
@@ -75,8 +78,10 @@ public struct BackupPipeline: Sendable {
             record = BackupRecord(object: object, manifest: manifest)
         } catch {
             await upload.abort()
+            observer?.finished(job: job.name)
             throw error
         }
+        observer?.finished(job: job.name)
         let duration = Self.seconds(clock.now - begin)
         let m = record.manifest
         logger.info("backup complete", metadata: [
