@@ -18,6 +18,10 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var sha256: String
     public var startedAt: Date
     public var finishedAt: Date
+    /// Exact rows per table, taken in the dump's snapshot; what `verify` compares a restore against.
+    public var rowCounts: [String: Int64]?
+    /// Names of the other files that belong to this backup (besides the data and this manifest).
+    public var sidecars: [String]?
 
     enum CodingKeys: String, CodingKey {
         case manifestVersion = "manifest_version"
@@ -31,6 +35,8 @@ public struct Manifest: Codable, Sendable, Equatable {
         case sha256
         case startedAt = "started_at"
         case finishedAt = "finished_at"
+        case rowCounts = "row_counts"
+        case sidecars
     }
 
     public static let suffix = ".manifest.json"

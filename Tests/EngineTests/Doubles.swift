@@ -34,6 +34,8 @@ struct FakeSource: Source {
     /// The dump cancels its own task after delivering this many chunks, as a signal handler would.
     var cancelAfter: Int?
     var prepareError: BackupError?
+    /// Extra files the dump hands back, stored beside the backup.
+    var sidecars: [(suffix: String, bytes: [UInt8])] = []
     /// The settings the factory received, for loader tests.
     var settings: PluginSettings?
     let calls = Recorder<[String]>([])
@@ -44,7 +46,7 @@ struct FakeSource: Source {
         return info
     }
 
-    func dump(_ info: SourceInfo, logger: Logger, sink: ([UInt8]) async throws -> Void) async throws {
+    func dump(_ info: SourceInfo, logger: Logger, sink: ([UInt8]) async throws -> Void) async throws -> DumpDetails {
         calls.update { $0.append("dump") }
         for (index, chunk) in chunks.enumerated() {
             if index == failAfter { throw BackupError(.sourceFailed, "pg_dump exited with status 1") }
@@ -52,6 +54,7 @@ struct FakeSource: Source {
             try await sink(chunk)
         }
         if failAfter == chunks.count { throw BackupError(.sourceFailed, "pg_dump exited with status 1") }
+        return DumpDetails(rowCounts: ["public.t": Int64(chunks.count)], sidecars: sidecars)
     }
 }
 

@@ -44,7 +44,7 @@ import Testing
         let files = try cli.files()
         let data = try #require(files.first { $0.hasSuffix(c.suffix) }, "no \(c.suffix) file in \(files)")
         #expect(data.hasPrefix("app_"))
-        #expect(files.count == 2, "expected the backup and its manifest only, found \(files)")
+        #expect(files == [data, data + ".globals.json", data + Manifest.suffix], "expected the backup, its globals and manifest, found \(files)")
         #expect(result.stderr.contains("backup complete") && result.stderr.contains(data))
 
         // The manifest's SHA-256 is that of the stored file, as sha256sum computes it.
@@ -52,6 +52,8 @@ import Testing
         let sum = try await Shell.sh("sha256sum \(cli.backups)/\(data)").stdout.split(separator: " ").first.map(String.init)
         #expect(manifest.sha256 == sum)
         #expect(manifest.database == source && manifest.format == c.format && manifest.compressor == c.compressor)
+        #expect(manifest.rowCounts == ["public.customers": 2000, "public.orders": 6000])
+        #expect(manifest.sidecars == [data + ".globals.json"])
         #expect(manifest.storedBytes == Int64(try FileManager.default.attributesOfItem(atPath: "\(cli.backups)/\(data)")[.size] as! UInt64))
 
         try await server.makeEmptyDatabase(target)

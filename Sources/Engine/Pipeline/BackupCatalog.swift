@@ -33,6 +33,9 @@ public enum RetentionRunner {
             // The manifest goes last: a backup whose data is gone but manifest remains is invisible, while
             // the reverse order could leave data the engine no longer recognises as its own.
             try await job.destination.delete(name: record.name)
+            for sidecar in record.manifest.sidecars ?? [] where sidecar.hasPrefix(record.name) {
+                try await job.destination.delete(name: sidecar)
+            }
             try await job.destination.delete(name: record.name + Manifest.suffix)
             logger.info("retention deleted backup", metadata: ["file": "\(record.object.location)"])
         }

@@ -52,7 +52,7 @@ public struct BackupPipeline: Sendable {
             output.reserveCapacity(1 << 20)
             // The first chunk is reported at once, so even a short backup shows it started.
             var lastReport: ContinuousClock.Instant?
-            try await job.source.dump(info, logger: logger) { chunk in
+            let details = try await job.source.dump(info, logger: logger) { chunk in
                 try Task.checkCancellation()
                 counters.raw += Int64(chunk.count)
                 output.removeAll(keepingCapacity: true)
@@ -73,8 +73,10 @@ public struct BackupPipeline: Sendable {
                 dumpToolVersion: info.dumpToolVersion, format: info.format, compressor: job.compressor.name,
                 compressionLevel: job.compressor.level, rawBytes: counters.raw, storedBytes: counters.stored,
                 sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined(),
-                startedAt: started, finishedAt: now())
-            let object = try await upload.commit(sidecars: [(name + Manifest.suffix, try manifest.encoded())])
+                startedAt: started, finishedAt: now(), rowCounts: details.rowCounts,
+                sidecars: details.sidecars.isEmpty ? nil : details.sidecars.map { name + $0.suffix })
+            let extra = details.sidecars.map { (name: name + $0.suffix, bytes: $0.bytes) }
+            let object = try await upload.commit(sidecars: extra + [(name + Manifest.suffix, try manifest.encoded())])
             record = BackupRecord(object: object, manifest: manifest)
         } catch {
             await upload.abort()

@@ -28,6 +28,20 @@ public struct SourceInfo: Sendable {
     }
 }
 
+/// What a source learned while dumping, taken in the same snapshot as the dump; recorded with the backup.
+public struct DumpDetails: Sendable {
+    /// Exact rows per table (`schema.table`), nil when the source did not count them.
+    public var rowCounts: [String: Int64]?
+    /// Small files stored beside the backup as `<backup><suffix>`, e.g. what a restore needs besides the
+    /// dump itself. Listed in the manifest so retention deletes them with the backup.
+    public var sidecars: [(suffix: String, bytes: [UInt8])]
+
+    public init(rowCounts: [String: Int64]? = nil, sidecars: [(suffix: String, bytes: [UInt8])] = []) {
+        self.rowCounts = rowCounts
+        self.sidecars = sidecars
+    }
+}
+
 /// Produces a database dump as a stream of bytes.
 ///
 /// Implementation requirements:
@@ -35,7 +49,8 @@ public struct SourceInfo: Sendable {
 ///   work and the database exists, and finds the tool that will dump it. It fails with a ``BackupError``
 ///   whose message names what to fix (`.unreachable`, `.authentication`, `.databaseMissing`,
 ///   `.toolMissing`).
-/// - `dump` calls `sink` with consecutive chunks and returns only when the dump completed successfully.
+/// - `dump` calls `sink` with consecutive chunks and returns only when the dump completed successfully,
+///   with the details it gathered in the dump's own snapshot.
 ///   If the dump tool fails, is killed, or exits non-zero, `dump` throws `.sourceFailed`, even when some
 ///   bytes were already delivered. If `sink` throws, the dump is stopped and its process reaped before
 ///   `dump` rethrows.
@@ -44,7 +59,7 @@ public protocol Source: Sendable {
     func prepare(logger: Logger) async throws -> SourceInfo
     func dump(
         _ info: SourceInfo, logger: Logger, sink: ([UInt8]) async throws -> Void
-    ) async throws
+    ) async throws -> DumpDetails
 }
 
 /// Makes a ``Source`` from its settings.

@@ -57,14 +57,33 @@ final class PostgresConnection {
     }
 
     /// The first column of the first row of `sql`, or nil.
-    func scalar(_ sql: String) throws -> String? {
-        guard let result = PQexec(connection, sql) else { return nil }
+    func scalar(_ sql: String, _ parameters: String...) throws -> String? {
+        try rows(sql, parameters).first?.first ?? nil
+    }
+
+    /// Every row of `sql`, with `$1`, `$2`… bound to `parameters` (never spliced into the text).
+    func rows(_ sql: String, _ parameters: [String] = []) throws -> [[String?]] {
+        let copies = parameters.map { strdup($0) }
+        defer { copies.forEach { free($0) } }
+        var pointers = copies.map { UnsafePointer($0) }
+        guard let result = PQexecParams(connection, sql, Int32(parameters.count), nil, &pointers, nil, nil, 0) else {
+            throw BackupError(.sourceFailed, "lost the connection to PostgreSQL")
+        }
         defer { PQclear(result) }
-        guard PQresultStatus(result) == PGRES_TUPLES_OK else {
+        let status = PQresultStatus(result)
+        guard status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK else {
             throw BackupError(.sourceFailed, "query failed: \(String(cString: PQresultErrorMessage(result)).trimmed)")
         }
-        guard PQntuples(result) > 0, PQgetisnull(result, 0, 0) == 0 else { return nil }
-        return String(cString: PQgetvalue(result, 0, 0))
+        return (0..<PQntuples(result)).map { row in
+            (0..<PQnfields(result)).map { column in
+                PQgetisnull(result, row, column) == 0 ? String(cString: PQgetvalue(result, row, column)) : nil
+            }
+        }
+    }
+
+    /// Runs a statement that returns no rows.
+    func execute(_ sql: String, _ parameters: String...) throws {
+        _ = try rows(sql, parameters)
     }
 
     /// libpq reports every failure as text; the three a person can fix differently are told apart here.

@@ -24,6 +24,8 @@ public struct PostgresSourceFactory: SourceFactory {
                 summary: "plain SQL (restore with psql) or custom (restore with pg_restore)"),
         KeySpec("connect_timeout", .duration, default: "10s", summary: "give up connecting after this long"),
         KeySpec("pg_dump", .string, summary: "path of the pg_dump to use (default: the newest one found that fits the server)"),
+        KeySpec("row_counts", .choice(["exact", "none"]), default: "exact",
+                summary: "count every table's rows in the dump's snapshot, for `backup verify`"),
     ]
 
     public func make(_ settings: PluginSettings) throws -> any Source {
@@ -35,7 +37,8 @@ public struct PostgresSourceFactory: SourceFactory {
                 user: settings.string("user") ?? "", password: settings.string("password"),
                 database: settings.string("database") ?? "", connectTimeout: timeout),
             format: settings.string("format") ?? "plain",
-            pgDumpOverride: settings.string("pg_dump"))
+            pgDumpOverride: settings.string("pg_dump"),
+            countRows: settings.string("row_counts") != "none")
     }
 
     public func defaultJobName(_ settings: PluginSettings) -> String? { settings.string("database") }
@@ -52,6 +55,7 @@ public struct PostgresSource: Source {
     public let target: PostgresTarget
     public let format: String
     public let pgDumpOverride: String?
+    public let countRows: Bool
 
     public func prepare(logger: Logger) async throws -> SourceInfo {
         let connection = try PostgresConnection(target)
@@ -64,22 +68,58 @@ public struct PostgresSource: Source {
             fileExtension: format == "custom" ? "dump" : "sql", estimatedBytes: size)
     }
 
-    public func dump(_ info: SourceInfo, logger: Logger, sink: ([UInt8]) async throws -> Void) async throws {
-        var arguments = [
-            "--host", target.host, "--port", String(target.port), "--username", target.user,
-            "--dbname", target.database, "--no-password", "--format", format == "custom" ? "custom" : "plain",
-        ]
-        // We compress ourselves; a compressed custom dump would be compressed twice.
-        if format == "custom" { arguments += ["--compress", "0"] }
-        // The password travels in the child's environment, never in its arguments, so `ps` cannot show it.
+    /// Dumps inside one exported snapshot: pg_dump reads it, and so do the row counts and the database's
+    /// globals, so all three describe the same moment.
+    public func dump(_ info: SourceInfo, logger: Logger, sink: ([UInt8]) async throws -> Void) async throws -> DumpDetails {
+        let snapshot = try PostgresConnection(target)
+        try snapshot.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        guard let snapshotID = try snapshot.scalar("SELECT pg_export_snapshot()") else {
+            throw BackupError(.sourceFailed, "PostgreSQL did not export a snapshot")
+        }
+        try await runPgDump(info, snapshotID: snapshotID, sink: sink)
+        let counts = countRows ? try DatabaseGlobals.rowCounts(snapshot) : nil
+        let globals = try DatabaseGlobals.read(snapshot, rolesDump: try await dumpRoles(info))
+        try snapshot.execute("COMMIT")
+        return DumpDetails(rowCounts: counts, sidecars: [(DatabaseGlobals.suffix, try globals.encoded())])
+    }
+
+    /// The environment pg_dump and pg_dumpall run with: the password travels here, never in arguments.
+    private var childEnvironment: Environment {
         var environment: [Environment.Key: String?] = [
             "PGCONNECT_TIMEOUT": String(target.connectTimeout), "PGAPPNAME": "backup",
             "PGPASSWORD": target.password, "PGOPTIONS": nil, "PGSERVICE": nil,
         ]
         if target.password == nil { environment["PGPASSWORD"] = nil }
+        return .inherit.updating(environment)
+    }
+
+    private var connectionArguments: [String] {
+        ["--host", target.host, "--port", String(target.port), "--username", target.user, "--no-password"]
+    }
+
+    /// `pg_dumpall --roles-only --no-role-passwords`, from beside the chosen pg_dump (else from PATH).
+    private func dumpRoles(_ info: SourceInfo) async throws -> String {
+        let sibling = URL(fileURLWithPath: info.dumpTool).deletingLastPathComponent().appendingPathComponent("pg_dumpall").path
+        let executable: Executable = FileManager.default.isExecutableFile(atPath: sibling)
+            ? .path(FilePath(sibling)) : .name("pg_dumpall")
+        let result = try await Subprocess.run(
+            executable, arguments: Arguments(connectionArguments + ["-l", target.database, "--roles-only", "--no-role-passwords"]),
+            environment: childEnvironment, output: .string(limit: 64 << 20), error: .string(limit: 1 << 20))
+        guard result.terminationStatus.isSuccess else {
+            throw BackupError(.sourceFailed, "pg_dumpall --roles-only failed: \(result.standardError.trimmed)")
+        }
+        return result.standardOutput
+    }
+
+    private func runPgDump(_ info: SourceInfo, snapshotID: String, sink: ([UInt8]) async throws -> Void) async throws {
+        var arguments = connectionArguments + [
+            "--dbname", target.database, "--format", format == "custom" ? "custom" : "plain", "--snapshot", snapshotID,
+        ]
+        // We compress ourselves; a compressed custom dump would be compressed twice.
+        if format == "custom" { arguments += ["--compress", "0"] }
         let result = try await Subprocess.run(
             .path(FilePath(info.dumpTool)), arguments: Arguments(arguments),
-            environment: .inherit.updating(environment), platformOptions: Self.platformOptions,
+            environment: childEnvironment, platformOptions: Self.platformOptions,
             input: .none, output: .sequence, error: .sequence
         ) { execution in
             async let errors = StderrTail.collect(execution.standardError)
