@@ -30,6 +30,12 @@ public struct BackupError: Error, CustomStringConvertible, Sendable {
         public static let compression = Code("compression")
         /// A named job or backup does not exist.
         public static let notFound = Code("not-found")
+        /// A stored backup does not match its manifest.
+        public static let corrupt = Code("corrupt")
+        /// A restored database does not match what the backup recorded.
+        public static let verificationFailed = Code("verification-failed")
+        /// A restore target already exists or is in use.
+        public static let targetBusy = Code("target-busy")
         /// The operation was cancelled (for example by a signal).
         public static let cancelled = Code("cancelled")
     }

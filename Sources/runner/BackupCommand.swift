@@ -9,7 +9,8 @@ struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Back up PostgreSQL databases to a volume, safely and verifiably.",
-        subcommands: [NowCommand.self, RunCommand.self, ListCommand.self, CheckConfigCommand.self])
+        subcommands: [NowCommand.self, RunCommand.self, ListCommand.self, RestoreCommand.self, VerifyCommand.self,
+                      CheckConfigCommand.self])
 }
 
 /// Options every command shares: where the configuration comes from and how much to log.

@@ -15,6 +15,11 @@ final class TerminalProgress: ProgressObserver, Sendable {
         FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
     }
 
+    func restoring(bytes: Int64, of total: Int64) {
+        let share = total > 0 ? Double(bytes) * 100 / Double(total) : 0
+        FileHandle.standardError.write(Data("\r\u{1B}[Krestoring: \(ByteCount.format(bytes)) of \(ByteCount.format(total)) (\(String(format: "%.0f", share))%)".utf8))
+    }
+
     func finished(job: String) {
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }

@@ -202,6 +202,13 @@ final class MemoryDestination: Destination {
         return bytes
     }
 
+    func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws {
+        let bytes = try await read(name: name)
+        for start in stride(from: 0, to: bytes.count, by: chunkSize) {
+            try await sink(Array(bytes[start..<min(start + chunkSize, bytes.count)]))
+        }
+    }
+
     func delete(name: String) async throws {
         state.update {
             $0.objects[name] = nil

@@ -34,6 +34,7 @@ public protocol Upload: AnyObject {
 /// - `checkWritable` fails with `BackupError(.destination, …)` naming the place and the fix when the
 ///   destination is missing or cannot be written, before any dump starts.
 /// - `list` returns every object (data and sidecars) in the destination's own area, never partial uploads.
+/// - `read` and `stream` fail with `BackupError(.notFound, …)` when the object does not exist.
 /// - `delete` removes one object; deleting a missing one is not an error.
 /// - Destinations never decide what to delete; the engine does, from `list`.
 public protocol Destination: Sendable {
@@ -41,6 +42,8 @@ public protocol Destination: Sendable {
     func begin(name: String) async throws -> any Upload
     func list() async throws -> [StoredObject]
     func read(name: String) async throws -> [UInt8]
+    /// Streams one object in chunks of about `chunkSize` bytes, for data too large to hold in memory.
+    func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws
     func delete(name: String) async throws
 }
 

@@ -67,6 +67,23 @@ public struct LocalDestination: Destination {
         return Array(data)
     }
 
+    public func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws {
+        let path = "\(path)/\(name)"
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw BackupError(errno == ENOENT ? .notFound : .destination, "cannot read \(path) (\(Errno.text()))")
+        }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: chunkSize)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, chunkSize) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw BackupError(.destination, "cannot read \(path) (\(Errno.text()))") }
+            if count == 0 { return }
+            try await sink(Array(buffer[0..<count]))
+        }
+    }
+
     public func delete(name: String) async throws {
         if unlink("\(path)/\(name)") != 0 && errno != ENOENT {
             throw BackupError(.destination, "cannot delete \(path)/\(name) (\(Errno.text()))")

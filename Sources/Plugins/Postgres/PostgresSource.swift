@@ -84,7 +84,7 @@ public struct PostgresSource: Source {
     }
 
     /// The environment pg_dump and pg_dumpall run with: the password travels here, never in arguments.
-    private var childEnvironment: Environment {
+    var childEnvironment: Environment {
         var environment: [Environment.Key: String?] = [
             "PGCONNECT_TIMEOUT": String(target.connectTimeout), "PGAPPNAME": "backup",
             "PGPASSWORD": target.password, "PGOPTIONS": nil, "PGSERVICE": nil,
@@ -93,7 +93,7 @@ public struct PostgresSource: Source {
         return .inherit.updating(environment)
     }
 
-    private var connectionArguments: [String] {
+    var connectionArguments: [String] {
         ["--host", target.host, "--port", String(target.port), "--username", target.user, "--no-password"]
     }
 

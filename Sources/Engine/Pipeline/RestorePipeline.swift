@@ -1,0 +1,113 @@
+import Crypto
+import Foundation
+import Logging
+
+/// Which backup a restore or verify means: the newest, one by name (or timestamp), or a file path.
+public enum BackupSelector: Sendable, Equatable {
+    case latest
+    case named(String)
+
+    public init(_ text: String) {
+        self = text == "latest" ? .latest : .named(text)
+    }
+}
+
+/// One table's expected and restored row count, as `verify` prints it.
+public struct RowCountCheck: Sendable, Equatable {
+    public var table: String
+    public var expected: Int64?
+    public var restored: Int64?
+    public var matches: Bool { expected == restored }
+}
+
+/// Restores and verifies backups: finds the backup, proves its checksum before touching any server, and
+/// streams it, decompressed in-process, into the source's restore.
+public struct RestorePipeline: Sendable {
+    public static let chunkSize = 1 << 20
+
+    public init() {}
+
+    /// The record `selector` names among the job's backups.
+    public func find(_ selector: BackupSelector, job: Job) async throws -> BackupRecord {
+        let records = try await BackupCatalog.records(of: job.name, in: job.destination)
+        switch selector {
+        case .latest:
+            guard let newest = records.last else {
+                throw BackupError(.notFound, "job \(job.name) has no backups yet; run `backup now` first")
+            }
+            return newest
+        case .named(let text):
+            let name = URL(fileURLWithPath: text).lastPathComponent
+            let matches = records.filter { $0.name == name || $0.name.contains("_\(text).") }
+            guard let record = matches.last else {
+                throw BackupError(.notFound,
+                    "job \(job.name) has no backup '\(text)'; `backup list --job \(job.name)` shows them")
+            }
+            return record
+        }
+    }
+
+    /// Re-reads the stored file and compares its SHA-256 with the manifest.
+    public func checkChecksum(_ record: BackupRecord, in destination: any Destination) async throws {
+        var hasher = SHA256()
+        var bytes: Int64 = 0
+        try await destination.stream(name: record.name, chunkSize: Self.chunkSize) { chunk in
+            hasher.update(data: chunk)
+            bytes += Int64(chunk.count)
+        }
+        let sum = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        guard sum == record.manifest.sha256, bytes == record.manifest.storedBytes else {
+            throw BackupError(.corrupt,
+                "\(record.object.location) is damaged: its SHA-256 is \(sum) (\(bytes) bytes) but the manifest says \(record.manifest.sha256) (\(record.manifest.storedBytes) bytes); restore another backup")
+        }
+    }
+
+    /// The request for `record`, with its sidecars loaded.
+    public func request(_ record: BackupRecord, mode: RestoreMode, destination: any Destination) async throws -> RestoreRequest {
+        var sidecars: [String: [UInt8]] = [:]
+        for name in record.manifest.sidecars ?? [] {
+            sidecars[name] = try await destination.read(name: name)
+        }
+        return RestoreRequest(manifest: record.manifest, mode: mode, sidecars: sidecars)
+    }
+
+    /// Checks the checksum, then restores `record` as `mode` says.
+    public func restore(
+        _ record: BackupRecord, job: Job, mode: RestoreMode, logger: Logger,
+        progress: (@Sendable (Int64) -> Void)? = nil
+    ) async throws -> RestoreReport {
+        guard let source = job.source as? any RestorableSource else {
+            throw BackupError(.notFound, "the \(type(of: job.source)) source of job \(job.name) cannot restore")
+        }
+        try await checkChecksum(record, in: job.destination)
+        let request = try await request(record, mode: mode, destination: job.destination)
+        let compressor = job.compressor
+        guard compressor.name == record.manifest.compressor else {
+            throw BackupError(.config,
+                "\(record.name) was compressed with \(record.manifest.compressor) but job \(job.name) uses \(compressor.name); set compressor = \(record.manifest.compressor) for this restore")
+        }
+        let destination = job.destination
+        return try await source.restore(request, logger: logger) { sink in
+            let decoder = try compressor.makeDecoder()
+            var output: [UInt8] = []
+            var restored: Int64 = 0
+            try await destination.stream(name: record.name, chunkSize: Self.chunkSize) { chunk in
+                output.removeAll(keepingCapacity: true)
+                try chunk.withUnsafeBytes { try decoder.update($0, into: &output) }
+                restored += Int64(chunk.count)
+                progress?(restored)
+                if !output.isEmpty { try await sink(output) }
+            }
+            output.removeAll(keepingCapacity: true)
+            try decoder.finish(into: &output)
+            if !output.isEmpty { try await sink(output) }
+        }
+    }
+
+    /// Compares restored row counts with the manifest's, table by table.
+    public static func compare(expected: [String: Int64], restored: [String: Int64]) -> [RowCountCheck] {
+        Set(expected.keys).union(restored.keys).sorted().map {
+            RowCountCheck(table: $0, expected: expected[$0], restored: restored[$0])
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Logging
+
+/// Where a restore goes.
+public enum RestoreMode: Sendable, Equatable {
+    /// A new database with this name; an existing one is an error unless `replace`.
+    case newDatabase(String, replace: Bool)
+    /// Beside the original, then swapped in by name once the restore succeeded; the original is kept
+    /// (renamed) unless `dropPrevious`. Other sessions on the original are an error unless `terminate`.
+    case inPlace(terminate: Bool, dropPrevious: Bool)
+    /// A throwaway database for `verify`, dropped afterwards whatever happens.
+    case scratch
+}
+
+/// What a restore is asked to do: which backup, where to, and the files stored with the backup.
+public struct RestoreRequest: Sendable {
+    public var manifest: Manifest
+    public var mode: RestoreMode
+    /// The backup's sidecar files, by name.
+    public var sidecars: [String: [UInt8]]
+
+    public init(manifest: Manifest, mode: RestoreMode, sidecars: [String: [UInt8]]) {
+        self.manifest = manifest
+        self.mode = mode
+        self.sidecars = sidecars
+    }
+}
+
+/// What a restore did.
+public struct RestoreReport: Sendable {
+    /// The database that now holds the restored data (for `.scratch`, the one that held it).
+    public var database: String
+    /// Exact rows per table (`schema.table`) in the restored database.
+    public var rowCounts: [String: Int64]
+    /// For an in-place restore that kept the original: the name it was renamed to.
+    public var previousDatabase: String?
+    /// Roles that did not exist and were created.
+    public var createdRoles: [String]
+
+    public init(database: String, rowCounts: [String: Int64], previousDatabase: String? = nil, createdRoles: [String] = []) {
+        self.database = database
+        self.rowCounts = rowCounts
+        self.previousDatabase = previousDatabase
+        self.createdRoles = createdRoles
+    }
+}
+
+/// Hands the decompressed dump to a restore, chunk by chunk, into the sink it is given.
+public typealias DumpFeed = (_ sink: ([UInt8]) async throws -> Void) async throws -> Void
+
+/// A source that can also put a backup back.
+///
+/// Implementation requirements:
+/// - `describe` returns, without changing anything, the steps `restore` would take, for people to read.
+/// - `restore` never changes an existing database unless the mode says so, and leaves nothing it created
+///   behind when it fails (including on cancellation): a failed in-place restore leaves the original as it
+///   was, and a `.scratch` database is dropped in every case.
+/// - It consumes the dump only through `feed`, streaming; it never needs disk space for an uncompressed copy.
+public protocol RestorableSource: Source {
+    func describe(_ request: RestoreRequest) async throws -> [String]
+    func restore(_ request: RestoreRequest, logger: Logger, feed: DumpFeed) async throws -> RestoreReport
+}

@@ -1,0 +1,244 @@
+import Engine
+import Foundation
+import Logging
+import Subprocess
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// Restores into a database this restore creates (never into an existing one), so that a failure can
+/// always be undone by dropping what it created. In place means: restore beside, then swap names.
+extension PostgresSource: RestorableSource {
+    /// The databases a restore touches, named once so that `describe` and `restore` agree.
+    struct Plan {
+        var work: String
+        var final: String
+        var previous: String?
+        var globals: DatabaseGlobals?
+    }
+
+    func plan(_ request: RestoreRequest, at time: Date) throws -> Plan {
+        let stamp = Timestamp.compact(time).lowercased()
+        let globals = try request.sidecars.first { $0.key.hasSuffix(DatabaseGlobals.suffix) }
+            .map { try DatabaseGlobals.decode($0.value) }
+        let plan: Plan
+        switch request.mode {
+        case .newDatabase(let name, _):
+            plan = Plan(work: name, final: name, previous: nil, globals: globals)
+        case .inPlace(_, let dropPrevious):
+            plan = Plan(work: "\(target.database)_restoring_\(stamp)", final: target.database,
+                        previous: dropPrevious ? nil : "\(target.database)_before_restore_\(stamp)", globals: globals)
+        case .scratch:
+            plan = Plan(work: "\(request.manifest.database)_verify_\(stamp)", final: "", previous: nil, globals: globals)
+        }
+        for name in [plan.work, plan.previous ?? ""] where name.utf8.count > 63 {
+            throw BackupError(.config, "database name \(name) is longer than PostgreSQL's 63 bytes; use a shorter --to-database")
+        }
+        return plan
+    }
+
+    public func describe(_ request: RestoreRequest) async throws -> [String] {
+        let plan = try plan(request, at: Date())
+        let tool = request.manifest.format == "custom" ? "pg_restore" : "psql"
+        var steps = ["check \(request.manifest.file) against the SHA-256 in its manifest"]
+        if let roles = plan.globals?.roles.map(\.name), !roles.isEmpty {
+            steps.append("create whichever of these roles are missing (without passwords): \(roles.joined(separator: ", "))")
+        }
+        switch request.mode {
+        case .newDatabase(let name, let replace):
+            if replace { steps.append("drop database \(name) if it exists (--force)") }
+            steps.append("create database \(name) on \(target.host):\(target.port) and restore into it with \(tool)")
+        case .inPlace(let terminate, let dropPrevious):
+            steps.append("create database \(plan.work) and restore into it with \(tool); \(target.database) is not touched")
+            if terminate { steps.append("then disconnect every other session from \(target.database) (--force)") }
+            steps.append("then rename \(target.database) to \(plan.previous ?? "(dropped: --drop-previous)") and \(plan.work) to \(target.database)")
+            if dropPrevious { steps.append("then drop the previous \(target.database)") }
+        case .scratch:
+            steps.append("create scratch database \(plan.work), restore into it with \(tool), count rows, drop it")
+        }
+        return steps
+    }
+
+    public func restore(_ request: RestoreRequest, logger: Logger, feed: DumpFeed) async throws -> RestoreReport {
+        let plan = try plan(request, at: Date())
+        let admin = try adminConnection()
+        try checkTargets(request, plan: plan, admin: admin)
+        let createdRoles = try createMissingRoles(plan.globals, admin: admin, logger: logger)
+        try createDatabase(plan.work, globals: plan.globals, admin: admin)
+        let counts: [String: Int64]
+        do {
+            try await load(request.manifest.format, into: plan.work, serverMajor: admin.serverMajor, feed: feed)
+            counts = try DatabaseGlobals.rowCounts(try PostgresConnection(retargeted(plan.work)))
+            if case .scratch = request.mode { try dropDatabase(plan.work, admin: admin) }
+        } catch {
+            // Whatever failed (a syntax error in the stream, the server going away, a signal), the
+            // database this restore created goes; nothing that existed before was touched.
+            try? dropDatabase(plan.work, admin: try adminConnection())
+            throw error
+        }
+        if case .inPlace(let terminate, _) = request.mode {
+            try swap(plan, terminate: terminate, admin: admin, logger: logger)
+        }
+        return RestoreReport(database: request.mode == .scratch ? plan.work : plan.final, rowCounts: counts,
+                             previousDatabase: plan.previous, createdRoles: createdRoles)
+    }
+
+    private func retargeted(_ database: String) -> PostgresTarget {
+        var copy = target
+        copy.database = database
+        return copy
+    }
+
+    /// A connection to the server's maintenance database, for CREATE/DROP/ALTER DATABASE.
+    private func adminConnection() throws -> PostgresConnection {
+        do {
+            return try PostgresConnection(retargeted("postgres"))
+        } catch let error as BackupError where error.code == .databaseMissing {
+            return try PostgresConnection(retargeted("template1"))
+        }
+    }
+
+    private func exists(_ database: String, _ admin: PostgresConnection) throws -> Bool {
+        try admin.scalar("SELECT 1 FROM pg_database WHERE datname = $1", database) != nil
+    }
+
+    private func otherSessions(_ database: String, _ admin: PostgresConnection) throws -> Int {
+        Int(try admin.scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", database) ?? "0") ?? 0
+    }
+
+    /// Fails before anything is created when the target is taken or, in place, still in use.
+    private func checkTargets(_ request: RestoreRequest, plan: Plan, admin: PostgresConnection) throws {
+        switch request.mode {
+        case .newDatabase(let name, let replace):
+            if try exists(name, admin) {
+                guard replace else {
+                    throw BackupError(.targetBusy, "database \(name) already exists; choose another --to-database or pass --force to replace it")
+                }
+                try dropDatabase(name, admin: admin)
+            }
+        case .inPlace(let terminate, _):
+            guard try exists(target.database, admin) else {
+                throw BackupError(.notFound, "database \(target.database) does not exist; restore with --to-database \(target.database) instead")
+            }
+            let sessions = try otherSessions(target.database, admin)
+            if sessions > 0 && !terminate {
+                throw BackupError(.targetBusy, "\(sessions) other session(s) are connected to \(target.database); stop the applications using it or pass --force to disconnect them")
+            }
+            if try exists(plan.work, admin) {
+                throw BackupError(.targetBusy, "database \(plan.work) already exists; try again in a second")
+            }
+        case .scratch:
+            if try exists(plan.work, admin) {
+                throw BackupError(.targetBusy, "scratch database \(plan.work) already exists; try again in a second")
+            }
+        }
+    }
+
+    private func createMissingRoles(_ globals: DatabaseGlobals?, admin: PostgresConnection, logger: Logger) throws -> [String] {
+        var created: [String] = []
+        for role in globals?.roles ?? [] where try admin.scalar("SELECT 1 FROM pg_roles WHERE rolname = $1", role.name) == nil {
+            do {
+                for statement in role.sql { try admin.execute(statement) }
+            } catch {
+                throw BackupError(.authentication, "cannot create role \(role.name) that the backup needs (\(error)); create it by hand or restore as a role with CREATEROLE")
+            }
+            logger.notice("created role \(role.name) (without a password)")
+            created.append(role.name)
+        }
+        return created
+    }
+
+    private func createDatabase(_ name: String, globals: DatabaseGlobals?, admin: PostgresConnection) throws {
+        let g = globals
+        var statement = try admin.scalar("SELECT format('CREATE DATABASE %I TEMPLATE template0', $1::text)", name) ?? ""
+        if let g {
+            statement = try admin.scalar(
+                "SELECT format('CREATE DATABASE %I OWNER %I TEMPLATE template0 ENCODING %L LC_COLLATE %L LC_CTYPE %L', $1::text, $2::text, $3::text, $4::text, $5::text)",
+                name, g.owner, g.encoding, g.collate, g.ctype) ?? statement
+        }
+        do {
+            try admin.execute(statement)
+            for setting in g?.settings ?? [] {
+                let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2 else { continue }
+                try admin.execute(try admin.scalar("SELECT format('ALTER DATABASE %I SET %I = %L', $1::text, $2::text, $3::text)", name, parts[0], parts[1]) ?? "")
+            }
+            for grant in g?.grants ?? [] {
+                let grantee = grant.grantee == "PUBLIC" ? "PUBLIC" : (try admin.scalar("SELECT quote_ident($1)", grant.grantee) ?? "")
+                try admin.execute(try admin.scalar("SELECT format('GRANT %s ON DATABASE %I TO ', $1::text, $2::text)", grant.privilege, name)! + grantee + (grant.grantable ? " WITH GRANT OPTION" : ""))
+            }
+        } catch {
+            try? dropDatabase(name, admin: admin)
+            throw BackupError(.destination, "cannot create database \(name) on \(target.host):\(target.port): \(error); the role needs CREATEDB")
+        }
+    }
+
+    private func dropDatabase(_ name: String, admin: PostgresConnection) throws {
+        try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+        try admin.execute(try admin.scalar("SELECT format('DROP DATABASE IF EXISTS %I', $1::text)", name) ?? "")
+    }
+
+    private func swap(_ plan: Plan, terminate: Bool, admin: PostgresConnection, logger: Logger) throws {
+        let original = target.database
+        let sessions = try otherSessions(original, admin)
+        if sessions > 0 {
+            guard terminate else {
+                try? dropDatabase(plan.work, admin: admin)
+                throw BackupError(.targetBusy, "\(sessions) session(s) connected to \(original) during the restore; it was left untouched; pass --force to disconnect them")
+            }
+            try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", original)
+        }
+        let aside = plan.previous ?? "\(original)_dropping_\(plan.work.suffix(16))"
+        try admin.execute(try admin.scalar("SELECT format('ALTER DATABASE %I RENAME TO %I', $1::text, $2::text)", original, aside) ?? "")
+        do {
+            try admin.execute(try admin.scalar("SELECT format('ALTER DATABASE %I RENAME TO %I', $1::text, $2::text)", plan.work, original) ?? "")
+        } catch {
+            try? admin.execute(try admin.scalar("SELECT format('ALTER DATABASE %I RENAME TO %I', $1::text, $2::text)", aside, original) ?? "")
+            throw error
+        }
+        if plan.previous == nil {
+            try dropDatabase(aside, admin: admin)
+        } else {
+            logger.notice("the previous database is kept as \(aside)")
+        }
+    }
+
+    /// Streams the dump into psql (plain) or pg_restore (custom), each in one transaction.
+    private func load(_ format: String, into database: String, serverMajor: Int, feed: DumpFeed) async throws {
+        let tool = format == "custom" ? "pg_restore" : "psql"
+        let arguments = format == "custom"
+            ? connectionArguments + ["--dbname", database, "--exit-on-error", "--single-transaction"]
+            : ["--host", target.host, "--port", String(target.port), "--username", target.user, "--no-password",
+               "--dbname", database, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
+        let result = try await Subprocess.run(
+            try await clientTool(tool, serverMajor: serverMajor), arguments: Arguments(arguments), environment: childEnvironment,
+            platformOptions: Self.platformOptions, input: .inputWriter, output: .discarded, error: .sequence
+        ) { execution in
+            async let errors = StderrTail.collect(execution.standardError)
+            do {
+                try await feed { chunk in _ = try await execution.standardInputWriter.write(chunk) }
+            } catch let error as SubprocessError {
+                // The tool stopped reading (it failed); its exit status and stderr say why.
+                _ = error
+            }
+            try? await execution.standardInputWriter.finish()
+            return try await errors
+        }
+        guard result.terminationStatus.isSuccess else {
+            throw BackupError(.sourceFailed, "\(tool) failed restoring into \(database): \(result.closureResult)")
+        }
+    }
+
+    /// psql and pg_restore from beside the chosen pg_dump (matching the server), else from PATH.
+    private func clientTool(_ name: String, serverMajor: Int) async throws -> Executable {
+        if let tool = try? await PgDumpLocator.find(serverMajor: serverMajor, override: pgDumpOverride) {
+            let sibling = URL(fileURLWithPath: tool.path).deletingLastPathComponent().appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: sibling) { return .path(FilePath(sibling)) }
+        }
+        return .name(name)
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Logging
+import Plugins
+
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Restore a backup into a new database, or in place (the old database is kept beside it).")
+
+    @OptionGroup var options: CommonOptions
+
+    @Option(name: .long, help: "The job whose backup to restore (may be omitted when there is one job).")
+    var job: String?
+
+    @Option(name: .long, help: "latest, a backup's file name or timestamp, or the path of a backup file.")
+    var backup: String = "latest"
+
+    @Option(name: .long, help: "Restore into this new database instead of in place.")
+    var toDatabase: String?
+
+    @Flag(name: .long, help: "Confirm an in-place restore.")
+    var yes = false
+
+    @Flag(name: .long, help: "Replace an existing --to-database, or disconnect other sessions from the database restored in place.")
+    var force = false
+
+    @Flag(name: .long, help: "In place: drop the previous database instead of keeping it as <db>_before_restore_<time>.")
+    var dropPrevious = false
+
+    func validate() throws {
+        if toDatabase == nil && !yes {
+            throw ValidationError("an in-place restore replaces the job's database: pass --yes to confirm, or --to-database NAME to restore beside it")
+        }
+        if toDatabase != nil && dropPrevious {
+            throw ValidationError("--drop-previous applies only to an in-place restore (without --to-database)")
+        }
+    }
+
+    func run() async throws {
+        try await reportingFailures {
+            let logger = options.bootstrapLogging()
+            let (job, record) = try await BackupChoice.resolve(options: options, job: job, backup: backup)
+            let mode: RestoreMode = toDatabase.map { .newDatabase($0, replace: force) }
+                ?? .inPlace(terminate: force, dropPrevious: dropPrevious)
+            guard let source = job.source as? any RestorableSource else {
+                throw Failure(message: "job \(job.name)'s source cannot restore", exitCode: 1)
+            }
+            let pipeline = RestorePipeline()
+            print("Restoring \(record.object.location) (job \(job.name), made \(Timestamp.iso8601(record.created))):")
+            for step in try await source.describe(try await pipeline.request(record, mode: mode, destination: job.destination)) {
+                print("  - \(step)")
+            }
+            let progress = TerminalProgress.isTerminal ? TerminalProgress() : nil
+            let clock = ContinuousClock()
+            let start = clock.now
+            do {
+                let report = try await pipeline.restore(record, job: job, mode: mode, logger: logger) { bytes in
+                    progress?.restoring(bytes: bytes, of: record.manifest.storedBytes)
+                }
+                progress?.finished(job: job.name)
+                let rows = report.rowCounts.values.reduce(0, +)
+                let seconds = BackupSeconds.between(start, clock.now)
+                print("Restored into \(report.database): \(report.rowCounts.count) tables, \(rows) rows in \(String(format: "%.1f", seconds))s.")
+                if let previous = report.previousDatabase { print("The previous database is kept as \(previous).") }
+                if !report.createdRoles.isEmpty { print("Created roles (no passwords; set them): \(report.createdRoles.joined(separator: ", "))") }
+            } catch {
+                progress?.finished(job: job.name)
+                throw Failure(message: "restore failed: \(error)", exitCode: 1)
+            }
+        }
+    }
+}
+
+/// Picks the job and the backup a restore or verify means, including a backup given as a file path.
+enum BackupChoice {
+    static func resolve(options: CommonOptions, job name: String?, backup: String) async throws -> (Job, BackupRecord) {
+        let jobs = try options.loadJobs(only: name)
+        let pipeline = RestorePipeline()
+        if backup.contains("/") {
+            let url = URL(fileURLWithPath: backup)
+            let folder = LocalDestination(path: url.deletingLastPathComponent().path)
+            guard let data = FileManager.default.contents(atPath: url.path + Manifest.suffix),
+                  let manifest = try? Manifest.decode(Array(data)) else {
+                throw Failure(message: "\(backup) has no readable manifest beside it (\(url.lastPathComponent)\(Manifest.suffix))", exitCode: 1)
+            }
+            // The file's own job name finds it; the configured job (the one named, or the only one) says
+            // where and how to restore.
+            var job = jobs.first { $0.name == manifest.job } ?? jobs[0]
+            job.destination = folder
+            job.name = manifest.job
+            return (job, try await pipeline.find(.named(url.lastPathComponent), job: job))
+        }
+        guard name != nil || jobs.count == 1 else {
+            throw Failure(message: "name the job with --job; jobs: \(jobs.map(\.name).joined(separator: ", "))", exitCode: 64)
+        }
+        do {
+            return (jobs[0], try await pipeline.find(BackupSelector(backup), job: jobs[0]))
+        } catch {
+            throw Failure(message: "\(error)", exitCode: 1)
+        }
+    }
+}
+
+enum BackupSeconds {
+    static func between(_ start: ContinuousClock.Instant, _ end: ContinuousClock.Instant) -> Double {
+        let d = end - start
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+}
