@@ -28,7 +28,10 @@ struct CommonOptions: ParsableArguments {
     }
 
     /// Bootstraps logging and returns the runner's logger; each process runs one command, so this runs once.
+    /// Also ignores SIGPIPE: a restore tool that exits early must turn our next write into an error we
+    /// report with the tool's own message, not kill us silently.
     func bootstrapLogging() -> Logger {
+        signal(SIGPIPE, SIG_IGN)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -80,7 +80,13 @@ extension PostgresSource: RestorableSource {
             throw error
         }
         if case .inPlace(let terminate, _) = request.mode {
-            try swap(plan, terminate: terminate, admin: admin, logger: logger)
+            do {
+                try swap(plan, terminate: terminate, admin: admin, logger: logger)
+            } catch {
+                // `swap` puts the original name back if it got halfway; the restored copy goes.
+                try? dropDatabase(plan.work, admin: admin)
+                throw error
+            }
         }
         return RestoreReport(database: request.mode == .scratch ? plan.work : plan.final, rowCounts: counts,
                              previousDatabase: plan.previous, createdRoles: createdRoles)
@@ -187,7 +193,6 @@ extension PostgresSource: RestorableSource {
         let sessions = try otherSessions(original, admin)
         if sessions > 0 {
             guard terminate else {
-                try? dropDatabase(plan.work, admin: admin)
                 throw BackupError(.targetBusy, "\(sessions) session(s) connected to \(original) during the restore; it was left untouched; pass --force to disconnect them")
             }
             try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", original)

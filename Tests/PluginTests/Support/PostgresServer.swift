@@ -34,10 +34,16 @@ final class PostgresServer: Sendable {
             let directory = PostgresServer.directoryToStop.value
             _ = system("'\(Paths.root)/scripts/pg-sandbox' stop '\(directory)' && rm -rf '\(directory)'")
         }
-        try await psql("CREATE ROLE \(user) LOGIN PASSWORD '\(password)'")
+        // CREATEDB: restore and verify create databases as the job's own role.
+        try await psql("CREATE ROLE \(user) LOGIN CREATEDB PASSWORD '\(password)'")
     }
 
     private static let directoryToStop = Locked("")
+
+    /// Database names on the server.
+    func databases() async throws -> [String] {
+        try await psql("SELECT datname FROM pg_database ORDER BY 1").split(separator: "\n").map(String.init)
+    }
 
     /// Runs SQL as the superuser over TCP; throws with psql's message on failure.
     @discardableResult

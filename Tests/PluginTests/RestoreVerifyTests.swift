@@ -1,0 +1,156 @@
+import Engine
+import Foundation
+import Testing
+
+/// `backup restore` and `backup verify` against the real server: the restored database's pg_dump equals
+/// the source's at backup time, failures change nothing, and verification catches damaged backups.
+@Suite struct RestoreVerifyTests {
+    /// A database with one backup, and its pg_dump at backup time.
+    struct Backed {
+        let cli: BackupCLI
+        let database: String
+        let dumpAtBackup: String
+        let file: String
+
+        static func make(_ label: String, extra: String = "") async throws -> Backed {
+            let server = try await PostgresServer.shared
+            let database = "rv_\(label)"
+            try await server.makeSampleDatabase(database, rows: 300)
+            let cli = try await BackupCLI(label: "rv-\(label)") { server.config(database: database, directory: $0, extra: extra) }
+            let result = try await cli.run("now")
+            #expect(result.status == 0, "\(result.stderr)")
+            let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
+            return Backed(cli: cli, database: database, dumpAtBackup: try await server.dumpForComparison(database), file: file)
+        }
+
+        var path: String { "\(cli.backups)/\(file)" }
+
+        /// Rewrites the manifest with `change` applied to its JSON object.
+        func editManifest(_ change: (inout [String: Any]) -> Void) throws {
+            let url = URL(fileURLWithPath: path + Manifest.suffix)
+            var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+            change(&object)
+            try JSONSerialization.data(withJSONObject: object).write(to: url)
+        }
+    }
+
+    @Test func restoreIntoANewDatabase() async throws {
+        let b = try await Backed.make("new")
+        defer { b.cli.cleanUp() }
+        let server = try await PostgresServer.shared
+        let result = try await b.cli.run("restore", "--to-database", "rv_new_copy")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("create database rv_new_copy") && result.stdout.contains("Restored into rv_new_copy: 2 tables, 1200 rows"))
+        #expect(try await server.dumpForComparison("rv_new_copy") == b.dumpAtBackup)
+
+        let again = try await b.cli.run("restore", "--to-database", "rv_new_copy")
+        #expect(again.status == 1 && again.stderr.contains("database rv_new_copy already exists"))
+        let forced = try await b.cli.run("restore", "--to-database", "rv_new_copy", "--force")
+        #expect(forced.status == 0, "\(forced.stderr)")
+    }
+
+    @Test func inPlaceRestoreKeepsTheOldDatabase() async throws {
+        let b = try await Backed.make("inplace", extra: "postgres.format = custom\ncompressor = zstd")
+        defer { b.cli.cleanUp() }
+        let server = try await PostgresServer.shared
+        try await server.psql("DELETE FROM orders WHERE id % 2 = 0; CREATE TABLE after_backup (x int)", database: b.database)
+        let changed = try await server.dumpForComparison(b.database)
+
+        let unconfirmed = try await b.cli.run("restore")
+        #expect(unconfirmed.status == 64 && unconfirmed.stderr.contains("--yes"))
+        let result = try await b.cli.run("restore", "--yes")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try await server.dumpForComparison(b.database) == b.dumpAtBackup)
+        let kept = try #require(try await server.databases().first { $0.hasPrefix("rv_inplace_before_restore_") })
+        #expect(result.stdout.contains("kept as \(kept)"))
+        #expect(try await server.dumpForComparison(kept) == changed)
+        #expect(!(try await server.databases().contains { $0.hasPrefix("rv_inplace_restoring_") }))
+    }
+
+    @Test func inPlaceRestoreRefusesABusyDatabaseUnlessForced() async throws {
+        let b = try await Backed.make("busy")
+        defer { b.cli.cleanUp() }
+        let server = try await PostgresServer.shared
+        // An application's session, as the application's own role (which the restore may disconnect).
+        var asApplication = server.superuserEnvironment
+        asApplication["PGUSER"] = server.user
+        asApplication["PGPASSWORD"] = server.password
+        let session = Task { [asApplication] in
+            try await Shell.run("/usr/bin/psql", ["-d", b.database, "-c", "SELECT pg_sleep(30)"], environment: asApplication)
+        }
+        defer { session.cancel() }
+        for _ in 0..<50 where try await server.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = '\(b.database)'") == "0" {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let refused = try await b.cli.run("restore", "--yes")
+        #expect(refused.status == 1 && refused.stderr.contains("other session(s) are connected to rv_busy"), "\(refused.stderr)")
+        let forced = try await b.cli.run("restore", "--yes", "--force", "--drop-previous")
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try await server.dumpForComparison(b.database) == b.dumpAtBackup)
+        #expect(!(try await server.databases().contains { $0.hasPrefix("rv_busy_") }), "--drop-previous keeps nothing")
+    }
+
+    /// A syntax error injected into the middle of the dump (with the checksum made to match, so the restore
+    /// really starts): the restore fails loudly and the original database is exactly as it was.
+    @Test func failedInPlaceRestoreLeavesTheOriginalUntouched() async throws {
+        let b = try await Backed.make("broken", extra: "compressor = none")
+        defer { b.cli.cleanUp() }
+        let server = try await PostgresServer.shared
+        var text = try String(contentsOfFile: b.path, encoding: .utf8)
+        let copyLine = try #require(text.range(of: "COPY public.orders"))
+        text.insert(contentsOf: "THIS IS NOT SQL;\n", at: copyLine.lowerBound)
+        try text.write(toFile: b.path, atomically: true, encoding: .utf8)
+        let sum = String(try await Shell.sh("sha256sum '\(b.path)'").stdout.prefix(64))
+        try b.editManifest { $0["sha256"] = sum; $0["stored_bytes"] = text.utf8.count }
+
+        let result = try await b.cli.run("restore", "--yes", "--force")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("psql failed restoring into rv_broken_restoring_") && result.stderr.contains("THIS"), "\(result.stderr)")
+        #expect(try await server.dumpForComparison(b.database) == b.dumpAtBackup)
+        #expect(try await server.databases().filter { $0.hasPrefix("rv_broken") } == ["rv_broken"])
+    }
+
+    @Test func verifyPassesOnAGoodBackup() async throws {
+        let b = try await Backed.make("good")
+        defer { b.cli.cleanUp() }
+        let result = try await b.cli.run("verify")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("public.customers  300       300       ok"))
+        #expect(result.stdout.contains("2 of 2 tables match"))
+        #expect(try await b.cli.run("verify", "--checksums-only", "--backup", "all").stdout.contains("checksum OK"))
+        #expect(!(try await PostgresServer.shared.databases().contains { $0.hasPrefix("rv_good_verify_") }))
+    }
+
+    @Test func oneFlippedByteFailsVerifyAndStopsRestore() async throws {
+        let b = try await Backed.make("flipped")
+        defer { b.cli.cleanUp() }
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: b.path)))
+        bytes[bytes.count / 2] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: b.path))
+        for arguments in [["verify"], ["verify", "--checksums-only"]] {
+            let result = try await Shell.run(Paths.backup, arguments + ["--config", b.cli.configPath], environment: b.cli.environment)
+            #expect(result.status == 1)
+            #expect(result.stdout.contains("CHECKSUM MISMATCH") && result.stderr.contains("\(b.file) is damaged"), "\(result.stderr)")
+        }
+        let restore = try await b.cli.run("restore", "--to-database", "rv_flipped_copy")
+        #expect(restore.status == 1 && restore.stderr.contains("is damaged"))
+        #expect(try await PostgresServer.shared.databases().filter { $0.hasPrefix("rv_flipped") } == ["rv_flipped"],
+                "nothing on the server may change")
+    }
+
+    @Test func rowCountOffByOneFailsVerify() async throws {
+        let b = try await Backed.make("offbyone")
+        defer { b.cli.cleanUp() }
+        try b.editManifest { manifest in
+            var counts = manifest["row_counts"] as! [String: Any]
+            counts["public.customers"] = 301
+            manifest["row_counts"] = counts
+        }
+        let result = try await b.cli.run("verify")
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("public.customers  301       300       MISMATCH"))
+        #expect(result.stderr.contains("public.customers (expected 301, restored 300)"), "\(result.stderr)")
+        #expect(!(try await PostgresServer.shared.databases().contains { $0.hasPrefix("rv_offbyone_verify_") }),
+                "the scratch database must go")
+    }
+}
