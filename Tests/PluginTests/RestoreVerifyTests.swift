@@ -154,3 +154,46 @@ import Testing
                 "the scratch database must go")
     }
 }
+
+/// A restore onto a brand-new cluster that has none of the database's roles: the roles, the owner,
+/// the database's settings and grants come back from what the backup kept beside the dump.
+@Suite struct FreshClusterRestoreTests {
+    @Test func restoreOntoAClusterWithNoneOfTheRoles() async throws {
+        let server = try await PostgresServer.shared
+        try await server.psql("CREATE ROLE fresh_owner NOLOGIN; CREATE ROLE fresh_reader NOLOGIN")
+        try await server.psql("CREATE DATABASE rv_fresh OWNER fresh_owner")
+        try await server.psql("ALTER DATABASE rv_fresh SET work_mem = '8MB'; GRANT CONNECT ON DATABASE rv_fresh TO fresh_reader")
+        try await server.psql("SET ROLE fresh_owner;\n" + SampleData.schema(rows: 100)
+                              + "\nGRANT SELECT ON ALL TABLES IN SCHEMA public TO fresh_reader;", database: "rv_fresh")
+        let original = try await server.dumpForComparison("rv_fresh")
+
+        // The backup runs as the superuser, since only it can read a database owned by another role.
+        let cli = try await BackupCLI(label: "fresh", config: { directory in
+            "postgres.host = 127.0.0.1\npostgres.port = \(server.port)\npostgres.user = postgres\npostgres.password = ${SUPERUSER_PASSWORD}\nlocal.path = \(directory)\n[app]\npostgres.database = rv_fresh\n"
+        }, environment: ["SUPERUSER_PASSWORD": server.superuserPassword])
+        defer { cli.cleanUp() }
+        #expect(try await cli.run("now").status == 0)
+        let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
+
+        let fresh = try Paths.temporaryDirectory("fresh-cluster")
+        let started = try await Shell.run("\(Paths.root)/scripts/pg-sandbox", ["start", fresh])
+        try #require(started.status == 0, "\(started.stderr)")
+        defer { _ = system("'\(Paths.root)/scripts/pg-sandbox' stop '\(fresh)'; rm -rf '\(fresh)'") }
+        let port = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let password = try String(contentsOfFile: "\(fresh)/password", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let freshConfig = "\(cli.directory)/fresh.conf"
+        try "postgres.host = 127.0.0.1\npostgres.port = \(port)\npostgres.user = postgres\npostgres.password_file = \(fresh)/password\nlocal.path = \(cli.backups)\npostgres.database = postgres\n"
+            .write(toFile: freshConfig, atomically: true, encoding: .utf8)
+
+        let result = try await Shell.run(Paths.backup, ["restore", "--config", freshConfig, "--backup", "\(cli.backups)/\(file)", "--to-database", "rv_fresh"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Created roles (no passwords; set them): fresh_owner, fresh_reader"), "\(result.stdout)")
+        let environment = ["PGHOST": "127.0.0.1", "PGPORT": port, "PGUSER": "postgres", "PGPASSWORD": password]
+        #expect(try await PostgresServer.dumpForComparison("rv_fresh", environment: environment) == original)
+        let facts = try await Shell.run("/usr/bin/psql", ["-X", "-At", "-d", "postgres", "-c", """
+            SELECT pg_get_userbyid(datdba), array_to_string(s.setconfig, ','), has_database_privilege('fresh_reader', 'rv_fresh', 'CONNECT')
+            FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid WHERE datname = 'rv_fresh'
+            """], environment: environment)
+        #expect(facts.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "fresh_owner|work_mem=8MB|t", "\(facts.stdout) \(facts.stderr)")
+    }
+}

@@ -74,8 +74,12 @@ final class PostgresServer: Sendable {
 
     /// The plain pg_dump of `database`, with the per-dump random `\restrict` key fixed, for comparing.
     func dumpForComparison(_ database: String) async throws -> String {
+        try await Self.dumpForComparison(database, environment: superuserEnvironment)
+    }
+
+    static func dumpForComparison(_ database: String, environment: [String: String]) async throws -> String {
         let result = try await Shell.run("/usr/bin/pg_dump", ["--restrict-key=compare", "-d", database],
-                                   environment: superuserEnvironment)
+                                         environment: environment)
         guard result.status == 0 else { throw TestFailure("pg_dump \(database) failed: \(result.stderr)") }
         return result.stdout
     }
