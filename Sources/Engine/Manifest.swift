@@ -22,6 +22,8 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var rowCounts: [String: Int64]?
     /// Names of the other files that belong to this backup (besides the data and this manifest).
     public var sidecars: [String]?
+    /// Set by `verify = after-backup`: `passed`, or `failed: <why>` (the backup is kept, marked unverified).
+    public var verification: String?
 
     enum CodingKeys: String, CodingKey {
         case manifestVersion = "manifest_version"
@@ -36,7 +38,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case rowCounts = "row_counts"
-        case sidecars
+        case sidecars, verification
     }
 
     public static let suffix = ".manifest.json"

@@ -56,11 +56,39 @@ struct JobRunner {
         let progress = showProgress ? TerminalProgress() : nil
         let pipeline = BackupPipeline(observer: progress)
         do {
-            _ = try await pipeline.run(job, logger: logger)
-            return true
+            let outcome = try await pipeline.run(job, logger: logger)
+            return job.verifyAfterBackup ? await verify(outcome.record, of: job) : true
         } catch {
             logger.error("backup failed: \(error)", metadata: ["job": "\(job.name)"])
             return false
         }
+    }
+
+    /// `verify = after-backup`: a backup that does not restore fails its run; it is kept, marked unverified.
+    private func verify(_ record: BackupRecord, of job: Job) async -> Bool {
+        let pipeline = RestorePipeline()
+        var problem: String?
+        do {
+            let outcome = try await pipeline.verify(record, job: job, logger: logger)
+            problem = outcome.problem
+            if problem == nil {
+                logger.info("backup verified: \(outcome.checks.count) tables restored with the recorded row counts",
+                            metadata: ["job": "\(job.name)", "file": "\(record.name)"])
+            }
+        } catch {
+            problem = "\(error)"
+        }
+        do {
+            try await pipeline.mark(record, verification: problem.map { "failed: \($0)" } ?? "passed", in: job.destination)
+        } catch {
+            logger.error("cannot record the verification in the manifest: \(error)", metadata: ["job": "\(job.name)"])
+            return false
+        }
+        if let problem {
+            logger.error("backup verification failed (the backup is kept, marked unverified): \(problem)",
+                         metadata: ["job": "\(job.name)", "file": "\(record.name)"])
+            return false
+        }
+        return true
     }
 }

@@ -50,34 +50,31 @@ struct VerifyCommand: AsyncParsableCommand {
 
     /// Verifies one backup and prints the result; returns what is wrong, or nil.
     private func verify(_ record: BackupRecord, job: Job, pipeline: RestorePipeline, logger: Logger) async -> String? {
+        if checksumsOnly {
+            do {
+                try await pipeline.checkChecksum(record, in: job.destination)
+                print("\(record.name): checksum OK")
+                return nil
+            } catch {
+                print("\(record.name): CHECKSUM MISMATCH")
+                return "\(error)"
+            }
+        }
         do {
-            try await pipeline.checkChecksum(record, in: job.destination)
-        } catch {
+            let outcome = try await pipeline.verify(record, job: job, logger: logger)
+            guard outcome.restored else {
+                print("\(record.name): checksum OK; no row counts recorded (postgres.row_counts = none), so not restored")
+                return nil
+            }
+            printTable(record.name, outcome.checks)
+            return outcome.problem
+        } catch let error as BackupError where error.code == .corrupt {
             print("\(record.name): CHECKSUM MISMATCH")
             return "\(error)"
-        }
-        if checksumsOnly {
-            print("\(record.name): checksum OK")
-            return nil
-        }
-        guard let expected = record.manifest.rowCounts else {
-            print("\(record.name): checksum OK; no row counts recorded (postgres.row_counts = none), so not restored")
-            return nil
-        }
-        let report: RestoreReport
-        do {
-            report = try await pipeline.restore(record, job: job, mode: .scratch, logger: logger)
         } catch {
             print("\(record.name): RESTORE FAILED")
             return "\(error)"
         }
-        let checks = RestorePipeline.compare(expected: expected, restored: report.rowCounts)
-        printTable(record.name, checks)
-        let wrong = checks.filter { !$0.matches }
-        guard wrong.isEmpty else {
-            return "row counts differ in " + wrong.map { "\($0.table) (expected \($0.expected.map(String.init) ?? "none"), restored \($0.restored.map(String.init) ?? "none"))" }.joined(separator: ", ")
-        }
-        return nil
     }
 
     private func printTable(_ name: String, _ checks: [RowCountCheck]) {

@@ -202,6 +202,10 @@ final class MemoryDestination: Destination {
         return bytes
     }
 
+    func replace(name: String, bytes: [UInt8]) async throws {
+        state.update { $0.objects[name] = bytes }
+    }
+
     func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws {
         let bytes = try await read(name: name)
         for start in stride(from: 0, to: bytes.count, by: chunkSize) {

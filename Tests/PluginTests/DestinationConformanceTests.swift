@@ -78,6 +78,32 @@ import Testing
     }
 
     @Test(arguments: destinations)
+    func replaceSwapsASmallObjectWhole(_ kind: String) async throws {
+        let (destination, cleanUp) = try Self.make(kind)
+        defer { cleanUp() }
+        try await destination.replace(name: "m.json", bytes: Array("first".utf8))
+        try await destination.replace(name: "m.json", bytes: Array("second, longer".utf8))
+        #expect(try await destination.read(name: "m.json") == Array("second, longer".utf8))
+        #expect(try await destination.list().map(\.name) == ["m.json"])
+    }
+
+    @Test(arguments: destinations)
+    func streamDeliversTheWholeObjectInChunks(_ kind: String) async throws {
+        let (destination, cleanUp) = try Self.make(kind)
+        defer { cleanUp() }
+        let upload = try await destination.begin(name: "s_20260101T000000Z.sql")
+        try await upload.write(Self.payload)
+        _ = try await upload.commit(sidecars: [])
+        var chunks: [[UInt8]] = []
+        try await destination.stream(name: "s_20260101T000000Z.sql", chunkSize: 65_536) { chunks.append($0) }
+        #expect(chunks.allSatisfy { $0.count <= 65_536 } && chunks.count >= 5)
+        #expect(Array(chunks.joined()) == Self.payload)
+        await #expect { try await destination.stream(name: "nothing", chunkSize: 10) { _ in } } throws: {
+            ($0 as? BackupError)?.code == .notFound
+        }
+    }
+
+    @Test(arguments: destinations)
     func readingAMissingObjectIsNotFound(_ kind: String) async throws {
         let (destination, cleanUp) = try Self.make(kind)
         defer { cleanUp() }

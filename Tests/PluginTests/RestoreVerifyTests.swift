@@ -197,3 +197,39 @@ import Testing
         #expect(facts.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "fresh_owner|work_mem=8MB|t", "\(facts.stdout) \(facts.stderr)")
     }
 }
+
+/// `verify = after-backup`: each new backup proves itself; one that cannot be verified fails the run and
+/// stays on disk, marked unverified in its manifest.
+@Suite struct VerifyAfterBackupTests {
+    @Test func aGoodBackupIsMarkedPassed() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("vab_good", rows: 50)
+        let cli = try await BackupCLI(label: "vab-good") { server.config(database: "vab_good", directory: $0, extra: "verify = after-backup") }
+        defer { cli.cleanUp() }
+        let result = try await cli.run("now")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("backup verified: 2 tables"))
+        let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
+        #expect(try cli.manifest(of: file).verification == "passed")
+    }
+
+    /// A role that may dump but not create databases cannot restore a scratch copy: the run fails loudly.
+    @Test func anUnverifiableBackupFailsTheRunButIsKept() async throws {
+        let server = try await PostgresServer.shared
+        try await server.psql("CREATE ROLE vab_nocreate LOGIN NOCREATEDB PASSWORD 'vab-Pass-42'")
+        try await server.psql("CREATE DATABASE vab_bad OWNER vab_nocreate")
+        try await server.psql("SET ROLE vab_nocreate; CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2)", database: "vab_bad")
+        let cli = try await BackupCLI(label: "vab-bad", config: { directory in
+            server.config(database: "vab_bad", directory: directory, extra: "verify = after-backup")
+                .replacingOccurrences(of: "postgres.user = backup", with: "postgres.user = vab_nocreate")
+        }, environment: ["TEST_PGPASSWORD": "vab-Pass-42"])
+        defer { cli.cleanUp() }
+        let result = try await cli.run("now")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("backup verification failed (the backup is kept, marked unverified)"), "\(result.stderr)")
+        #expect(result.stderr.contains("backup failed for job: app"))
+        let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
+        #expect(try cli.manifest(of: file).verification?.hasPrefix("failed: ") == true)
+        #expect(try await cli.listed().count == 1)
+    }
+}

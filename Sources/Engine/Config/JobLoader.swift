@@ -28,6 +28,8 @@ public struct Job: Sendable {
     public var retention: any RetentionPolicy
     /// Seconds between backups in `backup run`.
     public var interval: Double
+    /// Whether each new backup restores itself into a scratch database and checks its row counts.
+    public var verifyAfterBackup: Bool = false
     public var settings: [EffectiveSetting]
 }
 
@@ -41,6 +43,8 @@ public struct JobLoader: Sendable {
         KeySpec("destination", .string, summary: "the destination plugin"),
         KeySpec("retention", .string, summary: "the retention plugin"),
         KeySpec("interval", .duration, default: "24h", summary: "time between backups in `backup run`"),
+        KeySpec("verify", .choice(["off", "after-backup"]), default: "off",
+                summary: "after-backup: each new backup is restored into a scratch database and its row counts checked"),
     ]
 
     public let registry: PluginRegistry
@@ -176,7 +180,8 @@ public struct JobLoader: Sendable {
             making = chosen[3]
             let retention = try (chosen[3] as! any RetentionPolicyFactory).make(settings[3])
             return Job(name: name, source: source, compressor: compressor, destination: destination,
-                       retention: retention, interval: interval, settings: effective)
+                       retention: retention, interval: interval,
+                       verifyAfterBackup: entries.last { $0.key == "verify" }?.value == "after-backup", settings: effective)
         } catch let error as SettingError {
             let key = making.map { "\($0.name).\(error.key)" } ?? error.key
             let entry = entries.last { $0.key == key || $0.key == error.key }
@@ -200,7 +205,7 @@ public struct JobLoader: Sendable {
             let entry = entries.last { $0.key == spec.name }
             return EffectiveSetting(
                 key: spec.name,
-                value: entry?.value ?? spec.defaultValue ?? registry.defaults[PluginKind(rawValue: spec.name)!]!,
+                value: entry?.value ?? spec.defaultValue ?? registry.defaults[PluginKind(rawValue: spec.name)!] ?? "",
                 origin: entry.map(Self.origin) ?? "default")
         }
     }

@@ -12,6 +12,24 @@ public enum BackupSelector: Sendable, Equatable {
     }
 }
 
+/// What verifying one backup found.
+public struct VerifyOutcome: Sendable {
+    public var checks: [RowCountCheck]
+    /// False when the backup has no row counts, so only its checksum was checked.
+    public var restored: Bool
+
+    public var mismatches: [RowCountCheck] { checks.filter { !$0.matches } }
+
+    /// One line naming every mismatch, or nil when all tables match.
+    public var problem: String? {
+        let wrong = mismatches
+        guard !wrong.isEmpty else { return nil }
+        return "row counts differ in " + wrong.map {
+            "\($0.table) (expected \($0.expected.map(String.init) ?? "none"), restored \($0.restored.map(String.init) ?? "none"))"
+        }.joined(separator: ", ")
+    }
+}
+
 /// One table's expected and restored row count, as `verify` prints it.
 public struct RowCountCheck: Sendable, Equatable {
     public var table: String
@@ -102,6 +120,22 @@ public struct RestorePipeline: Sendable {
             try decoder.finish(into: &output)
             if !output.isEmpty { try await sink(output) }
         }
+    }
+
+    /// Proves a backup: checksum, then (when row counts were recorded) a restore into a scratch database
+    /// whose row counts must equal the manifest's. Throws when the checksum or the restore fails.
+    public func verify(_ record: BackupRecord, job: Job, logger: Logger) async throws -> VerifyOutcome {
+        try await checkChecksum(record, in: job.destination)
+        guard let expected = record.manifest.rowCounts else { return VerifyOutcome(checks: [], restored: false) }
+        let report = try await restore(record, job: job, mode: .scratch, logger: logger)
+        return VerifyOutcome(checks: Self.compare(expected: expected, restored: report.rowCounts), restored: true)
+    }
+
+    /// Records the outcome of a verification in the backup's manifest.
+    public func mark(_ record: BackupRecord, verification: String, in destination: any Destination) async throws {
+        var manifest = record.manifest
+        manifest.verification = verification
+        try await destination.replace(name: record.name + Manifest.suffix, bytes: try manifest.encoded())
     }
 
     /// Compares restored row counts with the manifest's, table by table.

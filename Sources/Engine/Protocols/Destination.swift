@@ -42,6 +42,8 @@ public protocol Destination: Sendable {
     func begin(name: String) async throws -> any Upload
     func list() async throws -> [StoredObject]
     func read(name: String) async throws -> [UInt8]
+    /// Writes a small object (a manifest) in one step, replacing an existing one atomically.
+    func replace(name: String, bytes: [UInt8]) async throws
     /// Streams one object in chunks of about `chunkSize` bytes, for data too large to hold in memory.
     func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws
     func delete(name: String) async throws

@@ -67,6 +67,26 @@ public struct LocalDestination: Destination {
         return Array(data)
     }
 
+    public func replace(name: String, bytes: [UInt8]) async throws {
+        let final = "\(path)/\(name)"
+        let partial = "\(path)/.\(name).replacing"
+        let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw BackupError(.destination, "cannot write \(partial) (\(Errno.text()))") }
+        do {
+            defer { close(fd) }
+            try bytes.withUnsafeBytes { try LocalUpload.writeAll(fd, $0, path: final, alreadyWritten: 0) }
+            guard fsync(fd) == 0 else { throw LocalUpload.failure(errno, path: final, written: 0) }
+        } catch {
+            unlink(partial)
+            throw error
+        }
+        guard rename(partial, final) == 0 else {
+            unlink(partial)
+            throw BackupError(.destination, "cannot replace \(final) (\(Errno.text()))")
+        }
+        LocalUpload.syncDirectory(path)
+    }
+
     public func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws {
         let path = "\(path)/\(name)"
         let fd = open(path, O_RDONLY | O_CLOEXEC)
