@@ -56,8 +56,10 @@ struct RestoreCommand: AsyncParsableCommand {
             let clock = ContinuousClock()
             let start = clock.now
             do {
-                let report = try await pipeline.restore(record, job: job, mode: mode, logger: logger) { bytes in
-                    progress?.restoring(bytes: bytes, of: record.manifest.storedBytes)
+                let report = try await SignalCancellation.throwing {
+                    try await pipeline.restore(record, job: job, mode: mode, logger: logger) { bytes in
+                        progress?.restoring(bytes: bytes, of: record.manifest.storedBytes)
+                    }
                 }
                 progress?.finished(job: job.name)
                 let rows = report.rowCounts.values.reduce(0, +)
@@ -65,6 +67,10 @@ struct RestoreCommand: AsyncParsableCommand {
                 print("Restored into \(report.database): \(report.rowCounts.count) tables, \(rows) rows in \(String(format: "%.1f", seconds))s.")
                 if let previous = report.previousDatabase { print("The previous database is kept as \(previous).") }
                 if !report.createdRoles.isEmpty { print("Created roles (no passwords; set them): \(report.createdRoles.joined(separator: ", "))") }
+            } catch let interrupted as Interrupted {
+                progress?.finished(job: job.name)
+                throw Failure(message: "restore interrupted by signal \(interrupted.signal); what it created was dropped, nothing else changed",
+                              exitCode: 128 + interrupted.signal)
             } catch {
                 progress?.finished(job: job.name)
                 throw Failure(message: "restore failed: \(error)", exitCode: 1)

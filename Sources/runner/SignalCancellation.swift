@@ -24,6 +24,29 @@ enum SignalCancellation {
     }
 }
 
+/// A command was stopped by SIGINT or SIGTERM after it cleaned up.
+struct Interrupted: Error {
+    var signal: Int32
+}
+
+extension SignalCancellation {
+    /// Runs `body` cancellably; if a signal cancelled it, throws ``Interrupted`` once it has unwound.
+    static func throwing<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let result = ResultBox<T>()
+        let signal = await run {
+            do { result.set(.success(try await body())) } catch { result.set(.failure(error)) }
+        }
+        if let signal { throw Interrupted(signal: signal) }
+        return try result.value!.get()
+    }
+}
+
+private final class ResultBox<T: Sendable>: Sendable {
+    private let storage = Mutex<Result<T, any Error>?>(nil)
+    func set(_ value: Result<T, any Error>) { storage.withLock { $0 = value } }
+    var value: Result<T, any Error>? { storage.withLock { $0 } }
+}
+
 /// The signal that arrived, written from a dispatch queue and read after the task ended.
 private final class SignalBox: Sendable {
     private let storage = Mutex<Int32?>(nil)

@@ -37,7 +37,7 @@ struct VerifyCommand: AsyncParsableCommand {
                     }
                 }
                 for record in records {
-                    if let problem = await verify(record, job: job, pipeline: pipeline, logger: logger) {
+                    if let problem = try await verify(record, job: job, pipeline: pipeline, logger: logger) {
                         failures.append("\(record.name): \(problem)")
                     }
                 }
@@ -49,7 +49,7 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     /// Verifies one backup and prints the result; returns what is wrong, or nil.
-    private func verify(_ record: BackupRecord, job: Job, pipeline: RestorePipeline, logger: Logger) async -> String? {
+    private func verify(_ record: BackupRecord, job: Job, pipeline: RestorePipeline, logger: Logger) async throws -> String? {
         if checksumsOnly {
             do {
                 try await pipeline.checkChecksum(record, in: job.destination)
@@ -61,13 +61,17 @@ struct VerifyCommand: AsyncParsableCommand {
             }
         }
         do {
-            let outcome = try await pipeline.verify(record, job: job, logger: logger)
+            let outcome = try await SignalCancellation.throwing { try await pipeline.verify(record, job: job, logger: logger) }
             guard outcome.restored else {
                 print("\(record.name): checksum OK; no row counts recorded (postgres.row_counts = none), so not restored")
                 return nil
             }
             printTable(record.name, outcome.checks)
             return outcome.problem
+        } catch let interrupted as Interrupted {
+            print("\(record.name): INTERRUPTED (the scratch database was dropped)")
+            throw Failure(message: "verify interrupted by signal \(interrupted.signal); the scratch database was dropped",
+                          exitCode: 128 + interrupted.signal)
         } catch let error as BackupError where error.code == .corrupt {
             print("\(record.name): CHECKSUM MISMATCH")
             return "\(error)"

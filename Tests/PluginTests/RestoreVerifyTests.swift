@@ -138,6 +138,28 @@ import Testing
                 "nothing on the server may change")
     }
 
+    /// SIGTERM while verify restores: the scratch database is dropped and the exit says interrupted.
+    @Test func sigtermDuringVerifyDropsTheScratchDatabase() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("rv_sig", rows: 40_000)
+        let cli = try await BackupCLI(label: "rv-sig") { server.config(database: "rv_sig", directory: $0, extra: "compressor = zstd") }
+        defer { cli.cleanUp() }
+        #expect(try await cli.run("now").status == 0)
+        let result = try await Shell.sh("""
+            '\(Paths.backup)' verify --config '\(cli.configPath)' & pid=$!
+            found=0
+            for i in $(seq 1 600); do
+                if [ -n "$(psql -X -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname LIKE 'rv\\_sig\\_verify\\_%'")" ]; then found=1; break; fi
+                sleep 0.1
+            done
+            echo "found=$found"; kill -TERM $pid; wait $pid; echo "status=$?"
+            """, environment: server.superuserEnvironment.merging(cli.environment) { $1 })
+        #expect(result.stdout.contains("found=1"), "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("status=143"), "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("the scratch database was dropped"))
+        #expect(!(try await server.databases().contains { $0.hasPrefix("rv_sig_verify_") }), "the scratch database must go")
+    }
+
     @Test func rowCountOffByOneFailsVerify() async throws {
         let b = try await Backed.make("offbyone")
         defer { b.cli.cleanUp() }
