@@ -217,6 +217,25 @@ import Testing
             FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid WHERE datname = 'rv_fresh'
             """], environment: environment)
         #expect(facts.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "fresh_owner|work_mem=8MB|t", "\(facts.stdout) \(facts.stderr)")
+
+        // verify.* sends verify's scratch restore to the fresh server instead of the job's own.
+        try (try String(contentsOfFile: cli.configPath, encoding: .utf8)
+             + "verify.host = 127.0.0.1\nverify.port = \(port)\nverify.user = postgres\nverify.password_file = \(fresh)/password\n")
+            .write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+        let verified = try await cli.run("verify")
+        #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
+        #expect(verified.stdout.contains("2 of 2 tables match"))
+        let leftovers = try await Shell.run("/usr/bin/psql", ["-X", "-At", "-d", "postgres", "-c",
+            "SELECT count(*) FROM pg_database WHERE datname LIKE 'rv_fresh_verify_%'"], environment: environment)
+        #expect(leftovers.stdout.hasPrefix("0"))
+        // And it really goes there: pointed at a closed port, verify cannot reach its server.
+        let closed = try FreePort.closed()
+        try (try String(contentsOfFile: cli.configPath, encoding: .utf8).replacingOccurrences(of: "verify.port = \(port)", with: "verify.port = \(closed)"))
+            .write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+        let unreachable = try await cli.run("verify")
+        #expect(unreachable.status == 1 && unreachable.stderr.contains("cannot reach PostgreSQL at 127.0.0.1:\(closed)"), "\(unreachable.stderr)")
+        let checked = try await cli.run("check-config")
+        #expect(checked.stdout.contains("verify.password = <redacted>") && !checked.stdout.contains(password))
     }
 }
 

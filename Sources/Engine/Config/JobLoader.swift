@@ -30,6 +30,9 @@ public struct Job: Sendable {
     public var interval: Double
     /// Whether each new backup restores itself into a scratch database and checks its row counts.
     public var verifyAfterBackup: Bool = false
+    /// `verify.host`, `verify.port`, `verify.user`, `verify.password` without the prefix: another server
+    /// for scratch restores, which the source applies over its own connection settings.
+    public var verifyServer: [String: String] = [:]
     public var settings: [EffectiveSetting]
 }
 
@@ -45,6 +48,10 @@ public struct JobLoader: Sendable {
         KeySpec("interval", .duration, default: "24h", summary: "time between backups in `backup run`"),
         KeySpec("verify", .choice(["off", "after-backup"]), default: "off",
                 summary: "after-backup: each new backup is restored into a scratch database and its row counts checked"),
+        KeySpec("verify.host", .string, summary: "server for verify's scratch restores (default: the job's own)"),
+        KeySpec("verify.port", .integer(1...65535), summary: "that server's port (default: the job's)"),
+        KeySpec("verify.user", .string, summary: "role on that server, needs CREATEDB (default: the job's)"),
+        KeySpec("verify.password", .string, secret: true, summary: "that role's password (prefer verify.password_file)"),
     ]
 
     public let registry: PluginRegistry
@@ -181,7 +188,10 @@ public struct JobLoader: Sendable {
             let retention = try (chosen[3] as! any RetentionPolicyFactory).make(settings[3])
             return Job(name: name, source: source, compressor: compressor, destination: destination,
                        retention: retention, interval: interval,
-                       verifyAfterBackup: entries.last { $0.key == "verify" }?.value == "after-backup", settings: effective)
+                       verifyAfterBackup: entries.last { $0.key == "verify" }?.value == "after-backup",
+                       verifyServer: Dictionary(uniqueKeysWithValues: entries.compactMap { entry in
+                           entry.key.hasPrefix("verify.") ? (String(entry.key.dropFirst(7)), entry.value) : nil
+                       }), settings: effective)
         } catch let error as SettingError {
             let key = making.map { "\($0.name).\(error.key)" } ?? error.key
             let entry = entries.last { $0.key == key || $0.key == error.key }
@@ -201,12 +211,12 @@ public struct JobLoader: Sendable {
     }
 
     private func effectiveCore(_ entries: [ConfigEntry]) -> [EffectiveSetting] {
-        Self.coreKeys.map { spec in
+        Self.coreKeys.compactMap { spec in
             let entry = entries.last { $0.key == spec.name }
-            return EffectiveSetting(
-                key: spec.name,
-                value: entry?.value ?? spec.defaultValue ?? registry.defaults[PluginKind(rawValue: spec.name)!] ?? "",
-                origin: entry.map(Self.origin) ?? "default")
+            guard let value = entry?.value ?? spec.defaultValue ?? PluginKind(rawValue: spec.name).flatMap({ registry.defaults[$0] })
+            else { return nil }
+            return EffectiveSetting(key: spec.name, value: spec.secret ? "<redacted>" : value,
+                                    origin: entry.map(Self.origin) ?? "default")
         }
     }
 

@@ -7,8 +7,14 @@ public enum RestoreMode: Sendable, Equatable {
     /// Beside the original, then swapped in by name once the restore succeeded; the original is kept
     /// (renamed) unless `dropPrevious`. Other sessions on the original are an error unless `terminate`.
     case inPlace(terminate: Bool, dropPrevious: Bool)
-    /// A throwaway database for `verify`, dropped afterwards whatever happens.
-    case scratch
+    /// A throwaway database for `verify`, dropped afterwards whatever happens; `server` overrides the
+    /// source's connection settings (`host`, `port`, `user`, `password`) to use another server.
+    case scratch(server: [String: String])
+
+    public var isScratch: Bool {
+        if case .scratch = self { return true }
+        return false
+    }
 }
 
 /// What a restore is asked to do: which backup, where to, and the files stored with the backup.

@@ -31,7 +31,7 @@ extension PostgresSource: RestorableSource {
         case .inPlace(_, let dropPrevious):
             plan = Plan(work: "\(target.database)_restoring_\(stamp)", final: target.database,
                         previous: dropPrevious ? nil : "\(target.database)_before_restore_\(stamp)", globals: globals)
-        case .scratch:
+        case .scratch(_):
             plan = Plan(work: "\(request.manifest.database)_verify_\(stamp)", final: "", previous: nil, globals: globals)
         }
         for name in [plan.work, plan.previous ?? ""] where name.utf8.count > 63 {
@@ -56,13 +56,30 @@ extension PostgresSource: RestorableSource {
             if terminate { steps.append("then disconnect every other session from \(target.database) (--force)") }
             steps.append("then rename \(target.database) to \(plan.previous ?? "(dropped: --drop-previous)") and \(plan.work) to \(target.database)")
             if dropPrevious { steps.append("then drop the previous \(target.database)") }
-        case .scratch:
+        case .scratch(_):
             steps.append("create scratch database \(plan.work), restore into it with \(tool), count rows, drop it")
         }
         return steps
     }
 
     public func restore(_ request: RestoreRequest, logger: Logger, feed: DumpFeed) async throws -> RestoreReport {
+        if case .scratch(let server) = request.mode, !server.isEmpty {
+            return try await onServer(server).restoreHere(request, logger: logger, feed: feed)
+        }
+        return try await restoreHere(request, logger: logger, feed: feed)
+    }
+
+    /// This source with `host`, `port`, `user` and `password` replaced where `server` gives them.
+    func onServer(_ server: [String: String]) -> PostgresSource {
+        var other = target
+        if let host = server["host"] { other.host = host }
+        if let port = server["port"].flatMap(Int.init) { other.port = port }
+        if let user = server["user"] { other.user = user; other.password = nil }
+        if let password = server["password"] { other.password = password }
+        return PostgresSource(target: other, format: format, pgDumpOverride: pgDumpOverride, countRows: countRows)
+    }
+
+    private func restoreHere(_ request: RestoreRequest, logger: Logger, feed: DumpFeed) async throws -> RestoreReport {
         let plan = try plan(request, at: Date())
         let admin = try adminConnection()
         try checkTargets(request, plan: plan, admin: admin)
@@ -72,7 +89,7 @@ extension PostgresSource: RestorableSource {
         do {
             try await load(request.manifest.format, into: plan.work, serverMajor: admin.serverMajor, feed: feed)
             counts = try DatabaseGlobals.rowCounts(try PostgresConnection(retargeted(plan.work)))
-            if case .scratch = request.mode { try dropDatabase(plan.work, admin: admin) }
+            if request.mode.isScratch { try dropDatabase(plan.work, admin: admin) }
         } catch {
             // Whatever failed (a syntax error in the stream, the server going away, a signal), the
             // database this restore created goes; nothing that existed before was touched.
@@ -88,7 +105,7 @@ extension PostgresSource: RestorableSource {
                 throw error
             }
         }
-        return RestoreReport(database: request.mode == .scratch ? plan.work : plan.final, rowCounts: counts,
+        return RestoreReport(database: request.mode.isScratch ? plan.work : plan.final, rowCounts: counts,
                              previousDatabase: plan.previous, createdRoles: createdRoles)
     }
 
@@ -137,7 +154,7 @@ extension PostgresSource: RestorableSource {
             if try exists(plan.work, admin) {
                 throw BackupError(.targetBusy, "database \(plan.work) already exists; try again in a second")
             }
-        case .scratch:
+        case .scratch(_):
             if try exists(plan.work, admin) {
                 throw BackupError(.targetBusy, "scratch database \(plan.work) already exists; try again in a second")
             }
