@@ -49,6 +49,31 @@ import Testing
         #expect(forced.status == 0, "\(forced.stderr)")
     }
 
+    /// A custom dump stored uncompressed on local disk restores with pg_restore's parallel jobs.
+    @Test func parallelRestoreOfAnUncompressedCustomDump() async throws {
+        let b = try await Backed.make("parallel", extra: "postgres.format = custom\ncompressor = none")
+        defer { b.cli.cleanUp() }
+        let result = try await b.cli.run("restore", "--to-database", "rv_parallel_copy")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("pg_restore --jobs"))
+        #expect(try await PostgresServer.shared.dumpForComparison("rv_parallel_copy") == b.dumpAtBackup)
+    }
+
+    /// The target server is down: one clear error, nothing else happens.
+    @Test func restoreToADownServerFailsClearly() async throws {
+        let b = try await Backed.make("down")
+        defer { b.cli.cleanUp() }
+        let closed = try FreePort.closed()
+        let config = try String(contentsOfFile: b.cli.configPath, encoding: .utf8)
+            .replacingOccurrences(of: "postgres.port = ", with: "postgres.port = \(closed)\n#")
+        try config.write(toFile: b.cli.configPath, atomically: true, encoding: .utf8)
+        for arguments in [["restore", "--to-database", "rv_down_copy"], ["verify"]] {
+            let result = try await Shell.run(Paths.backup, arguments + ["--config", b.cli.configPath], environment: b.cli.environment)
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("cannot reach PostgreSQL at 127.0.0.1:\(closed)"), "\(result.stderr)")
+        }
+    }
+
     @Test func inPlaceRestoreKeepsTheOldDatabase() async throws {
         let b = try await Backed.make("inplace", extra: "postgres.format = custom\ncompressor = zstd")
         defer { b.cli.cleanUp() }

@@ -86,7 +86,10 @@ public struct RestorePipeline: Sendable {
         for name in record.manifest.sidecars ?? [] {
             sidecars[name] = try await destination.read(name: name)
         }
-        return RestoreRequest(manifest: record.manifest, mode: mode, sidecars: sidecars)
+        let location = record.object.location
+        let local = record.manifest.compressor == "none" && location.hasPrefix("/")
+            && FileManager.default.fileExists(atPath: location) ? location : nil
+        return RestoreRequest(manifest: record.manifest, mode: mode, sidecars: sidecars, localUncompressedFile: local)
     }
 
     /// Checks the checksum, then restores `record` as `mode` says.

@@ -23,11 +23,15 @@ public struct RestoreRequest: Sendable {
     public var mode: RestoreMode
     /// The backup's sidecar files, by name.
     public var sidecars: [String: [UInt8]]
+    /// The stored file's local path when it is uncompressed on a local disk, so a restore tool may read it
+    /// directly (pg_restore's parallel `--jobs` needs a seekable file); nil otherwise.
+    public var localUncompressedFile: String?
 
-    public init(manifest: Manifest, mode: RestoreMode, sidecars: [String: [UInt8]]) {
+    public init(manifest: Manifest, mode: RestoreMode, sidecars: [String: [UInt8]], localUncompressedFile: String? = nil) {
         self.manifest = manifest
         self.mode = mode
         self.sidecars = sidecars
+        self.localUncompressedFile = localUncompressedFile
     }
 }
 

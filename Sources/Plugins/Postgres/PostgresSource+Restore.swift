@@ -42,7 +42,9 @@ extension PostgresSource: RestorableSource {
 
     public func describe(_ request: RestoreRequest) async throws -> [String] {
         let plan = try plan(request, at: Date())
-        let tool = request.manifest.format == "custom" ? "pg_restore" : "psql"
+        let tool = request.manifest.format != "custom" ? "psql"
+            : request.localUncompressedFile == nil ? "pg_restore"
+            : "pg_restore --jobs \(max(2, ProcessInfo.processInfo.activeProcessorCount)) reading \(request.localUncompressedFile!) directly"
         var steps = ["check \(request.manifest.file) against the SHA-256 in its manifest"]
         if let roles = plan.globals?.roles.map(\.name), !roles.isEmpty {
             steps.append("create whichever of these roles are missing (without passwords): \(roles.joined(separator: ", "))")
@@ -87,7 +89,11 @@ extension PostgresSource: RestorableSource {
         try createDatabase(plan.work, globals: plan.globals, admin: admin)
         let counts: [String: Int64]
         do {
-            try await load(request.manifest.format, into: plan.work, serverMajor: admin.serverMajor, feed: feed)
+            if request.manifest.format == "custom", let file = request.localUncompressedFile {
+                try await parallelRestore(file, into: plan.work, serverMajor: admin.serverMajor)
+            } else {
+                try await load(request.manifest.format, into: plan.work, serverMajor: admin.serverMajor, feed: feed)
+            }
             counts = try DatabaseGlobals.rowCounts(try PostgresConnection(retargeted(plan.work)))
             if request.mode.isScratch { try dropDatabase(plan.work, admin: admin) }
         } catch {
@@ -252,6 +258,20 @@ extension PostgresSource: RestorableSource {
         }
         guard result.terminationStatus.isSuccess else {
             throw BackupError(.sourceFailed, "\(tool) failed restoring into \(database): \(result.closureResult)")
+        }
+    }
+
+    /// A custom dump stored uncompressed on local disk: pg_restore reads it itself, one job per core.
+    private func parallelRestore(_ file: String, into database: String, serverMajor: Int) async throws {
+        let jobs = max(2, ProcessInfo.processInfo.activeProcessorCount)
+        let result = try await Subprocess.run(
+            try await clientTool("pg_restore", serverMajor: serverMajor),
+            arguments: Arguments(connectionArguments + ["--dbname", database, "--exit-on-error", "--jobs", String(jobs), file]),
+            environment: childEnvironment, platformOptions: Self.platformOptions,
+            output: .discarded, error: .string(limit: 1 << 20))
+        guard result.terminationStatus.isSuccess else {
+            let lines = result.standardError.split(separator: "\n").suffix(3).joined(separator: " | ")
+            throw BackupError(.sourceFailed, "pg_restore --jobs \(jobs) failed restoring into \(database): \(lines)")
         }
     }
 
