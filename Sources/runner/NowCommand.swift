@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
+import Plugins
 import Synchronization
 
 struct NowCommand: AsyncParsableCommand {
@@ -66,7 +67,7 @@ struct JobRunner {
 
     /// `verify = after-backup`: a backup that does not restore fails its run; it is kept, marked unverified.
     private func verify(_ record: BackupRecord, of job: Job) async -> Bool {
-        let pipeline = RestorePipeline()
+        let pipeline = RestorePipeline(registry: BuiltinPlugins.registry)
         var problem: String?
         do {
             let outcome = try await pipeline.verify(record, job: job, logger: logger)

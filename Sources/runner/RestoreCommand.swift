@@ -47,7 +47,7 @@ struct RestoreCommand: AsyncParsableCommand {
             guard let source = job.source as? any RestorableSource else {
                 throw Failure(message: "job \(job.name)'s source cannot restore", exitCode: 1)
             }
-            let pipeline = RestorePipeline()
+            let pipeline = RestorePipeline(registry: BuiltinPlugins.registry)
             print("Restoring \(record.object.location) (job \(job.name), made \(Timestamp.iso8601(record.created))):")
             for step in try await source.describe(try await pipeline.request(record, mode: mode, destination: job.destination)) {
                 print("  - \(step)")
@@ -83,7 +83,7 @@ struct RestoreCommand: AsyncParsableCommand {
 enum BackupChoice {
     static func resolve(options: CommonOptions, job name: String?, backup: String) async throws -> (Job, BackupRecord) {
         let jobs = try options.loadJobs(only: name)
-        let pipeline = RestorePipeline()
+        let pipeline = RestorePipeline(registry: BuiltinPlugins.registry)
         if backup.contains("/") {
             let url = URL(fileURLWithPath: backup)
             let folder = LocalDestination(path: url.deletingLastPathComponent().path)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
+import Plugins
 
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,7 +23,7 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
-            let pipeline = RestorePipeline()
+            let pipeline = RestorePipeline(registry: BuiltinPlugins.registry)
             var failures: [String] = []
             for job in try options.loadJobs(only: job) {
                 let records: [BackupRecord]

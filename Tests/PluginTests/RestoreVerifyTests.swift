@@ -59,6 +59,17 @@ import Testing
         #expect(try await PostgresServer.shared.dumpForComparison("rv_parallel_copy") == b.dumpAtBackup)
     }
 
+    /// The job now writes gzip, but its older backup is zstd: the manifest picks the decompressor.
+    @Test func restoreReadsTheCompressorTheManifestNames() async throws {
+        let b = try await Backed.make("mixed", extra: "compressor = zstd")
+        defer { b.cli.cleanUp() }
+        let config = try String(contentsOfFile: b.cli.configPath, encoding: .utf8).replacingOccurrences(of: "compressor = zstd", with: "compressor = gzip")
+        try config.write(toFile: b.cli.configPath, atomically: true, encoding: .utf8)
+        let result = try await b.cli.run("restore", "--to-database", "rv_mixed_copy")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try await PostgresServer.shared.dumpForComparison("rv_mixed_copy") == b.dumpAtBackup)
+    }
+
     /// The target server is down: one clear error, nothing else happens.
     @Test func restoreToADownServerFailsClearly() async throws {
         let b = try await Backed.make("down")

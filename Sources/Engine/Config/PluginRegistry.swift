@@ -47,4 +47,15 @@ public struct PluginRegistry: Sendable {
     public func factory(named name: String) -> (any PluginFactory)? {
         all.first { $0.name == name }
     }
+
+    /// The compressor named `name` with its default settings: what reads a backup whose manifest names it,
+    /// whatever the job is configured to write now.
+    public func compressor(named name: String) throws -> any Compressor {
+        guard let factory = compressors.first(where: { $0.name == name }) else {
+            throw BackupError(.notFound, "the backup was compressed with '\(name)', which this build does not know; known: \(names(of: .compressor).joined(separator: ", "))")
+        }
+        var values: [String: String] = [:]
+        for key in factory.keys { values[key.name] = key.defaultValue }
+        return try factory.make(PluginSettings(plugin: name, values: values))
+    }
 }

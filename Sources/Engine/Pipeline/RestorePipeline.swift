@@ -42,8 +42,12 @@ public struct RowCountCheck: Sendable, Equatable {
 /// streams it, decompressed in-process, into the source's restore.
 public struct RestorePipeline: Sendable {
     public static let chunkSize = 1 << 20
+    /// Finds the decompressor a backup's manifest names.
+    public let registry: PluginRegistry
 
-    public init() {}
+    public init(registry: PluginRegistry) {
+        self.registry = registry
+    }
 
     /// The record `selector` names among the job's backups.
     public func find(_ selector: BackupSelector, job: Job) async throws -> BackupRecord {
@@ -102,11 +106,8 @@ public struct RestorePipeline: Sendable {
         }
         try await checkChecksum(record, in: job.destination)
         let request = try await request(record, mode: mode, destination: job.destination)
-        let compressor = job.compressor
-        guard compressor.name == record.manifest.compressor else {
-            throw BackupError(.config,
-                "\(record.name) was compressed with \(record.manifest.compressor) but job \(job.name) uses \(compressor.name); set compressor = \(record.manifest.compressor) for this restore")
-        }
+        let compressor = record.manifest.compressor == job.compressor.name
+            ? job.compressor : try registry.compressor(named: record.manifest.compressor)
         let destination = job.destination
         return try await source.restore(request, logger: logger) { sink in
             let decoder = try compressor.makeDecoder()
