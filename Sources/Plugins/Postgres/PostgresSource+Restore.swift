@@ -183,22 +183,25 @@ extension PostgresSource: RestorableSource {
 
     private func createDatabase(_ name: String, globals: DatabaseGlobals?, admin: PostgresConnection) throws {
         let g = globals
-        var statement = try admin.scalar("SELECT format('CREATE DATABASE %I TEMPLATE template0', $1::text)", name) ?? ""
-        if let g {
-            statement = try admin.scalar(
-                "SELECT format('CREATE DATABASE %I OWNER %I TEMPLATE template0 ENCODING %L LC_COLLATE %L LC_CTYPE %L', $1::text, $2::text, $3::text, $4::text, $5::text)",
-                name, g.owner, g.encoding, g.collate, g.ctype) ?? statement
-        }
         do {
-            try admin.execute(statement)
+            if let g {
+                try admin.executeFormatted("CREATE DATABASE %I OWNER %I TEMPLATE template0 ENCODING %L LC_COLLATE %L LC_CTYPE %L",
+                                           name, g.owner, g.encoding, g.collate, g.ctype)
+            } else {
+                try admin.executeFormatted("CREATE DATABASE %I TEMPLATE template0", name)
+            }
             for setting in g?.settings ?? [] {
                 let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { continue }
-                try admin.execute(try admin.scalar("SELECT format('ALTER DATABASE %I SET %I = %L', $1::text, $2::text, $3::text)", name, parts[0], parts[1]) ?? "")
+                try admin.executeFormatted("ALTER DATABASE %I SET %I = %L", name, parts[0], parts[1])
             }
             for grant in g?.grants ?? [] {
-                let grantee = grant.grantee == "PUBLIC" ? "PUBLIC" : (try admin.scalar("SELECT quote_ident($1)", grant.grantee) ?? "")
-                try admin.execute(try admin.scalar("SELECT format('GRANT %s ON DATABASE %I TO ', $1::text, $2::text)", grant.privilege, name)! + grantee + (grant.grantable ? " WITH GRANT OPTION" : ""))
+                let option = grant.grantable ? " WITH GRANT OPTION" : ""
+                if grant.grantee == "PUBLIC" {
+                    try admin.executeFormatted("GRANT %s ON DATABASE %I TO PUBLIC" + option, grant.privilege, name)
+                } else {
+                    try admin.executeFormatted("GRANT %s ON DATABASE %I TO %I" + option, grant.privilege, name, grant.grantee)
+                }
             }
         } catch {
             try? dropDatabase(name, admin: admin)
@@ -208,7 +211,7 @@ extension PostgresSource: RestorableSource {
 
     private func dropDatabase(_ name: String, admin: PostgresConnection) throws {
         try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
-        try admin.execute(try admin.scalar("SELECT format('DROP DATABASE IF EXISTS %I', $1::text)", name) ?? "")
+        try admin.executeFormatted("DROP DATABASE IF EXISTS %I", name)
     }
 
     private func swap(_ plan: Plan, terminate: Bool, admin: PostgresConnection, logger: Logger) throws {
@@ -221,11 +224,11 @@ extension PostgresSource: RestorableSource {
             try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", original)
         }
         let aside = plan.previous ?? "\(original)_dropping_\(plan.work.suffix(16))"
-        try admin.execute(try admin.scalar("SELECT format('ALTER DATABASE %I RENAME TO %I', $1::text, $2::text)", original, aside) ?? "")
+        try admin.executeFormatted("ALTER DATABASE %I RENAME TO %I", original, aside)
         do {
-            try admin.execute(try admin.scalar("SELECT format('ALTER DATABASE %I RENAME TO %I', $1::text, $2::text)", plan.work, original) ?? "")
+            try admin.executeFormatted("ALTER DATABASE %I RENAME TO %I", plan.work, original)
         } catch {
-            try? admin.execute(try admin.scalar("SELECT format('ALTER DATABASE %I RENAME TO %I', $1::text, $2::text)", aside, original) ?? "")
+            try? admin.executeFormatted("ALTER DATABASE %I RENAME TO %I", aside, original)
             throw error
         }
         if plan.previous == nil {
