@@ -25,6 +25,30 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// Set by `verify = after-backup`: `passed`, or `failed: <why>` (the backup is kept, marked unverified).
     public var verification: String?
 
+    public init(
+        job: String, file: String, database: String, serverVersion: String, dumpToolVersion: String, format: String,
+        compressor: String, compressionLevel: Int?, rawBytes: Int64, storedBytes: Int64, sha256: String,
+        startedAt: Date, finishedAt: Date, rowCounts: [String: Int64]? = nil, sidecars: [String]? = nil,
+        verification: String? = nil
+    ) {
+        self.job = job
+        self.file = file
+        self.database = database
+        self.serverVersion = serverVersion
+        self.dumpToolVersion = dumpToolVersion
+        self.format = format
+        self.compressor = compressor
+        self.compressionLevel = compressionLevel
+        self.rawBytes = rawBytes
+        self.storedBytes = storedBytes
+        self.sha256 = sha256
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.rowCounts = rowCounts
+        self.sidecars = sidecars
+        self.verification = verification
+    }
+
     enum CodingKeys: String, CodingKey {
         case manifestVersion = "manifest_version"
         case job, file, database

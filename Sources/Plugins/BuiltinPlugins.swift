@@ -6,6 +6,6 @@ public enum BuiltinPlugins {
         sources: [PostgresSourceFactory()],
         compressors: [GzipCompressorFactory(), ZstdCompressorFactory(), NoneCompressorFactory()],
         destinations: [LocalDestinationFactory()],
-        retentions: [CountRetentionFactory()],
+        retentions: [CountRetentionFactory(), RollingRetentionFactory(), AgeRetentionFactory()],
         defaults: [.source: "postgres", .compressor: "gzip", .destination: "local", .retention: "count"])
 }

@@ -285,7 +285,7 @@ struct MemoryDestinationFactory: DestinationFactory {
 struct KeepLastRetention: RetentionPolicy {
     var last: Int
 
-    func decide(_ backups: [BackupRecord]) -> [RetentionDecision] {
+    func decide(_ backups: [BackupRecord], context: RetentionContext) -> [RetentionDecision] {
         let newestFirst = backups.sorted { ($0.created, $0.name) > ($1.created, $1.name) }
         return newestFirst.enumerated().map { index, backup in
             RetentionDecision(backup: backup, keep: index < last, reason: "position \(index)")
@@ -295,7 +295,7 @@ struct KeepLastRetention: RetentionPolicy {
 
 /// Deletes everything it is shown: the engine's own guarantees must still keep the newest.
 struct DeleteEverythingRetention: RetentionPolicy {
-    func decide(_ backups: [BackupRecord]) -> [RetentionDecision] {
+    func decide(_ backups: [BackupRecord], context: RetentionContext) -> [RetentionDecision] {
         backups.map { RetentionDecision(backup: $0, keep: false, reason: "delete all") }
     }
 }

@@ -41,7 +41,7 @@ import Testing
         let result = try await b.cli.run("restore", "--to-database", "rv_new_copy")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("create database rv_new_copy") && result.stdout.contains("Restored into rv_new_copy: 2 tables, 1200 rows"))
-        #expect(try await server.dumpForComparison("rv_new_copy") == b.dumpAtBackup)
+        expectSameDump(try await server.dumpForComparison("rv_new_copy"), b.dumpAtBackup)
 
         let again = try await b.cli.run("restore", "--to-database", "rv_new_copy")
         #expect(again.status == 1 && again.stderr.contains("database rv_new_copy already exists"))
@@ -56,7 +56,7 @@ import Testing
         let result = try await b.cli.run("restore", "--to-database", "rv_parallel_copy")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("pg_restore --jobs"))
-        #expect(try await PostgresServer.shared.dumpForComparison("rv_parallel_copy") == b.dumpAtBackup)
+        expectSameDump(try await PostgresServer.shared.dumpForComparison("rv_parallel_copy"), b.dumpAtBackup)
     }
 
     /// The job now writes gzip, but its older backup is zstd: the manifest picks the decompressor.
@@ -67,7 +67,7 @@ import Testing
         try config.write(toFile: b.cli.configPath, atomically: true, encoding: .utf8)
         let result = try await b.cli.run("restore", "--to-database", "rv_mixed_copy")
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try await PostgresServer.shared.dumpForComparison("rv_mixed_copy") == b.dumpAtBackup)
+        expectSameDump(try await PostgresServer.shared.dumpForComparison("rv_mixed_copy"), b.dumpAtBackup)
     }
 
     /// The target server is down: one clear error, nothing else happens.
@@ -96,10 +96,10 @@ import Testing
         #expect(unconfirmed.status == 64 && unconfirmed.stderr.contains("--yes"))
         let result = try await b.cli.run("restore", "--yes")
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try await server.dumpForComparison(b.database) == b.dumpAtBackup)
+        expectSameDump(try await server.dumpForComparison(b.database), b.dumpAtBackup)
         let kept = try #require(try await server.databases().first { $0.hasPrefix("rv_inplace_before_restore_") })
         #expect(result.stdout.contains("kept as \(kept)"))
-        #expect(try await server.dumpForComparison(kept) == changed)
+        expectSameDump(try await server.dumpForComparison(kept), changed)
         #expect(!(try await server.databases().contains { $0.hasPrefix("rv_inplace_restoring_") }))
     }
 
@@ -122,7 +122,7 @@ import Testing
         #expect(refused.status == 1 && refused.stderr.contains("other session(s) are connected to rv_busy"), "\(refused.stderr)")
         let forced = try await b.cli.run("restore", "--yes", "--force", "--drop-previous")
         #expect(forced.status == 0, "\(forced.stderr)")
-        #expect(try await server.dumpForComparison(b.database) == b.dumpAtBackup)
+        expectSameDump(try await server.dumpForComparison(b.database), b.dumpAtBackup)
         #expect(!(try await server.databases().contains { $0.hasPrefix("rv_busy_") }), "--drop-previous keeps nothing")
     }
 
@@ -142,7 +142,7 @@ import Testing
         let result = try await b.cli.run("restore", "--yes", "--force")
         #expect(result.status == 1)
         #expect(result.stderr.contains("psql failed restoring into rv_broken_restoring_") && result.stderr.contains("THIS"), "\(result.stderr)")
-        #expect(try await server.dumpForComparison(b.database) == b.dumpAtBackup)
+        expectSameDump(try await server.dumpForComparison(b.database), b.dumpAtBackup)
         #expect(try await server.databases().filter { $0.hasPrefix("rv_broken") } == ["rv_broken"])
     }
 
@@ -247,7 +247,7 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Created roles (no passwords; set them): fresh_owner, fresh_reader"), "\(result.stdout)")
         let environment = ["PGHOST": "127.0.0.1", "PGPORT": port, "PGUSER": "postgres", "PGPASSWORD": password]
-        #expect(try await PostgresServer.dumpForComparison("rv_fresh", environment: environment) == original)
+        expectSameDump(try await PostgresServer.dumpForComparison("rv_fresh", environment: environment), original)
         let facts = try await Shell.run("/usr/bin/psql", ["-X", "-At", "-d", "postgres", "-c", """
             SELECT pg_get_userbyid(datdba), array_to_string(s.setconfig, ','), has_database_privilege('fresh_reader', 'rv_fresh', 'CONNECT')
             FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid WHERE datname = 'rv_fresh'

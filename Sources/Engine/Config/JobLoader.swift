@@ -30,6 +30,8 @@ public struct Job: Sendable {
     public var interval: Double
     /// Whether each new backup restores itself into a scratch database and checks its row counts.
     public var verifyAfterBackup: Bool = false
+    /// The timezone of calendar-based retention (and, later, schedules).
+    public var timeZone: TimeZone = TimeZone(identifier: "UTC")!
     /// `verify.host`, `verify.port`, `verify.user`, `verify.password` without the prefix: another server
     /// for scratch restores, which the source applies over its own connection settings.
     public var verifyServer: [String: String] = [:]
@@ -48,6 +50,7 @@ public struct JobLoader: Sendable {
         KeySpec("interval", .duration, default: "24h", summary: "time between backups in `backup run`"),
         KeySpec("verify", .choice(["off", "after-backup"]), default: "off",
                 summary: "after-backup: each new backup is restored into a scratch database and its row counts checked"),
+        KeySpec("timezone", .string, summary: "Area/City for calendar-based retention (default: $TZ, else UTC)"),
         KeySpec("verify.host", .string, summary: "server for verify's scratch restores (default: the job's own)"),
         KeySpec("verify.port", .integer(1...65535), summary: "that server's port (default: the job's)"),
         KeySpec("verify.user", .string, summary: "role on that server, needs CREATEDB (default: the job's)"),
@@ -55,13 +58,17 @@ public struct JobLoader: Sendable {
     ]
 
     public let registry: PluginRegistry
+    /// The timezone when a job sets none: `$TZ`, else UTC.
+    public let defaultTimeZone: String
     public let readFile: @Sendable (String) throws -> String
 
     public init(
         registry: PluginRegistry,
-        readFile: @escaping @Sendable (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) }
+        readFile: @escaping @Sendable (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) },
+        defaultTimeZone: String = ProcessInfo.processInfo.environment["TZ"].flatMap { $0.isEmpty ? nil : $0 } ?? "UTC"
     ) {
         self.registry = registry
+        self.defaultTimeZone = defaultTimeZone
         self.readFile = readFile
     }
 
@@ -176,6 +183,10 @@ public struct JobLoader: Sendable {
         // The plugin being made, so its SettingError is pinned on its own key, not another plugin's namesake.
         var making: (any PluginFactory)?
         do {
+            let zoneName = entries.last { $0.key == "timezone" }?.value ?? defaultTimeZone
+            guard let timeZone = TimeZone(identifier: zoneName) else {
+                throw SettingError(key: "timezone", message: "'\(zoneName)' is not a timezone; write Area/City, e.g. Europe/Berlin, or UTC")
+            }
             let interval = DurationParser.seconds(entries.last { $0.key == "interval" }?.value ?? "24h") ?? 86_400
             guard interval >= 1 else { throw SettingError(key: "interval", message: "must be at least 1s") }
             making = chosen[0]
@@ -189,6 +200,7 @@ public struct JobLoader: Sendable {
             return Job(name: name, source: source, compressor: compressor, destination: destination,
                        retention: retention, interval: interval,
                        verifyAfterBackup: entries.last { $0.key == "verify" }?.value == "after-backup",
+                       timeZone: timeZone,
                        verifyServer: Dictionary(uniqueKeysWithValues: entries.compactMap { entry in
                            entry.key.hasPrefix("verify.") ? (String(entry.key.dropFirst(7)), entry.value) : nil
                        }), settings: effective)

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// What the engine made for a job, read from a destination's listing: a backup counts only when its file
@@ -28,7 +29,8 @@ public enum RetentionRunner {
     /// Deletes what the policy does not keep; returns the names deleted.
     public static func apply(_ job: Job, justMade: BackupRecord, logger: Logger) async throws -> [String] {
         let records = try await BackupCatalog.records(of: job.name, in: job.destination)
-        let doomed = plan(job.retention, records: records, justMade: justMade)
+        let doomed = plan(job.retention, records: records, justMade: justMade,
+                          context: RetentionContext(now: Date(), timeZone: job.timeZone))
         for record in doomed {
             // The manifest goes last: a backup whose data is gone but manifest remains is invisible, while
             // the reverse order could leave data the engine no longer recognises as its own.
@@ -44,10 +46,11 @@ public enum RetentionRunner {
 
     /// The backups to delete, oldest first: the policy's choice minus the protected ones.
     public static func plan(
-        _ policy: any RetentionPolicy, records: [BackupRecord], justMade: BackupRecord?
+        _ policy: any RetentionPolicy, records: [BackupRecord], justMade: BackupRecord?,
+        context: RetentionContext = RetentionContext()
     ) -> [BackupRecord] {
         let newest = records.max { ($0.created, $0.name) < ($1.created, $1.name) }
-        return policy.decide(records)
+        return policy.decide(records, context: context)
             .filter { !$0.keep && $0.backup.name != justMade?.name && $0.backup.name != newest?.name }
             .map(\.backup)
             .sorted { $0.created < $1.created }

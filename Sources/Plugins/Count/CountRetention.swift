@@ -17,7 +17,7 @@ public struct CountRetention: RetentionPolicy {
 
     public init(keep: Int) { self.keep = keep }
 
-    public func decide(_ backups: [BackupRecord]) -> [RetentionDecision] {
+    public func decide(_ backups: [BackupRecord], context: RetentionContext) -> [RetentionDecision] {
         let newestFirst = backups.sorted { ($0.created, $0.name) > ($1.created, $1.name) }
         return newestFirst.enumerated().map { index, backup in
             index < keep

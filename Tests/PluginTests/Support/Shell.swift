@@ -1,6 +1,7 @@
 import Foundation
 import Subprocess
 import Synchronization
+import Testing
 
 #if canImport(System)
 import System
@@ -73,4 +74,21 @@ enum Paths {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }
+}
+
+/// Where two texts first differ, for a readable failure message when dumps do not match.
+func firstDifference(_ a: String, _ b: String) -> String {
+    let left = a.split(separator: "\n", omittingEmptySubsequences: false)
+    let right = b.split(separator: "\n", omittingEmptySubsequences: false)
+    for index in 0..<max(left.count, right.count) {
+        let l = index < left.count ? String(left[index]) : "<end>"
+        let r = index < right.count ? String(right[index]) : "<end>"
+        if l != r { return "line \(index + 1): \(l.prefix(200)) ≠ \(r.prefix(200))" }
+    }
+    return "identical"
+}
+
+/// Two pg_dump outputs must be equal; on failure the message shows the first line that differs.
+func expectSameDump(_ actual: String, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(actual == expected, "\(firstDifference(actual, expected))", sourceLocation: sourceLocation)
 }

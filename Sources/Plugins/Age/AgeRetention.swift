@@ -1,0 +1,40 @@
+import Engine
+import Foundation
+
+/// `age`: deletes backups older than `age.max`, but always keeps the newest `age.min_keep`.
+public struct AgeRetentionFactory: RetentionPolicyFactory {
+    public init() {}
+    public let name = "age"
+    public let summary = "delete backups older than a maximum age"
+    public let keys = [
+        KeySpec("max", .duration, default: "30d", summary: "backups older than this are deleted"),
+        KeySpec("min_keep", .integer(1...10_000), default: "3", summary: "newest backups kept whatever their age"),
+    ]
+
+    public func make(_ settings: PluginSettings) throws -> any RetentionPolicy {
+        AgeRetention(maxAge: settings.seconds("max") ?? 30 * 86_400, minKeep: settings.integer("min_keep") ?? 3)
+    }
+}
+
+public struct AgeRetention: RetentionPolicy {
+    public var maxAge: Double
+    public var minKeep: Int
+
+    public init(maxAge: Double, minKeep: Int) {
+        self.maxAge = maxAge
+        self.minKeep = minKeep
+    }
+
+    public func decide(_ backups: [BackupRecord], context: RetentionContext) -> [RetentionDecision] {
+        let newestFirst = backups.sorted { ($0.created, $0.name) > ($1.created, $1.name) }
+        return newestFirst.enumerated().map { index, backup in
+            let age = context.now.timeIntervalSince(backup.created)
+            if index < minKeep {
+                return RetentionDecision(backup: backup, keep: true, reason: "one of the newest \(minKeep)")
+            }
+            return age <= maxAge
+                ? RetentionDecision(backup: backup, keep: true, reason: "younger than \(Int(maxAge / 86_400))d")
+                : RetentionDecision(backup: backup, keep: false, reason: "older than \(Int(maxAge / 86_400))d")
+        }
+    }
+}
