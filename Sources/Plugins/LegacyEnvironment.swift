@@ -2,7 +2,8 @@ import Engine
 
 /// The original Backup Container's variables, for running with no config file: DATABASE_SERVICE_NAME,
 /// POSTGRESQL_PORT_NUM (5432), POSTGRESQL_USER, POSTGRESQL_PASSWORD, POSTGRESQL_DATABASE, BACKUP_DIR and
-/// NUM_BACKUPS (31) make one gzip job, so the engine drops into that pod unchanged.
+/// NUM_BACKUPS (31) make one gzip job, so the engine drops into that pod unchanged. The later container's
+/// BACKUP_STRATEGY=rolling with DAILY_BACKUPS, WEEKLY_BACKUPS and MONTHLY_BACKUPS selects `rolling` instead.
 public enum LegacyEnvironment {
     static let mapping: [(variable: String, key: String, fallback: String?)] = [
         ("DATABASE_SERVICE_NAME", "postgres.host", nil),
@@ -21,9 +22,22 @@ public enum LegacyEnvironment {
             ConfigEntry(key: "source", value: "postgres", file: file, line: nil),
             ConfigEntry(key: "compressor", value: "gzip", file: file, line: nil),
             ConfigEntry(key: "destination", value: "local", file: file, line: nil),
-            ConfigEntry(key: "retention", value: "count", file: file, line: nil),
         ]
-        for (variable, key, fallback) in mapping {
+        let strategy = environment["BACKUP_STRATEGY"].flatMap { $0.isEmpty ? nil : $0.lowercased() } ?? "count"
+        switch strategy {
+        case "rolling":
+            entries.append(ConfigEntry(key: "retention", value: "rolling", file: "$BACKUP_STRATEGY", line: nil))
+            for (variable, key) in [("DAILY_BACKUPS", "rolling.daily"), ("WEEKLY_BACKUPS", "rolling.weekly"), ("MONTHLY_BACKUPS", "rolling.monthly")] {
+                if let value = environment[variable], !value.isEmpty {
+                    entries.append(ConfigEntry(key: key, value: value, file: "$\(variable)", line: nil))
+                }
+            }
+        case "count", "daily":
+            entries.append(ConfigEntry(key: "retention", value: "count", file: file, line: nil))
+        default:
+            throw ConfigError(file: file, line: nil, key: "BACKUP_STRATEGY", message: "'\(strategy)' is not rolling or daily")
+        }
+        for (variable, key, fallback) in mapping where !(strategy == "rolling" && variable == "NUM_BACKUPS") {
             let value = environment[variable].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
             if let value {
                 entries.append(ConfigEntry(key: key, value: value, file: "$\(variable)", line: nil))

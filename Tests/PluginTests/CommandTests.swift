@@ -157,3 +157,39 @@ import Testing
         #expect(!inLog.stderr.contains(" read, ") && !inLog.stderr.contains("\r"))
     }
 }
+
+/// `backup prune`: dry runs say keep or delete and why, `--as-of` moves the clock, and a real run deletes.
+@Suite struct PruneTests {
+    @Test func pruneDryRunThenForReal() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("prune_db", rows: 10)
+        let cli = try await BackupCLI(label: "prune") { server.config(database: "prune_db", directory: $0, extra: "count.keep = 100") }
+        defer { cli.cleanUp() }
+        for _ in 0..<3 { #expect(try await cli.run("now").status == 0) }
+        let before = try cli.files()
+        try (try String(contentsOfFile: cli.configPath, encoding: .utf8) + "\nretention = age\nage.max = 1d\nage.min_keep = 1\n")
+            .write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+        let later = Timestamp.iso8601(Date().addingTimeInterval(3 * 86_400))
+        let dry = try await cli.run("prune", "--dry-run", "--as-of", later)
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(dry.stdout.contains("[app] 1 kept, 2 to delete"), "\(dry.stdout)")
+        #expect(dry.stdout.contains("(one of the newest 1)") && dry.stdout.contains("(older than 1d)"))
+        #expect(try cli.files() == before, "a dry run deletes nothing")
+        #expect(try await cli.run("prune", "--as-of", later).status == 0)
+        #expect(try await cli.listed().count == 1)
+        #expect(try cli.files().count == 3, "the newest backup with its manifest and globals")
+        #expect(try await cli.run("prune", "--as-of", "yesterday").status == 64)
+    }
+
+    @Test func legacyRollingStrategySelectsRolling() async throws {
+        let environment = [
+            "DATABASE_SERVICE_NAME": "db", "POSTGRESQL_USER": "u", "POSTGRESQL_DATABASE": "app", "BACKUP_DIR": "/backups",
+            "BACKUP_STRATEGY": "rolling", "DAILY_BACKUPS": "6", "WEEKLY_BACKUPS": "3", "MONTHLY_BACKUPS": "2", "BACKUP_CONFIG": "",
+        ]
+        let result = try await Shell.run(Paths.backup, ["check-config"], environment: environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        for line in ["retention = rolling", "rolling.daily = 6", "rolling.weekly = 3", "rolling.monthly = 2"] {
+            #expect(result.stdout.contains(line), "\(result.stdout)")
+        }
+    }
+}

@@ -69,6 +69,19 @@ import Testing
         #expect(decisions.filter { !$0.keep }.allSatisfy { $0.reason == "older than \(days)d" })
     }
 
+    /// The engine's guarantees over any policy: the newest always stays, and nothing goes while the newest
+    /// backup failed its verification.
+    @Test func engineGuaranteesOverrideThePolicy() {
+        var records = Array(Self.year2025.suffix(5))
+        let policy = AgeRetention(maxAge: 0, minKeep: 1)
+        let context = RetentionContext(now: Self.utc("2026-06-01T00:00:00Z"))
+        #expect(RetentionRunner.plan(policy, records: records, justMade: nil, context: context).count == 4)
+        records[4].manifest.verification = "failed: row counts differ"
+        #expect(RetentionRunner.plan(policy, records: records, justMade: nil, context: context).isEmpty)
+        let reasons = RetentionRunner.decisions(policy, records: records, justMade: nil, context: context).map(\.reason)
+        #expect(reasons.dropFirst().allSatisfy { $0.contains("failed verification") })
+    }
+
     @Test func countKeepsTheNewest() {
         let decisions = CountRetention(keep: 31).decide(Self.year2025, context: RetentionContext())
         #expect(Self.keptDays(decisions).first == "2025-12-01" && decisions.filter(\.keep).count == 31)

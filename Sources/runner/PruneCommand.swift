@@ -1,0 +1,49 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+struct PruneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune", abstract: "Apply each job's retention now; --dry-run shows keep or delete, and why.")
+
+    @OptionGroup var options: CommonOptions
+
+    @Option(name: .long, help: "Prune only this job.")
+    var job: String?
+
+    @Flag(name: .long, help: "Only list each backup with keep or delete and the reason.")
+    var dryRun = false
+
+    @Option(name: .long, help: "Decide as if it were this time (ISO 8601, e.g. 2027-01-31T00:00:00Z); implies nothing else.")
+    var asOf: String?
+
+    func validate() throws {
+        if let asOf, Timestamp.parseISO8601(asOf) == nil {
+            throw ValidationError("--as-of must be an ISO 8601 time such as 2027-01-31T00:00:00Z")
+        }
+    }
+
+    func run() async throws {
+        try await reportingFailures {
+            let logger = options.bootstrapLogging()
+            let now = asOf.flatMap(Timestamp.parseISO8601) ?? Date()
+            for job in try options.loadJobs(only: job) {
+                let records = try await BackupCatalog.records(of: job.name, in: job.destination)
+                let context = RetentionContext(now: now, timeZone: job.timeZone)
+                let decisions = RetentionRunner.decisions(job.retention, records: records, justMade: nil, context: context)
+                print("[\(job.name)] \(decisions.filter(\.keep).count) kept, \(decisions.filter { !$0.keep }.count) to delete")
+                for decision in decisions {
+                    print("  \(decision.keep ? "keep  " : "delete")  \(Timestamp.iso8601(decision.backup.created))  \(decision.backup.name)  (\(decision.reason))")
+                }
+                if !dryRun {
+                    let doomed = decisions.filter { !$0.keep }.map(\.backup)
+                    do {
+                        try await RetentionRunner.delete(doomed, from: job, logger: logger)
+                    } catch {
+                        throw Failure(message: "prune of job \(job.name) failed: \(error)", exitCode: 1)
+                    }
+                }
+            }
+        }
+    }
+}
