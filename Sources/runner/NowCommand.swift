@@ -14,11 +14,14 @@ struct NowCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Back up only this job.")
     var job: String?
 
+    @Flag(name: .long, help: "If another process is backing up the same job, wait for it instead of failing.")
+    var wait = false
+
     func run() async throws {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
             let jobs = try options.loadJobs(only: job)
-            let runner = JobRunner(logger: logger, showProgress: TerminalProgress.isTerminal)
+            let runner = JobRunner(logger: logger, showProgress: TerminalProgress.isTerminal, waitForLock: wait)
             let box = FailedJobs()
             let signal = await SignalCancellation.run { box.set(await runner.runAll(jobs)) }
             if let signal {
@@ -44,6 +47,7 @@ final class FailedJobs: Sendable {
 struct JobRunner {
     var logger: Logger
     var showProgress: Bool
+    var waitForLock = false
 
     func runAll(_ jobs: [Job]) async -> [String] {
         var failed: [String] = []
@@ -55,18 +59,24 @@ struct JobRunner {
 
     func runOne(_ job: Job) async -> Bool {
         let progress = showProgress ? TerminalProgress() : nil
-        let pipeline = BackupPipeline(observer: progress)
+        var pipeline = BackupPipeline(observer: progress)
+        pipeline.waitForLock = waitForLock
+        if job.verifyAfterBackup {
+            let logger = logger
+            pipeline.beforeRetention = { record, job in try await Self.verify(record, of: job, logger: logger) }
+        }
         do {
-            let outcome = try await pipeline.run(job, logger: logger)
-            return job.verifyAfterBackup ? await verify(outcome.record, of: job) : true
+            _ = try await pipeline.run(job, logger: logger)
+            return true
         } catch {
             logger.error("backup failed: \(error)", metadata: ["job": "\(job.name)"])
             return false
         }
     }
 
-    /// `verify = after-backup`: a backup that does not restore fails its run; it is kept, marked unverified.
-    private func verify(_ record: BackupRecord, of job: Job) async -> Bool {
+    /// `verify = after-backup`: a backup that does not restore fails its run; it is kept, marked unverified,
+    /// and retention does not run, so an unverifiable backup never displaces a verified one.
+    @Sendable static func verify(_ record: BackupRecord, of job: Job, logger: Logger) async throws {
         let pipeline = RestorePipeline(registry: BuiltinPlugins.registry)
         var problem: String?
         do {
@@ -79,17 +89,9 @@ struct JobRunner {
         } catch {
             problem = "\(error)"
         }
-        do {
-            try await pipeline.mark(record, verification: problem.map { "failed: \($0)" } ?? "passed", in: job.destination)
-        } catch {
-            logger.error("cannot record the verification in the manifest: \(error)", metadata: ["job": "\(job.name)"])
-            return false
-        }
+        try await pipeline.mark(record, verification: problem.map { "failed: \($0)" } ?? "passed", in: job.destination)
         if let problem {
-            logger.error("backup verification failed (the backup is kept, marked unverified): \(problem)",
-                         metadata: ["job": "\(job.name)", "file": "\(record.name)"])
-            return false
+            throw BackupError(.verificationFailed, "backup verification failed (the backup is kept, marked unverified): \(problem)")
         }
-        return true
     }
 }

@@ -61,7 +61,7 @@ import Testing
             let result = try await Shell.run(Paths.backup, ["now"], environment: environment)
             #expect(result.status == 0, "\(result.stderr)")
         }
-        let files = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { !$0.hasPrefix(".") }.sorted()
         #expect(files.count == 6, "NUM_BACKUPS=2 keeps two backups with their manifests and globals: \(files)")
         #expect(files.allSatisfy { $0.hasPrefix("legacy_db_") && ($0.hasSuffix(".sql.gz") || $0.hasSuffix(".sql.gz.manifest.json") || $0.hasSuffix(".sql.gz.globals.json")) })
         let gz = try #require(files.first { $0.hasSuffix(".sql.gz") })

@@ -23,7 +23,7 @@ import Testing
             #expect(first.status == 0, "the first backup should succeed: \(first.stderr)")
             let good = try #require(try cli.files().first { $0.hasSuffix(".sql") })
             return Scenario(cli: cli, database: database, goodBackup: good, goodSum: try await sha256(cli, good),
-                            goodFiles: try cli.files())
+                            goodFiles: try cli.allFiles())
         }
 
         static func sha256(_ cli: BackupCLI, _ file: String) async throws -> String {
@@ -46,8 +46,10 @@ import Testing
             #expect(result.stderr.contains(expected), "stderr lacks '\(expected)': \(result.stderr)", sourceLocation: sourceLocation)
             #expect(result.stderr.contains("backup failed for job: app"), sourceLocation: sourceLocation)
             #expect(!result.stderr.contains(PostgresServer.passwordForTests), sourceLocation: sourceLocation)
-            let files = try cli.files()
-            #expect(files == goodFiles && files.count == 3, "left behind: \(files)", sourceLocation: sourceLocation)
+            let files = try cli.allFiles()
+            // The good backup's three files, and the job's (empty, unlocked) lock file.
+            #expect(files == goodFiles && files.filter { !$0.hasPrefix(".") }.count == 3
+                    && files.filter { $0.hasPrefix(".") } == [".app.lock"], "left behind: \(files)", sourceLocation: sourceLocation)
             #expect(try await Self.sha256(cli, goodBackup) == goodSum, "the earlier backup changed", sourceLocation: sourceLocation)
         }
 
@@ -123,7 +125,7 @@ import Testing
         #expect(try await cli.run("now").status == 0)
         let good = try #require(try cli.files().first { $0.hasSuffix(".sql") })
         let s = Scenario(cli: cli, database: database, goodBackup: good, goodSum: try await Scenario.sha256(cli, good),
-                         goodFiles: try cli.files())
+                         goodFiles: try cli.allFiles())
         // About 3 MB of incompressible rows: three times the volume.
         try await server.psql("INSERT INTO customers (name, note) SELECT 'big', md5(g::text) || repeat(md5((g * 7)::text), 40) FROM generate_series(1, 2200) g", database: database)
         let result = try await s.rerun { $0 }
@@ -178,9 +180,63 @@ import Testing
         let took = Int(result.stdout.components(separatedBy: "took_ms=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .max
         #expect(took < 10_000, "SIGTERM to exit took \(took) ms")
         #expect(result.stderr.contains("interrupted by signal 15"))
-        let files = try s.cli.files()
+        let files = try s.cli.allFiles()
         #expect(files == s.goodFiles, "left behind: \(files)")
         #expect(try await Shell.sh("pgrep -f '^sleep 61$'").status != 0, "the pg_dump stand-in is still running")
+    }
+
+    /// Two `backup now` of one job at once: the second is refused at once, naming the first's pid.
+    @Test func concurrentRunsOfOneJobAreRefused() async throws {
+        let s = try await Scenario.make("concurrent")
+        defer { s.cleanUp() }
+        let wrapper = try FakePgDump.write(in: s.cli.directory, body: """
+            /usr/bin/pg_dump "$@" | head -c 50000
+            exec sleep 63
+            """)
+        try (try String(contentsOfFile: s.cli.configPath, encoding: .utf8) + "\npostgres.pg_dump = \(wrapper)\n")
+            .write(toFile: s.cli.configPath, atomically: true, encoding: .utf8)
+        let result = try await Shell.sh("""
+            '\(Paths.backup)' now --config '\(s.cli.configPath)' 2>/dev/null & pid=$!
+            for i in $(seq 1 120); do ls -a '\(s.cli.backups)' | grep -q partial && break; sleep 0.5; done
+            echo "first=$pid"
+            '\(Paths.backup)' now --config '\(s.cli.configPath)'; echo "second=$?"
+            kill -TERM $pid; wait $pid; echo "first_status=$?"
+            """, environment: s.cli.environment)
+        let firstPID = result.stdout.components(separatedBy: "first=").last?.prefix { $0.isNumber } ?? ""
+        #expect(result.stdout.contains("second=1"), "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains("job app is already running (pid \(firstPID) holds"), "\(result.stderr)")
+        #expect(result.stdout.contains("first_status=143"))
+        try await s.expectSafeFailure(Shell.Result(status: 1, stdout: "", stderr: result.stderr + "backup failed for job: app", seconds: 0),
+                                      saying: "--wait")
+    }
+
+    /// SIGKILL mid-backup leaves a partial file and a stale lock; the next run cleans both up and says so.
+    @Test func sigkillMidBackupThenACleanRun() async throws {
+        let s = try await Scenario.make("sigkill")
+        defer { s.cleanUp() }
+        let wrapper = try FakePgDump.write(in: s.cli.directory, body: """
+            /usr/bin/pg_dump "$@" | head -c 50000
+            exec sleep 64
+            """)
+        let original = try String(contentsOfFile: s.cli.configPath, encoding: .utf8)
+        try (original + "\npostgres.pg_dump = \(wrapper)\n").write(toFile: s.cli.configPath, atomically: true, encoding: .utf8)
+        let killed = try await Shell.sh("""
+            '\(Paths.backup)' now --config '\(s.cli.configPath)' 2>/dev/null & pid=$!
+            for i in $(seq 1 120); do ls -a '\(s.cli.backups)' | grep -q partial && break; sleep 0.5; done
+            kill -KILL $pid; wait $pid; echo "status=$?"; pkill -f '^sleep 64$'; echo "pid=$pid"
+            """, environment: s.cli.environment)
+        #expect(killed.stdout.contains("status=137"))
+        let pid = killed.stdout.components(separatedBy: "pid=").last?.prefix { $0.isNumber } ?? ""
+        #expect(try s.cli.allFiles().contains { $0.hasSuffix(".partial") }, "SIGKILL leaves the partial file")
+
+        try original.write(toFile: s.cli.configPath, atomically: true, encoding: .utf8)
+        let next = try await s.cli.run("now")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.stderr.contains("took over the job's lock from pid \(pid)"), "\(next.stderr)")
+        #expect(next.stderr.contains("removed what an interrupted run left behind: .app_"))
+        let files = try s.cli.allFiles()
+        #expect(!files.contains { $0.hasSuffix(".partial") })
+        #expect(files.filter { !$0.hasPrefix(".") }.count == 6 && Set(files).isSuperset(of: s.goodFiles), "\(files)")
     }
 
     @Test func tooOldPgDumpIsRefused() async throws {

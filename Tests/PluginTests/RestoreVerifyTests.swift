@@ -297,7 +297,7 @@ import Testing
         try await server.psql("CREATE DATABASE vab_bad OWNER vab_nocreate")
         try await server.psql("SET ROLE vab_nocreate; CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2)", database: "vab_bad")
         let cli = try await BackupCLI(label: "vab-bad", config: { directory in
-            server.config(database: "vab_bad", directory: directory, extra: "verify = after-backup")
+            server.config(database: "vab_bad", directory: directory, extra: "verify = after-backup\ncount.keep = 1")
                 .replacingOccurrences(of: "postgres.user = backup", with: "postgres.user = vab_nocreate")
         }, environment: ["TEST_PGPASSWORD": "vab-Pass-42"])
         defer { cli.cleanUp() }
@@ -308,5 +308,8 @@ import Testing
         let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
         #expect(try cli.manifest(of: file).verification?.hasPrefix("failed: ") == true)
         #expect(try await cli.listed().count == 1)
+        // An unverifiable backup never displaces another: retention does not run after it.
+        #expect(try await cli.run("now").status == 1)
+        #expect(try await cli.listed().count == 2, "count.keep = 1 must not delete while verification fails")
     }
 }

@@ -24,6 +24,11 @@ public struct BackupOutcome: Sendable {
 /// the destination's own not-yet-published upload.
 public struct BackupPipeline: Sendable {
     public var observer: (any ProgressObserver)?
+    /// When another process runs the same job: wait for it (true) or fail at once (false).
+    public var waitForLock = false
+    /// Runs on each published backup before retention (e.g. `verify = after-backup`); if it throws, the
+    /// backup stays, retention does not run, and the run fails with that error.
+    public var beforeRetention: (@Sendable (BackupRecord, Job) async throws -> Void)?
     /// Injected so tests control time; the timestamp in the file name comes from here.
     public var now: @Sendable () -> Date
 
@@ -35,6 +40,24 @@ public struct BackupPipeline: Sendable {
     public func run(_ job: Job, logger: Logger) async throws -> BackupOutcome {
         var logger = logger
         logger[metadataKey: "job"] = "\(job.name)"
+        guard let locking = job.destination as? any LockingDestination else {
+            return try await runLocked(job, logger: logger)
+        }
+        try await job.destination.checkWritable()
+        let (lock, previous) = try await locking.lock(job: job.name, wait: waitForLock)
+        defer { lock.release() }
+        if let previous {
+            logger.notice("took over the job's lock from \(previous), which ended without releasing it")
+        }
+        let leftovers = try await locking.removeLeftovers(job: job.name)
+        if !leftovers.isEmpty {
+            logger.notice("removed what an interrupted run left behind: \(leftovers.joined(separator: ", "))")
+        }
+        return try await runLocked(job, logger: logger)
+    }
+
+    /// One backup, with the job's lock (where the destination has locks) already held.
+    private func runLocked(_ job: Job, logger: Logger) async throws -> BackupOutcome {
         try await job.destination.checkWritable()
         let info = try await job.source.prepare(logger: logger)
         let started = try await uniqueStart(job, info: info)
@@ -90,6 +113,7 @@ public struct BackupPipeline: Sendable {
             "file": "\(record.object.location)", "raw_bytes": "\(m.rawBytes)", "stored_bytes": "\(m.storedBytes)",
             "duration_s": "\(String(format: "%.2f", duration))", "sha256": "\(m.sha256)",
         ])
+        try await beforeRetention?(record, job)
         let deleted = try await RetentionRunner.apply(job, justMade: record, logger: logger)
         return BackupOutcome(record: record, duration: duration, deleted: deleted)
     }

@@ -49,6 +49,24 @@ public protocol Destination: Sendable {
     func delete(name: String) async throws
 }
 
+/// A held per-job lock; released by `release` or when the holding process dies.
+public protocol JobLock: AnyObject, Sendable {
+    func release()
+}
+
+/// Destinations that can serialise runs of one job across processes (and pods sharing the storage).
+///
+/// Implementation requirements:
+/// - `lock` fails at once with `BackupError(.targetBusy, …)` naming the holder (its pid) when another
+///   process holds the job's lock, unless `wait`, in which case it waits until the lock is free.
+/// - A lock whose holder died is taken over, not obeyed; the returned `tookOverFrom` names that holder.
+/// - `removeLeftovers` deletes partial uploads of the job that a killed process left behind and returns
+///   their names; it is called only while holding the job's lock.
+public protocol LockingDestination: Destination {
+    func lock(job: String, wait: Bool) async throws -> (lock: any JobLock, tookOverFrom: String?)
+    func removeLeftovers(job: String) async throws -> [String]
+}
+
 /// Makes a ``Destination`` from its settings.
 public protocol DestinationFactory: PluginFactory {
     func make(_ settings: PluginSettings) throws -> any Destination

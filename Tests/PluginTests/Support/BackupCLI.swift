@@ -23,8 +23,13 @@ struct BackupCLI {
         try await Shell.run(Paths.backup, arguments + ["--config", configPath], environment: environment)
     }
 
-    /// Every file in the backup directory, hidden ones included, sorted.
+    /// The visible files in the backup directory (backups, manifests, sidecars), sorted.
     func files() throws -> [String] {
+        try allFiles().filter { !$0.hasPrefix(".") }
+    }
+
+    /// Every file in the backup directory, hidden ones (partial uploads, lock files) included, sorted.
+    func allFiles() throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: backups).sorted()
     }
 

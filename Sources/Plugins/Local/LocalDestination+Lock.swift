@@ -1,0 +1,72 @@
+import Engine
+import Foundation
+
+/// One lock file per job, `.<job>.lock`, held with flock(2): the kernel releases it when the holder exits
+/// or is killed, so a dead holder never blocks the next run. The file holds the holder's pid for messages.
+extension LocalDestination: LockingDestination {
+    public func lock(job: String, wait: Bool) async throws -> (lock: any JobLock, tookOverFrom: String?) {
+        let path = "\(self.path)/.\(job).lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw BackupError(.destination, "cannot open lock file \(path) (\(Errno.text()))") }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR else {
+                close(fd)
+                throw BackupError(.destination, "cannot lock \(path) (\(Errno.text()))")
+            }
+            guard wait else {
+                let holder = Self.contents(fd) ?? "another process"
+                close(fd)
+                throw BackupError(.targetBusy, "job \(job) is already running (\(holder) holds \(path)); pass --wait to wait for it")
+            }
+            do {
+                try await Task.sleep(for: .milliseconds(250))
+            } catch {
+                close(fd)
+                throw error
+            }
+        }
+        // Whoever wrote the file before us and did not remove it died holding the lock.
+        let previous = Self.contents(fd)
+        let record = "pid \(getpid())"
+        _ = ftruncate(fd, 0)
+        _ = pwrite(fd, record, record.utf8.count, 0)
+        return (LocalJobLock(fd: fd, path: path), previous)
+    }
+
+    public func removeLeftovers(job: String) async throws -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        let leftovers = names.filter { name in
+            // `.app_20261125T010000Z.sql.gz.partial`, or a manifest or globals file half-published.
+            guard name.hasPrefix("."), let suffix = [".partial", ".replacing"].first(where: { name.hasSuffix($0) })
+            else { return false }
+            let base = name.dropFirst().dropLast(suffix.count)
+            return base.hasPrefix(job + "_") && Timestamp.parseCompact(base.dropFirst(job.count + 1).prefix(16)) != nil
+        }
+        for name in leftovers { unlink("\(path)/\(name)") }
+        if !leftovers.isEmpty { LocalUpload.syncDirectory(path) }
+        return leftovers
+    }
+
+    private static func contents(_ fd: Int32) -> String? {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = pread(fd, &buffer, 64, 0)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count], as: UTF8.self)
+    }
+}
+
+/// Holds the flock until released; the lock file is emptied on release, so only a dead holder leaves a pid.
+final class LocalJobLock: JobLock {
+    private let fd: Int32
+    private let path: String
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    func release() {
+        _ = ftruncate(fd, 0)
+        close(fd)
+    }
+}
