@@ -1,4 +1,5 @@
 import Engine
+import Plugins
 import Foundation
 import Testing
 
@@ -191,5 +192,29 @@ import Testing
         for line in ["retention = rolling", "rolling.daily = 6", "rolling.weekly = 3", "rolling.monthly = 2"] {
             #expect(result.stdout.contains(line), "\(result.stdout)")
         }
+    }
+}
+
+/// The shipped example configuration stays valid and keeps using every key, as the README promises.
+@Suite struct ExampleConfigTests {
+    static let path = "\(Paths.root)/config/backup.conf"
+
+    @Test func exampleConfigPassesCheckConfig() async throws {
+        let secret = try Paths.temporaryDirectory("example") + "/password"
+        try "example\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        let result = try await Shell.run(Paths.backup, ["check-config", "--config", Self.path],
+                                         environment: ["APP_PASSWORD_FILE": secret, "POSTGRESQL_PASSWORD": "x"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("configuration OK: 2 jobs"))
+    }
+
+    @Test func exampleConfigUsesEveryKey() throws {
+        let text = try String(contentsOfFile: Self.path, encoding: .utf8)
+        let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.hasPrefix("#") }
+        let used = Set(lines.compactMap { $0.split(separator: "=").first?.trimmingCharacters(in: .whitespaces) })
+        let keys = JobLoader.coreKeys.map(\.name)
+            + BuiltinPlugins.registry.all.flatMap { factory in factory.keys.map { "\(factory.name).\($0.name)" } }
+        let missing = keys.filter { !used.contains($0) && !used.contains($0 + "_file") }
+        #expect(missing.isEmpty, "config/backup.conf does not use \(missing)")
     }
 }
