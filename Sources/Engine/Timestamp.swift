@@ -8,6 +8,14 @@ public enum Timestamp {
             .timeSeparator(.colon).timeZone(separator: .omitted))
     }
 
+    /// ISO 8601 in `timeZone`, with its offset: `2026-03-29T01:00:00+01:00`.
+    public static func local(_ date: Date, in timeZone: TimeZone) -> String {
+        var style = Date.ISO8601FormatStyle(timeZone: timeZone)
+        style = style.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
+            .timeSeparator(.colon).timeZone(separator: .colon)
+        return date.formatted(style)
+    }
+
     public static func parseISO8601(_ text: String) -> Date? {
         (try? Date.ISO8601FormatStyle().parse(text))
             ?? (try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text))

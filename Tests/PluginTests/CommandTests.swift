@@ -159,6 +159,56 @@ import Testing
     }
 }
 
+/// The daemon on a per-minute schedule with two jobs, one of whose servers is stopped: the other keeps
+/// its schedule, the failing one is logged with a count and recovers when its server comes back, and a
+/// SIGTERM while idle ends the daemon with status 0 within 2 s.
+@Suite struct ScheduledDaemonTests {
+    @Test(.timeLimit(.minutes(5))) func twoJobsOneServerDown() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("sched_up", rows: 10)
+        let other = try Paths.temporaryDirectory("pg-other")
+        let started = try await Shell.run("\(Paths.root)/scripts/pg-sandbox", ["start", other])
+        try #require(started.status == 0, "\(started.stderr)")
+        defer { _ = system("'\(Paths.root)/scripts/pg-sandbox' stop '\(other)'; rm -rf '\(other)'") }
+        let port = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        try #require(try await Shell.run("\(Paths.root)/scripts/pg-sandbox", ["stop", other]).status == 0)
+
+        let cli = try await BackupCLI(label: "sched") { directory in
+            server.config(job: "up", database: "sched_up", directory: directory, extra: "schedule = * * * * *") + """
+
+                [down]
+                postgres.port = \(port)
+                postgres.user = postgres
+                postgres.password_file = \(other)/password
+                postgres.database = postgres
+                schedule = * * * * *
+                """
+        }
+        defer { cli.cleanUp() }
+        let result = try await Shell.sh("""
+            '\(Paths.backup)' run --config '\(cli.configPath)' 2>'\(cli.directory)/daemon.log' & pid=$!
+            for i in $(seq 1 300); do grep -q 'job has failed 1 time' '\(cli.directory)/daemon.log' && break; sleep 0.2; done
+            '\(Paths.root)/scripts/pg-sandbox' start '\(other)' \(port) >/dev/null
+            for i in $(seq 1 750); do
+                [ "$(ls '\(cli.backups)' | grep -c '^down_.*\\.sql\\.gz$')" -ge 1 ] && [ "$(ls '\(cli.backups)' | grep -c '^up_.*\\.sql\\.gz$')" -ge 2 ] && break
+                sleep 0.2
+            done
+            sleep 1
+            start=$(date +%s%N); kill -TERM $pid; wait $pid; status=$?; end=$(date +%s%N)
+            echo "status=$status took_ms=$(( (end - start) / 1000000 ))"
+            """, environment: cli.environment)
+        let log = (try? String(contentsOfFile: "\(cli.directory)/daemon.log", encoding: .utf8)) ?? ""
+        #expect(result.stdout.contains("status=0"), "\(result.stdout) \(log)")
+        let took = Int(result.stdout.components(separatedBy: "took_ms=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .max
+        #expect(took < 2000, "SIGTERM while idle took \(took) ms")
+        let files = try cli.files()
+        #expect(files.filter { $0.hasPrefix("up_") && $0.hasSuffix(".sql.gz") }.count >= 2, "\(files)")
+        #expect(files.filter { $0.hasPrefix("down_") && $0.hasSuffix(".sql.gz") }.count >= 1, "\(files)")
+        #expect(log.contains("job=down") && log.contains("cannot reach PostgreSQL"))
+        #expect(log.contains("next run at"))
+    }
+}
+
 /// `backup prune`: dry runs say keep or delete and why, `--as-of` moves the clock, and a real run deletes.
 @Suite struct PruneTests {
     @Test func pruneDryRunThenForReal() async throws {
@@ -216,5 +266,35 @@ import Testing
             + BuiltinPlugins.registry.all.flatMap { factory in factory.keys.map { "\(factory.name).\($0.name)" } }
         let missing = keys.filter { !used.contains($0) && !used.contains($0 + "_file") }
         #expect(missing.isEmpty, "config/backup.conf does not use \(missing)")
+    }
+}
+
+/// Schedules: `backup next` shows them, and the config rejects what cannot work.
+@Suite struct ScheduleTests {
+    @Test func nextPrintsRunTimesInTheJobsTimezone() async throws {
+        let cli = try await BackupCLI(label: "next") {
+            "local.path = \($0)\npostgres.user = u\n[a]\npostgres.database = a\nschedule = 30 1 * * *\ntimezone = America/New_York\n[b]\npostgres.database = b\ninterval = 6h\n"
+        }
+        defer { cli.cleanUp() }
+        let result = try await cli.run("next", "--count", "3")
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "[a] schedule 30 1 * * *, timezone America/New_York")
+        let times = lines.dropFirst().prefix(3)
+        #expect(times.count == 3 && times.allSatisfy { $0.hasPrefix("  20") && $0.contains("T01:30:00-0") })
+        #expect(lines.contains("[b] every 6h, timezone GMT") || lines.contains("[b] every 6h, timezone UTC"))
+    }
+
+    @Test(arguments: [
+        ("schedule = 61 * * * *", "schedule: '61' is not a valid minute (0-59)"),
+        ("schedule = @daily\ninterval = 1h", "schedule: set either schedule or interval for a job, not both"),
+        ("timezone = Mars/Olympus", "timezone: 'Mars/Olympus' is not a timezone"),
+    ])
+    func badSchedulesAreConfigErrors(_ lines: String, _ expected: String) async throws {
+        let cli = try await BackupCLI(label: "badsched") { "local.path = \($0)\npostgres.user = u\n[a]\npostgres.database = a\n\(lines)\n" }
+        defer { cli.cleanUp() }
+        let result = try await cli.run("check-config")
+        #expect(result.status == 78)
+        #expect(result.stderr.contains(expected), "\(result.stderr)")
     }
 }

@@ -30,12 +30,37 @@ public struct Job: Sendable {
     public var interval: Double
     /// Whether each new backup restores itself into a scratch database and checks its row counts.
     public var verifyAfterBackup: Bool = false
-    /// The timezone of calendar-based retention (and, later, schedules).
+    /// When `backup run` backs the job up; nil means every `interval`.
+    public var schedule: CronSchedule?
+    /// How many jobs `backup run` may run at once (a top-level setting; jobs inherit it).
+    public var parallel: Int = 1
+    /// Whether `backup run` runs an overdue job at start.
+    public var catchUp: Bool = true
+    /// The timezone of calendar-based retention and of the schedule.
     public var timeZone: TimeZone = TimeZone(identifier: "UTC")!
     /// `verify.host`, `verify.port`, `verify.user`, `verify.password` without the prefix: another server
     /// for scratch restores, which the source applies over its own connection settings.
     public var verifyServer: [String: String] = [:]
     public var settings: [EffectiveSetting]
+}
+
+extension Job {
+    /// The run after `date`: the schedule's next time, or `interval` later.
+    public func nextRun(after date: Date) -> Date? {
+        guard let schedule else { return date.addingTimeInterval(interval) }
+        return schedule.next(after: date, in: timeZone)
+    }
+
+    /// Whether `backup run` should run the job as soon as it starts: with no schedule always (the original
+    /// container backed up at start); with one, when `catch_up` is on and the newest backup is older than
+    /// one schedule period (or there is none), so a restart just before a run does not skip it forever.
+    public func isDueAtStart(now: Date, newestBackup: Date?) -> Bool {
+        guard schedule != nil else { return true }
+        guard catchUp else { return false }
+        guard let newestBackup else { return true }
+        guard let first = nextRun(after: now), let second = nextRun(after: first) else { return false }
+        return now.timeIntervalSince(newestBackup) > second.timeIntervalSince(first)
+    }
 }
 
 /// Turns a parsed configuration into jobs: rejects unknown keys and plugins, validates values, applies
@@ -48,6 +73,9 @@ public struct JobLoader: Sendable {
         KeySpec("destination", .string, summary: "the destination plugin"),
         KeySpec("retention", .string, summary: "the retention plugin"),
         KeySpec("interval", .duration, default: "24h", summary: "time between backups in `backup run`"),
+        KeySpec("schedule", .string, summary: "cron schedule for `backup run` (5 fields or @hourly/@daily/@weekly/@monthly/@yearly), instead of interval"),
+        KeySpec("parallel", .integer(1...64), default: "1", summary: "how many jobs `backup run` runs at once (set it before the first [job])"),
+        KeySpec("catch_up", .boolean, default: "true", summary: "at start, run a job at once when its newest backup is older than one schedule period"),
         KeySpec("verify", .choice(["off", "after-backup"]), default: "off",
                 summary: "after-backup: each new backup is restored into a scratch database and its row counts checked"),
         KeySpec("timezone", .string, summary: "Area/City for calendar-based retention (default: $TZ, else UTC)"),
@@ -131,8 +159,10 @@ public struct JobLoader: Sendable {
     private func isDeclared(_ key: String) -> Bool { spec(for: key) != nil }
 
     /// The setting a key sets: `x` for both `x` and an undeclared `x_file`.
+    /// `schedule` and `interval` are two ways to say when, so a job's one replaces an inherited other.
     private func settingName(_ key: String) -> String {
-        key.hasSuffix("_file") && !isDeclared(key) ? String(key.dropLast(5)) : key
+        if key == "interval" || key == "schedule" { return "when" }
+        return key.hasSuffix("_file") && !isDeclared(key) ? String(key.dropLast(5)) : key
     }
 
     private func spec(for key: String) -> KeySpec? {
@@ -187,6 +217,13 @@ public struct JobLoader: Sendable {
             guard let timeZone = TimeZone(identifier: zoneName) else {
                 throw SettingError(key: "timezone", message: "'\(zoneName)' is not a timezone; write Area/City, e.g. Europe/Berlin, or UTC")
             }
+            var schedule: CronSchedule?
+            if let text = entries.last(where: { $0.key == "schedule" })?.value {
+                guard !entries.contains(where: { $0.key == "interval" }) else {
+                    throw SettingError(key: "schedule", message: "set either schedule or interval for a job, not both")
+                }
+                schedule = try CronSchedule(text)
+            }
             let interval = DurationParser.seconds(entries.last { $0.key == "interval" }?.value ?? "24h") ?? 86_400
             guard interval >= 1 else { throw SettingError(key: "interval", message: "must be at least 1s") }
             making = chosen[0]
@@ -200,6 +237,9 @@ public struct JobLoader: Sendable {
             return Job(name: name, source: source, compressor: compressor, destination: destination,
                        retention: retention, interval: interval,
                        verifyAfterBackup: entries.last { $0.key == "verify" }?.value == "after-backup",
+                       schedule: schedule,
+                       parallel: Int(entries.last { $0.key == "parallel" }?.value ?? "1") ?? 1,
+                       catchUp: ["true", "yes", "on", "1"].contains((entries.last { $0.key == "catch_up" }?.value ?? "true").lowercased()),
                        timeZone: timeZone,
                        verifyServer: Dictionary(uniqueKeysWithValues: entries.compactMap { entry in
                            entry.key.hasPrefix("verify.") ? (String(entry.key.dropFirst(7)), entry.value) : nil
