@@ -2,10 +2,11 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
+import Synchronization
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Stay up and back up each job every `interval` (default 24h).")
+        commandName: "run", abstract: "Stay up and back up each job on its schedule or every `interval` (default 24h).")
 
     @OptionGroup var options: CommonOptions
 
@@ -13,13 +14,16 @@ struct RunCommand: AsyncParsableCommand {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
             let jobs = try options.loadJobs()
+            let busy = Busy()
             let signal = await SignalCancellation.run {
-                await Self.loop(jobs, logger: logger)
+                await Self.loop(jobs, logger: logger, busy: busy)
             }
             if let signal {
-                logger.notice("stopping on signal \(signal)")
-                // A signal while idle is a normal shutdown; one mid-backup already failed that job loudly.
-                throw ExitCode(0)
+                // A signal while idle is a normal shutdown (0); one that stopped a backup says so (143/130),
+                // after that backup's partial file was removed and its lock released.
+                let interrupted = busy.interrupted
+                logger.notice("stopping on signal \(signal)\(interrupted ? "; the backup in progress was stopped and removed" : "")")
+                throw ExitCode(interrupted ? 128 + signal : 0)
             }
         }
     }
@@ -27,7 +31,7 @@ struct RunCommand: AsyncParsableCommand {
     /// Each job runs at its next scheduled time (or every `interval`), one job at a time; a job that is
     /// overdue at start runs at once. A failing job is logged with its count of consecutive failures and
     /// keeps its schedule, as do all the others.
-    static func loop(_ jobs: [Job], logger: Logger) async {
+    static func loop(_ jobs: [Job], logger: Logger, busy: Busy) async {
         let runner = JobRunner(logger: logger, showProgress: false)
         let start = Date()
         var due: [String: Date] = [:]
@@ -46,7 +50,12 @@ struct RunCommand: AsyncParsableCommand {
                 for (index, job) in ready.enumerated() {
                     if index >= parallel, let finished = await group.next() { results.append(finished) }
                     if Task.isCancelled { break }
-                    group.addTask { (job.name, await runner.runOne(job)) }
+                    group.addTask {
+                        busy.begin()
+                        let succeeded = await runner.runOne(job)
+                        busy.end(cancelled: Task.isCancelled)
+                        return (job.name, succeeded)
+                    }
                 }
                 for await finished in group { results.append(finished) }
                 return results
@@ -74,4 +83,20 @@ struct RunCommand: AsyncParsableCommand {
         }
         logger.info("next run at \(Timestamp.local(date, in: job.timeZone))", metadata: ["job": "\(job.name)"])
     }
+}
+
+/// Whether a backup was running when the daemon was cancelled.
+final class Busy: Sendable {
+    private let state = Mutex<(running: Int, interrupted: Bool)>((0, false))
+
+    func begin() { state.withLock { $0.running += 1 } }
+
+    func end(cancelled: Bool) {
+        state.withLock {
+            $0.running -= 1
+            if cancelled { $0.interrupted = true }
+        }
+    }
+
+    var interrupted: Bool { state.withLock { $0.interrupted } }
 }

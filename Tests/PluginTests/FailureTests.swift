@@ -210,6 +210,49 @@ import Testing
                                       saying: "--wait")
     }
 
+    /// `--wait` waits for the running backup of the job instead of failing, then makes its own.
+    @Test func waitQueuesBehindTheRunningBackup() async throws {
+        let s = try await Scenario.make("wait")
+        defer { s.cleanUp() }
+        let wrapper = try FakePgDump.write(in: s.cli.directory, body: """
+            sleep 3
+            exec /usr/bin/pg_dump "$@"
+            """)
+        try (try String(contentsOfFile: s.cli.configPath, encoding: .utf8) + "\npostgres.pg_dump = \(wrapper)\n")
+            .write(toFile: s.cli.configPath, atomically: true, encoding: .utf8)
+        let result = try await Shell.sh("""
+            '\(Paths.backup)' now --config '\(s.cli.configPath)' & pid=$!
+            for i in $(seq 1 120); do ls -a '\(s.cli.backups)' | grep -q partial && break; sleep 0.2; done
+            '\(Paths.backup)' now --wait --config '\(s.cli.configPath)'; echo "second=$?"
+            wait $pid; echo "first=$?"
+            """, environment: s.cli.environment)
+        #expect(result.stdout.contains("second=0") && result.stdout.contains("first=0"), "\(result.stdout) \(result.stderr)")
+        #expect(try await s.cli.listed().count == 3)
+    }
+
+    /// SIGTERM to `backup run` while it backs up: that backup is stopped and removed, exit 143.
+    @Test func sigtermToTheDaemonMidBackup() async throws {
+        let s = try await Scenario.make("daemonterm")
+        defer { s.cleanUp() }
+        let wrapper = try FakePgDump.write(in: s.cli.directory, body: """
+            /usr/bin/pg_dump "$@" | head -c 50000
+            exec sleep 65
+            """)
+        try (try String(contentsOfFile: s.cli.configPath, encoding: .utf8) + "\npostgres.pg_dump = \(wrapper)\n")
+            .write(toFile: s.cli.configPath, atomically: true, encoding: .utf8)
+        let result = try await Shell.sh("""
+            '\(Paths.backup)' run --config '\(s.cli.configPath)' & pid=$!
+            for i in $(seq 1 300); do ls -a '\(s.cli.backups)' | grep -q partial && break; sleep 0.2; done
+            start=$(date +%s%N); kill -TERM $pid; wait $pid; status=$?; end=$(date +%s%N)
+            echo "status=$status took_ms=$(( (end - start) / 1000000 ))"
+            """, environment: s.cli.environment)
+        #expect(result.stdout.contains("status=143"), "\(result.stdout) \(result.stderr)")
+        let took = Int(result.stdout.components(separatedBy: "took_ms=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .max
+        #expect(took < 10_000)
+        #expect(result.stderr.contains("the backup in progress was stopped and removed"))
+        #expect(try s.cli.allFiles() == s.goodFiles)
+    }
+
     /// SIGKILL mid-backup leaves a partial file and a stale lock; the next run cleans both up and says so.
     @Test func sigkillMidBackupThenACleanRun() async throws {
         let s = try await Scenario.make("sigkill")
