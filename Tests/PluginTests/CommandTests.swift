@@ -205,7 +205,40 @@ import Testing
         #expect(files.filter { $0.hasPrefix("up_") && $0.hasSuffix(".sql.gz") }.count >= 2, "\(files)")
         #expect(files.filter { $0.hasPrefix("down_") && $0.hasSuffix(".sql.gz") }.count >= 1, "\(files)")
         #expect(log.contains("job=down") && log.contains("cannot reach PostgreSQL"))
+        #expect(log.contains("job has failed 1 time(s) in a row"))
         #expect(log.contains("next run at"))
+    }
+}
+
+/// `parallel = 2` lets `backup run` back up two jobs at the same time (by default they take turns).
+@Suite struct ParallelDaemonTests {
+    @Test func twoJobsRunAtOnce() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("par_a", rows: 10)
+        try await server.makeSampleDatabase("par_b", rows: 10)
+        let directory = try Paths.temporaryDirectory("par-tool")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let wrapper = try FakePgDump.write(in: directory, body: """
+            /usr/bin/pg_dump "$@" | head -c 50000
+            exec sleep 66
+            """)
+        let cli = try await BackupCLI(label: "parallel") { backups in
+            "parallel = 2\npostgres.pg_dump = \(wrapper)\n"
+                + server.config(job: "a", database: "par_a", directory: backups) + "\n[b]\npostgres.database = par_b\n"
+        }
+        defer { cli.cleanUp() }
+        let result = try await Shell.sh("""
+            '\(Paths.backup)' run --config '\(cli.configPath)' 2>'\(cli.directory)/daemon.log' & pid=$!
+            both=0
+            for i in $(seq 1 300); do
+                [ "$(ls -a '\(cli.backups)' | grep -c 'partial$')" -ge 2 ] && both=1 && break
+                sleep 0.2
+            done
+            echo "both=$both"; kill -TERM $pid; wait $pid; pkill -f '^sleep 66$'; true
+            """, environment: cli.environment)
+        let log = (try? String(contentsOfFile: "\(cli.directory)/daemon.log", encoding: .utf8)) ?? ""
+        #expect(result.stdout.contains("both=1"), "two jobs should be dumping at the same time: \(result.stdout) \(log)")
+        #expect(!(try cli.allFiles().contains { $0.hasSuffix(".partial") }))
     }
 }
 

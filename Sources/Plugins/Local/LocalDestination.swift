@@ -32,7 +32,8 @@ public struct LocalDestination: Destination {
         guard isDirectory.boolValue else {
             throw BackupError(.destination, "local.path \(path) is not a directory")
         }
-        let probe = "\(path)/.backup-write-test-\(getpid())"
+        // Unique per call: jobs sharing a directory check it concurrently in one process.
+        let probe = "\(path)/.backup-write-test-\(getpid())-\(UUID().uuidString.prefix(8))"
         let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             throw BackupError(.destination, "local.path \(path) is not writable (\(Errno.text())); fix its permissions or mount")
