@@ -53,6 +53,13 @@ import Testing
             #expect(try await Self.sha256(cli, goodBackup) == goodSum, "the earlier backup changed", sourceLocation: sourceLocation)
         }
 
+        /// Makes the job run a `pg_dump` stand-in that executes `body` (see ``FakePgDump``).
+        func usePgDumpStandIn(_ body: String) throws {
+            let wrapper = try FakePgDump.write(in: cli.directory, body: body)
+            try (try String(contentsOfFile: cli.configPath, encoding: .utf8) + "\npostgres.pg_dump = \(wrapper)\n")
+                .write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+        }
+
         func cleanUp() { cli.cleanUp() }
     }
 
@@ -158,12 +165,10 @@ import Testing
     @Test func sigtermMidBackupLeavesNothingPartial() async throws {
         let s = try await Scenario.make("sigterm")
         defer { s.cleanUp() }
-        let wrapper = try FakePgDump.write(in: s.cli.directory, body: """
+        try s.usePgDumpStandIn("""
             /usr/bin/pg_dump "$@" | head -c 50000
             exec sleep 61
             """)
-        let config = try String(contentsOfFile: s.cli.configPath, encoding: .utf8) + "\npostgres.pg_dump = \(wrapper)\n"
-        try config.write(toFile: s.cli.configPath, atomically: true, encoding: .utf8)
         let result = try await Shell.sh("""
             '\(Paths.backup)' now --config '\(s.cli.configPath)' & pid=$!
             found=0
@@ -189,12 +194,10 @@ import Testing
     @Test func concurrentRunsOfOneJobAreRefused() async throws {
         let s = try await Scenario.make("concurrent")
         defer { s.cleanUp() }
-        let wrapper = try FakePgDump.write(in: s.cli.directory, body: """
+        try s.usePgDumpStandIn("""
             /usr/bin/pg_dump "$@" | head -c 50000
             exec sleep 63
             """)
-        try (try String(contentsOfFile: s.cli.configPath, encoding: .utf8) + "\npostgres.pg_dump = \(wrapper)\n")
-            .write(toFile: s.cli.configPath, atomically: true, encoding: .utf8)
         let result = try await Shell.sh("""
             '\(Paths.backup)' now --config '\(s.cli.configPath)' 2>/dev/null & pid=$!
             for i in $(seq 1 120); do ls -a '\(s.cli.backups)' | grep -q partial && break; sleep 0.5; done
@@ -214,12 +217,10 @@ import Testing
     @Test func waitQueuesBehindTheRunningBackup() async throws {
         let s = try await Scenario.make("wait")
         defer { s.cleanUp() }
-        let wrapper = try FakePgDump.write(in: s.cli.directory, body: """
+        try s.usePgDumpStandIn("""
             sleep 3
             exec /usr/bin/pg_dump "$@"
             """)
-        try (try String(contentsOfFile: s.cli.configPath, encoding: .utf8) + "\npostgres.pg_dump = \(wrapper)\n")
-            .write(toFile: s.cli.configPath, atomically: true, encoding: .utf8)
         let result = try await Shell.sh("""
             '\(Paths.backup)' now --config '\(s.cli.configPath)' & pid=$!
             for i in $(seq 1 120); do ls -a '\(s.cli.backups)' | grep -q partial && break; sleep 0.2; done
@@ -234,12 +235,10 @@ import Testing
     @Test func sigtermToTheDaemonMidBackup() async throws {
         let s = try await Scenario.make("daemonterm")
         defer { s.cleanUp() }
-        let wrapper = try FakePgDump.write(in: s.cli.directory, body: """
+        try s.usePgDumpStandIn("""
             /usr/bin/pg_dump "$@" | head -c 50000
             exec sleep 65
             """)
-        try (try String(contentsOfFile: s.cli.configPath, encoding: .utf8) + "\npostgres.pg_dump = \(wrapper)\n")
-            .write(toFile: s.cli.configPath, atomically: true, encoding: .utf8)
         let result = try await Shell.sh("""
             '\(Paths.backup)' run --config '\(s.cli.configPath)' & pid=$!
             for i in $(seq 1 300); do ls -a '\(s.cli.backups)' | grep -q partial && break; sleep 0.2; done
