@@ -8,6 +8,7 @@ import Testing
     static let compressors: [any Compressor] = [
         GzipCompressor(level: 1), GzipCompressor(level: 6), GzipCompressor(level: 9),
         ZstdCompressor(level: 1), ZstdCompressor(level: 3), ZstdCompressor(level: 9), NoneCompressor(),
+        ZstdCompressor(level: 3, threads: 1), ZstdCompressor(level: 3, threads: 2), ZstdCompressor(level: 5, threads: 4),
     ]
 
     /// Compressible text, incompressible noise, and the edges: empty and one byte.
@@ -44,7 +45,8 @@ import Testing
         try await checkSystemTool(compressor, test: "gunzip -t", decompress: "gunzip -c")
     }
 
-    @Test(arguments: [ZstdCompressor(level: 1), ZstdCompressor(level: 19)] as [any Compressor])
+    @Test(arguments: [ZstdCompressor(level: 1), ZstdCompressor(level: 19), ZstdCompressor(level: 3, threads: 1),
+                      ZstdCompressor(level: 3, threads: 2), ZstdCompressor(level: 3, threads: 8)] as [any Compressor])
     func zstdOutputPassesSystemZstd(_ compressor: any Compressor) async throws {
         try await checkSystemTool(compressor, test: "zstd -q -t", decompress: "zstd -q -dc")
     }

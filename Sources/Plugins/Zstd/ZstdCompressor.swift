@@ -1,4 +1,5 @@
 import CZstd
+import Foundation
 import Engine
 
 /// `zstd`: standard zstd frames through libzstd, in-process. Reads concatenated frames as `zstd -d` does.
@@ -6,21 +7,31 @@ public struct ZstdCompressorFactory: CompressorFactory {
     public init() {}
     public let name = "zstd"
     public let summary = "zstd (libzstd), readable by zstd -d"
-    public let keys = [KeySpec("level", .integer(1...19), default: "3", summary: "compression level, 1 (fast) to 19 (small)")]
+    public let keys = [
+        KeySpec("level", .integer(1...19), default: "3", summary: "compression level, 1 (fast) to 19 (small)"),
+        KeySpec("threads", .integer(0...256), summary: "libzstd worker threads (default: the number of cores; 0: compress on the calling thread)"),
+    ]
 
     public func make(_ settings: PluginSettings) throws -> any Compressor {
-        ZstdCompressor(level: settings.integer("level") ?? 3)
+        ZstdCompressor(level: settings.integer("level") ?? 3,
+                       threads: settings.integer("threads") ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 }
 
 public struct ZstdCompressor: Compressor {
     public let level: Int?
+    /// libzstd's own worker threads; 0 compresses on the calling thread. The output is one standard frame
+    /// stream either way.
+    public let threads: Int
     public var name: String { "zstd" }
     public var fileExtension: String? { "zst" }
 
-    public init(level: Int = 3) { self.level = level }
+    public init(level: Int = 3, threads: Int = 0) {
+        self.level = level
+        self.threads = threads
+    }
 
-    public func makeEncoder() throws -> any ByteTransform { try ZstdEncoder(level: level ?? 3) }
+    public func makeEncoder() throws -> any ByteTransform { try ZstdEncoder(level: level ?? 3, threads: threads) }
     public func makeDecoder() throws -> any ByteTransform { try ZstdDecoder() }
 }
 
@@ -36,10 +47,14 @@ final class ZstdEncoder: ByteTransform {
     private let context: OpaquePointer
     private let window = OutputWindow(size: ZSTD_CStreamOutSize())
 
-    init(level: Int) throws {
+    init(level: Int, threads: Int) throws {
         guard let context = ZSTD_createCCtx() else { throw BackupError(.compression, "zstd could not start") }
         self.context = context
         _ = try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_compressionLevel, Int32(level)), "zstd level")
+        if threads > 0 {
+            _ = try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(threads)),
+                              "this libzstd cannot use worker threads; set zstd.threads = 0")
+        }
         _ = try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1), "zstd checksum")
     }
 
