@@ -40,10 +40,11 @@ public struct BackupPipeline: Sendable {
     public func run(_ job: Job, logger: Logger) async throws -> BackupOutcome {
         var logger = logger
         logger[metadataKey: "job"] = "\(job.name)"
+        // First, so a missing or unwritable destination is named as such, not as a lock failure.
+        try await job.destination.checkWritable()
         guard let locking = job.destination as? any LockingDestination else {
             return try await runLocked(job, logger: logger)
         }
-        try await job.destination.checkWritable()
         let (lock, previous) = try await locking.lock(job: job.name, wait: waitForLock)
         defer { lock.release() }
         if let previous {
@@ -56,9 +57,8 @@ public struct BackupPipeline: Sendable {
         return try await runLocked(job, logger: logger)
     }
 
-    /// One backup, with the job's lock (where the destination has locks) already held.
+    /// One backup, with the destination checked and the job's lock (where it has locks) already held.
     private func runLocked(_ job: Job, logger: Logger) async throws -> BackupOutcome {
-        try await job.destination.checkWritable()
         let info = try await job.source.prepare(logger: logger)
         let started = try await uniqueStart(job, info: info)
         let name = JobName.backupFileName(job: job.name, started: started, dumpExtension: info.fileExtension,

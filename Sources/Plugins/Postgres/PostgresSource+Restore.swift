@@ -273,8 +273,8 @@ extension PostgresSource: RestorableSource {
             environment: childEnvironment, platformOptions: Self.platformOptions,
             output: .discarded, error: .string(limit: 1 << 20))
         guard result.terminationStatus.isSuccess else {
-            let lines = result.standardError.split(separator: "\n").suffix(3).joined(separator: " | ")
-            throw BackupError(.sourceFailed, "pg_restore --jobs \(jobs) failed restoring into \(database): \(lines)")
+            throw BackupError(.sourceFailed,
+                "pg_restore --jobs \(jobs) failed restoring into \(database): \(StderrTail.lastLines(result.standardError))")
         }
     }
 

@@ -148,7 +148,11 @@ enum StderrTail {
             tail += buffer.withUnsafeBytes { Array($0) }
             if tail.count > 4096 { tail.removeFirst(tail.count - 4096) }
         }
-        let lines = String(decoding: tail, as: UTF8.self).split(separator: "\n").suffix(3)
-        return lines.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " | ")
+        return lastLines(String(decoding: tail, as: UTF8.self))
+    }
+
+    /// The last three lines of a tool's stderr, on one line.
+    static func lastLines(_ text: String) -> String {
+        text.split(separator: "\n").suffix(3).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " | ")
     }
 }
