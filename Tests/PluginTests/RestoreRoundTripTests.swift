@@ -9,22 +9,22 @@ import Testing
         var compressor: String
         var format: String
         var suffix: String
-        /// How a person restores it; FILE, DB and the PG* environment are filled in.
+        /// How a person restores it; {file}, {db} and the PG* environment are filled in.
         var restore: String
         var description: String { "\(format)+\(compressor)" }
     }
 
     static let cases = [
         Case(compressor: "gzip", format: "plain", suffix: ".sql.gz",
-             restore: "gunzip -c FILE | psql -X -q -v ON_ERROR_STOP=1 DB"),
+             restore: "gunzip -c {file} | psql -X -q -v ON_ERROR_STOP=1 {db}"),
         Case(compressor: "zstd", format: "plain", suffix: ".sql.zst",
-             restore: "zstd -dc FILE | psql -X -q -v ON_ERROR_STOP=1 DB"),
+             restore: "zstd -dc {file} | psql -X -q -v ON_ERROR_STOP=1 {db}"),
         Case(compressor: "none", format: "plain", suffix: ".sql",
-             restore: "psql -X -q -v ON_ERROR_STOP=1 -f FILE DB"),
+             restore: "psql -X -q -v ON_ERROR_STOP=1 -f {file} {db}"),
         Case(compressor: "gzip", format: "custom", suffix: ".dump.gz",
-             restore: "gunzip -c FILE | pg_restore --exit-on-error -d DB"),
+             restore: "gunzip -c {file} | pg_restore --exit-on-error -d {db}"),
         Case(compressor: "zstd", format: "custom", suffix: ".dump.zst",
-             restore: "zstd -dc FILE | pg_restore --exit-on-error -d DB"),
+             restore: "zstd -dc {file} | pg_restore --exit-on-error -d {db}"),
     ]
 
     @Test(arguments: cases)
@@ -57,9 +57,10 @@ import Testing
         #expect(manifest.storedBytes == Int64(try FileManager.default.attributesOfItem(atPath: "\(cli.backups)/\(data)")[.size] as! UInt64))
 
         try await server.makeEmptyDatabase(target)
-        let command = c.restore.replacingOccurrences(of: "FILE", with: "\(cli.backups)/\(data)")
-            .replacingOccurrences(of: "DB", with: target)
-        let restored = try await Shell.sh(command, environment: server.superuserEnvironment)
+        // Placeholders that no path can contain, and pipefail, so a failing decompressor fails the restore.
+        let command = c.restore.replacingOccurrences(of: "{file}", with: Shell.quote("\(cli.backups)/\(data)"))
+            .replacingOccurrences(of: "{db}", with: target)
+        let restored = try await Shell.run("/bin/bash", ["-o", "pipefail", "-c", command], environment: server.superuserEnvironment)
         #expect(restored.status == 0, "restore failed: \(restored.stderr)")
         let original = try await server.dumpForComparison(source)
         #expect(original.contains("Ünïcødé") && original.contains("CREATE VIEW public.big_orders"))
