@@ -107,7 +107,9 @@ struct BackupPipelineTests {
         destination.seedBackup(job: "app", started: day(-7_200))
         destination.seedBackup(job: "app", started: day(-3_600))
         let before = destination.objects
-        var source = FakeSource(chunks: [[1, 2], [3, 4], [5, 6]])
+        // Whole pipeline chunks, so each one the source delivers can become a write of its own.
+        let chunk = [UInt8](repeating: 1, count: BackupStream.chunkSize)
+        var source = FakeSource(chunks: [chunk, chunk, chunk])
         source.failAfter = failAfter
         let job = makeJob(source: source, destination: destination, retention: DeleteEverythingRetention())
 
@@ -118,7 +120,8 @@ struct BackupPipelineTests {
         #expect(destination.objects == before)
         #expect(destination.state.value.aborted == ["app_20261125T010000Z.sql.fz"])
         #expect(destination.state.value.deleted.isEmpty)
-        #expect(destination.state.value.writes == failAfter)
+        // Stages overlap, so a failure may overtake chunks still in flight; nothing beyond them is written.
+        #expect(destination.state.value.writes <= failAfter)
     }
 
     @Test("an unwritable destination fails before the source is prepared")
@@ -154,8 +157,9 @@ struct BackupPipelineTests {
         let destination = MemoryDestination(failingWrite: failingWrite)
         destination.seedBackup(job: "app", started: day(-3_600))
         let before = destination.objects
-        // Two chunks and the encoder's trailer: three writes, any of which may fail.
-        let job = makeJob(source: FakeSource(chunks: [[1], [2]]), destination: destination,
+        // Two whole pipeline chunks and the encoder's trailer: three writes, any of which may fail.
+        let chunk = [UInt8](repeating: 2, count: BackupStream.chunkSize)
+        let job = makeJob(source: FakeSource(chunks: [chunk, chunk]), destination: destination,
                           retention: DeleteEverythingRetention())
         let error = try await #require(throws: BackupError.self) {
             try await pipeline(FakeClock(day())).run(job, logger: testLogger)
@@ -176,7 +180,7 @@ struct BackupPipelineTests {
         let run = Task { try await pipeline(FakeClock(day())).run(job, logger: testLogger) }
         await #expect(throws: CancellationError.self) { try await run.value }
         #expect(source.calls.value == ["prepare", "dump"])
-        #expect(destination.state.value.writes == 1)
+        #expect(destination.state.value.writes <= 1)
         #expect(destination.objects.isEmpty)
         #expect(destination.state.value.aborted.count == 1)
     }

@@ -9,13 +9,20 @@ import Testing
         GzipCompressor(level: 1), GzipCompressor(level: 6), GzipCompressor(level: 9),
         ZstdCompressor(level: 1), ZstdCompressor(level: 3), ZstdCompressor(level: 9), NoneCompressor(),
         ZstdCompressor(level: 3, threads: 1), ZstdCompressor(level: 3, threads: 2), ZstdCompressor(level: 5, threads: 4),
+        GzipCompressor(level: 6, threads: 2), GzipCompressor(level: 1, threads: 3), GzipCompressor(level: 9, threads: 8),
     ]
 
-    /// Compressible text, incompressible noise, and the edges: empty and one byte.
+    /// Every thread count's output must be one stream the system tools read.
+    static let threadCounts = [1, 2, 3, 4, 8]
+
+    /// Compressible text, incompressible noise, and the edges: empty, one byte, and parallel gzip's block
+    /// size exactly and one byte past three blocks.
     static let samples: [[UInt8]] = [
         [], [42],
         Array((0..<200_000).map { "line \($0) of a dump;\n" }.joined().utf8),
         (0..<(1 << 20) + 3).map { _ in UInt8.random(in: 0...255) },
+        Array(Array((0..<20_000).map { "row \($0)\n" }.joined().utf8).prefix(128 * 1024)),
+        (0..<3 * 128 * 1024 + 1).map { UInt8(truncatingIfNeeded: $0 / 7) },
     ]
 
     /// Feeds `input` in uneven chunks, as pg_dump's pipe does.
@@ -40,15 +47,27 @@ import Testing
         }
     }
 
-    @Test(arguments: [GzipCompressor(level: 1), GzipCompressor(level: 9)] as [any Compressor])
-    func gzipOutputPassesSystemGunzip(_ compressor: any Compressor) async throws {
-        try await checkSystemTool(compressor, test: "gunzip -t", decompress: "gunzip -c")
+    @Test(arguments: [1, 6, 9], threadCounts)
+    func gzipOutputPassesSystemGunzip(level: Int, threads: Int) async throws {
+        try await checkSystemTool(GzipCompressor(level: level, threads: threads), test: "gunzip -t", decompress: "gunzip -c")
     }
 
-    @Test(arguments: [ZstdCompressor(level: 1), ZstdCompressor(level: 19), ZstdCompressor(level: 3, threads: 1),
-                      ZstdCompressor(level: 3, threads: 2), ZstdCompressor(level: 3, threads: 8)] as [any Compressor])
-    func zstdOutputPassesSystemZstd(_ compressor: any Compressor) async throws {
-        try await checkSystemTool(compressor, test: "zstd -q -t", decompress: "zstd -q -dc")
+    @Test(arguments: [1, 3, 19], [0] + threadCounts)
+    func zstdOutputPassesSystemZstd(level: Int, threads: Int) async throws {
+        try await checkSystemTool(ZstdCompressor(level: level, threads: threads), test: "zstd -q -t", decompress: "zstd -q -dc")
+    }
+
+    /// Each parallel block is primed with the previous 32 KiB, so a pattern repeating every 20 KiB costs
+    /// its literals once, not once per block: without the dictionary this output would be several times larger.
+    @Test(arguments: [2, 4])
+    func parallelGzipBlocksShareTheirDictionary(threads: Int) throws {
+        let pattern = (0..<20 * 1024).map { _ in UInt8.random(in: 0...255) }
+        let input = Array(Array(repeating: pattern, count: 60).joined())
+        let single = try Self.transform(input, with: try GzipCompressor(level: 6, threads: 1).makeEncoder())
+        let parallel = try Self.transform(input, with: try GzipCompressor(level: 6, threads: threads).makeEncoder())
+        #expect(try Self.transform(parallel, with: try GzipCompressor().makeDecoder()) == input)
+        #expect(Double(parallel.count) <= Double(single.count) * 1.10,
+                "parallel \(parallel.count) bytes against one stream's \(single.count)")
     }
 
     private func checkSystemTool(_ compressor: any Compressor, test: String, decompress: String) async throws {

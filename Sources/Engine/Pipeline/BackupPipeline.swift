@@ -20,8 +20,8 @@ public struct BackupOutcome: Sendable {
 
 /// Runs one backup of one job: source → compressor → SHA-256 → destination, then retention.
 ///
-/// Memory stays bounded by one chunk in and one chunk out; nothing is staged in a temporary file beyond
-/// the destination's own not-yet-published upload.
+/// Reading, compressing and writing overlap (``BackupStream``) with a fixed number of chunks in flight;
+/// nothing is staged in a temporary file beyond the destination's own not-yet-published upload.
 public struct BackupPipeline: Sendable {
     public var observer: (any ProgressObserver)?
     /// When another process runs the same job: wait for it (true) or fail at once (false).
@@ -68,34 +68,17 @@ public struct BackupPipeline: Sendable {
         let upload = try await job.destination.begin(name: name)
         let record: BackupRecord
         do {
-            let encoder = try job.compressor.makeEncoder()
-            var counters = Counters()
-            var hasher = SHA256()
-            var output: [UInt8] = []
-            output.reserveCapacity(1 << 20)
-            // The first chunk is reported at once, so even a short backup shows it started.
-            var lastReport: ContinuousClock.Instant?
-            let details = try await job.source.dump(info, logger: logger) { chunk in
-                try Task.checkCancellation()
-                counters.raw += Int64(chunk.count)
-                output.removeAll(keepingCapacity: true)
-                try chunk.withUnsafeBytes { try encoder.update($0, into: &output) }
-                try await Self.store(output, hasher: &hasher, counters: &counters, upload: upload)
-                if let observer, lastReport.map({ clock.now - $0 > .milliseconds(250) }) ?? true {
-                    lastReport = clock.now
-                    observer.progress(job: job.name, rawBytes: counters.raw, estimatedTotal: info.estimatedBytes,
-                                      elapsed: Self.seconds(clock.now - begin))
-                }
+            let stream = BackupStream(source: job.source, info: info, logger: logger) { [observer] raw in
+                observer?.progress(job: job.name, rawBytes: raw, estimatedTotal: info.estimatedBytes,
+                                   elapsed: Self.seconds(clock.now - begin))
             }
-            try Task.checkCancellation()
-            output.removeAll(keepingCapacity: true)
-            try encoder.finish(into: &output)
-            try await Self.store(output, hasher: &hasher, counters: &counters, upload: upload)
+            let result = try await stream.run(encoder: try job.compressor.makeEncoder(), upload: upload)
+            let details = result.details
             let manifest = Manifest(
                 job: job.name, file: name, database: info.database, serverVersion: info.serverVersion,
                 dumpToolVersion: info.dumpToolVersion, format: info.format, compressor: job.compressor.name,
-                compressionLevel: job.compressor.level, rawBytes: counters.raw, storedBytes: counters.stored,
-                sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined(),
+                compressionLevel: job.compressor.level, rawBytes: result.rawBytes, storedBytes: result.storedBytes,
+                sha256: result.sha256,
                 startedAt: started, finishedAt: now(), rowCounts: details.rowCounts,
                 sidecars: details.sidecars.isEmpty ? nil : details.sidecars.map { name + $0.suffix })
             let extra = details.sidecars.map { (name: name + $0.suffix, bytes: $0.bytes) }
@@ -116,20 +99,6 @@ public struct BackupPipeline: Sendable {
         try await beforeRetention?(record, job)
         let deleted = try await RetentionRunner.apply(job, justMade: record, logger: logger)
         return BackupOutcome(record: record, duration: duration, deleted: deleted)
-    }
-
-    private struct Counters {
-        var raw: Int64 = 0
-        var stored: Int64 = 0
-    }
-
-    private static func store(
-        _ bytes: [UInt8], hasher: inout SHA256, counters: inout Counters, upload: any Upload
-    ) async throws {
-        guard !bytes.isEmpty else { return }
-        counters.stored += Int64(bytes.count)
-        hasher.update(data: bytes)
-        try await upload.write(bytes)
     }
 
     /// File names have one-second resolution; two backups of a job in one second wait for the next one

@@ -1,26 +1,40 @@
 import CZlib
 import Engine
+import Foundation
 
 /// `gzip`: standard gzip streams through zlib, in-process. Reads multi-member files as `gunzip` does.
 public struct GzipCompressorFactory: CompressorFactory {
     public init() {}
     public let name = "gzip"
     public let summary = "gzip (zlib), readable by gunzip"
-    public let keys = [KeySpec("level", .integer(1...9), default: "6", summary: "compression level, 1 (fast) to 9 (small)")]
+    public let keys = [
+        KeySpec("level", .integer(1...9), default: "6", summary: "compression level, 1 (fast) to 9 (small)"),
+        KeySpec("threads", .integer(1...256),
+                summary: "threads compressing blocks in parallel, pigz-style (default: the number of cores; 1: one zlib stream)"),
+    ]
 
     public func make(_ settings: PluginSettings) throws -> any Compressor {
-        GzipCompressor(level: settings.integer("level") ?? 6)
+        GzipCompressor(level: settings.integer("level") ?? 6,
+                       threads: settings.integer("threads") ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 }
 
 public struct GzipCompressor: Compressor {
     public let level: Int?
+    /// With more than one, blocks are compressed in parallel (``ParallelGzipEncoder``); the output is one
+    /// standard gzip stream either way.
+    public let threads: Int
     public var name: String { "gzip" }
     public var fileExtension: String? { "gz" }
 
-    public init(level: Int = 6) { self.level = level }
+    public init(level: Int = 6, threads: Int = 1) {
+        self.level = level
+        self.threads = threads
+    }
 
-    public func makeEncoder() throws -> any ByteTransform { try ZlibStream(deflateLevel: level ?? 6) }
+    public func makeEncoder() throws -> any ByteTransform {
+        threads > 1 ? try ParallelGzipEncoder(level: level ?? 6, threads: threads) : try ZlibStream(deflateLevel: level ?? 6)
+    }
     public func makeDecoder() throws -> any ByteTransform { try ZlibStream(deflateLevel: nil) }
 }
 

@@ -107,7 +107,9 @@ final class ZstdDecoder: ByteTransform {
                 pending = try zstdCheck(ZSTD_decompressStream(context, &target, &source), "the zstd data is corrupt")
                 return target.pos
             }
-            if source.pos == source.size && produced < window.buffer.count { return }
+            // A full window may hide more output, except when the frame just ended and was fully flushed:
+            // calling again with no input would start reading a next frame's header.
+            if source.pos == source.size && (produced < window.buffer.count || pending == 0) { return }
         }
     }
 
