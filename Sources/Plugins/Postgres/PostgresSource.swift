@@ -69,15 +69,17 @@ public struct PostgresSource: Source {
     }
 
     /// Dumps inside one exported snapshot: pg_dump reads it, and so do the row counts and the database's
-    /// globals, so all three describe the same moment.
+    /// globals, so all three describe the same moment. A plain dump's rows are counted as it streams past
+    /// (``CopyRowCounter``); a custom dump's, which we cannot read in flight, by `count(*)` afterwards.
     public func dump(_ info: SourceInfo, logger: Logger, sink: ([UInt8]) async throws -> Void) async throws -> DumpDetails {
         let snapshot = try PostgresConnection(target)
         try snapshot.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         guard let snapshotID = try snapshot.scalar("SELECT pg_export_snapshot()") else {
             throw BackupError(.sourceFailed, "PostgreSQL did not export a snapshot")
         }
-        try await runPgDump(info, snapshotID: snapshotID, sink: sink)
-        let counts = countRows ? try DatabaseGlobals.rowCounts(snapshot) : nil
+        let counter = countRows && format == "plain" ? CopyRowCounter() : nil
+        try await runPgDump(info, snapshotID: snapshotID, counter: counter, sink: sink)
+        let counts = countRows ? try counter?.counts ?? DatabaseGlobals.rowCounts(snapshot) : nil
         let globals = try DatabaseGlobals.read(snapshot, rolesDump: try await dumpRoles(info))
         try snapshot.execute("COMMIT")
         return DumpDetails(rowCounts: counts, sidecars: [(DatabaseGlobals.suffix, try globals.encoded())])
@@ -111,7 +113,9 @@ public struct PostgresSource: Source {
         return result.standardOutput
     }
 
-    private func runPgDump(_ info: SourceInfo, snapshotID: String, sink: ([UInt8]) async throws -> Void) async throws {
+    private func runPgDump(
+        _ info: SourceInfo, snapshotID: String, counter: CopyRowCounter?, sink: ([UInt8]) async throws -> Void
+    ) async throws {
         var arguments = connectionArguments + [
             "--dbname", target.database, "--format", format == "custom" ? "custom" : "plain", "--snapshot", snapshotID,
         ]
@@ -124,7 +128,10 @@ public struct PostgresSource: Source {
         ) { execution in
             async let errors = StderrTail.collect(execution.standardError)
             for try await buffer in execution.standardOutput {
-                try await sink(buffer.withUnsafeBytes { Array($0) })
+                try await sink(buffer.withUnsafeBytes { bytes in
+                    counter?.scan(bytes)
+                    return Array(bytes)
+                })
             }
             return try await errors
         }
