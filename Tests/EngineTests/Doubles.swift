@@ -46,12 +46,12 @@ struct FakeSource: Source {
         return info
     }
 
-    func dump(_ info: SourceInfo, logger: Logger, sink: ([UInt8]) async throws -> Void) async throws -> DumpDetails {
+    func dump(_ info: SourceInfo, logger: Logger, sink: DumpSink) async throws -> DumpDetails {
         calls.update { $0.append("dump") }
         for (index, chunk) in chunks.enumerated() {
             if index == failAfter { throw BackupError(.sourceFailed, "pg_dump exited with status 1") }
             if index == cancelAfter { withUnsafeCurrentTask { $0?.cancel() } }
-            try await sink(chunk)
+            try await sink.send(chunk)
         }
         if failAfter == chunks.count { throw BackupError(.sourceFailed, "pg_dump exited with status 1") }
         return DumpDetails(rowCounts: ["public.t": Int64(chunks.count)], sidecars: sidecars)

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import Synchronization
 
 /// Streams one dump through the compressor into an upload, with the three stages overlapping:
 ///
@@ -11,7 +12,7 @@ import Logging
 /// Compression runs on a dedicated thread (plus the compressor's own workers) so that it never occupies
 /// Swift's cooperative pool, which stays free for reading pg_dump's pipe and writing the file.
 struct BackupStream {
-    static let chunkSize = 1 << 20
+    static let chunkSize = DumpSink.preferredChunkSize
     static let chunksInFlight = 4
 
     struct Result {
@@ -24,8 +25,7 @@ struct BackupStream {
     var source: any Source
     var info: SourceInfo
     var logger: Logger
-    /// Called with the raw bytes read so far: on the first chunk, so even a short backup shows it started,
-    /// then at most four times a second.
+    /// Called with the raw bytes read so far (see ``Meter``).
     var progress: @Sendable (Int64) -> Void
 
     func run(encoder: any ByteTransform, upload: any Upload) async throws -> Result {
@@ -58,35 +58,45 @@ struct BackupStream {
         }
     }
 
-    /// Runs the source, gathering its chunks into `chunkSize` pieces for the compressor.
+    /// Runs the source into the raw channel, reporting progress as chunks arrive.
     private func feed(_ raw: BoundedChannel<[UInt8]>, compressed: BoundedChannel<[UInt8]>) async throws -> (DumpDetails, Int64) {
-        var pending: [UInt8] = []
-        pending.reserveCapacity(Self.chunkSize)
-        var total: Int64 = 0
-        let clock = ContinuousClock()
-        var lastReport: ContinuousClock.Instant?
+        let meter = Meter(progress: progress)
         do {
-            let details = try await source.dump(info, logger: logger) { chunk in
-                try Task.checkCancellation()
-                total += Int64(chunk.count)
-                pending.append(contentsOf: chunk)
-                if pending.count >= Self.chunkSize {
-                    try await raw.send(pending)
-                    pending = []
-                    pending.reserveCapacity(Self.chunkSize)
-                }
-                if lastReport.map({ clock.now - $0 > .milliseconds(250) }) ?? true {
-                    lastReport = clock.now
-                    progress(total)
-                }
-            }
-            if !pending.isEmpty { try await raw.send(pending) }
+            let details = try await source.dump(info, logger: logger, sink: DumpSink(channel: raw) { meter.add($0) })
             raw.finish()
-            return (details, total)
+            return (details, meter.total)
         } catch {
             raw.fail(error)
             compressed.fail(error)
             throw error
+        }
+    }
+
+    /// Counts the raw bytes and reports them on the first chunk, so even a short backup shows it started,
+    /// then at most four times a second.
+    private final class Meter: Sendable {
+        private struct State {
+            var total: Int64 = 0
+            var lastReport: ContinuousClock.Instant?
+        }
+
+        private let state = Mutex(State())
+        private let progress: @Sendable (Int64) -> Void
+        private let clock = ContinuousClock()
+
+        init(progress: @escaping @Sendable (Int64) -> Void) { self.progress = progress }
+
+        var total: Int64 { state.withLock { $0.total } }
+
+        func add(_ count: Int) {
+            let now = clock.now
+            let report: Int64? = state.withLock { state in
+                state.total += Int64(count)
+                guard state.lastReport.map({ now - $0 > .milliseconds(250) }) ?? true else { return nil }
+                state.lastReport = now
+                return state.total
+            }
+            if let report { progress(report) }
         }
     }
 

@@ -49,17 +49,46 @@ public struct DumpDetails: Sendable {
 ///   work and the database exists, and finds the tool that will dump it. It fails with a ``BackupError``
 ///   whose message names what to fix (`.unreachable`, `.authentication`, `.databaseMissing`,
 ///   `.toolMissing`).
-/// - `dump` calls `sink` with consecutive chunks and returns only when the dump completed successfully,
-///   with the details it gathered in the dump's own snapshot.
+/// - `dump` hands consecutive chunks to `sink` (about ``DumpSink/preferredChunkSize`` bytes each suits
+///   the pipeline best) and returns only when the dump completed successfully, with the details it
+///   gathered in the dump's own snapshot. A source reading a pipe may do so on a thread of its own with
+///   ``DumpSink/sendBlocking(_:)``; never block a task.
 ///   If the dump tool fails, is killed, or exits non-zero, `dump` throws `.sourceFailed`, even when some
 ///   bytes were already delivered. If `sink` throws, the dump is stopped and its process reaped before
 ///   `dump` rethrows.
 /// - Secrets never appear in process arguments, logs or error messages.
 public protocol Source: Sendable {
     func prepare(logger: Logger) async throws -> SourceInfo
-    func dump(
-        _ info: SourceInfo, logger: Logger, sink: ([UInt8]) async throws -> Void
-    ) async throws -> DumpDetails
+    func dump(_ info: SourceInfo, logger: Logger, sink: DumpSink) async throws -> DumpDetails
+}
+
+/// Where a source delivers its dump: the first stage of the backup pipeline. It holds a fixed number of
+/// chunks; a send waits while it is full, so a slow compressor or disk slows the source down.
+public final class DumpSink: Sendable {
+    /// Chunks of about this size keep the pipeline's hand-overs cheap and its memory small.
+    public static let preferredChunkSize = 256 << 10
+
+    private let channel: BoundedChannel<[UInt8]>
+    private let counted: @Sendable (Int) -> Void
+
+    /// `counted` hears the size of every chunk accepted, on the sender's task or thread.
+    init(channel: BoundedChannel<[UInt8]>, counted: @escaping @Sendable (Int) -> Void) {
+        self.channel = channel
+        self.counted = counted
+    }
+
+    /// Hands over `chunk`, suspending while the pipeline is full; throws once the pipeline failed.
+    public func send(_ chunk: [UInt8]) async throws {
+        try Task.checkCancellation()
+        try await channel.send(chunk)
+        counted(chunk.count)
+    }
+
+    /// Hands over `chunk` from a dedicated thread, blocking it while the pipeline is full.
+    public func sendBlocking(_ chunk: [UInt8]) throws {
+        try channel.sendBlocking(chunk)
+        counted(chunk.count)
+    }
 }
 
 /// Makes a ``Source`` from its settings.

@@ -29,7 +29,7 @@ final class ParallelGzipEncoder: ByteTransform {
     private var started = false
     private let level: Int
 
-    init(level: Int, threads: Int, blockSize: Int = 128 * 1024) throws {
+    init(level: Int, threads: Int, blockSize: Int = 256 << 10) throws {
         precondition(threads > 1 && blockSize >= Self.dictionarySize)
         self.level = level
         self.blockSize = blockSize

@@ -48,6 +48,9 @@ enum PgDumpLocator {
         return (pathDirectories + versioned).map { "\($0)/pg_dump" }.filter { path in
             guard FileManager.default.isExecutableFile(atPath: path) else { return false }
             let real = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) ?? path
+            // Debian's /usr/bin/pg_dump is pg_wrapper, a Perl script that starts one of the versioned
+            // binaries listed here anyway; skipping it saves about 80 ms per tool started.
+            if real.hasSuffix("/pg_wrapper") && !versioned.isEmpty { return false }
             return seen.insert(real).inserted
         }
     }

@@ -71,7 +71,7 @@ public struct PostgresSource: Source {
     /// Dumps inside one exported snapshot: pg_dump reads it, and so do the row counts and the database's
     /// globals, so all three describe the same moment. A plain dump's rows are counted as it streams past
     /// (``CopyRowCounter``); a custom dump's, which we cannot read in flight, by `count(*)` afterwards.
-    public func dump(_ info: SourceInfo, logger: Logger, sink: ([UInt8]) async throws -> Void) async throws -> DumpDetails {
+    public func dump(_ info: SourceInfo, logger: Logger, sink: DumpSink) async throws -> DumpDetails {
         let snapshot = try PostgresConnection(target)
         try snapshot.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         guard let snapshotID = try snapshot.scalar("SELECT pg_export_snapshot()") else {
@@ -114,27 +114,27 @@ public struct PostgresSource: Source {
     }
 
     private func runPgDump(
-        _ info: SourceInfo, snapshotID: String, counter: CopyRowCounter?, sink: ([UInt8]) async throws -> Void
+        _ info: SourceInfo, snapshotID: String, counter: CopyRowCounter?, sink: DumpSink
     ) async throws {
         var arguments = connectionArguments + [
             "--dbname", target.database, "--format", format == "custom" ? "custom" : "plain", "--snapshot", snapshotID,
         ]
         // We compress ourselves; a compressed custom dump would be compressed twice.
         if format == "custom" { arguments += ["--compress", "0"] }
+        // pg_dump writes into a pipe of ours that a thread of ours reads (``PipeReader``).
+        let pipe = try FileDescriptor.pipe()
+        defer { try? pipe.readEnd.close() }
         let result = try await Subprocess.run(
             .path(FilePath(info.dumpTool)), arguments: Arguments(arguments),
             environment: childEnvironment, platformOptions: Self.platformOptions,
-            input: .none, output: .sequence, error: .sequence
+            input: .none, output: .fileDescriptor(pipe.writeEnd, closeAfterSpawningProcess: true), error: .sequence
         ) { execution in
             async let errors = StderrTail.collect(execution.standardError)
-            for try await buffer in execution.standardOutput {
-                try await sink(buffer.withUnsafeBytes { bytes in
-                    counter?.scan(bytes)
-                    return Array(bytes)
-                })
-            }
+            try await PipeReader.read(pipe.readEnd, counter: counter, into: sink)
             return try await errors
         }
+        // A cancelled backup's pg_dump was stopped by a signal: that is the cancellation, not a failure.
+        try Task.checkCancellation()
         guard result.terminationStatus.isSuccess else {
             let stderr = result.closureResult.isEmpty ? "" : ": \(result.closureResult)"
             let how: String

@@ -44,6 +44,7 @@ private func zstdCheck(_ code: Int, _ what: String) throws -> Int {
 
 /// Owns a `ZSTD_CCtx`, freed in `deinit`.
 final class ZstdEncoder: ByteTransform {
+    static let jobSize = Int(ProcessInfo.processInfo.environment["ZJOB"] ?? "") ?? (2 << 20)
     private let context: OpaquePointer
     private let window = OutputWindow(size: ZSTD_CStreamOutSize())
 
@@ -54,6 +55,9 @@ final class ZstdEncoder: ByteTransform {
         if threads > 0 {
             _ = try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(threads)),
                               "this libzstd cannot use worker threads; set zstd.threads = 0")
+            // libzstd's default job is 4 windows (8 MiB at level 3), and it keeps several jobs' input and
+            // output per worker: about 70 MiB with two workers. 2 MiB jobs keep that near 20 MiB.
+            _ = try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_jobSize, Int32(Self.jobSize)), "zstd job size")
         }
         _ = try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1), "zstd checksum")
     }
