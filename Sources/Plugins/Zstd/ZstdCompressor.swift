@@ -44,7 +44,7 @@ private func zstdCheck(_ code: Int, _ what: String) throws -> Int {
 
 /// Owns a `ZSTD_CCtx`, freed in `deinit`.
 final class ZstdEncoder: ByteTransform {
-    static let jobSize = Int(ProcessInfo.processInfo.environment["ZJOB"] ?? "") ?? (2 << 20)
+    static let jobSize = 2 << 20
     private let context: OpaquePointer
     private let window = OutputWindow(size: ZSTD_CStreamOutSize())
 
