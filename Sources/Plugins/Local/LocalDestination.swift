@@ -138,6 +138,20 @@ final class LocalUpload: Upload {
     func write(_ bytes: [UInt8]) async throws {
         try bytes.withUnsafeBytes { try Self.writeAll(fd, $0, path: "\(directory)/\(name)", alreadyWritten: written) }
         written += Int64(bytes.count)
+        if written - flushed >= Self.writebackStep { startWriteback() }
+    }
+
+    /// Bytes whose writeback to disk has been started.
+    private var flushed: Int64 = 0
+    private static let writebackStep: Int64 = 8 << 20
+
+    /// Asks the kernel to start writing what we wrote so far, without waiting: by the time `commit`
+    /// fsyncs, little is left to write, so the fsync does not add a long pause at the end of the backup.
+    /// On Linux, POSIX_FADV_DONTNEED starts writeback of the range's dirty pages and drops those already
+    /// written, so a backup also does not push the database's own pages out of the page cache.
+    private func startWriteback() {
+        _ = posix_fadvise(fd, off_t(flushed), off_t(written - flushed), POSIX_FADV_DONTNEED)
+        flushed = written
     }
 
     func commit(sidecars: [(name: String, bytes: [UInt8])]) async throws -> StoredObject {
