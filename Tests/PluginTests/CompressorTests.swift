@@ -16,13 +16,13 @@ import Testing
     static let threadCounts = [1, 2, 3, 4, 8]
 
     /// Compressible text, incompressible noise, and the edges: empty, one byte, and parallel gzip's block
-    /// size exactly and one byte past three blocks.
+    /// size (1 MiB) exactly and one byte past three blocks.
     static let samples: [[UInt8]] = [
         [], [42],
         Array((0..<200_000).map { "line \($0) of a dump;\n" }.joined().utf8),
         (0..<(1 << 20) + 3).map { _ in UInt8.random(in: 0...255) },
-        Array(Array((0..<20_000).map { "row \($0)\n" }.joined().utf8).prefix(128 * 1024)),
-        (0..<3 * 128 * 1024 + 1).map { UInt8(truncatingIfNeeded: $0 / 7) },
+        Array(Array((0..<150_000).map { "row \($0)\n" }.joined().utf8).prefix(1 << 20)),
+        (0..<3 << 20 + 1).map { UInt8(truncatingIfNeeded: $0 / 7) },
     ]
 
     /// Feeds `input` in uneven chunks, as pg_dump's pipe does.

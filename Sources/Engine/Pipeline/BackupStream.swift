@@ -109,6 +109,7 @@ struct BackupStream {
 
     private static func startCompressor(_ box: EncoderBox, raw: BoundedChannel<[UInt8]>, compressed: BoundedChannel<[UInt8]>) {
         let thread = Thread {
+            ThreadPriority.yieldToDatabase()
             do {
                 var output: [UInt8] = []
                 output.reserveCapacity(chunkSize)

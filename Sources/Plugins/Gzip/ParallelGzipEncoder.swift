@@ -4,7 +4,8 @@ import Foundation
 
 /// Writes one standard gzip stream, compressing blocks on several threads at once: the pigz approach.
 ///
-/// The input is cut into blocks of `blockSize`. Each block is deflated on its own (raw deflate), primed
+/// The input is cut into blocks of `blockSize` (1 MiB; pigz uses 128 KiB, but a larger block spends less
+/// of its time on the dictionary). Each block is deflated on its own (raw deflate), primed
 /// with the previous block's last 32 KiB as its dictionary so the ratio stays close to a single stream's,
 /// and ends with a sync flush, which byte-aligns it; the last block ends the deflate stream instead. The
 /// blocks' CRC-32s are combined in order with zlib's `crc32_combine`. Concatenated behind a gzip header
@@ -21,7 +22,8 @@ final class ParallelGzipEncoder: ByteTransform {
     /// Blocks submitted but not yet emitted; bounded, so memory does not grow with the input.
     private let maxInFlight: Int
     private var block: [UInt8] = []
-    private var dictionary: [UInt8] = []
+    /// The previous block's last 32 KiB: a slice sharing that block's storage, not a copy.
+    private var dictionary: ArraySlice<UInt8> = []
     private var submitted = 0
     private var emitted = 0
     private var crc = crc32(0, nil, 0)
@@ -29,11 +31,13 @@ final class ParallelGzipEncoder: ByteTransform {
     private var started = false
     private let level: Int
 
-    init(level: Int, threads: Int, blockSize: Int = 256 << 10) throws {
+    init(level: Int, threads: Int, blockSize: Int = 1 << 20) throws {
         precondition(threads > 1 && blockSize >= Self.dictionarySize)
         self.level = level
         self.blockSize = blockSize
-        maxInFlight = threads * 2
+        // Enough to keep every worker busy while the next block fills, and no more: memory stays at a few
+        // blocks per worker however large the dump.
+        maxInFlight = threads + 2
         pool = try DeflatePool(level: level, threads: threads)
         block.reserveCapacity(blockSize)
     }
@@ -73,7 +77,7 @@ final class ParallelGzipEncoder: ByteTransform {
         submitted += 1
         length += UInt64(block.count)
         if !last {
-            dictionary = Array(block.suffix(Self.dictionarySize))
+            dictionary = block.suffix(Self.dictionarySize)
             block = []
             block.reserveCapacity(blockSize)
         }
@@ -98,7 +102,7 @@ final class ParallelGzipEncoder: ByteTransform {
 struct DeflateJob: Sendable {
     var index: Int
     var input: [UInt8]
-    var dictionary: [UInt8]
+    var dictionary: ArraySlice<UInt8>
     var last: Bool
 }
 
@@ -154,6 +158,7 @@ final class DeflatePool: @unchecked Sendable {
     }
 
     private func work(_ stream: DeflateStream) {
+        ThreadPriority.yieldToDatabase()
         while true {
             condition.lock()
             while jobs.isEmpty && !stopping { condition.wait() }

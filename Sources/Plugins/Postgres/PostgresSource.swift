@@ -78,9 +78,11 @@ public struct PostgresSource: Source {
             throw BackupError(.sourceFailed, "PostgreSQL did not export a snapshot")
         }
         let counter = countRows && format == "plain" ? CopyRowCounter() : nil
+        // The roles are read beside the dump rather than after it: a small saving on every backup.
+        async let roles = dumpRoles(info)
         try await runPgDump(info, snapshotID: snapshotID, counter: counter, sink: sink)
         let counts = countRows ? try counter?.counts ?? DatabaseGlobals.rowCounts(snapshot) : nil
-        let globals = try DatabaseGlobals.read(snapshot, rolesDump: try await dumpRoles(info))
+        let globals = try DatabaseGlobals.read(snapshot, rolesDump: try await roles)
         try snapshot.execute("COMMIT")
         return DumpDetails(rowCounts: counts, sidecars: [(DatabaseGlobals.suffix, try globals.encoded())])
     }
