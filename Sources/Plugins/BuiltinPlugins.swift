@@ -7,5 +7,6 @@ public enum BuiltinPlugins {
         compressors: [GzipCompressorFactory(), ZstdCompressorFactory(), NoneCompressorFactory()],
         destinations: [LocalDestinationFactory()],
         retentions: [CountRetentionFactory(), RollingRetentionFactory(), AgeRetentionFactory()],
+        notifiers: [WebhookNotifierFactory(), SlackNotifierFactory(), TeamsNotifierFactory()],
         defaults: [.source: "postgres", .compressor: "gzip", .destination: "local", .retention: "count"])
 }

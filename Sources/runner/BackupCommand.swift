@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Logging
 import Plugins
+import Synchronization
 
 @main
 struct BackupCommand: AsyncParsableCommand {
@@ -15,16 +16,45 @@ struct BackupCommand: AsyncParsableCommand {
 
 /// Options every command shares: where the configuration comes from and how much to log.
 struct CommonOptions: ParsableArguments {
-    @Option(name: .long, help: "Configuration file (default: $BACKUP_CONFIG, else the original container's variables).")
+    /// Read when present and no other file is named: where the image and the Kubernetes manifests put it.
+    static let standardConfigPath = "/etc/backup/backup.conf"
+
+    @Option(name: .long, help: "Configuration file (default: $BACKUP_CONFIG, else /etc/backup/backup.conf if present, else the original container's variables).")
     var config: String?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
 
+    @Option(name: .long, help: "Log format: text or json (default: the config's log.format, else $LOG_FORMAT, else text).")
+    var logFormat: String?
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error")
         }
+        if let logFormat, !["text", "json"].contains(logFormat) {
+            throw ValidationError("--log-format must be text or json")
+        }
+    }
+
+    /// The configuration file in use, if any.
+    var configPath: String? {
+        if let config { return config }
+        if let path = ProcessInfo.processInfo.environment["BACKUP_CONFIG"], !path.isEmpty { return path }
+        return FileManager.default.fileExists(atPath: Self.standardConfigPath) ? Self.standardConfigPath : nil
+    }
+
+    /// --log-format, else the file's top-level `log.format`, else $LOG_FORMAT, else text. The file is only
+    /// peeked at here; its errors are reported when the jobs load.
+    var effectiveLogFormat: String {
+        if let logFormat { return logFormat }
+        let environment = ProcessInfo.processInfo.environment
+        if let path = configPath, let data = FileManager.default.contents(atPath: path),
+           let document = try? ConfigDocument.parse(String(decoding: data, as: UTF8.self), file: path, environment: environment),
+           let value = document.defaults.last(where: { $0.key == "log.format" })?.value {
+            return value
+        }
+        return environment["LOG_FORMAT"].flatMap { $0.isEmpty ? nil : $0 } ?? "text"
     }
 
     /// Bootstraps logging and returns the runner's logger; each process runs one command, so this runs once.
@@ -33,7 +63,14 @@ struct CommonOptions: ParsableArguments {
     func bootstrapLogging() -> Logger {
         signal(SIGPIPE, SIG_IGN)
         let level = Logger.Level(rawValue: logLevel) ?? .info
+        let json = effectiveLogFormat == "json"
+        logsAsJSON.withLock { $0 = json }
         LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
@@ -47,8 +84,7 @@ struct CommonOptions: ParsableArguments {
         let loader = JobLoader(registry: BuiltinPlugins.registry)
         let jobs: [Job]
         do {
-            let path = config ?? environment["BACKUP_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
-            if let path {
+            if let path = configPath {
                 guard let data = FileManager.default.contents(atPath: path) else {
                     throw ConfigError(file: path, line: nil, key: nil, message: "cannot read the configuration file; check the path")
                 }
@@ -68,6 +104,9 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
+/// Whether logs (and the final failure line) are JSON; set once by `bootstrapLogging`.
+let logsAsJSON = Mutex(false)
+
 /// Ends the process with one line on stderr and a specific exit code.
 struct Failure: Error, CustomStringConvertible {
     /// EX_CONFIG from sysexits.h.
@@ -83,7 +122,10 @@ extension AsyncParsableCommand {
         do {
             try await body()
         } catch let failure as Failure {
-            FileHandle.standardError.write(Data("backup: \(failure.message)\n".utf8))
+            let line = logsAsJSON.withLock { $0 }
+                ? "{\"time\":\(JSONLogHandler.quote(JSONLogHandler.timestamp())),\"level\":\"error\",\"message\":\(JSONLogHandler.quote("backup: \(failure.message)"))}"
+                : "backup: \(failure.message)"
+            FileHandle.standardError.write(Data("\(line)\n".utf8))
             throw ExitCode(failure.exitCode)
         }
     }

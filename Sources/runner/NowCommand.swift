@@ -43,11 +43,14 @@ final class FailedJobs: Sendable {
     var value: [String] { storage.withLock { $0 } }
 }
 
-/// Runs jobs one after another, logging each failure with its job; returns the names of failed jobs.
+/// Runs jobs one after another, logging each failure with its job and telling the job's notifiers;
+/// returns the names of failed jobs.
 struct JobRunner {
     var logger: Logger
     var showProgress: Bool
     var waitForLock = false
+    /// Hears every finished run, before notifiers do (the daemon's metrics).
+    var onEvent: (@Sendable (JobEvent) -> Void)?
 
     func runAll(_ jobs: [Job]) async -> [String] {
         var failed: [String] = []
@@ -65,13 +68,28 @@ struct JobRunner {
             let logger = logger
             pipeline.beforeRetention = { record, job in try await Self.verify(record, of: job, logger: logger) }
         }
+        let clock = ContinuousClock()
+        let begin = clock.now
+        let event: JobEvent
         do {
-            _ = try await pipeline.run(job, logger: logger)
-            return true
+            let outcome = try await pipeline.run(job, logger: logger)
+            let manifest = outcome.record.manifest
+            event = JobEvent(job: job.name, database: manifest.database, status: .success, bytes: manifest.storedBytes,
+                             rawBytes: manifest.rawBytes, durationSeconds: outcome.duration,
+                             file: outcome.record.object.location, error: nil,
+                             verification: job.verifyAfterBackup ? "passed" : nil, finishedAt: Date())
         } catch {
             logger.error("backup failed: \(error)", metadata: ["job": "\(job.name)"])
-            return false
+            let elapsed = clock.now - begin
+            let verification = (error as? BackupError)?.code == .verificationFailed ? "failed: \(error)" : nil
+            event = JobEvent(job: job.name, database: job.source.databaseName, status: .failure, bytes: 0, rawBytes: 0,
+                             durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                             file: nil, error: "\(error)", verification: verification, finishedAt: Date())
         }
+        onEvent?(event)
+        // A run stopped by a signal is not news, and the process is shutting down.
+        if !Task.isCancelled { await Notifications.deliver(event, for: job, logger: logger) }
+        return event.status == .success
     }
 
     /// `verify = after-backup`: a backup that does not restore fails its run; it is kept, marked unverified,

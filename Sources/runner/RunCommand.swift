@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
+import NIOCore
 import Synchronization
 
 struct RunCommand: AsyncParsableCommand {
@@ -15,8 +16,13 @@ struct RunCommand: AsyncParsableCommand {
             let logger = options.bootstrapLogging()
             let jobs = try options.loadJobs()
             let busy = Busy()
+            let status = DaemonStatus(jobs: jobs)
+            let server = try await startStatusServer(jobs, status: status, logger: logger)
+            defer { server?.close(promise: nil) }
             let signal = await SignalCancellation.run {
-                await Self.loop(jobs, logger: logger, busy: busy)
+                status.schedulerAlive = true
+                await Self.loop(jobs, logger: logger, busy: busy, status: status)
+                status.schedulerAlive = false
             }
             if let signal {
                 // A signal while idle is a normal shutdown (0); one that stopped a backup says so (143/130),
@@ -28,16 +34,34 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// `http.listen` from the configuration (set before the first [job]), else $HTTP_LISTEN; nil when off.
+    private func startStatusServer(_ jobs: [Job], status: DaemonStatus, logger: Logger) async throws -> (any Channel)? {
+        let environment = ProcessInfo.processInfo.environment["HTTP_LISTEN"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let text = jobs.first?.httpListen ?? environment else { return nil }
+        guard let address = HTTPAddress(text) else {
+            throw Failure(message: "config error: HTTP_LISTEN: '\(text)' is not address:port, e.g. 0.0.0.0:9187", exitCode: Failure.configExitCode)
+        }
+        do {
+            return try await StatusServer.start(address, status: status, logger: logger)
+        } catch {
+            throw Failure(message: "cannot listen on \(address) (http.listen): \(error)", exitCode: 1)
+        }
+    }
+
     /// Each job runs at its next scheduled time (or every `interval`), one job at a time; a job that is
     /// overdue at start runs at once. A failing job is logged with its count of consecutive failures and
     /// keeps its schedule, as do all the others.
-    static func loop(_ jobs: [Job], logger: Logger, busy: Busy) async {
-        let runner = JobRunner(logger: logger, showProgress: false)
+    static func loop(_ jobs: [Job], logger: Logger, busy: Busy, status: DaemonStatus? = nil) async {
+        var configured = JobRunner(logger: logger, showProgress: false)
+        if let status { configured.onEvent = { @Sendable event in status.record(event) } }
+        let runner = configured
         let start = Date()
         var due: [String: Date] = [:]
         for job in jobs {
             let newest = try? await BackupCatalog.records(of: job.name, in: job.destination).last?.created
             due[job.name] = job.isDueAtStart(now: start, newestBackup: newest) ? start : job.nextRun(after: start)
+            status?.stored(job.name, newest: newest)
+            status?.scheduled(job.name, at: due[job.name])
             logNext(job, due[job.name], logger: logger)
         }
         var failures: [String: Int] = [:]
@@ -69,6 +93,7 @@ struct RunCommand: AsyncParsableCommand {
                     logger.warning("job has failed \(failures[name]!) time(s) in a row", metadata: ["job": "\(name)"])
                 }
                 due[name] = job.nextRun(after: max(due[name] ?? Date(), Date()))
+                status?.scheduled(name, at: due[name])
                 logNext(job, due[name], logger: logger)
             }
             guard let next = due.values.compactMap({ $0 }).min() else { return }

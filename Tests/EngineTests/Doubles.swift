@@ -329,7 +329,39 @@ extension PluginRegistry {
         compressors: [XorCompressorFactory(name: "fz"), XorCompressorFactory(name: "fy"), RawCompressorFactory()],
         destinations: [MemoryDestinationFactory()],
         retentions: [KeepLastFactory()],
+        notifiers: [RecordingNotifierFactory()],
         defaults: [.source: "fake", .compressor: "fz", .destination: "mem", .retention: "keep"])
+}
+
+// MARK: - Notifier
+
+/// `rec`: records events; `rec.behaviour` makes it fail or hang, as a broken receiver would.
+struct RecordingNotifierFactory: NotifierFactory {
+    let name = "rec"
+    let summary = "records events"
+    let keys = [
+        KeySpec("url", .string, required: true, summary: "where"),
+        KeySpec("behaviour", .choice(["ok", "fail", "hang"]), default: "ok", summary: "how it answers"),
+    ]
+    func make(_ settings: PluginSettings) throws -> any Notifier {
+        RecordingNotifier(behaviour: settings.string("behaviour") ?? "ok")
+    }
+}
+
+final class RecordingNotifier: Notifier, Sendable {
+    let behaviour: String
+    let events = Recorder<[JobEvent]>([])
+    var name: String { "rec" }
+    init(behaviour: String) { self.behaviour = behaviour }
+
+    func notify(_ event: JobEvent) async throws {
+        events.update { $0.append(event) }
+        switch behaviour {
+        case "fail": throw BackupError(.destination, "the receiver answered 500")
+        case "hang": try await Task.sleep(for: .seconds(3600))
+        default: break
+        }
+    }
 }
 
 func makeManifest(job: String, file: String, started: Date) -> Manifest {

@@ -283,10 +283,14 @@ import Testing
     static let path = "\(Paths.root)/config/backup.conf"
 
     @Test func exampleConfigPassesCheckConfig() async throws {
-        let secret = try Paths.temporaryDirectory("example") + "/password"
+        let directory = try Paths.temporaryDirectory("example")
+        let secret = directory + "/password", token = directory + "/token", slack = directory + "/slack"
         try "example\n".write(toFile: secret, atomically: true, encoding: .utf8)
-        let result = try await Shell.run(Paths.backup, ["check-config", "--config", Self.path],
-                                         environment: ["APP_PASSWORD_FILE": secret, "POSTGRESQL_PASSWORD": "x"])
+        try "tok\n".write(toFile: token, atomically: true, encoding: .utf8)
+        try "https://hooks.slack.com/services/T0/B0/x\n".write(toFile: slack, atomically: true, encoding: .utf8)
+        let result = try await Shell.run(Paths.backup, ["check-config", "--config", Self.path], environment: [
+            "APP_PASSWORD_FILE": secret, "POSTGRESQL_PASSWORD": "x", "WEBHOOK_TOKEN_FILE": token, "SLACK_URL_FILE": slack,
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("configuration OK: 2 jobs"))
     }

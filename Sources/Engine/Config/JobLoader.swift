@@ -41,6 +41,14 @@ public struct Job: Sendable {
     /// `verify.host`, `verify.port`, `verify.user`, `verify.password` without the prefix: another server
     /// for scratch restores, which the source applies over its own connection settings.
     public var verifyServer: [String: String] = [:]
+    /// Who hears about runs (`notify`), when (`notify.on`) and how long each may take (`notify.timeout`).
+    public var notifiers: [any Notifier] = []
+    public var notifyWhen: NotifyWhen = .failure
+    public var notifyTimeout: Double = 10
+    /// `log.format` and `http.listen`: settings of the process, not of one job (set them before the first
+    /// [job]; the first job's value counts).
+    public var logFormat: String?
+    public var httpListen: String?
     public var settings: [EffectiveSetting]
 }
 
@@ -83,6 +91,11 @@ public struct JobLoader: Sendable {
         KeySpec("verify.port", .integer(1...65535), summary: "that server's port (default: the job's)"),
         KeySpec("verify.user", .string, summary: "role on that server, needs CREATEDB (default: the job's)"),
         KeySpec("verify.password", .string, secret: true, summary: "that role's password (prefer verify.password_file)"),
+        KeySpec("notify", .string, summary: "notifier plugins told about runs, comma-separated, e.g. `webhook, slack` (default: none)"),
+        KeySpec("notify.on", .choice(["failure", "always"]), default: "failure", summary: "notify on failures only, or after every run"),
+        KeySpec("notify.timeout", .duration, default: "10s", summary: "how long a notifier may take before it is given up (the backup never waits longer)"),
+        KeySpec("log.format", .choice(["text", "json"]), summary: "text, or one JSON object per line for log collectors (default: $LOG_FORMAT, else text)"),
+        KeySpec("http.listen", .string, summary: "address:port where `backup run` serves /healthz, /readyz and /metrics (default: $HTTP_LISTEN, else off)"),
     ]
 
     public let registry: PluginRegistry
@@ -199,8 +212,9 @@ public struct JobLoader: Sendable {
             return factory
         }
         let chosen = try PluginKind.allCases.map { (kind) throws(ConfigError) in try pick(kind) }
+        let notifying = try pickNotifiers(entries, file: file)
         var effective = effectiveCore(entries)
-        for factory in chosen {
+        for factory in chosen + notifying {
             for spec in factory.keys where spec.required && spec.defaultValue == nil {
                 if !entries.contains(where: { $0.key == "\(factory.name).\(spec.name)" }) {
                     throw ConfigError(file: file, line: nil, key: "\(factory.name).\(spec.name)",
@@ -234,7 +248,18 @@ public struct JobLoader: Sendable {
             let destination = try (chosen[2] as! any DestinationFactory).make(settings[2])
             making = chosen[3]
             let retention = try (chosen[3] as! any RetentionPolicyFactory).make(settings[3])
-            return Job(name: name, source: source, compressor: compressor, destination: destination,
+            var notifiers: [any Notifier] = []
+            for factory in notifying {
+                making = factory
+                notifiers.append(try (factory as! any NotifierFactory).make(
+                    PluginSettings(plugin: factory.name, values: values(for: factory, in: entries))))
+            }
+            making = nil
+            let listen = entries.last { $0.key == "http.listen" }?.value
+            if let listen, HTTPAddress(listen) == nil {
+                throw SettingError(key: "http.listen", message: "'\(listen)' is not address:port, e.g. 0.0.0.0:9187 or 127.0.0.1:9187")
+            }
+            var job = Job(name: name, source: source, compressor: compressor, destination: destination,
                        retention: retention, interval: interval,
                        verifyAfterBackup: entries.last { $0.key == "verify" }?.value == "after-backup",
                        schedule: schedule,
@@ -244,6 +269,12 @@ public struct JobLoader: Sendable {
                        verifyServer: Dictionary(uniqueKeysWithValues: entries.compactMap { entry in
                            entry.key.hasPrefix("verify.") ? (String(entry.key.dropFirst(7)), entry.value) : nil
                        }), settings: effective)
+            job.notifiers = notifiers
+            job.notifyWhen = NotifyWhen(rawValue: entries.last { $0.key == "notify.on" }?.value ?? "failure") ?? .failure
+            job.notifyTimeout = DurationParser.seconds(entries.last { $0.key == "notify.timeout" }?.value ?? "10s") ?? 10
+            job.logFormat = entries.last { $0.key == "log.format" }?.value
+            job.httpListen = listen
+            return job
         } catch let error as SettingError {
             let key = making.map { "\($0.name).\(error.key)" } ?? error.key
             let entry = entries.last { $0.key == key || $0.key == error.key }
@@ -252,6 +283,21 @@ public struct JobLoader: Sendable {
         } catch {
             throw ConfigError(file: file, line: nil, key: nil, message: "\(error)")
         }
+    }
+
+    /// The factories `notify` names, in order, each once.
+    private func pickNotifiers(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> [any PluginFactory] {
+        guard let entry = entries.last(where: { $0.key == "notify" }) else { return [] }
+        let known = registry.notifiers.map(\.name)
+        var picked: [any PluginFactory] = []
+        for name in entry.value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+            guard let factory = registry.notifiers.first(where: { $0.name == name }) else {
+                throw ConfigError(file: entry.file, line: entry.line, key: "notify",
+                                  message: "unknown notifier '\(name)'; known: \(known.joined(separator: ", "))")
+            }
+            if !picked.contains(where: { $0.name == name }) { picked.append(factory) }
+        }
+        return picked
     }
 
     private func values(for factory: any PluginFactory, in entries: [ConfigEntry]) -> [String: String] {

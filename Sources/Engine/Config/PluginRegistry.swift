@@ -10,6 +10,8 @@ public struct PluginRegistry: Sendable {
     public let compressors: [any CompressorFactory]
     public let destinations: [any DestinationFactory]
     public let retentions: [any RetentionPolicyFactory]
+    /// Notifiers are not a role with one plugin per job: a job names any number of them in `notify`.
+    public let notifiers: [any NotifierFactory]
     /// The plugin each role uses when a job does not name one.
     public let defaults: [PluginKind: String]
 
@@ -18,12 +20,13 @@ public struct PluginRegistry: Sendable {
     public init(
         sources: [any SourceFactory], compressors: [any CompressorFactory],
         destinations: [any DestinationFactory], retentions: [any RetentionPolicyFactory],
-        defaults: [PluginKind: String]
+        notifiers: [any NotifierFactory] = [], defaults: [PluginKind: String]
     ) {
         self.sources = sources
         self.compressors = compressors
         self.destinations = destinations
         self.retentions = retentions
+        self.notifiers = notifiers
         self.defaults = defaults
         let names = all.map(\.name)
         precondition(Set(names).count == names.count, "duplicate plugin name in \(names)")
@@ -33,7 +36,7 @@ public struct PluginRegistry: Sendable {
     }
 
     /// Every factory, of every role.
-    public var all: [any PluginFactory] { sources + compressors + destinations + retentions }
+    public var all: [any PluginFactory] { sources + compressors + destinations + retentions + notifiers }
 
     public func names(of kind: PluginKind) -> [String] {
         switch kind {

@@ -58,6 +58,8 @@ public struct DumpDetails: Sendable {
 ///   `dump` rethrows.
 /// - Secrets never appear in process arguments, logs or error messages.
 public protocol Source: Sendable {
+    /// The database this source dumps, for notifications about runs that failed before `prepare` said.
+    var databaseName: String? { get }
     func prepare(logger: Logger) async throws -> SourceInfo
     func dump(_ info: SourceInfo, logger: Logger, sink: DumpSink) async throws -> DumpDetails
 }
@@ -89,6 +91,10 @@ public final class DumpSink: Sendable {
         try channel.sendBlocking(chunk)
         counted(chunk.count)
     }
+}
+
+extension Source {
+    public var databaseName: String? { nil }
 }
 
 /// Makes a ``Source`` from its settings.

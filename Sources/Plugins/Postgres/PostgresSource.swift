@@ -57,6 +57,8 @@ public struct PostgresSource: Source {
     public let pgDumpOverride: String?
     public let countRows: Bool
 
+    public var databaseName: String? { target.database }
+
     public func prepare(logger: Logger) async throws -> SourceInfo {
         let connection = try PostgresConnection(target)
         let size = try connection.scalar("SELECT pg_database_size(current_database())").flatMap { Int64($0) }

@@ -1,0 +1,64 @@
+import Foundation
+
+/// What happened to one run of a job, as notifiers and metrics see it.
+public struct JobEvent: Sendable, Equatable {
+    public enum Status: String, Sendable {
+        case success, failure
+    }
+
+    public var job: String
+    /// The database the job backs up; nil when the run failed before the source said.
+    public var database: String?
+    public var status: Status
+    /// Stored (compressed) bytes of the backup; 0 when none was published.
+    public var bytes: Int64
+    /// Uncompressed bytes the source produced.
+    public var rawBytes: Int64
+    public var durationSeconds: Double
+    /// Where the backup is (a path or URL); nil when none was published.
+    public var file: String?
+    /// The error, one line; nil on success.
+    public var error: String?
+    /// `passed`, `failed: <why>` or nil when the run did not verify.
+    public var verification: String?
+    public var finishedAt: Date
+
+    public init(
+        job: String, database: String?, status: Status, bytes: Int64, rawBytes: Int64, durationSeconds: Double,
+        file: String?, error: String?, verification: String?, finishedAt: Date
+    ) {
+        self.job = job
+        self.database = database
+        self.status = status
+        self.bytes = bytes
+        self.rawBytes = rawBytes
+        self.durationSeconds = durationSeconds
+        self.file = file
+        self.error = error
+        self.verification = verification
+        self.finishedAt = finishedAt
+    }
+}
+
+/// Tells someone how a job's run went: a webhook, a chat channel.
+///
+/// Implementation requirements:
+/// - `notify` delivers one event and throws when the receiver did not accept it (unreachable, a non-2xx
+///   answer). It need not time out by itself: the engine gives every notifier `notify.timeout` and then
+///   cancels it, so it must honour task cancellation.
+/// - Secrets (tokens, URLs with keys in them) never appear in errors or logs.
+public protocol Notifier: Sendable {
+    /// The plugin's name, for logs.
+    var name: String { get }
+    func notify(_ event: JobEvent) async throws
+}
+
+/// Makes a ``Notifier`` from its settings.
+public protocol NotifierFactory: PluginFactory {
+    func make(_ settings: PluginSettings) throws -> any Notifier
+}
+
+/// When a job's notifiers hear from it (`notify.on`).
+public enum NotifyWhen: String, Sendable {
+    case failure, always
+}

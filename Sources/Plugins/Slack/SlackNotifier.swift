@@ -1,0 +1,24 @@
+import Engine
+
+/// `slack`: a message to a Slack incoming webhook. Rocket.Chat and Mattermost incoming webhooks take the
+/// same `{"text": …}` body.
+public struct SlackNotifierFactory: NotifierFactory {
+    public init() {}
+    public let name = "slack"
+    public let summary = "a message to a Slack, Rocket.Chat or Mattermost incoming webhook"
+    public let keys = [KeySpec("url", .string, required: true, secret: true, summary: "the incoming webhook's URL (prefer slack.url_file: it holds the key)")]
+
+    public func make(_ settings: PluginSettings) throws -> any Notifier {
+        SlackNotifier(url: try JSONPost.check(settings.string("url") ?? "", key: "url"))
+    }
+}
+
+public struct SlackNotifier: Notifier {
+    public let url: String
+    public var name: String { "slack" }
+
+    public func notify(_ event: JobEvent) async throws {
+        let icon = event.status == .success ? ":white_check_mark:" : ":rotating_light:"
+        try await JSONPost.send(["text": "\(icon) \(event.summaryLine)"], to: url, label: "the Slack webhook")
+    }
+}

@@ -1,0 +1,40 @@
+import Engine
+import Foundation
+
+/// `webhook`: POSTs each event as a JSON object to a URL, optionally with a bearer token.
+public struct WebhookNotifierFactory: NotifierFactory {
+    public init() {}
+    public let name = "webhook"
+    public let summary = "POST a JSON event to a URL"
+    public let keys = [
+        KeySpec("url", .string, required: true, summary: "http(s) URL that receives the POST"),
+        KeySpec("token", .string, secret: true, summary: "bearer token sent as `Authorization: Bearer …` (prefer webhook.token_file)"),
+    ]
+
+    public func make(_ settings: PluginSettings) throws -> any Notifier {
+        WebhookNotifier(url: try JSONPost.check(settings.string("url") ?? "", key: "url"), token: settings.string("token"))
+    }
+}
+
+public struct WebhookNotifier: Notifier {
+    public let url: String
+    public let token: String?
+    public var name: String { "webhook" }
+
+    public func notify(_ event: JobEvent) async throws {
+        let headers = token.map { [("Authorization", "Bearer \($0)")] } ?? []
+        try await JSONPost.send(Self.body(event), to: url, headers: headers, label: "the webhook")
+    }
+
+    /// The JSON object: every field of the event, null where it has no value.
+    static func body(_ event: JobEvent) -> [String: Any] {
+        [
+            "job": event.job, "database": event.database ?? NSNull(), "status": event.status.rawValue,
+            "bytes": Int(event.bytes), "raw_bytes": Int(event.rawBytes),
+            "duration_seconds": (event.durationSeconds * 1000).rounded() / 1000,
+            "file": event.file ?? NSNull(), "error": event.error ?? NSNull(),
+            "verification": event.verification ?? NSNull(), "finished_at": Timestamp.iso8601(event.finishedAt),
+            "message": event.summaryLine,
+        ]
+    }
+}

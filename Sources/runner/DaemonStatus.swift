@@ -1,0 +1,80 @@
+import Engine
+import Foundation
+import Prometheus
+import Synchronization
+
+/// What `backup run` knows about its jobs, for /readyz and /metrics (swift-prometheus).
+final class DaemonStatus: Sendable {
+    private struct JobMetrics {
+        let lastSuccess, lastFailure, lastDuration, lastRawBytes, lastStoredBytes, nextRun, lastVerification: Gauge
+        let runs, failures: Counter
+    }
+
+    let registry: PrometheusCollectorRegistry
+    private let metrics: [String: JobMetrics]
+    /// Each job's last run: nil until it ran. The scheduler's liveness rides along.
+    private let state = Mutex<(lastFailed: [String: Bool], schedulerAlive: Bool)>(([:], false))
+    let jobNames: [String]
+
+    init(jobs: [Job]) {
+        jobNames = jobs.map(\.name)
+        let registry = PrometheusCollectorRegistry()
+        self.registry = registry
+        var metrics: [String: JobMetrics] = [:]
+        for job in jobs {
+            let label = [("job", job.name)]
+            func gauge(_ name: String, _ help: String) -> Gauge { registry.makeGauge(name: name, labels: label, help: help) }
+            func counter(_ name: String, _ help: String) -> Counter { registry.makeCounter(name: name, labels: label, help: help) }
+            metrics[job.name] = JobMetrics(
+                lastSuccess: gauge("backup_last_success_timestamp_seconds", "Unix time the job's newest successful backup finished (0: none stored)"),
+                lastFailure: gauge("backup_last_failure_timestamp_seconds", "Unix time the job's last failed run ended (0: none yet)"),
+                lastDuration: gauge("backup_last_duration_seconds", "How long the job's last run took"),
+                lastRawBytes: gauge("backup_last_raw_bytes", "Uncompressed size of the job's last backup"),
+                lastStoredBytes: gauge("backup_last_stored_bytes", "Stored (compressed) size of the job's last backup"),
+                nextRun: gauge("backup_next_run_timestamp_seconds", "Unix time of the job's next scheduled run"),
+                lastVerification: gauge("backup_last_verification_ok", "1 if the last verified backup restored with its row counts, 0 if it failed, -1 if none was verified"),
+                runs: counter("backup_runs_total", "Runs of the job since the daemon started"),
+                failures: counter("backup_failures_total", "Failed runs of the job since the daemon started"))
+            metrics[job.name]!.lastVerification.set(Double(-1))
+        }
+        self.metrics = metrics
+    }
+
+    func record(_ event: JobEvent) {
+        guard let metrics = metrics[event.job] else { return }
+        let time = event.finishedAt.timeIntervalSince1970
+        metrics.runs.increment()
+        metrics.lastDuration.set(event.durationSeconds)
+        switch event.status {
+        case .success:
+            metrics.lastSuccess.set(time)
+            metrics.lastRawBytes.set(Double(event.rawBytes))
+            metrics.lastStoredBytes.set(Double(event.bytes))
+        case .failure:
+            metrics.lastFailure.set(time)
+            metrics.failures.increment()
+        }
+        if let verification = event.verification { metrics.lastVerification.set(verification == "passed" ? 1.0 : 0.0) }
+        state.withLock { $0.lastFailed[event.job] = event.status == .failure }
+    }
+
+    /// At start: the newest backup already stored, so backup age survives a restart of the daemon.
+    func stored(_ job: String, newest: Date?) {
+        guard let newest else { return }
+        metrics[job]?.lastSuccess.set(newest.timeIntervalSince1970)
+    }
+
+    func scheduled(_ job: String, at date: Date?) {
+        metrics[job]?.nextRun.set(date?.timeIntervalSince1970 ?? 0)
+    }
+
+    var schedulerAlive: Bool {
+        get { state.withLock { $0.schedulerAlive } }
+        set { state.withLock { $0.schedulerAlive = newValue } }
+    }
+
+    /// Jobs whose last run failed; ready means none.
+    var failingJobs: [String] {
+        state.withLock { state in jobNames.filter { state.lastFailed[$0] == true } }
+    }
+}

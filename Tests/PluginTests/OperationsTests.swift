@@ -1,0 +1,203 @@
+import Foundation
+import Testing
+
+/// Notifications to a real local HTTP receiver: the right fields, and a dead or slow receiver costs a run
+/// no more than `notify.timeout`.
+@Suite(.serialized) struct NotificationTests {
+    /// A job that fails at once (nothing listens on its port), telling `notify` through `receiverURL`.
+    static func failingJob(_ receiverURL: String, extra: String) async throws -> BackupCLI {
+        let server = try await PostgresServer.shared
+        let closed = try FreePort.closed()
+        return try await BackupCLI(label: "notify") { directory in
+            server.config(database: "notify_db", directory: directory, extra: """
+                postgres.port = \(closed)
+                notify = webhook
+                webhook.url = \(receiverURL)
+                \(extra)
+                """).replacingOccurrences(of: "postgres.port = \(server.port)\n", with: "")
+        }
+    }
+
+    @Test func failedBackupReachesTheWebhookWithItsFields() async throws {
+        let receiver = try await HTTPReceiver.start("ok")
+        defer { receiver.stop() }
+        let tokenFile = try Paths.temporaryDirectory("token") + "/token"
+        try "tok-5150\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        let cli = try await Self.failingJob(receiver.url, extra: "webhook.token_file = \(tokenFile)")
+        defer { cli.cleanUp() }
+        let result = try await cli.run("now")
+        #expect(result.status == 1)
+        let requests = try receiver.requests()
+        try #require(requests.count == 1, "\(requests.count) requests; stderr: \(result.stderr)")
+        let (path, headers, body) = requests[0]
+        #expect(path == "/hook")
+        #expect(headers["Authorization"] == "Bearer tok-5150")
+        #expect(headers["Content-Type"] == "application/json")
+        #expect(body["job"] as? String == "app")
+        #expect(body["database"] as? String == "notify_db")
+        #expect(body["status"] as? String == "failure")
+        #expect(body["bytes"] as? Int == 0)
+        #expect((body["duration_seconds"] as? Double).map { $0 >= 0 && $0 < 30 } == true)
+        #expect(body["file"] is NSNull)
+        #expect((body["error"] as? String)?.contains("cannot reach PostgreSQL") == true, "\(body)")
+        #expect(!result.stderr.contains("tok-5150"))
+    }
+
+    @Test func successIsSentOnlyWhenAskedAndChatBodiesAreRight() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("notify_ok_db", rows: 10)
+        let receiver = try await HTTPReceiver.start("ok")
+        defer { receiver.stop() }
+        let quiet = try await BackupCLI(label: "notify-quiet") {
+            server.config(database: "notify_ok_db", directory: $0, extra: "notify = webhook\nwebhook.url = \(receiver.url)")
+        }
+        defer { quiet.cleanUp() }
+        #expect(try await quiet.run("now").status == 0)
+        #expect(try receiver.requests().isEmpty, "notify.on defaults to failure")
+
+        let loud = try await BackupCLI(label: "notify-always") {
+            server.config(database: "notify_ok_db", directory: $0, extra: """
+                notify = webhook, slack, teams
+                notify.on = always
+                webhook.url = \(receiver.url)
+                slack.url = \(receiver.url)
+                teams.url = \(receiver.url)
+                """)
+        }
+        defer { loud.cleanUp() }
+        let result = try await loud.run("now")
+        #expect(result.status == 0, "\(result.stderr)")
+        let bodies = try receiver.requests().map(\.body)
+        try #require(bodies.count == 3, "\(bodies)")
+        let webhook = try #require(bodies.first { $0["status"] != nil })
+        #expect(webhook["status"] as? String == "success")
+        #expect((webhook["bytes"] as? Int).map { $0 > 0 } == true)
+        let file = try #require(webhook["file"] as? String)
+        #expect(FileManager.default.fileExists(atPath: file))
+        #expect(webhook["error"] is NSNull)
+        let slack = try #require(bodies.first { $0.count == 1 && $0["text"] != nil })
+        #expect((slack["text"] as? String)?.contains("Backup of app (database notify_ok_db) succeeded") == true)
+        let teams = try #require(bodies.first { $0["@type"] != nil })
+        #expect(teams["@type"] as? String == "MessageCard")
+        #expect((teams["title"] as? String) == "Backup of app succeeded")
+    }
+
+    /// A receiver that answers after a minute, one that answers 500, and no receiver at all: each is logged,
+    /// and the run ends within notify.timeout (2 s) plus the failing backup's own second or so.
+    @Test(arguments: ["slow", "error", "dead"])
+    func badReceiversCostAtMostTheTimeout(_ mode: String) async throws {
+        let receiver = mode == "dead" ? nil : try await HTTPReceiver.start(mode)
+        defer { receiver?.stop() }
+        let closed = try FreePort.closed()
+        let url = receiver?.url ?? "http://127.0.0.1:\(closed)/hook"
+        let cli = try await Self.failingJob(url, extra: "notify.timeout = 2s")
+        defer { cli.cleanUp() }
+        let result = try await cli.run("now")
+        #expect(result.status == 1, "the backup's own failure decides the exit status")
+        #expect(result.seconds < 6, "took \(result.seconds)s with notify.timeout = 2s")
+        // AsyncHTTPClient retries a refused connection until its own connect timeout, so a dead receiver
+        // usually ends at notify.timeout too.
+        let expected = ["slow": ["did not answer within 2s (notify.timeout)"], "error": ["answered 500"],
+                        "dead": ["is unreachable", "did not answer within 2s (notify.timeout)"]][mode]!
+        #expect(result.stderr.contains("notification not sent: webhook") && expected.contains { result.stderr.contains($0) },
+                "\(result.stderr)")
+        if mode == "slow" { #expect(result.seconds >= 2, "the slow receiver was given its 2s") }
+    }
+}
+
+/// `backup run` with `http.listen`: /healthz, /readyz and /metrics over loopback, scraped with curl, change
+/// after a backup and after a failed backup.
+@Suite struct StatusEndpointTests {
+    @Test(.timeLimit(.minutes(3))) func endpointsFollowTheDaemon() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("status_db", rows: 10)
+        let httpPort = try FreePort.closed()
+        let closed = try FreePort.closed()
+        let cli = try await BackupCLI(label: "status") { directory in
+            """
+            postgres.host = 127.0.0.1
+            postgres.user = \(server.user)
+            postgres.password = ${TEST_PGPASSWORD}
+            postgres.database = status_db
+            local.path = \(directory)
+            http.listen = 127.0.0.1:\(httpPort)
+            interval = 2s
+            [good]
+            postgres.port = \(server.port)
+            [bad]
+            postgres.port = \(closed)
+            """
+        }
+        defer { cli.cleanUp() }
+        let base = "http://127.0.0.1:\(httpPort)"
+        let out = cli.directory
+        // The shell starts the daemon, waits until the good job ran twice (a change between two scrapes),
+        // saves each answer, then stops the daemon.
+        let result = try await Shell.sh("""
+            '\(Paths.backup)' run --config '\(cli.configPath)' 2>'\(out)/daemon.log' & pid=$!
+            runs() { curl -s \(base)/metrics | sed -n 's/^backup_runs_total{job="good"} \\([0-9.]*\\)$/\\1/p' | cut -d. -f1; }
+            for i in $(seq 1 100); do [ "$(runs)" -ge 1 ] 2>/dev/null && break; sleep 0.2; done
+            curl -s -o '\(out)/healthz' -w '%{http_code}' \(base)/healthz > '\(out)/healthz.code'
+            curl -s -o '\(out)/readyz' -w '%{http_code}' \(base)/readyz > '\(out)/readyz.code'
+            curl -s \(base)/metrics > '\(out)/metrics1'
+            for i in $(seq 1 100); do [ "$(runs)" -ge 3 ] 2>/dev/null && break; sleep 0.2; done
+            curl -s \(base)/metrics > '\(out)/metrics2'
+            curl -s -o /dev/null -w '%{http_code}' \(base)/nothing > '\(out)/missing.code'
+            kill -TERM $pid; wait $pid; echo "status=$?"
+            """, environment: cli.environment)
+        #expect(result.stdout.contains("status=0"), "\(result.stdout) \(result.stderr)")
+        func read(_ name: String) -> String { (try? String(contentsOfFile: "\(out)/\(name)", encoding: .utf8)) ?? "" }
+        #expect(read("healthz.code") == "200" && read("healthz") == "ok\n", "\(read("daemon.log"))")
+        #expect(read("readyz.code") == "503" && read("readyz").contains("last run failed: bad"), "\(read("readyz"))")
+        #expect(read("missing.code") == "404")
+        let first = Metrics(read("metrics1")), second = Metrics(read("metrics2"))
+        #expect(first["backup_runs_total", "good"].map { $0 >= 1 } == true, "\(read("metrics1"))")
+        #expect(second["backup_runs_total", "good"]! > first["backup_runs_total", "good"]!)
+        #expect(second["backup_failures_total", "bad"]! > first["backup_failures_total", "bad"]! || first["backup_failures_total", "bad"]! >= 1)
+        #expect(second["backup_failures_total", "good"] == 0)
+        #expect(second["backup_last_success_timestamp_seconds", "good"]! > Date().timeIntervalSince1970 - 120)
+        #expect(second["backup_last_success_timestamp_seconds", "bad"] == 0)
+        #expect(second["backup_last_failure_timestamp_seconds", "bad"]! > 0)
+        #expect(second["backup_last_stored_bytes", "good"]! > 0)
+        #expect(second["backup_last_raw_bytes", "good"]! > second["backup_last_stored_bytes", "good"]!)
+        #expect(second["backup_next_run_timestamp_seconds", "good"]! > Date().timeIntervalSince1970 - 60)
+        #expect(second["backup_last_verification_ok", "good"] == -1)
+        #expect(read("metrics2").contains("# TYPE backup_runs_total counter"))
+    }
+
+    /// Prometheus text format, read back: `name{job="x"} value` lines.
+    struct Metrics {
+        var values: [String: Double] = [:]
+        init(_ text: String) {
+            for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                let parts = line.split(separator: " ")
+                guard parts.count == 2, let value = Double(parts[1]) else { continue }
+                values[String(parts[0])] = value
+            }
+        }
+        subscript(name: String, job: String) -> Double? { values["\(name){job=\"\(job)\"}"] }
+    }
+}
+
+/// `log.format = json`: every line on stderr is one JSON object with time, level and message (and the
+/// job where there is one), and no secret appears.
+@Suite struct JSONLogTests {
+    @Test func failedBackupLogsJSONLines() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("json_log_db", rows: 10)
+        let cli = try await BackupCLI(label: "jsonlog", config: { directory in
+            "log.format = json\n" + server.config(database: "json_log_db", directory: directory)
+        }, environment: ["TEST_PGPASSWORD": "wrong-Secret-77zz"])
+        defer { cli.cleanUp() }
+        let result = try await cli.run("now")
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count >= 2, "\(result.stderr)")
+        for line in lines {
+            let object = try #require(try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String], "not JSON: \(line)")
+            #expect(object["time"] != nil && object["level"] != nil && object["message"] != nil, "\(line)")
+        }
+        #expect(lines.contains { $0.contains(#""job":"app""#) && $0.contains(#""level":"error""#) && $0.contains("password authentication failed") })
+        #expect(!result.stderr.contains("wrong-Secret-77zz"))
+    }
+}
