@@ -23,18 +23,23 @@ final class DaemonStatus: Sendable {
         var metrics: [String: JobMetrics] = [:]
         for job in jobs {
             let label = [("job", job.name)]
-            func gauge(_ name: String, _ help: String) -> Gauge { registry.makeGauge(name: name, labels: label, help: help) }
-            func counter(_ name: String, _ help: String) -> Counter { registry.makeCounter(name: name, labels: label, help: help) }
+            // backup_<name>_<unit>
+            func gauge(_ name: String, _ unit: String, _ help: String) -> Gauge {
+                registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "backup", metricName: name, unitName: unit, helpText: help), labels: label)
+            }
+            func counter(_ name: String, _ help: String) -> Counter {
+                registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "backup", metricName: name, unitName: "total", helpText: help), labels: label)
+            }
             metrics[job.name] = JobMetrics(
-                lastSuccess: gauge("backup_last_success_timestamp_seconds", "Unix time the job's newest successful backup finished (0: none stored)"),
-                lastFailure: gauge("backup_last_failure_timestamp_seconds", "Unix time the job's last failed run ended (0: none yet)"),
-                lastDuration: gauge("backup_last_duration_seconds", "How long the job's last run took"),
-                lastRawBytes: gauge("backup_last_raw_bytes", "Uncompressed size of the job's last backup"),
-                lastStoredBytes: gauge("backup_last_stored_bytes", "Stored (compressed) size of the job's last backup"),
-                nextRun: gauge("backup_next_run_timestamp_seconds", "Unix time of the job's next scheduled run"),
-                lastVerification: gauge("backup_last_verification_ok", "1 if the last verified backup restored with its row counts, 0 if it failed, -1 if none was verified"),
-                runs: counter("backup_runs_total", "Runs of the job since the daemon started"),
-                failures: counter("backup_failures_total", "Failed runs of the job since the daemon started"))
+                lastSuccess: gauge("last_success_timestamp", "seconds", "Unix time the job's newest successful backup finished (0: none stored)"),
+                lastFailure: gauge("last_failure_timestamp", "seconds", "Unix time the job's last failed run ended (0: none yet)"),
+                lastDuration: gauge("last_duration", "seconds", "How long the job's last run took"),
+                lastRawBytes: gauge("last_raw", "bytes", "Uncompressed size of the job's last backup"),
+                lastStoredBytes: gauge("last_stored", "bytes", "Stored (compressed) size of the job's last backup"),
+                nextRun: gauge("next_run_timestamp", "seconds", "Unix time of the job's next scheduled run"),
+                lastVerification: gauge("last_verification", "ok", "1 if the last verified backup restored with its row counts, 0 if it failed, -1 if none was verified"),
+                runs: counter("runs", "Runs of the job since the daemon started"),
+                failures: counter("failures", "Failed runs of the job since the daemon started"))
             metrics[job.name]!.lastVerification.set(Double(-1))
         }
         self.metrics = metrics
