@@ -122,10 +122,9 @@ extension AsyncParsableCommand {
         do {
             try await body()
         } catch let failure as Failure {
-            let line = logsAsJSON.withLock { $0 }
-                ? "{\"time\":\(JSONLogHandler.quote(JSONLogHandler.timestamp())),\"level\":\"error\",\"message\":\(JSONLogHandler.quote("backup: \(failure.message)"))}"
-                : "backup: \(failure.message)"
-            FileHandle.standardError.write(Data("\(line)\n".utf8))
+            let text = "backup: \(failure.message)"
+            let line = logsAsJSON.withLock { $0 } ? JSONLogHandler.line(level: "error", [("message", text)]) : text + "\n"
+            FileHandle.standardError.write(Data(line.utf8))
             throw ExitCode(failure.exitCode)
         }
     }

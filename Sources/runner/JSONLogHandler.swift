@@ -21,14 +21,17 @@ struct JSONLogHandler: LogHandler {
         var all = metadata
         if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
         if let extra = event.metadata { all.merge(extra) { _, new in new } }
-        var fields: [(String, String)] = [
-            ("time", Self.timestamp()), ("level", event.level.rawValue),
-        ]
+        var fields: [(String, String)] = []
         if let job = all.removeValue(forKey: "job") { fields.append(("job", "\(job)")) }
         fields.append(("message", "\(event.message)"))
         for key in all.keys.sorted() { fields.append((key, "\(all[key]!)")) }
-        let line = "{" + fields.map { "\(Self.quote($0.0)):\(Self.quote($0.1))" }.joined(separator: ",") + "}\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        FileHandle.standardError.write(Data(Self.line(level: event.level.rawValue, fields).utf8))
+    }
+
+    /// One line: `{"time":…,"level":…,<fields in order>}` and a newline.
+    static func line(level: String, _ fields: [(String, String)]) -> String {
+        let all = [("time", timestamp()), ("level", level)] + fields
+        return "{" + all.map { "\(quote($0.0)):\(quote($0.1))" }.joined(separator: ",") + "}\n"
     }
 
     static func timestamp() -> String {

@@ -80,10 +80,9 @@ struct JobRunner {
                              verification: job.verifyAfterBackup ? "passed" : nil, finishedAt: Date())
         } catch {
             logger.error("backup failed: \(error)", metadata: ["job": "\(job.name)"])
-            let elapsed = clock.now - begin
             let verification = (error as? BackupError)?.code == .verificationFailed ? "failed: \(error)" : nil
             event = JobEvent(job: job.name, database: job.source.databaseName, status: .failure, bytes: 0, rawBytes: 0,
-                             durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                             durationSeconds: (clock.now - begin) / .seconds(1),
                              file: nil, error: "\(error)", verification: verification, finishedAt: Date())
         }
         onEvent?(event)
