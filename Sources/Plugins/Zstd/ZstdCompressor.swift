@@ -58,6 +58,9 @@ final class ZstdEncoder: ByteTransform {
             // libzstd's default job is 4 windows (8 MiB at level 3), and it keeps several jobs' input and
             // output per worker: about 70 MiB with two workers. 2 MiB jobs keep that near 20 MiB.
             _ = try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_jobSize, Int32(Self.jobSize)), "zstd job size")
+            // By default each job first re-reads the last eighth of the window before it as a dictionary:
+            // with 2 MiB jobs that is a quarter of zstd's CPU, for no measurable gain in size on dumps.
+            _ = try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_overlapLog, 1), "zstd overlap")
         }
         _ = try zstdCheck(ZSTD_CCtx_setParameter(context, ZSTD_c_checksumFlag, 1), "zstd checksum")
     }
