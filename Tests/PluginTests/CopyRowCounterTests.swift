@@ -88,5 +88,36 @@ import Testing
         for chunk in [4096, 65536, 1 << 20] {
             #expect(Self.count(Array(dump.stdout.utf8), chunk: chunk) == expected)
         }
+
+        // A restore takes its counts from psql's COPY tags, paired in order with the tables the dump names.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("\(database).sql")
+        try dump.stdout.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        try await server.psql("CREATE DATABASE \(database)_restored")
+        let loaded = try await Shell.run(
+            "/usr/bin/psql", ["-X", "-v", "ON_ERROR_STOP=1", "--single-transaction", "-d", "\(database)_restored", "-f", file.path],
+            environment: server.superuserEnvironment)
+        try #require(loaded.status == 0)
+        let counter = CopyRowCounter()
+        Array(dump.stdout.utf8).withUnsafeBytes { counter.scan($0) }
+        let output = Array(loaded.stdout.utf8)
+        for chunk in [1, 5, 4096] {
+            var tags = CopyTags()
+            var offset = 0
+            while offset < output.count {
+                let end = min(offset + chunk, output.count)
+                output[offset..<end].withUnsafeBytes { tags.scan($0) }
+                offset = end
+            }
+            #expect(CopyTags.pair(tables: counter.tables, tags: tags.rows) == expected, "cut every \(chunk) bytes")
+        }
+    }
+
+    @Test func copyTagsAreExactLinesOnly() {
+        var tags = CopyTags()
+        Array("SET\nCOPY 12\n set_config \nCOPY 3x\nCOPY \n COPY 4\nCOPY 0\nCOPY 7".utf8).withUnsafeBytes { tags.scan($0) }
+        #expect(tags.rows == [12, 0], "a line counts only when it is exactly COPY and digits, and ends")
+        #expect(CopyTags.pair(tables: ["public.a"], tags: [1, 2]) == nil)
+        #expect(CopyTags.pair(tables: ["public.a", "public.b"], tags: [1, 2]) == ["public.a": 1, "public.b": 2])
     }
 }

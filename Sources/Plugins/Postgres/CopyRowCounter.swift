@@ -10,6 +10,8 @@ import Foundation
 final class CopyRowCounter {
     /// Rows per table, keyed `schema.table` with pg_dump's quoting removed, as the catalog names them.
     private(set) var counts: [String: Int64] = [:]
+    /// The tables in the order their data ended, one entry per COPY.
+    private(set) var tables: [String] = []
 
     private var table: String?
     private var rows: Int64 = 0
@@ -67,6 +69,7 @@ final class CopyRowCounter {
     private func rowOrEnd(_ bytes: UnsafePointer<UInt8>?, _ length: Int) {
         if length == 2, let bytes, bytes[0] == 0x5C, bytes[1] == 0x2E {  // "\."
             counts[table!] = rows
+            tables.append(table!)
             table = nil
         } else {
             rows += 1
@@ -124,4 +127,12 @@ final class CopyRowCounter {
         guard let name = identifier() else { return nil }
         return "\(schema).\(name)"
     }
+}
+
+/// Hands a counter to the one thread or task that scans with it.
+final class CounterBox: @unchecked Sendable {
+    // @unchecked: one reader at a time. The scanner alone touches the counter until it is done, and the
+    // owner reads the counts only after awaiting that (the await orders the two).
+    let counter: CopyRowCounter?
+    init(_ counter: CopyRowCounter?) { self.counter = counter }
 }

@@ -64,12 +64,4 @@ enum PipeReader {
             }
         }
     }
-
-    /// Hands the counter to the reader thread.
-    private final class CounterBox: @unchecked Sendable {
-        // @unchecked: only the reader thread touches the counter until `read` returns, and the caller
-        // reads it only after that (the continuation orders the two).
-        let counter: CopyRowCounter?
-        init(_ counter: CopyRowCounter?) { self.counter = counter }
-    }
 }

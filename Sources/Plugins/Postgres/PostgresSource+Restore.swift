@@ -88,13 +88,17 @@ extension PostgresSource: RestorableSource {
         let createdRoles = try createMissingRoles(plan.globals, admin: admin, logger: logger)
         try createDatabase(plan.work, globals: plan.globals, admin: admin)
         let counts: [String: Int64]
+        var loaded: [String: Int64]?
         do {
             if request.manifest.format == "custom", let file = request.localUncompressedFile {
                 try await parallelRestore(file, into: plan.work, serverMajor: admin.serverMajor)
             } else {
-                try await load(request.manifest.format, into: plan.work, serverMajor: admin.serverMajor, feed: feed)
+                loaded = try await load(request.manifest.format, into: plan.work, serverMajor: admin.serverMajor, feed: feed)
             }
-            counts = try DatabaseGlobals.rowCounts(try PostgresConnection(retargeted(plan.work)))
+            if loaded == nil && request.manifest.format != "custom" {
+                logger.info("counting the restored rows with count(*): psql's COPY tags did not pair with the dump's tables")
+            }
+            counts = try loaded ?? DatabaseGlobals.rowCounts(try PostgresConnection(retargeted(plan.work)))
             if request.mode.isScratch { try dropDatabase(plan.work, admin: admin) }
         } catch {
             // Whatever failed (a syntax error in the stream, the server going away, a signal), the
@@ -239,29 +243,41 @@ extension PostgresSource: RestorableSource {
     }
 
     /// Streams the dump into psql (plain) or pg_restore (custom), each in one transaction.
-    private func load(_ format: String, into database: String, serverMajor: Int, feed: DumpFeed) async throws {
+    ///
+    /// Returns a plain dump's rows per table as the server counted them: psql prints each COPY's command
+    /// tag (`COPY 5000`), and the dump itself, read as it streams past, says which table each one
+    /// loaded. That spares a `count(*)` of every restored table afterwards, a second full read of the
+    /// database. Nil when the two do not pair up one to one; the caller then counts.
+    private func load(_ format: String, into database: String, serverMajor: Int, feed: DumpFeed) async throws -> [String: Int64]? {
         let tool = format == "custom" ? "pg_restore" : "psql"
         let arguments = format == "custom"
             ? connectionArguments + ["--dbname", database, "--exit-on-error", "--single-transaction"]
             : ["--host", target.host, "--port", String(target.port), "--username", target.user, "--no-password",
-               "--dbname", database, "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
+               "--dbname", database, "-X", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
+        let tables = CounterBox(format == "custom" ? nil : CopyRowCounter())
         let result = try await Subprocess.run(
             try await clientTool(tool, serverMajor: serverMajor), arguments: Arguments(arguments), environment: childEnvironment,
-            platformOptions: Self.platformOptions, input: .inputWriter, output: .discarded, error: .sequence
+            platformOptions: Self.platformOptions, input: .inputWriter, output: .sequence, error: .sequence
         ) { execution in
             async let errors = StderrTail.collect(execution.standardError)
+            async let tags = CopyTags.collect(execution.standardOutput)
             do {
-                try await feed { chunk in _ = try await execution.standardInputWriter.write(chunk) }
+                try await feed { chunk in
+                    chunk.withUnsafeBytes { tables.counter?.scan($0) }
+                    _ = try await execution.standardInputWriter.write(chunk)
+                }
             } catch let error as SubprocessError {
                 // The tool stopped reading (it failed); its exit status and stderr say why.
                 _ = error
             }
             try? await execution.standardInputWriter.finish()
-            return try await errors
+            return (try await errors, try await tags)
         }
         guard result.terminationStatus.isSuccess else {
-            throw BackupError(.sourceFailed, "\(tool) failed restoring into \(database): \(result.closureResult)")
+            throw BackupError(.sourceFailed, "\(tool) failed restoring into \(database): \(result.closureResult.0)")
         }
+        guard let counter = tables.counter else { return nil }
+        return CopyTags.pair(tables: counter.tables, tags: result.closureResult.1)
     }
 
     /// A custom dump stored uncompressed on local disk: pg_restore reads it itself, one job per core.
@@ -285,5 +301,50 @@ extension PostgresSource: RestorableSource {
             if FileManager.default.isExecutableFile(atPath: sibling) { return .path(FilePath(sibling)) }
         }
         return .name(name)
+    }
+}
+
+/// psql's `COPY n` command tags, the rows the server loaded per COPY, in order, from psql's output in
+/// pieces cut anywhere.
+struct CopyTags {
+    private(set) var rows: [Int64] = []
+    private var line: [UInt8] = []
+    private var tooLong = false
+    private static let prefix = Array("COPY ".utf8)
+
+    static func collect(_ sequence: SubprocessOutputSequence) async throws -> [Int64] {
+        var tags = CopyTags()
+        for try await buffer in sequence {
+            buffer.withUnsafeBytes { tags.scan($0) }
+        }
+        return tags.rows
+    }
+
+    mutating func scan(_ bytes: UnsafeRawBufferPointer) {
+        for byte in bytes {
+            if byte == 0x0A {
+                if !tooLong, let count = Self.parse(line) { rows.append(count) }
+                line.removeAll(keepingCapacity: true)
+                tooLong = false
+            } else if line.count < 32 {
+                line.append(byte)
+            } else {
+                tooLong = true
+            }
+        }
+    }
+
+    /// The row count of a line that is exactly `COPY <digits>`.
+    static func parse(_ line: [UInt8]) -> Int64? {
+        guard line.count > prefix.count, line.starts(with: prefix) else { return nil }
+        let digits = line[prefix.count...]
+        guard digits.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
+        return Int64(String(decoding: digits, as: UTF8.self))
+    }
+
+    /// Rows per table when every COPY in the dump has its tag; nil otherwise.
+    static func pair(tables: [String], tags: [Int64]) -> [String: Int64]? {
+        guard tables.count == tags.count else { return nil }
+        return Dictionary(zip(tables, tags), uniquingKeysWith: +)
     }
 }
