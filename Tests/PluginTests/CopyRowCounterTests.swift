@@ -4,14 +4,19 @@ import Testing
 
 /// Row counts read from a plain dump as it streams must equal `count(*)`, however the stream is cut.
 @Suite struct CopyRowCounterTests {
-    static func count(_ dump: [UInt8], chunk: Int) -> [String: Int64] {
-        let counter = CopyRowCounter()
+    /// Hands `bytes` to `scan` in pieces of `chunk` bytes, as a stream would arrive.
+    static func cut(_ bytes: [UInt8], every chunk: Int, _ scan: (UnsafeRawBufferPointer) -> Void) {
         var offset = 0
-        while offset < dump.count {
-            let end = min(offset + chunk, dump.count)
-            dump[offset..<end].withUnsafeBytes { counter.scan($0) }
+        while offset < bytes.count {
+            let end = min(offset + chunk, bytes.count)
+            bytes[offset..<end].withUnsafeBytes(scan)
             offset = end
         }
+    }
+
+    static func count(_ dump: [UInt8], chunk: Int) -> [String: Int64] {
+        let counter = CopyRowCounter()
+        cut(dump, every: chunk) { counter.scan($0) }
         return counter.counts
     }
 
@@ -103,12 +108,7 @@ import Testing
         let output = Array(loaded.stdout.utf8)
         for chunk in [1, 5, 4096] {
             var tags = CopyTags()
-            var offset = 0
-            while offset < output.count {
-                let end = min(offset + chunk, output.count)
-                output[offset..<end].withUnsafeBytes { tags.scan($0) }
-                offset = end
-            }
+            Self.cut(output, every: chunk) { tags.scan($0) }
             #expect(CopyTags.pair(tables: counter.tables, tags: tags.rows) == expected, "cut every \(chunk) bytes")
         }
     }
