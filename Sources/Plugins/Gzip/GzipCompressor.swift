@@ -9,13 +9,13 @@ public struct GzipCompressorFactory: CompressorFactory {
     public let summary = "gzip (zlib), readable by gunzip"
     public let keys = [
         KeySpec("level", .integer(1...9), default: "6", summary: "compression level, 1 (fast) to 9 (small)"),
-        KeySpec("threads", .integer(1...256),
-                summary: "threads compressing blocks in parallel, pigz-style (default: the number of cores; 1: one zlib stream)"),
+        KeySpec("threads", .integer(1...256), default: String(CPUCount.available),
+                summary: "threads compressing blocks in parallel, pigz-style (default: the cores this process may use; 1: one zlib stream)"),
     ]
 
     public func make(_ settings: PluginSettings) throws -> any Compressor {
         GzipCompressor(level: settings.integer("level") ?? 6,
-                       threads: settings.integer("threads") ?? ProcessInfo.processInfo.activeProcessorCount)
+                       threads: settings.integer("threads") ?? CPUCount.available)
     }
 }
 

@@ -44,7 +44,7 @@ extension PostgresSource: RestorableSource {
         let plan = try plan(request, at: Date())
         let tool = request.manifest.format != "custom" ? "psql"
             : request.localUncompressedFile == nil ? "pg_restore"
-            : "pg_restore --jobs \(max(2, ProcessInfo.processInfo.activeProcessorCount)) reading \(request.localUncompressedFile!) directly"
+            : "pg_restore --jobs \(max(2, CPUCount.available)) reading \(request.localUncompressedFile!) directly"
         var steps = ["check \(request.manifest.file) against the SHA-256 in its manifest"]
         if let roles = plan.globals?.roles.map(\.name), !roles.isEmpty {
             steps.append("create whichever of these roles are missing (without passwords): \(roles.joined(separator: ", "))")
@@ -282,7 +282,7 @@ extension PostgresSource: RestorableSource {
 
     /// A custom dump stored uncompressed on local disk: pg_restore reads it itself, one job per core.
     private func parallelRestore(_ file: String, into database: String, serverMajor: Int) async throws {
-        let jobs = max(2, ProcessInfo.processInfo.activeProcessorCount)
+        let jobs = max(2, CPUCount.available)
         let result = try await Subprocess.run(
             try await clientTool("pg_restore", serverMajor: serverMajor),
             arguments: Arguments(connectionArguments + ["--dbname", database, "--exit-on-error", "--jobs", String(jobs), file]),

@@ -9,12 +9,13 @@ public struct ZstdCompressorFactory: CompressorFactory {
     public let summary = "zstd (libzstd), readable by zstd -d"
     public let keys = [
         KeySpec("level", .integer(1...19), default: "3", summary: "compression level, 1 (fast) to 19 (small)"),
-        KeySpec("threads", .integer(0...256), summary: "libzstd worker threads (default: the number of cores; 0: compress on the calling thread)"),
+        KeySpec("threads", .integer(0...256), default: String(CPUCount.available),
+                summary: "libzstd worker threads (default: the cores this process may use; 0: compress on the calling thread)"),
     ]
 
     public func make(_ settings: PluginSettings) throws -> any Compressor {
         ZstdCompressor(level: settings.integer("level") ?? 3,
-                       threads: settings.integer("threads") ?? ProcessInfo.processInfo.activeProcessorCount)
+                       threads: settings.integer("threads") ?? CPUCount.available)
     }
 }
 
