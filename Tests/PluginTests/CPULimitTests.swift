@@ -2,16 +2,18 @@ import Foundation
 import Plugins
 import Testing
 
-/// The thread defaults follow a container's CPU limit, not the machine's cores.
+/// The thread defaults follow a container's CPU limit and the CPU affinity, not the machine's cores.
 ///
-/// The test makes a cgroup with a CPU quota of one CPU and runs `backup check-config` inside it, with the
-/// cgroup tree mounted as a container sees it (its own cgroup as the root). It needs root and the cgroup
-/// v1 cpu controller at /sys/fs/cgroup/cpu, as on the machine CI runs on. The cgroup v2 `cpu.max` path is
-/// SwiftNIO's and cannot be set up here: this kernel binds the cpu controller to v1.
+/// The quota test makes a cgroup with a CPU quota of one CPU and runs `backup check-config` inside it,
+/// with the cgroup tree mounted as a container sees it (its own cgroup as the root). It needs root and the
+/// cgroup v1 cpu controller mounted alone at /sys/fs/cgroup/cpu, as on the machine CI runs on. Foundation
+/// and SwiftNIO both read that quota, so this shows the defaults follow it, not which library read it.
+/// The cgroup v2 `cpu.max` path is SwiftNIO's and cannot be set up here: this kernel binds the cpu
+/// controller to v1. The affinity test needs neither: `taskset` is read by our own code alone.
 @Suite struct CPULimitTests {
     @Test func threadDefaultsFollowTheCgroupCPUQuota() async throws {
         // Without a limit the defaults are this machine's cores; the quota must bring them below that.
-        #expect(CPUCount.available > 1, "this test needs a machine with more than one core")
+        try #require(CPUCount.available > 1, "this test needs a machine with more than one core")
         let directory = try Paths.temporaryDirectory("cpu-limit")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let config = "\(directory)/backup.conf"
@@ -34,7 +36,7 @@ import Testing
 
         let cgroup = "/sys/fs/cgroup/cpu/backup-tests-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: cgroup, withIntermediateDirectories: false)
-        defer { rmdir(cgroup) }  // empty again once the shell below has exited
+        defer { #expect(rmdir(cgroup) == 0, "cgroup \(cgroup) left behind") }  // empty once the shell below exits
         try "100000\n".write(toFile: "\(cgroup)/cpu.cfs_period_us", atomically: false, encoding: .utf8)
         try "100000\n".write(toFile: "\(cgroup)/cpu.cfs_quota_us", atomically: false, encoding: .utf8)
         // The shell joins the cgroup, then a new cgroup and mount namespace shows that cgroup as the root.
@@ -46,5 +48,17 @@ import Testing
         #expect(limited.status == 0, "\(limited.stderr)")
         #expect(limited.stdout.contains("zstd.threads = 1 "), "\(limited.stdout)")
         #expect(limited.stdout.contains("gzip.threads = 1 "), "\(limited.stdout)")
+    }
+
+    @Test func threadDefaultsFollowTheCPUAffinity() async throws {
+        try #require(CPUCount.available > 1, "this test needs a machine with more than one core")
+        let directory = try Paths.temporaryDirectory("cpu-affinity")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = "\(directory)/backup.conf"
+        try "local.path = \(directory)\npostgres.user = u\npostgres.database = a\ncompressor = zstd\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let pinned = try await Shell.run("/usr/bin/taskset", ["-c", "0", Paths.backup, "check-config", "--config", config])
+        #expect(pinned.status == 0, "\(pinned.stderr)")
+        #expect(pinned.stdout.contains("zstd.threads = 1 "), "\(pinned.stdout)")
     }
 }
