@@ -32,18 +32,20 @@ let package = Package(
                        providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/Plugins/Gzip/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibDeflate", path: "Sources/Plugins/Gzip/CLibDeflate", pkgConfig: "libdeflate",
+                       providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/Plugins/Zstd/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
         .target(
             name: "Plugins",
             dependencies: [
-                "Engine", "CLibPQ", "CZlib", "CZstd",
+                "Engine", "CLibPQ", "CZlib", "CLibDeflate", "CZstd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            exclude: ["Postgres/CLibPQ", "Gzip/CZlib", "Zstd/CZstd"]
+            exclude: ["Postgres/CLibPQ", "Gzip/CZlib", "Gzip/CLibDeflate", "Zstd/CZstd"]
         ),
         .executableTarget(
             name: "runner",

@@ -2,15 +2,16 @@ import CZlib
 import Engine
 import Foundation
 
-/// `gzip`: standard gzip streams through zlib, in-process. Reads multi-member files as `gunzip` does.
+/// `gzip`: standard gzip streams, in-process: written by libdeflate in parallel blocks, read by zlib.
+/// Reads multi-member files as `gunzip` does.
 public struct GzipCompressorFactory: CompressorFactory {
     public init() {}
     public let name = "gzip"
-    public let summary = "gzip (zlib), readable by gunzip"
+    public let summary = "gzip (libdeflate, read with zlib), readable by gunzip"
     public let keys = [
         KeySpec("level", .integer(1...9), default: "6", summary: "compression level, 1 (fast) to 9 (small)"),
         KeySpec("threads", .integer(1...256), default: String(CPUCount.available),
-                summary: "threads compressing blocks in parallel, pigz-style (default: the cores this process may use; 1: one zlib stream)"),
+                summary: "threads compressing 1 MiB blocks in parallel, pigz-style (default: the cores this process may use)"),
     ]
 
     public func make(_ settings: PluginSettings) throws -> any Compressor {
@@ -21,8 +22,8 @@ public struct GzipCompressorFactory: CompressorFactory {
 
 public struct GzipCompressor: Compressor {
     public let level: Int?
-    /// With more than one, blocks are compressed in parallel (``ParallelGzipEncoder``); the output is one
-    /// standard gzip stream either way.
+    /// Threads compressing blocks in parallel (``ParallelGzipEncoder``); the output is one standard gzip
+    /// stream whatever their number.
     public let threads: Int
     public var name: String { "gzip" }
     public var fileExtension: String? { "gz" }
@@ -33,31 +34,22 @@ public struct GzipCompressor: Compressor {
     }
 
     public func makeEncoder() throws -> any ByteTransform {
-        threads > 1 ? try ParallelGzipEncoder(level: level ?? 6, threads: threads) : try ZlibStream(deflateLevel: level ?? 6)
+        try ParallelGzipEncoder(level: level ?? 6, threads: threads)
     }
-    public func makeDecoder() throws -> any ByteTransform { try ZlibStream(deflateLevel: nil) }
+    public func makeDecoder() throws -> any ByteTransform { try GzipDecoder() }
 }
 
-/// Owns a `z_stream`; zlib keeps pointers into it, so it lives at a fixed heap address for its whole life.
-final class ZlibStream: ByteTransform {
+/// zlib's inflate, reading gzip (or zlib) data. Owns a `z_stream`; zlib keeps pointers into it, so it lives
+/// at a fixed heap address for its whole life.
+final class GzipDecoder: ByteTransform {
     private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-    private let inflating: Bool
     private var ended = false
     private let window = OutputWindow(size: 256 * 1024)
 
-    /// `deflateLevel` nil makes a decoder.
-    init(deflateLevel: Int?) throws {
+    init() throws {
         stream.initialize(to: z_stream())
-        inflating = deflateLevel == nil
-        let size = Int32(MemoryLayout<z_stream>.size)
-        let status: Int32
-        if let level = deflateLevel {
-            // windowBits 15 + 16 asks zlib for a gzip header and trailer instead of a zlib wrapper.
-            status = deflateInit2_(stream, Int32(level), Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, size)
-        } else {
-            // windowBits 15 + 32 accepts gzip or zlib headers.
-            status = inflateInit2_(stream, 15 + 32, ZLIB_VERSION, size)
-        }
+        // windowBits 15 + 32 accepts gzip or zlib headers.
+        let status = inflateInit2_(stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else {
             stream.deallocate()
             throw BackupError(.compression, "zlib could not start (status \(status))")
@@ -65,43 +57,32 @@ final class ZlibStream: ByteTransform {
     }
 
     deinit {
-        if inflating { inflateEnd(stream) } else { deflateEnd(stream) }
+        inflateEnd(stream)
         stream.deallocate()
     }
 
     func update(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
         stream.pointee.next_in = input.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: Bytef.self)) }
         stream.pointee.avail_in = UInt32(input.count)
-        if inflating { try inflateAll(into: &output) } else { try deflateAll(flush: Z_NO_FLUSH, into: &output) }
+        try inflateAll(into: &output)
     }
 
     func finish(into output: inout [UInt8]) throws {
         stream.pointee.next_in = nil
         stream.pointee.avail_in = 0
-        if !inflating { return try deflateAll(flush: Z_FINISH, into: &output) }
         if !ended { throw BackupError(.compression, "the gzip data ends early: the file is truncated") }
     }
 
     /// Calls zlib once with a fresh output window; returns its status.
-    private func step(_ flush: Int32, into output: inout [UInt8]) -> Int32 {
+    private func step(into output: inout [UInt8]) -> Int32 {
         var status: Int32 = Z_OK
         _ = window.fill(into: &output) { buffer in
             stream.pointee.next_out = buffer.baseAddress
             stream.pointee.avail_out = UInt32(buffer.count)
-            status = inflating ? inflate(stream, flush) : deflate(stream, flush)
+            status = inflate(stream, Z_NO_FLUSH)
             return buffer.count - Int(stream.pointee.avail_out)
         }
         return status
-    }
-
-    private func deflateAll(flush: Int32, into output: inout [UInt8]) throws {
-        while true {
-            let status = step(flush, into: &output)
-            if status == Z_STREAM_END { return }
-            guard status == Z_OK || status == Z_BUF_ERROR else { throw failure(status) }
-            // Without Z_FINISH, done once zlib took all input and left room in the window (nothing pending).
-            if flush != Z_FINISH && stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 { return }
-        }
     }
 
     private func inflateAll(into output: inout [UInt8]) throws {
@@ -111,7 +92,7 @@ final class ZlibStream: ByteTransform {
                 inflateReset(stream)
                 ended = false
             }
-            let status = step(Z_NO_FLUSH, into: &output)
+            let status = step(into: &output)
             switch status {
             case Z_STREAM_END:
                 ended = true
@@ -125,7 +106,7 @@ final class ZlibStream: ByteTransform {
 
     private func failure(_ status: Int32) -> BackupError {
         let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib status \(status)"
-        return BackupError(.compression, inflating ? "the gzip data is corrupt: \(reason)" : "gzip failed: \(reason)")
+        return BackupError(.compression, "the gzip data is corrupt: \(reason)")
     }
 }
 

@@ -1,29 +1,28 @@
+import CLibDeflate
 import CZlib
 import Engine
 import Foundation
 
-/// Writes one standard gzip stream, compressing blocks on several threads at once: the pigz approach.
+/// Writes one standard gzip stream, compressing blocks on several threads at once: the pigz approach,
+/// with libdeflate doing the compressing.
 ///
-/// The input is cut into blocks of `blockSize` (1 MiB; pigz uses 128 KiB, but a larger block spends less
-/// of its time on the dictionary). Each block is deflated on its own (raw deflate), primed
-/// with the previous block's last 32 KiB as its dictionary so the ratio stays close to a single stream's,
-/// and ends with a sync flush, which byte-aligns it; the last block ends the deflate stream instead. The
-/// blocks' CRC-32s are combined in order with zlib's `crc32_combine`. Concatenated behind a gzip header
-/// and in front of the CRC and length trailer, the blocks are one ordinary gzip member that `gunzip` and
-/// zlib read like any other.
+/// The input is cut into blocks of `blockSize` (1 MiB; pigz uses 128 KiB, and a larger block loses less
+/// to starting afresh). Each block is compressed on its own by libdeflate; every block but the last is
+/// then made joinable (``BlockDeflater``). The blocks' CRC-32s are combined in order with zlib's
+/// `crc32_combine`. Concatenated behind a gzip header and in front of the CRC and length trailer, the
+/// blocks are one ordinary gzip member that `gunzip` and zlib read like any other.
 ///
-/// zlib has no multi-threaded deflate of its own, and no library here offers one, so the scheduling is
-/// written here; every byte of compression is still zlib's.
+/// On the benchmark dump at level 6, `backup` took about 25% less CPU than with zlib, the scan included,
+/// and wrote 12% less. pigz primes each block with the previous block's last 32 KiB as a dictionary;
+/// libdeflate has no dictionaries, and its unprimed 1 MiB blocks came out smaller all the same. No library
+/// here offers a multi-threaded deflate, so the scheduling is written here, as is the block scanner that
+/// joining needs (``DeflateBlockScanner``).
 final class ParallelGzipEncoder: ByteTransform {
-    static let dictionarySize = 32 * 1024
-
     private let pool: DeflatePool
     private let blockSize: Int
     /// Blocks submitted but not yet emitted; bounded, so memory does not grow with the input.
     private let maxInFlight: Int
     private var block: [UInt8] = []
-    /// The previous block's last 32 KiB: a slice sharing that block's storage, not a copy.
-    private var dictionary: ArraySlice<UInt8> = []
     private var submitted = 0
     private var emitted = 0
     private var crc = crc32(0, nil, 0)
@@ -32,7 +31,7 @@ final class ParallelGzipEncoder: ByteTransform {
     private let level: Int
 
     init(level: Int, threads: Int, blockSize: Int = 1 << 20) throws {
-        precondition(threads > 1 && blockSize >= Self.dictionarySize)
+        precondition(threads > 0 && blockSize > 0)
         self.level = level
         self.blockSize = blockSize
         // Enough to keep every worker busy while the next block fills, and no more: memory stays at a few
@@ -73,11 +72,10 @@ final class ParallelGzipEncoder: ByteTransform {
     }
 
     private func submit(last: Bool, into output: inout [UInt8]) throws {
-        pool.submit(DeflateJob(index: submitted, input: block, dictionary: dictionary, last: last))
+        pool.submit(DeflateJob(index: submitted, input: block, last: last))
         submitted += 1
         length += UInt64(block.count)
         if !last {
-            dictionary = block.suffix(Self.dictionarySize)
             block = []
             block.reserveCapacity(blockSize)
         }
@@ -102,7 +100,6 @@ final class ParallelGzipEncoder: ByteTransform {
 struct DeflateJob: Sendable {
     var index: Int
     var input: [UInt8]
-    var dictionary: ArraySlice<UInt8>
     var last: Bool
 }
 
@@ -112,7 +109,7 @@ struct DeflateResult: Sendable {
     var inputCount: Int
 }
 
-/// Worker threads, each with its own raw-deflate `z_stream`, taking jobs in order and filing results by
+/// Worker threads, each with its own libdeflate compressor, taking jobs in order and filing results by
 /// index for the encoder to collect in order.
 final class DeflatePool: @unchecked Sendable {
     // @unchecked: `jobs`, `results`, `failure` and `stopping` are only touched while holding `condition`.
@@ -124,9 +121,9 @@ final class DeflatePool: @unchecked Sendable {
 
     init(level: Int, threads: Int) throws {
         for number in 0..<threads {
-            // Each worker's stream lives and dies on that worker's thread.
-            let stream = try DeflateStream(level: level)
-            let thread = Thread { [self] in work(stream) }
+            // Each worker's compressor lives and dies on that worker's thread.
+            let deflater = try BlockDeflater(level: level)
+            let thread = Thread { [self] in work(deflater) }
             thread.name = "gzip-\(number)"
             thread.start()
         }
@@ -157,7 +154,7 @@ final class DeflatePool: @unchecked Sendable {
         condition.unlock()
     }
 
-    private func work(_ stream: DeflateStream) {
+    private func work(_ deflater: BlockDeflater) {
         ThreadPriority.yieldToDatabase()
         while true {
             condition.lock()
@@ -168,7 +165,7 @@ final class DeflatePool: @unchecked Sendable {
             }
             let job = jobs.removeFirst()
             condition.unlock()
-            let outcome = Result { try stream.deflate(job) }
+            let outcome = Result { try deflater.deflate(job) }
             condition.lock()
             switch outcome {
             case .success(let result): results[job.index] = result
@@ -180,55 +177,53 @@ final class DeflatePool: @unchecked Sendable {
     }
 }
 
-/// A raw-deflate `z_stream` (no header), reset for every block; zlib keeps pointers into it, so it lives at
-/// a fixed heap address and is freed in `deinit`.
-final class DeflateStream: @unchecked Sendable {
+/// A libdeflate compressor, kept for the life of its worker thread. libdeflate compresses a whole buffer as
+/// one complete deflate stream; every block but the last is then made joinable: its final bit cleared and
+/// an empty stored block appended, which byte-aligns it (zlib's sync flush ends a block the same way).
+final class BlockDeflater: @unchecked Sendable {
     // @unchecked: used by the one worker thread it was made for.
-    private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+    private let compressor: OpaquePointer
+    private let scanner = DeflateBlockScanner()
 
     init(level: Int) throws {
-        stream.initialize(to: z_stream())
-        // Negative window bits: raw deflate; the encoder writes the gzip header and trailer itself.
-        let status = deflateInit2_(stream, Int32(level), Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
-                                   Int32(MemoryLayout<z_stream>.size))
-        guard status == Z_OK else {
-            stream.deallocate()
-            throw BackupError(.compression, "zlib could not start (status \(status))")
+        guard let compressor = libdeflate_alloc_compressor(Int32(level)) else {
+            throw BackupError(.compression, "libdeflate could not start at level \(level)")
         }
+        self.compressor = compressor
     }
 
-    deinit {
-        deflateEnd(stream)
-        stream.deallocate()
-    }
+    deinit { libdeflate_free_compressor(compressor) }
 
     func deflate(_ job: DeflateJob) throws -> DeflateResult {
-        guard deflateReset(stream) == Z_OK else { throw BackupError(.compression, "zlib could not reset") }
-        if !job.dictionary.isEmpty {
-            let status = job.dictionary.withUnsafeBufferPointer {
-                deflateSetDictionary(stream, $0.baseAddress, uInt($0.count))
-            }
-            guard status == Z_OK else { throw BackupError(.compression, "zlib refused the dictionary (\(status))") }
-        }
-        // deflateBound covers a whole stream; a few bytes more cover the sync flush's empty stored block.
-        let bound = Int(deflateBound(stream, uLong(job.input.count))) + 16
-        var status: Int32 = Z_OK
+        // The bound covers a whole stream; 8 bytes more cover the empty stored block.
+        let bound = libdeflate_deflate_compress_bound(compressor, job.input.count) + 8
+        var failure: String?
         let output = [UInt8](unsafeUninitializedCapacity: bound) { out, produced in
-            job.input.withUnsafeBufferPointer { input in
-                stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress)
-                stream.pointee.avail_in = uInt(input.count)
-                stream.pointee.next_out = out.baseAddress
-                stream.pointee.avail_out = uInt(out.count)
-                status = CZlib.deflate(stream, job.last ? Z_FINISH : Z_SYNC_FLUSH)
-                produced = out.count - Int(stream.pointee.avail_out)
+            produced = job.input.withUnsafeBytes { input in
+                libdeflate_deflate_compress(compressor, input.baseAddress, input.count, out.baseAddress, out.count)
             }
+            guard produced > 0 else { return failure = "libdeflate's output did not fit its own bound" }
+            if !job.last { failure = makeJoinable(out, count: &produced) }
         }
-        let complete = job.last ? status == Z_STREAM_END : (status == Z_OK && stream.pointee.avail_in == 0)
-        guard complete else {
-            let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib status \(status)"
-            throw BackupError(.compression, reason)
-        }
-        let crc = job.input.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }
+        if let failure { throw BackupError(.compression, "gzip failed: \(failure)") }
+        let crc = job.input.withUnsafeBytes { uLong(libdeflate_crc32(0, $0.baseAddress, $0.count)) }
         return DeflateResult(output: output, crc: crc, inputCount: job.input.count)
+    }
+
+    /// Turns the complete stream in `buffer[..<count]` into one that more blocks may follow; a reason if
+    /// the stream could not be read.
+    private func makeJoinable(_ buffer: UnsafeMutableBufferPointer<UInt8>, count: inout Int) -> String? {
+        guard let ends = scanner.scan(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<count]))) else {
+            return "libdeflate wrote a deflate stream that the block scanner could not read"
+        }
+        buffer[ends.finalBlock >> 3] &= ~(1 << UInt8(ends.finalBlock & 7))
+        // The 3 zero bits of a stored block's header (not final, type 0) follow the end, then zeros up to
+        // the byte boundary, then its length 0 and that length's complement.
+        if ends.end & 7 != 0 { buffer[ends.end >> 3] &= (1 << UInt8(ends.end & 7)) - 1 }
+        let aligned = (ends.end + 3 + 7) >> 3
+        for index in count..<aligned { buffer[index] = 0 }
+        for (offset, byte) in [UInt8]([0, 0, 0xff, 0xff]).enumerated() { buffer[aligned + offset] = byte }
+        count = aligned + 4
+        return nil
     }
 }
