@@ -57,6 +57,16 @@ import Testing
         try await checkSystemTool(ZstdCompressor(level: level, threads: threads), test: "zstd -q -t", decompress: "zstd -q -dc")
     }
 
+    /// Python: FILE.gz must be one gzip member, read whole by zlib's inflate (which stops after a member),
+    /// holding exactly FILE's bytes.
+    static let oneMemberCheck = """
+        import sys, zlib
+        inflater = zlib.decompressobj(31)
+        data = inflater.decompress(open(sys.argv[1] + ".gz", "rb").read())
+        assert inflater.eof and not inflater.unused_data, "more than one member, or not the whole"
+        assert data == open(sys.argv[1], "rb").read(), "different bytes"
+        """
+
     /// Parallel gzip joins its blocks into one gzip member, the same bytes whatever the thread count, which
     /// a bare zlib inflate (Python's, which stops after a member) reads whole: not several members, which
     /// `gunzip` would also accept.
@@ -68,14 +78,7 @@ import Testing
         let outputs = try [1, 2, 3, 4].map { try Self.transform(input, with: try GzipCompressor(level: 6, threads: $0).makeEncoder()) }
         #expect(Set(outputs).count == 1, "sizes \(outputs.map(\.count))")
         try Data(outputs[0]).write(to: URL(fileURLWithPath: "\(directory)/in.gz"))
-        let check = """
-            import sys, zlib
-            inflater = zlib.decompressobj(31)
-            data = inflater.decompress(open(sys.argv[1] + ".gz", "rb").read())
-            assert inflater.eof and not inflater.unused_data, "more than one member"
-            assert data == open(sys.argv[1], "rb").read(), "different bytes"
-            """
-        let result = try await Shell.run("/usr/bin/python3", ["-c", check, "\(directory)/in"])
+        let result = try await Shell.run("/usr/bin/python3", ["-c", Self.oneMemberCheck, "\(directory)/in"])
         #expect(result.status == 0, "\(result.stderr)")
     }
 

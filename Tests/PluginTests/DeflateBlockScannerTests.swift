@@ -19,6 +19,30 @@ import Testing
         #expect(Self.scan([0x00, 0x00, 0x00, 0xff, 0xff, 0x03, 0x00]) == .init(finalBlock: 40, end: 50))
     }
 
+    /// Dynamic-block headers that zlib refuses, written bit by bit: a final dynamic block with 257 literal
+    /// and 1 distance lengths, and these code-length code lengths (in the order deflate sends them:
+    /// 16, 17, 18, 0, 8, …), then the given bits.
+    static func dynamicBlock(codeLengthLengths: [Int], then bits: [Int] = []) -> [UInt8] {
+        var writer = BitWriter()
+        writer.put(1, 1)
+        writer.put(2, 2)
+        writer.put(0, 5)
+        writer.put(0, 5)
+        writer.put(codeLengthLengths.count - 4, 4)
+        for length in codeLengthLengths { writer.put(length, 3) }
+        for bit in bits { writer.put(bit, 1) }
+        return writer.bytes
+    }
+
+    @Test func refusesCodesZlibRefuses() {
+        // All 19 code-length codes 1 bit long: more codes than 1 bit can tell apart.
+        #expect(Self.scan(Self.dynamicBlock(codeLengthLengths: Array(repeating: 1, count: 19))) == nil)
+        // One code-length code of 1 bit (symbol 0): half the codes unused, which zlib refuses.
+        #expect(Self.scan(Self.dynamicBlock(codeLengthLengths: [0, 0, 0, 1])) == nil)
+        // Codes 0 ("0") and 16 ("1"), and a 16 first: it would repeat a length before any.
+        #expect(Self.scan(Self.dynamicBlock(codeLengthLengths: [1, 0, 0, 1], then: [1, 0, 0])) == nil)
+    }
+
     @Test func refusesWhatIsNotOneWholeStream() {
         #expect(Self.scan([]) == nil)
         #expect(Self.scan([0x03]) == nil, "cut short")
@@ -43,8 +67,27 @@ import Testing
         }
     }
 
+    /// Joins at every bit offset a stream can end on, and of every block type: blocks from 1 byte (fixed
+    /// Huffman) to 64 KiB, of text, noise (stored) and runs, at every level, each read by a bare zlib
+    /// inflate (Python's) as one member holding exactly the input.
+    @Test(arguments: 1...9)
+    func smallBlocksJoinIntoOneMember(level: Int) async throws {
+        let directory = try Paths.temporaryDirectory("join")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let text = Array((0..<4000).map { "row \($0)\t\($0 * 7919 % 1000)\n" }.joined().utf8)
+        let input = text + (0..<20_000).map { _ in UInt8.random(in: 0...255) } + [UInt8](repeating: 7, count: 9000) + text
+        try Data(input).write(to: URL(fileURLWithPath: "\(directory)/in"))
+        for blockSize in [1, 7, 100, 4096, 65_537] {
+            let encoder = try ParallelGzipEncoder(level: level, threads: 2, blockSize: blockSize)
+            let output = try CompressorTests.transform(input, with: encoder)
+            try Data(output).write(to: URL(fileURLWithPath: "\(directory)/in.gz"))
+            let result = try await Shell.run("/usr/bin/python3", ["-c", CompressorTests.oneMemberCheck, "\(directory)/in"])
+            #expect(result.status == 0, "level \(level), \(blockSize)-byte blocks: \(result.stderr)")
+        }
+    }
+
     /// zlib's streams, from the system `gzip` with the gzip header (10 bytes without a name) and trailer
-    /// (8 bytes) taken off: codes up to 15 bits long, which libdeflate does not write.
+    /// (8 bytes) taken off: codes up to 15 bits long, where libdeflate stops at 14.
     @Test(arguments: [1, 6, 9])
     func zlibStreams(level: Int) async throws {
         let directory = try Paths.temporaryDirectory("scan")
@@ -55,6 +98,20 @@ import Testing
             let gzip = Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(index).gz")))
             let stream = Array(gzip[10..<gzip.count - 8])
             #expect(Self.scan(stream) != nil, "gzip -\(level) of \(sample.count) bytes")
+        }
+    }
+}
+
+/// Writes bits least significant first, as deflate packs them.
+struct BitWriter {
+    var bytes: [UInt8] = []
+    var count = 0
+
+    mutating func put(_ value: Int, _ width: Int) {
+        for bit in 0..<width {
+            if count % 8 == 0 { bytes.append(0) }
+            if value >> bit & 1 == 1 { bytes[bytes.count - 1] |= 1 << UInt8(count % 8) }
+            count += 1
         }
     }
 }

@@ -5,8 +5,9 @@
 /// mid-byte. To append more blocks behind it, ``ParallelGzipEncoder`` clears that final bit and byte-aligns
 /// the stream with an empty stored block, as zlib's sync flush does. Neither libdeflate nor zlib reports
 /// where a stream's blocks begin, so this reads their headers and skips their Huffman codes. It checks what
-/// it reads (every code valid, the stream ending in its last byte), so a stream it does not understand is
-/// reported, never joined wrongly.
+/// it reads as zlib's inflate does (every code complete and every symbol defined, the stream ending in its
+/// last byte), except distances reaching back too far, since it keeps no output. A stream it does not
+/// understand is reported, never joined wrongly.
 final class DeflateBlockScanner {
     struct Ends: Equatable {
         /// The bit offset of the final block's header, whose first bit marks it final.
@@ -24,8 +25,9 @@ final class DeflateBlockScanner {
 
     init() {
         let fixed = (0..<288).map { symbol -> UInt8 in symbol < 144 ? 8 : symbol < 256 ? 9 : symbol < 280 ? 7 : 8 }
-        _ = fixedLiterals.build(fixed[...])
-        _ = fixedDistances.build([UInt8](repeating: 5, count: 30)[...])
+        // The fixed distance code has 32 codes; 30 and 31 never occur (`build` marks them invalid).
+        let complete = fixedLiterals.build(fixed[...]) && fixedDistances.build([UInt8](repeating: 5, count: 32)[...])
+        precondition(complete, "deflate's fixed codes are complete")
     }
 
     /// Where `stream`'s final block begins and where it ends; nil unless it is one valid deflate stream
@@ -182,7 +184,9 @@ private final class HuffmanTable {
     init(_ role: Role) { self.role = role }
     deinit { table.deallocate() }
 
-    /// Builds the code of these lengths (0: the symbol is unused); false if they over-subscribe it.
+    /// Builds the code of these lengths (0: the symbol is unused); false if zlib would refuse them: a code
+    /// that over-subscribes its bits, or leaves some unused, except for a lone 1-bit code and, for
+    /// distances, no code at all (a block of literals only).
     func build(_ lengths: ArraySlice<UInt8>) -> Bool {
         counts = [Int](repeating: 0, count: 16)
         for length in lengths { counts[Int(length)] += 1 }
@@ -192,7 +196,9 @@ private final class HuffmanTable {
             left = left << 1 - counts[length]
             if left < 0 { return false }
         }
-        let width = min(Self.primaryBits, (1...15).last { counts[$0] > 0 } ?? 0)
+        let longest = (1...15).last { counts[$0] > 0 } ?? 0
+        if left > 0 && longest > 0 && (role == .codeLengths || longest != 1) { return false }
+        let width = min(Self.primaryBits, longest)
         let size = 1 << width
         mask = UInt64(size - 1)
         // Bits that start no code: 0 for the code-length code, an invalid kind for the others (whose 0
