@@ -205,7 +205,8 @@ final class BlockDeflater: @unchecked Sendable {
             guard produced > 0 else { return failure = "libdeflate's output did not fit its own bound" }
             if !job.last { failure = makeJoinable(out, count: &produced) }
         }
-        if let failure { throw BackupError(.compression, "gzip failed: \(failure)") }
+        // The pool says "gzip failed: " before the reason.
+        if let failure { throw BackupError(.compression, failure) }
         let crc = job.input.withUnsafeBytes { uLong(libdeflate_crc32(0, $0.baseAddress, $0.count)) }
         return DeflateResult(output: output, crc: crc, inputCount: job.input.count)
     }
@@ -214,7 +215,7 @@ final class BlockDeflater: @unchecked Sendable {
     /// the stream could not be read.
     private func makeJoinable(_ buffer: UnsafeMutableBufferPointer<UInt8>, count: inout Int) -> String? {
         guard let ends = scanner.scan(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[..<count]))) else {
-            return "libdeflate wrote a deflate stream that the block scanner could not read"
+            return "a block from libdeflate could not be joined (a bug in backup; compressor = zstd avoids it)"
         }
         buffer[ends.finalBlock >> 3] &= ~(1 << UInt8(ends.finalBlock & 7))
         // The 3 zero bits of a stored block's header (not final, type 0) follow the end, then zeros up to
