@@ -57,9 +57,14 @@ import Testing
         try await checkSystemTool(ZstdCompressor(level: level, threads: threads), test: "zstd -q -t", decompress: "zstd -q -dc")
     }
 
-    /// Python: FILE.gz must be one gzip member, read whole by zlib's inflate (which stops after a member),
-    /// holding exactly FILE's bytes.
-    static let oneMemberCheck = """
+    /// Writes `output` to INPUT.gz and checks, in Python, that it is one gzip member, read whole by zlib's
+    /// inflate (which stops after a member), holding exactly the bytes of the file `input`.
+    static func checkOneMember(_ output: [UInt8], of input: String) async throws -> Shell.Result {
+        try Data(output).write(to: URL(fileURLWithPath: "\(input).gz"))
+        return try await Shell.run("/usr/bin/python3", ["-c", oneMemberCheck, input])
+    }
+
+    private static let oneMemberCheck = """
         import sys, zlib
         inflater = zlib.decompressobj(31)
         data = inflater.decompress(open(sys.argv[1] + ".gz", "rb").read())
@@ -77,8 +82,7 @@ import Testing
         try Data(input).write(to: URL(fileURLWithPath: "\(directory)/in"))
         let outputs = try [1, 2, 3, 4].map { try Self.transform(input, with: try GzipCompressor(level: 6, threads: $0).makeEncoder()) }
         #expect(Set(outputs).count == 1, "sizes \(outputs.map(\.count))")
-        try Data(outputs[0]).write(to: URL(fileURLWithPath: "\(directory)/in.gz"))
-        let result = try await Shell.run("/usr/bin/python3", ["-c", Self.oneMemberCheck, "\(directory)/in"])
+        let result = try await Self.checkOneMember(outputs[0], of: "\(directory)/in")
         #expect(result.status == 0, "\(result.stderr)")
     }
 
