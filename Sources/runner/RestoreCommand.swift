@@ -29,6 +29,15 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "In place: drop the previous database instead of keeping it as <db>_before_restore_<time>.")
     var dropPrevious = false
 
+    @Flag(name: .long, help: "Give the roles the restore creates SUPERUSER, REPLICATION and BYPASSRLS where the source's had them (by default they are created without).")
+    var allowPrivilegedRoles = false
+
+    @Option(name: .long, help: "Create the database with this libc locale instead of the source's locale and locale provider.")
+    var locale: String?
+
+    @Option(name: .long, help: "Create the database in this tablespace instead of the source database's.")
+    var tablespace: String?
+
     func validate() throws {
         if toDatabase == nil && !yes {
             throw ValidationError("an in-place restore replaces the job's database: pass --yes to confirm, or --to-database NAME to restore beside it")
@@ -48,8 +57,9 @@ struct RestoreCommand: AsyncParsableCommand {
                 throw Failure(message: "job \(job.name)'s source cannot restore", exitCode: 1)
             }
             let pipeline = RestorePipeline(registry: BuiltinPlugins.registry)
+            let choices = RestoreOptions(privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace)
             print("Restoring \(record.object.location) (job \(job.name), made \(Timestamp.iso8601(record.created))):")
-            for step in try await source.describe(try await pipeline.request(record, mode: mode, destination: job.destination)) {
+            for step in try await source.describe(try await pipeline.request(record, mode: mode, options: choices, destination: job.destination)) {
                 print("  - \(step)")
             }
             let progress = TerminalProgress.isTerminal ? TerminalProgress() : nil
@@ -57,7 +67,7 @@ struct RestoreCommand: AsyncParsableCommand {
             let start = clock.now
             do {
                 let report = try await SignalCancellation.throwing {
-                    try await pipeline.restore(record, job: job, mode: mode, logger: logger) { bytes in
+                    try await pipeline.restore(record, job: job, mode: mode, options: choices, logger: logger) { bytes in
                         progress?.restoring(bytes: bytes, of: record.manifest.storedBytes)
                     }
                 }

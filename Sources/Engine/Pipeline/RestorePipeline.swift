@@ -85,7 +85,9 @@ public struct RestorePipeline: Sendable {
     }
 
     /// The request for `record`, with its sidecars loaded.
-    public func request(_ record: BackupRecord, mode: RestoreMode, destination: any Destination) async throws -> RestoreRequest {
+    public func request(
+        _ record: BackupRecord, mode: RestoreMode, options: RestoreOptions = RestoreOptions(), destination: any Destination
+    ) async throws -> RestoreRequest {
         var sidecars: [String: [UInt8]] = [:]
         for name in record.manifest.sidecars ?? [] {
             sidecars[name] = try await destination.read(name: name)
@@ -93,19 +95,19 @@ public struct RestorePipeline: Sendable {
         let location = record.object.location
         let local = record.manifest.compressor == "none" && location.hasPrefix("/")
             && FileManager.default.fileExists(atPath: location) ? location : nil
-        return RestoreRequest(manifest: record.manifest, mode: mode, sidecars: sidecars, localUncompressedFile: local)
+        return RestoreRequest(manifest: record.manifest, mode: mode, options: options, sidecars: sidecars, localUncompressedFile: local)
     }
 
     /// Checks the checksum, then restores `record` as `mode` says.
     public func restore(
-        _ record: BackupRecord, job: Job, mode: RestoreMode, logger: Logger,
+        _ record: BackupRecord, job: Job, mode: RestoreMode, options: RestoreOptions = RestoreOptions(), logger: Logger,
         progress: (@Sendable (Int64) -> Void)? = nil
     ) async throws -> RestoreReport {
         guard let source = job.source as? any RestorableSource else {
             throw BackupError(.notFound, "the \(type(of: job.source)) source of job \(job.name) cannot restore")
         }
         try await checkChecksum(record, in: job.destination)
-        let request = try await request(record, mode: mode, destination: job.destination)
+        let request = try await request(record, mode: mode, options: options, destination: job.destination)
         let compressor = record.manifest.compressor == job.compressor.name
             ? job.compressor : try registry.compressor(named: record.manifest.compressor)
         let destination = job.destination

@@ -17,19 +17,44 @@ public enum RestoreMode: Sendable, Equatable {
     }
 }
 
+/// What a person allows a restore to recreate differently from the source, for a target server that
+/// cannot or should not have everything the source had.
+public struct RestoreOptions: Sendable, Equatable {
+    /// Give the roles a restore creates the attributes that reach beyond one database (a superuser, a
+    /// replication role, a role that bypasses row security) where the source's roles had them. Off by
+    /// default: a restore never creates a role more powerful than it must.
+    public var privilegedRoles: Bool
+    /// Create the database with this locale, the target's default provider, instead of the source's
+    /// locale and provider.
+    public var locale: String?
+    /// Create the database in this tablespace instead of the source database's.
+    public var tablespace: String?
+
+    public init(privilegedRoles: Bool = false, locale: String? = nil, tablespace: String? = nil) {
+        self.privilegedRoles = privilegedRoles
+        self.locale = locale
+        self.tablespace = tablespace
+    }
+}
+
 /// What a restore is asked to do: which backup, where to, and the files stored with the backup.
 public struct RestoreRequest: Sendable {
     public var manifest: Manifest
     public var mode: RestoreMode
+    public var options: RestoreOptions
     /// The backup's sidecar files, by name.
     public var sidecars: [String: [UInt8]]
     /// The stored file's local path when it is uncompressed on a local disk, so a restore tool may read it
     /// directly (pg_restore's parallel `--jobs` needs a seekable file); nil otherwise.
     public var localUncompressedFile: String?
 
-    public init(manifest: Manifest, mode: RestoreMode, sidecars: [String: [UInt8]], localUncompressedFile: String? = nil) {
+    public init(
+        manifest: Manifest, mode: RestoreMode, options: RestoreOptions = RestoreOptions(), sidecars: [String: [UInt8]],
+        localUncompressedFile: String? = nil
+    ) {
         self.manifest = manifest
         self.mode = mode
+        self.options = options
         self.sidecars = sidecars
         self.localUncompressedFile = localUncompressedFile
     }
@@ -62,8 +87,8 @@ public typealias DumpFeed = (_ sink: ([UInt8]) async throws -> Void) async throw
 /// Implementation requirements:
 /// - `describe` returns, without changing anything, the steps `restore` would take, for people to read.
 /// - `restore` never changes an existing database unless the mode says so, and leaves nothing it created
-///   behind when it fails (including on cancellation): a failed in-place restore leaves the original as it
-///   was, and a `.scratch` database is dropped in every case.
+///   behind when it fails (including on cancellation), roles included: a failed in-place restore leaves
+///   the original as it was, and a `.scratch` restore leaves nothing at all in every case.
 /// - It consumes the dump only through `feed`, streaming; it never needs disk space for an uncompressed copy.
 public protocol RestorableSource: Source {
     func describe(_ request: RestoreRequest) async throws -> [String]

@@ -1,105 +1,200 @@
 import Engine
 import Foundation
 
-/// What a plain dump of one database leaves out but a restore onto another server needs: the roles the
-/// database uses and the database's own owner, encoding, locale, settings and grants. Stored beside the
-/// backup as `<backup>.globals.json`.
+/// What a dump of one database leaves out but a restore onto another server needs: the roles the database
+/// uses, their memberships and settings, and the database's own properties (owner, encoding, locale,
+/// limits, comment, settings and its exact ACL). Stored beside the backup as `<backup>.globals.json`.
+///
+/// Format versions: 1 (no `format_version` key) kept each role as `pg_dumpall` lines and the database's
+/// grants without grantors; 2 records every fact as data, read in the dump's snapshot. Both restore.
 struct DatabaseGlobals: Codable, Equatable {
+    static let currentVersion = 2
+
+    /// One role as `pg_roles` describes it (version 2), or as `pg_dumpall` lines (version 1: `sql`).
     struct Role: Codable, Equatable {
         var name: String
-        /// `CREATE ROLE` / `ALTER ROLE` lines from `pg_dumpall --roles-only --no-role-passwords`.
-        var sql: [String]
+        var sql: [String]?
+        var superuser = false
+        var inherit = true
+        var createrole = false
+        var createdb = false
+        var login = false
+        var replication = false
+        var bypassrls = false
+        var connectionLimit = -1
+        var validUntil: String?
+        var comment: String?
+        /// `name=value` items of `ALTER ROLE … SET`, as the server stores them.
+        var settings: [String] = []
+
+        init(name: String) { self.name = name }
+
+        /// Version 1 files have only `name` and `sql`; a missing attribute keeps its default.
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            name = try c.decode(String.self, forKey: .name)
+            sql = try c.decodeIfPresent([String].self, forKey: .sql)
+            superuser = try c.decodeIfPresent(Bool.self, forKey: .superuser) ?? false
+            inherit = try c.decodeIfPresent(Bool.self, forKey: .inherit) ?? true
+            createrole = try c.decodeIfPresent(Bool.self, forKey: .createrole) ?? false
+            createdb = try c.decodeIfPresent(Bool.self, forKey: .createdb) ?? false
+            login = try c.decodeIfPresent(Bool.self, forKey: .login) ?? false
+            replication = try c.decodeIfPresent(Bool.self, forKey: .replication) ?? false
+            bypassrls = try c.decodeIfPresent(Bool.self, forKey: .bypassrls) ?? false
+            connectionLimit = try c.decodeIfPresent(Int.self, forKey: .connectionLimit) ?? -1
+            validUntil = try c.decodeIfPresent(String.self, forKey: .validUntil)
+            comment = try c.decodeIfPresent(String.self, forKey: .comment)
+            settings = try c.decodeIfPresent([String].self, forKey: .settings) ?? []
+        }
+
+        /// The attributes only a superuser can give and that reach beyond one database.
+        var privilegedAttributes: [String] {
+            [superuser ? "SUPERUSER" : nil, replication ? "REPLICATION" : nil, bypassrls ? "BYPASSRLS" : nil].compactMap { $0 }
+        }
     }
 
-    struct Grant: Codable, Equatable {
+    /// `GRANT role TO member`; the options PostgreSQL 16 added are nil when the source predates them.
+    struct Membership: Codable, Equatable {
+        var role: String
+        var member: String
+        var grantor: String?
+        var adminOption: Bool
+        var inheritOption: Bool?
+        var setOption: Bool?
+    }
+
+    /// One privilege of one `aclitem`; `grantee` is `PUBLIC` for the public pseudo-role.
+    struct AclEntry: Codable, Equatable {
         var grantee: String
+        var grantor: String?
         var privilege: String
         var grantable: Bool
     }
 
+    /// `ALTER ROLE role IN DATABASE … SET` items.
+    struct RoleSetting: Codable, Equatable {
+        var role: String
+        var settings: [String]
+    }
+
+    var formatVersion: Int?
     var database: String
     var owner: String
     var encoding: String
     var collate: String
     var ctype: String
-    /// `name=value` pairs set with `ALTER DATABASE … SET`.
+    /// `libc`, `icu` or `builtin`; nil in version 1 (libc).
+    var localeProvider: String?
+    var icuLocale: String?
+    var icuRules: String?
+    var builtinLocale: String?
+    /// The database's default tablespace, and the other tablespaces its objects live in.
+    var tablespace: String?
+    var objectTablespaces: [String]?
+    var connectionLimit: Int?
+    var allowConnections: Bool?
+    var isTemplate: Bool?
+    var comment: String?
+    /// `name=value` items of `ALTER DATABASE … SET`, as the server stores them.
     var settings: [String]
-    var grants: [Grant]
+    /// Version 2: the database's ACL entry by entry; nil when it is the default (no `GRANT` or `REVOKE`).
+    var acl: [AclEntry]?
+    /// Version 1 only: grants to roles other than the owner.
+    var grants: [AclEntry]?
     var roles: [Role]
+    var memberships: [Membership]?
+    var roleSettings: [RoleSetting]?
 
     static let suffix = ".globals.json"
+
+    var version: Int { formatVersion ?? 1 }
 
     func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         return Array(try encoder.encode(self))
     }
 
     static func decode(_ bytes: [UInt8]) throws -> DatabaseGlobals {
-        try JSONDecoder().decode(DatabaseGlobals.self, from: Data(bytes))
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(DatabaseGlobals.self, from: Data(bytes))
+    }
+}
+
+/// One stored `name=value` setting, split the way `pg_dumpall` splits it so that `ALTER … SET` gets back
+/// exactly what the server stored.
+///
+/// The server keeps list-valued settings whose items are quoted (`search_path`, `temp_tablespaces`…) in
+/// their flattened form, `"$user", public, extra`. Written back as one literal, that becomes a single
+/// item; so those are split into their items, each given as its own literal. Every other value is one
+/// literal as it stands.
+struct StoredSetting: Equatable {
+    var name: String
+    var values: [String]
+
+    /// The settings PostgreSQL marks `GUC_LIST_QUOTE` (the list `pg_dumpall` also keeps).
+    static let quotedLists: Set<String> = [
+        "local_preload_libraries", "search_path", "session_preload_libraries", "shared_preload_libraries",
+        "temp_tablespaces", "unix_socket_directories",
+    ]
+
+    /// Nil for an item without `=` (the server never stores one).
+    init?(_ item: String) {
+        guard let equals = item.firstIndex(of: "=") else { return nil }
+        name = String(item[..<equals])
+        let value = String(item[item.index(after: equals)...])
+        if Self.quotedLists.contains(name.lowercased()), let items = Self.splitList(value) {
+            values = items
+        } else {
+            values = [value]
+        }
     }
 
-    /// Reads the database's facts through `connection` (inside the dump's snapshot) and keeps the lines of
-    /// `rolesDump` (pg_dumpall's output) that concern the roles the database uses.
-    static func read(_ connection: PostgresConnection, rolesDump: String) throws -> DatabaseGlobals {
-        guard let row = try connection.rows("""
-            SELECT current_database(), pg_get_userbyid(datdba), pg_encoding_to_char(encoding), datcollate, datctype
-            FROM pg_database WHERE datname = current_database()
-            """).first else { throw BackupError(.sourceFailed, "cannot read the database's own settings") }
-        let settings = try connection.rows("""
-            SELECT unnest(s.setconfig) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
-            WHERE d.datname = current_database() AND s.setrole = 0
-            """).compactMap { $0[0] }
-        let grants = try connection.rows("""
-            SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END, a.privilege_type,
-                   a.is_grantable
-            FROM pg_database d, aclexplode(d.datacl) a
-            WHERE d.datname = current_database() AND a.grantee <> d.datdba
-            """).map { Grant(grantee: $0[0] ?? "PUBLIC", privilege: $0[1] ?? "", grantable: $0[2] == "t") }
-        let used = try connection.rows(usedRolesQuery).compactMap { row in row[0].map { ($0, row[1] ?? $0) } }
-        let lines = rolesDump.split(separator: "\n").map(String.init)
-        let roles = used.map { name, quoted in
-            Role(name: name, sql: lines.filter { line in
-                (line.hasPrefix("CREATE ROLE ") || line.hasPrefix("ALTER ROLE ") || line.hasPrefix("COMMENT ON ROLE "))
-                    && (line.contains("ROLE \(quoted);") || line.contains("ROLE \(quoted) "))
-            })
+    /// The items of a flattened list: separated by commas and optional blanks, each either bare or in
+    /// double quotes with `""` standing for one quote. Nil when the text is not such a list.
+    static func splitList(_ text: String) -> [String]? {
+        let bytes = Array(text.utf8)
+        var items: [String] = []
+        var i = 0
+        func skipBlanks() { while i < bytes.count, isBlank(bytes[i]) { i += 1 } }
+        skipBlanks()
+        if i == bytes.count { return [] }
+        while true {
+            var item: [UInt8] = []
+            if bytes[i] == UInt8(ascii: "\"") {
+                i += 1
+                while true {
+                    guard i < bytes.count else { return nil }
+                    if bytes[i] == UInt8(ascii: "\"") {
+                        if i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "\"") { item.append(bytes[i]); i += 2; continue }
+                        i += 1
+                        break
+                    }
+                    item.append(bytes[i])
+                    i += 1
+                }
+            } else {
+                while i < bytes.count, bytes[i] != UInt8(ascii: ","), !isBlank(bytes[i]) { item.append(bytes[i]); i += 1 }
+                if item.isEmpty { return nil }
+            }
+            items.append(String(decoding: item, as: UTF8.self))
+            skipBlanks()
+            if i == bytes.count { return items }
+            guard bytes[i] == UInt8(ascii: ",") else { return nil }
+            i += 1
+            skipBlanks()
         }
-        return DatabaseGlobals(
-            database: row[0] ?? "", owner: row[1] ?? "", encoding: row[2] ?? "UTF8", collate: row[3] ?? "C",
-            ctype: row[4] ?? "C", settings: settings, grants: grants, roles: roles)
     }
 
-    /// Every role that owns something in the database or holds a privilege on it.
-    private static let usedRolesQuery = """
-        SELECT r.rolname, quote_ident(r.rolname) FROM pg_roles r WHERE r.rolname NOT LIKE 'pg\\_%' AND r.oid IN (
-            SELECT datdba FROM pg_database WHERE datname = current_database()
-            UNION SELECT relowner FROM pg_class UNION SELECT nspowner FROM pg_namespace
-            UNION SELECT proowner FROM pg_proc UNION SELECT typowner FROM pg_type
-            UNION SELECT (aclexplode(relacl)).grantee FROM pg_class WHERE relacl IS NOT NULL
-            UNION SELECT (aclexplode(nspacl)).grantee FROM pg_namespace WHERE nspacl IS NOT NULL
-            UNION SELECT (aclexplode(proacl)).grantee FROM pg_proc WHERE proacl IS NOT NULL
-            UNION SELECT (aclexplode(datacl)).grantee FROM pg_database
-                WHERE datname = current_database() AND datacl IS NOT NULL)
-        ORDER BY 1
-        """
+    private static func isBlank(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (0x09...0x0D).contains(byte)
+    }
 
-    /// Tables whose rows a dump carries, with their `schema.table` key and quoted name.
-    static let tablesQuery = """
-        SELECT n.nspname || '.' || c.relname, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-          AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
-          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
-        ORDER BY 1
-        """
-
-    /// Exact rows per table, in whatever snapshot `connection` is in.
-    static func rowCounts(_ connection: PostgresConnection) throws -> [String: Int64] {
-        var counts: [String: Int64] = [:]
-        for table in try connection.rows(tablesQuery) {
-            guard let key = table[0], let quoted = table[1] else { continue }
-            counts[key] = Int64(try connection.scalar("SELECT count(*) FROM ONLY \(quoted)") ?? "0") ?? 0
-        }
-        return counts
+    /// `SET name TO 'v1', 'v2'` as a `format()` template and its arguments (the name, then each value).
+    var setClause: (template: String, arguments: [String]) {
+        let literals = values.isEmpty ? "DEFAULT" : values.map { _ in "%L" }.joined(separator: ", ")
+        return ("SET %I TO \(literals)", [name] + values)
     }
 }

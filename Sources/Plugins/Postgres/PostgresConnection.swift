@@ -84,6 +84,10 @@ final class PostgresConnection {
     /// Runs the statement PostgreSQL's `format(template, arguments…)` builds, so identifiers (`%I`) and
     /// literals (`%L`) are quoted by the server, never by string splicing here.
     func executeFormatted(_ template: String, _ arguments: String...) throws {
+        try executeFormatted(template, arguments)
+    }
+
+    func executeFormatted(_ template: String, _ arguments: [String]) throws {
         let placeholders = (0..<arguments.count).map { ", $\($0 + 2)::text" }.joined()
         guard let statement = try rows("SELECT format($1::text\(placeholders))", [template] + arguments).first?.first ?? nil else {
             throw BackupError(.sourceFailed, "PostgreSQL could not format: \(template)")

@@ -46,8 +46,17 @@ extension PostgresSource: RestorableSource {
             : request.localUncompressedFile == nil ? "pg_restore"
             : "pg_restore --jobs \(max(2, CPUCount.available)) reading \(request.localUncompressedFile!) directly"
         var steps = ["check \(request.manifest.file) against the SHA-256 in its manifest"]
-        if let roles = plan.globals?.roles.map(\.name), !roles.isEmpty {
-            steps.append("create whichever of these roles are missing (without passwords): \(roles.joined(separator: ", "))")
+        var server = self
+        if case .scratch(let other) = request.mode, !other.isEmpty { server = onServer(other) }
+        if let roles = plan.globals?.roles, !roles.isEmpty {
+            // Which roles are missing is the target's to say; unreachable now, the restore will say so.
+            if let admin = try? server.adminConnection(),
+               let lines = try? GlobalsRestore(plan.globals, options: request.options, admin: admin,
+                                               server: server.serverName, logger: Logger(label: "describe")).describeRoles() {
+                steps += lines
+            } else {
+                steps.append("create whichever of these roles are missing (without passwords): \(roles.map(\.name).joined(separator: ", "))")
+            }
         }
         switch request.mode {
         case .newDatabase(let name, let replace):
@@ -59,8 +68,12 @@ extension PostgresSource: RestorableSource {
             steps.append("then rename \(target.database) to \(plan.previous ?? "(dropped: --drop-previous)") and \(plan.work) to \(target.database)")
             if dropPrevious { steps.append("then drop the previous \(target.database)") }
         case .scratch(_):
-            steps.append("create scratch database \(plan.work), restore into it with \(tool), count rows, drop it")
+            steps.append("create scratch database \(plan.work), restore into it with \(tool), count rows, drop it and any role it created")
         }
+        if plan.globals != nil && !request.mode.isScratch {
+            steps.append("then set the database's owner, settings, comment, limits and privileges as the source had them")
+        }
+        steps.append("if anything fails, drop the database and the roles this restore created")
         return steps
     }
 
@@ -84,40 +97,65 @@ extension PostgresSource: RestorableSource {
     private func restoreHere(_ request: RestoreRequest, logger: Logger, feed: DumpFeed) async throws -> RestoreReport {
         let plan = try plan(request, at: Date())
         let admin = try adminConnection()
+        let globals = try GlobalsRestore(plan.globals, options: request.options, admin: admin, server: serverName, logger: logger)
         try checkTargets(request, plan: plan, admin: admin)
-        let createdRoles = try createMissingRoles(plan.globals, admin: admin, logger: logger)
-        try createDatabase(plan.work, globals: plan.globals, admin: admin)
+        try globals.preflight(serverMajor: admin.serverMajor)
+        try globals.createDatabase(plan.work, serverMajor: admin.serverMajor)
         let counts: [String: Int64]
-        var loaded: [String: Int64]?
+        var swapped = false
+        var createdRoles: [String] = []
         do {
-            if request.manifest.format == "custom", let file = request.localUncompressedFile {
-                try await parallelRestore(file, into: plan.work, serverMajor: admin.serverMajor)
+            try globals.createRoles(serverMajor: admin.serverMajor)
+            createdRoles = globals.createdRoles
+            try globals.adopt(plan.work)
+            counts = try await loadAndCount(request, into: plan.work, serverMajor: admin.serverMajor, logger: logger, feed: feed)
+            try globals.applyProperties(to: plan.work)
+            if request.mode.isScratch {
+                try dropDatabase(plan.work, admin: admin)
+                let undone = globals.undo()
+                if !undone.isEmpty { logger.info("verify \(undone)") }
             } else {
-                loaded = try await load(request.manifest.format, into: plan.work, serverMajor: admin.serverMajor, feed: feed)
+                try globals.applyFlags(to: plan.work)
             }
-            if loaded == nil && request.manifest.format != "custom" {
-                logger.info("counting the restored rows with count(*): psql's COPY tags did not pair with the dump's tables")
+            if case .inPlace(let terminate, _) = request.mode {
+                try swap(plan, terminate: terminate, admin: admin, logger: logger, swapped: &swapped)
             }
-            counts = try loaded ?? DatabaseGlobals.rowCounts(try PostgresConnection(retargeted(plan.work)))
-            if request.mode.isScratch { try dropDatabase(plan.work, admin: admin) }
+            globals.finish()
         } catch {
+            guard !swapped else { globals.finish(); throw error }
             // Whatever failed (a syntax error in the stream, the server going away, a signal), the
-            // database this restore created goes; nothing that existed before was touched.
+            // database this restore created goes, then the roles it created; nothing that existed before
+            // was touched.
             try? dropDatabase(plan.work, admin: try adminConnection())
-            throw error
-        }
-        if case .inPlace(let terminate, _) = request.mode {
-            do {
-                try swap(plan, terminate: terminate, admin: admin, logger: logger)
-            } catch {
-                // `swap` puts the original name back if it got halfway; the restored copy goes.
-                try? dropDatabase(plan.work, admin: admin)
-                throw error
-            }
+            let undone = globals.undo()
+            let what = "the restore was undone: dropped database \(plan.work)" + (undone.isEmpty ? "" : "; \(undone)")
+            logger.notice("\(what)")
+            if error is CancellationError { throw error }
+            let code = (error as? BackupError)?.code ?? .sourceFailed
+            throw BackupError(code, "\((error as? BackupError)?.message ?? "\(error)"); \(what)", cause: (error as? BackupError)?.cause)
         }
         return RestoreReport(database: request.mode.isScratch ? plan.work : plan.final, rowCounts: counts,
-                             previousDatabase: plan.previous, createdRoles: createdRoles)
+                             previousDatabase: plan.previous, createdRoles: request.mode.isScratch ? [] : createdRoles)
     }
+
+    /// Loads the dump into `database` and returns its rows per table.
+    private func loadAndCount(
+        _ request: RestoreRequest, into database: String, serverMajor: Int, logger: Logger, feed: DumpFeed
+    ) async throws -> [String: Int64] {
+        var loaded: [String: Int64]?
+        if request.manifest.format == "custom", let file = request.localUncompressedFile {
+            try await parallelRestore(file, into: database, serverMajor: serverMajor)
+        } else {
+            loaded = try await load(request.manifest.format, into: database, serverMajor: serverMajor, feed: feed)
+        }
+        if loaded == nil && request.manifest.format != "custom" {
+            logger.info("counting the restored rows with count(*): psql's COPY tags did not pair with the dump's tables")
+        }
+        return try loaded ?? DatabaseGlobals.rowCounts(try PostgresConnection(retargeted(database)))
+    }
+
+    /// `host:port`, for messages.
+    var serverName: String { "\(target.host):\(target.port)" }
 
     private func retargeted(_ database: String) -> PostgresTarget {
         var copy = target
@@ -126,7 +164,7 @@ extension PostgresSource: RestorableSource {
     }
 
     /// A connection to the server's maintenance database, for CREATE/DROP/ALTER DATABASE.
-    private func adminConnection() throws -> PostgresConnection {
+    func adminConnection() throws -> PostgresConnection {
         do {
             return try PostgresConnection(retargeted("postgres"))
         } catch let error as BackupError where error.code == .databaseMissing {
@@ -171,54 +209,12 @@ extension PostgresSource: RestorableSource {
         }
     }
 
-    private func createMissingRoles(_ globals: DatabaseGlobals?, admin: PostgresConnection, logger: Logger) throws -> [String] {
-        var created: [String] = []
-        for role in globals?.roles ?? [] where try admin.scalar("SELECT 1 FROM pg_roles WHERE rolname = $1", role.name) == nil {
-            do {
-                for statement in role.sql { try admin.execute(statement) }
-            } catch {
-                throw BackupError(.authentication, "cannot create role \(role.name) that the backup needs (\(error)); create it by hand or restore as a role with CREATEROLE")
-            }
-            logger.notice("created role \(role.name) (without a password)")
-            created.append(role.name)
-        }
-        return created
-    }
-
-    private func createDatabase(_ name: String, globals: DatabaseGlobals?, admin: PostgresConnection) throws {
-        let g = globals
-        do {
-            if let g {
-                try admin.executeFormatted("CREATE DATABASE %I OWNER %I TEMPLATE template0 ENCODING %L LC_COLLATE %L LC_CTYPE %L",
-                                           name, g.owner, g.encoding, g.collate, g.ctype)
-            } else {
-                try admin.executeFormatted("CREATE DATABASE %I TEMPLATE template0", name)
-            }
-            for setting in g?.settings ?? [] {
-                let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
-                guard parts.count == 2 else { continue }
-                try admin.executeFormatted("ALTER DATABASE %I SET %I = %L", name, parts[0], parts[1])
-            }
-            for grant in g?.grants ?? [] {
-                let option = grant.grantable ? " WITH GRANT OPTION" : ""
-                if grant.grantee == "PUBLIC" {
-                    try admin.executeFormatted("GRANT %s ON DATABASE %I TO PUBLIC" + option, grant.privilege, name)
-                } else {
-                    try admin.executeFormatted("GRANT %s ON DATABASE %I TO %I" + option, grant.privilege, name, grant.grantee)
-                }
-            }
-        } catch {
-            try? dropDatabase(name, admin: admin)
-            throw BackupError(.destination, "cannot create database \(name) on \(target.host):\(target.port): \(error); the role needs CREATEDB")
-        }
-    }
-
     private func dropDatabase(_ name: String, admin: PostgresConnection) throws {
         try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
         try admin.executeFormatted("DROP DATABASE IF EXISTS %I", name)
     }
 
-    private func swap(_ plan: Plan, terminate: Bool, admin: PostgresConnection, logger: Logger) throws {
+    private func swap(_ plan: Plan, terminate: Bool, admin: PostgresConnection, logger: Logger, swapped: inout Bool) throws {
         let original = target.database
         let sessions = try otherSessions(original, admin)
         if sessions > 0 {
@@ -235,6 +231,7 @@ extension PostgresSource: RestorableSource {
             try? admin.executeFormatted("ALTER DATABASE %I RENAME TO %I", aside, original)
             throw error
         }
+        swapped = true
         if plan.previous == nil {
             try dropDatabase(aside, admin: admin)
         } else {

@@ -80,16 +80,14 @@ public struct PostgresSource: Source {
             throw BackupError(.sourceFailed, "PostgreSQL did not export a snapshot")
         }
         let counter = countRows && format == "plain" ? CopyRowCounter() : nil
-        // The roles are read beside the dump rather than after it: a small saving on every backup.
-        async let roles = dumpRoles(info)
         try await runPgDump(info, snapshotID: snapshotID, counter: counter, sink: sink)
         let counts = countRows ? try counter?.counts ?? DatabaseGlobals.rowCounts(snapshot) : nil
-        let globals = try DatabaseGlobals.read(snapshot, rolesDump: try await roles)
+        let globals = try DatabaseGlobals.read(snapshot)
         try snapshot.execute("COMMIT")
         return DumpDetails(rowCounts: counts, sidecars: [(DatabaseGlobals.suffix, try globals.encoded())])
     }
 
-    /// The environment pg_dump and pg_dumpall run with: the password travels here, never in arguments.
+    /// The environment pg_dump, psql and pg_restore run with: the password travels here, never in arguments.
     var childEnvironment: Environment {
         var environment: [Environment.Key: String?] = [
             "PGCONNECT_TIMEOUT": String(target.connectTimeout), "PGAPPNAME": "backup",
@@ -101,20 +99,6 @@ public struct PostgresSource: Source {
 
     var connectionArguments: [String] {
         ["--host", target.host, "--port", String(target.port), "--username", target.user, "--no-password"]
-    }
-
-    /// `pg_dumpall --roles-only --no-role-passwords`, from beside the chosen pg_dump (else from PATH).
-    private func dumpRoles(_ info: SourceInfo) async throws -> String {
-        let sibling = URL(fileURLWithPath: info.dumpTool).deletingLastPathComponent().appendingPathComponent("pg_dumpall").path
-        let executable: Executable = FileManager.default.isExecutableFile(atPath: sibling)
-            ? .path(FilePath(sibling)) : .name("pg_dumpall")
-        let result = try await Subprocess.run(
-            executable, arguments: Arguments(connectionArguments + ["-l", target.database, "--roles-only", "--no-role-passwords"]),
-            environment: childEnvironment, output: .string(limit: 64 << 20), error: .string(limit: 1 << 20))
-        guard result.terminationStatus.isSuccess else {
-            throw BackupError(.sourceFailed, "pg_dumpall --roles-only failed: \(result.standardError.trimmed)")
-        }
-        return result.standardOutput
     }
 
     private func runPgDump(

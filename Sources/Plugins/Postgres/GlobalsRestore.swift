@@ -1,0 +1,249 @@
+import Engine
+import Foundation
+import Logging
+
+/// Puts back on the target server what a backup's globals recorded, around the load of the dump itself:
+/// the database with its locale, the roles it needs (with their memberships and settings), and, once the
+/// data is in, the database's settings, comment, limits and exact ACL. Keeps track of what it created so
+/// `undo` leaves the server as it was.
+///
+/// Nothing is created until `preflight` found that the target can have every property; the database is
+/// created before any role, so a locale or tablespace the target lacks stops the restore with nothing
+/// to undo.
+final class GlobalsRestore {
+    let globals: DatabaseGlobals?
+    let options: RestoreOptions
+    let admin: PostgresConnection
+    /// `host:port`, for messages.
+    let server: String
+    let logger: Logger
+    /// The role the restore runs as, and whether it is a superuser (which needs no borrowed memberships).
+    let restorer: String
+    let restorerIsSuperuser: Bool
+    /// Roles this restore created, in the order it created them.
+    var createdRoles: [String] = []
+    /// Roles the restorer was made a member of, for as long as the restore needs to act as them.
+    var borrowed: [String] = []
+
+    init(_ globals: DatabaseGlobals?, options: RestoreOptions, admin: PostgresConnection, server: String, logger: Logger) throws {
+        self.globals = globals
+        self.options = options
+        self.admin = admin
+        self.server = server
+        self.logger = logger
+        restorer = try admin.scalar("SELECT current_user") ?? ""
+        restorerIsSuperuser = try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = current_user") == "t"
+    }
+
+    /// The recorded roles the target lacks.
+    func missingRoles() throws -> [DatabaseGlobals.Role] {
+        try (globals?.roles ?? []).filter { try !exists(role: $0.name) }
+    }
+
+    private func exists(role: String) throws -> Bool {
+        try admin.scalar("SELECT 1 FROM pg_roles WHERE rolname = $1", role) != nil
+    }
+
+    /// One line per role to be created, naming the privileged attributes it gets or is denied.
+    func describeRoles() throws -> [String] {
+        try missingRoles().map { role in
+            let given = Self.attributes(role, privileged: options.privilegedRoles).filter { !$0.hasPrefix("NO") && $0 != "INHERIT" }
+            var line = "create role \(role.name) without a password" + (given.isEmpty ? "" : " (\(given.joined(separator: ", ")))")
+            let denied = role.privilegedAttributes
+            if !denied.isEmpty && !options.privilegedRoles {
+                line += "; NOT \(denied.joined(separator: ", ")) as on the source: pass --allow-privileged-roles to give it"
+            }
+            return line
+        }
+    }
+
+    /// `CREATE ROLE` attributes; the privileged ones only when allowed.
+    static func attributes(_ role: DatabaseGlobals.Role, privileged: Bool) -> [String] {
+        func word(_ on: Bool, _ name: String) -> String { on ? name : "NO" + name }
+        var words = [
+            word(role.superuser && privileged, "SUPERUSER"), word(role.inherit, "INHERIT"),
+            word(role.createrole, "CREATEROLE"), word(role.createdb, "CREATEDB"), word(role.login, "LOGIN"),
+            word(role.replication && privileged, "REPLICATION"), word(role.bypassrls && privileged, "BYPASSRLS"),
+        ]
+        if role.connectionLimit != -1 { words.append("CONNECTION LIMIT \(role.connectionLimit)") }
+        return words
+    }
+
+    // MARK: Before anything is created
+
+    /// Fails, naming the property and what to pass instead, when the target cannot have the database as
+    /// the source had it.
+    func preflight(serverMajor: Int) throws {
+        guard let g = globals else { return }
+        for space in g.objectTablespaces ?? [] where try admin.scalar("SELECT 1 FROM pg_tablespace WHERE spcname = $1", space) == nil {
+            throw BackupError(.config, "tablespace \(space), which objects in the backup live in, does not exist on \(server); create it there (CREATE TABLESPACE) and restore again")
+        }
+        if options.tablespace == nil, let space = g.tablespace, space != "pg_default",
+           try admin.scalar("SELECT 1 FROM pg_tablespace WHERE spcname = $1", space) == nil {
+            throw BackupError(.config, "the source database's tablespace \(space) does not exist on \(server); create it there or pass --tablespace pg_default")
+        }
+        guard options.locale == nil else { return }
+        switch g.localeProvider {
+        case "icu":
+            let icuCollation = serverMajor >= 15 ? try admin.scalar("SELECT 1 FROM pg_collation WHERE collprovider = 'i' LIMIT 1") : nil
+            let hasICU = icuCollation != nil
+            if !hasICU {
+                throw BackupError(.config, "the database uses the ICU locale \(g.icuLocale ?? "?") (locale provider icu), which \(server) cannot provide (PostgreSQL \(serverMajor), \(serverMajor >= 15 ? "built without ICU" : "ICU databases need 15")); pass --locale NAME to create it with a libc locale instead")
+            }
+            if g.icuRules != nil && serverMajor < 16 {
+                throw BackupError(.config, "the database has ICU collation rules, which PostgreSQL \(serverMajor) on \(server) cannot keep (16 or newer can); pass --locale NAME to create it with a libc locale instead")
+            }
+        case "builtin" where serverMajor < 17:
+            throw BackupError(.config, "the database uses the builtin locale provider (\(g.builtinLocale ?? "?")), which PostgreSQL \(serverMajor) on \(server) lacks (17 or newer has it); pass --locale NAME to create it with a libc locale instead")
+        default:
+            break
+        }
+    }
+
+    /// Creates the (empty) database with the source's encoding, locale and tablespace, owned for now by
+    /// the restoring role; `adopt` hands it to its owner once the roles exist.
+    func createDatabase(_ name: String, serverMajor: Int) throws {
+        guard let g = globals else {
+            return try wrapCreate(name) { try admin.executeFormatted("CREATE DATABASE %I TEMPLATE template0", name) }
+        }
+        var clauses = "ENCODING %L"
+        var arguments = [name, g.encoding]
+        if let locale = options.locale {
+            clauses += " LC_COLLATE %L LC_CTYPE %L" + (serverMajor >= 15 ? " LOCALE_PROVIDER libc" : "")
+            arguments += [locale, locale]
+        } else {
+            clauses += " LC_COLLATE %L LC_CTYPE %L"
+            arguments += [g.collate, g.ctype]
+            switch g.localeProvider {
+            case "icu":
+                clauses += " LOCALE_PROVIDER icu ICU_LOCALE %L"
+                arguments.append(g.icuLocale ?? "")
+                if let rules = g.icuRules { clauses += " ICU_RULES %L"; arguments.append(rules) }
+            case "builtin":
+                clauses += " LOCALE_PROVIDER builtin BUILTIN_LOCALE %L"
+                arguments.append(g.builtinLocale ?? "C")
+            default:
+                if serverMajor >= 15 && g.localeProvider != nil { clauses += " LOCALE_PROVIDER libc" }
+            }
+        }
+        // Naming pg_default takes a privilege on it that the default itself does not.
+        if let space = options.tablespace ?? g.tablespace, space != "pg_default" {
+            clauses += " TABLESPACE %I"
+            arguments.append(space)
+        }
+        try wrapCreate(name) {
+            try admin.executeFormatted("CREATE DATABASE %I TEMPLATE template0 " + clauses, arguments)
+        }
+    }
+
+    private func wrapCreate(_ name: String, _ create: () throws -> Void) throws {
+        do {
+            try create()
+        } catch {
+            let text = "\(error)".lowercased()
+            let hint: String
+            if text.contains("locale") || text.contains("collat") || text.contains("icu") || text.contains("encoding") {
+                let g = globals
+                let locale = g?.localeProvider == "icu" ? "ICU locale \(g?.icuLocale ?? "?")" : "locale \(g?.collate ?? "?")"
+                hint = "the target cannot have the source's \(locale) with encoding \(g?.encoding ?? "?"); pass --locale NAME with a locale \(server) has"
+            } else if text.contains("tablespace") {
+                hint = "pass --tablespace NAME with a tablespace \(server) has"
+            } else {
+                hint = "the restoring role needs CREATEDB"
+            }
+            throw BackupError(.destination, "cannot create database \(name) on \(server): \(error); \(hint)")
+        }
+    }
+}
+
+// MARK: Roles
+
+extension GlobalsRestore {
+    /// Creates the missing roles (without passwords), then the recorded memberships that involve them,
+    /// and makes the restoring role able to act as every recorded role while the dump loads.
+    func createRoles(serverMajor: Int) throws {
+        for role in try missingRoles() {
+            do {
+                try create(role)
+            } catch {
+                throw BackupError(.authentication, "cannot create role \(role.name) that the backup needs (\(error)); create it by hand or restore as a role with CREATEROLE")
+            }
+        }
+        for membership in globals?.memberships ?? [] where createdRoles.contains(membership.role) || createdRoles.contains(membership.member) {
+            try grant(membership, serverMajor: serverMajor)
+        }
+        for role in globals?.roles ?? [] { try actAs(role.name) }
+    }
+
+    private func create(_ role: DatabaseGlobals.Role) throws {
+        if let lines = role.sql {
+            // A version 1 file: pg_dumpall's lines, with the privileged attributes taken out unless allowed.
+            createdRoles.append(role.name)
+            for line in lines { try admin.execute(options.privilegedRoles ? line : Self.withoutPrivileges(line)) }
+        } else {
+            let attributes = Self.attributes(role, privileged: options.privilegedRoles).joined(separator: " ")
+            var template = "CREATE ROLE %I WITH \(attributes)"
+            var arguments = [role.name]
+            if let until = role.validUntil { template += " VALID UNTIL %L"; arguments.append(until) }
+            try admin.executeFormatted(template, arguments)
+            createdRoles.append(role.name)
+            if let comment = role.comment { try admin.executeFormatted("COMMENT ON ROLE %I IS %L", role.name, comment) }
+            for item in role.settings {
+                guard let setting = StoredSetting(item) else { continue }
+                try admin.executeFormatted("ALTER ROLE %I " + setting.setClause.template, [role.name] + setting.setClause.arguments)
+            }
+        }
+        let denied = role.privilegedAttributes
+        logger.notice("created role \(role.name) (without a password\(denied.isEmpty || options.privilegedRoles ? "" : "; not \(denied.joined(separator: ", "))"))")
+    }
+
+    /// `ALTER ROLE … WITH` from pg_dumpall, with SUPERUSER, REPLICATION and BYPASSRLS turned into their `NO` forms.
+    static func withoutPrivileges(_ line: String) -> String {
+        guard line.hasPrefix("ALTER ROLE "), let with = line.range(of: " WITH ") else { return line }
+        let tail = line[with.upperBound...].split(separator: " ", omittingEmptySubsequences: false).map { word -> String in
+            let bare = word.hasSuffix(";") ? String(word.dropLast()) : String(word)
+            let end = word.hasSuffix(";") ? ";" : ""
+            return ["SUPERUSER", "REPLICATION", "BYPASSRLS"].contains(bare) ? "NO\(bare)\(end)" : String(word)
+        }
+        return String(line[..<with.upperBound]) + tail.joined(separator: " ")
+    }
+
+    private func grant(_ membership: DatabaseGlobals.Membership, serverMajor: Int) throws {
+        // Membership in a role that is a superuser here makes the member one too: only when allowed.
+        if try admin.scalar("SELECT 1 FROM pg_roles WHERE rolname = $1 AND rolsuper", membership.role) != nil, !options.privilegedRoles {
+            logger.warning("not granting \(membership.role) to \(membership.member): \(membership.role) is a superuser on \(server); pass --allow-privileged-roles to grant it")
+            return
+        }
+        var template = "GRANT %I TO %I"
+        if serverMajor >= 16 {
+            let options = ["ADMIN \(membership.adminOption)", membership.inheritOption.map { "INHERIT \($0)" },
+                           membership.setOption.map { "SET \($0)" }].compactMap { $0 }
+            template += " WITH " + options.joined(separator: ", ")
+        } else if membership.adminOption {
+            template += " WITH ADMIN OPTION"
+        }
+        try admin.executeFormatted(template, membership.role, membership.member)
+    }
+
+    /// Lets a restoring role that is not a superuser act as `role` (own objects as it, grant as it) by
+    /// making it a member until `finish`. A role that is a superuser here is left alone: borrowing it would
+    /// make the restorer one.
+    func actAs(_ role: String) throws {
+        guard !restorerIsSuperuser, role != restorer, !borrowed.contains(role) else { return }
+        guard try admin.scalar("SELECT pg_has_role(current_user, $1, 'MEMBER')", role) == "f",
+              try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role) == "f" else { return }
+        do {
+            try admin.executeFormatted("GRANT %I TO %I", role, restorer)
+        } catch {
+            throw BackupError(.authentication, "cannot act as role \(role), which owns or grants what the backup holds (\(error)); restore as a superuser or as a role with CREATEROLE")
+        }
+        borrowed.append(role)
+    }
+
+    /// Gives the database to its recorded owner.
+    func adopt(_ database: String) throws {
+        guard let owner = globals?.owner, owner != restorer else { return }
+        try actAs(owner)
+        try admin.executeFormatted("ALTER DATABASE %I OWNER TO %I", database, owner)
+    }
+}
