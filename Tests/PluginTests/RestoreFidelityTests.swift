@@ -1,0 +1,170 @@
+import Engine
+import Foundation
+import Testing
+
+/// A restore gives back the database exactly as it was: every role it needs, every database property, on a
+/// new cluster whose superuser is not `postgres`, as that superuser or as a role with only CREATEDB and
+/// CREATEROLE; and a failed restore leaves nothing behind.
+@Suite struct RestoreFidelityTests {
+    /// A database with what production databases carry and `pg_dump` leaves out, backed up once.
+    struct Source {
+        let cli: BackupCLI
+        let database: String
+        let prefix: String
+        let file: String
+        let facts: [String]
+        let dump: String
+
+        static func make(_ prefix: String, extra: String = "") async throws -> Source {
+            let server = try await PostgresServer.shared
+            let db = "\(prefix)_app"
+            try await server.psql("""
+                CREATE ROLE \(prefix)_own NOLOGIN; CREATE ROLE \(prefix)_reader NOLOGIN; CREATE ROLE \(prefix)_pol NOLOGIN;
+                CREATE ROLE \(prefix)_col NOLOGIN; CREATE ROLE \(prefix)_def NOLOGIN; CREATE ROLE \(prefix)_su SUPERUSER NOLOGIN;
+                CREATE ROLE \(prefix)_member LOGIN CONNECTION LIMIT 3 VALID UNTIL '2031-01-01 00:00:00+00';
+                GRANT \(prefix)_own TO \(prefix)_member WITH ADMIN OPTION;
+                COMMENT ON ROLE \(prefix)_reader IS 'reads ''everything''';
+                ALTER ROLE \(prefix)_member SET statement_timeout = '5s';
+                """)
+            try await server.psql("CREATE DATABASE \(db) OWNER \(prefix)_own TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'de-DE' CONNECTION LIMIT 7")
+            try await server.psql("""
+                REVOKE ALL ON DATABASE \(db) FROM PUBLIC; GRANT CONNECT ON DATABASE \(db) TO \(prefix)_reader;
+                ALTER DATABASE \(db) SET search_path = "$user", public, extra;
+                ALTER ROLE \(prefix)_reader IN DATABASE \(db) SET work_mem = '16MB';
+                COMMENT ON DATABASE \(db) IS 'the app''s database';
+                """)
+            try await server.psql("""
+                SET ROLE \(prefix)_own;
+                CREATE SCHEMA extra;
+                CREATE TABLE items (id int PRIMARY KEY, name text COLLATE "de-DE-x-icu", secret text);
+                INSERT INTO items SELECT g, 'Ärger ' || g, md5(g::text) FROM generate_series(1, 200) g;
+                ALTER TABLE items ENABLE ROW LEVEL SECURITY;
+                CREATE POLICY some_items ON items TO \(prefix)_pol USING (id < 100);
+                GRANT SELECT (id, name) ON items TO \(prefix)_col;
+                ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO \(prefix)_def;
+                RESET ROLE;
+                GRANT SELECT ON items TO \(prefix)_su;
+                """, database: db)
+            // The backup runs as the superuser, which can read a database owned by another role.
+            let cli = try await BackupCLI(label: prefix, config: { directory in
+                "postgres.host = 127.0.0.1\npostgres.port = \(server.port)\npostgres.user = postgres\npostgres.password = ${SUPERUSER_PASSWORD}\nlocal.path = \(directory)\n[app]\npostgres.database = \(db)\n\(extra)\n"
+            }, environment: ["SUPERUSER_PASSWORD": server.superuserPassword])
+            let made = try await cli.run("now")
+            #expect(made.status == 0, "\(made.stderr)")
+            let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
+            return Source(cli: cli, database: db, prefix: prefix, file: file,
+                          facts: try await DatabaseFacts.read(db, rolePrefix: prefix, environment: server.superuserEnvironment),
+                          dump: try await server.dumpForComparison(db))
+        }
+
+        var path: String { "\(cli.backups)/\(file)" }
+
+        /// The source's facts with its superuser role as a restore creates it by default: not a superuser.
+        var factsWithoutSuperuser: [String] {
+            facts.map { $0.hasPrefix("role|\(prefix)_su|t|") ? $0.replacingOccurrences(of: "role|\(prefix)_su|t|", with: "role|\(prefix)_su|f|") : $0 }
+        }
+
+        func restore(onto cluster: FreshCluster, as user: String? = nil, password: String? = nil, _ extra: String...) async throws -> Shell.Result {
+            let config = try cluster.restoreConfig(in: cli.directory, backups: cli.backups, user: user, password: password)
+            return try await Shell.run(Paths.backup, ["restore", "--config", config, "--backup", path, "--to-database", database] + extra)
+        }
+    }
+
+    @Test(arguments: ["plain", "custom"])
+    func everyPropertyComesBackOnAFreshClusterWithAnotherSuperuser(format: String) async throws {
+        let source = try await Source.make("fid\(format.prefix(1))", extra: "postgres.format = \(format)")
+        defer { source.cli.cleanUp() }
+        let cluster = try await FreshCluster.start(superuser: "admin")
+        defer { cluster.stop() }
+        #expect(try await cluster.psql("SELECT count(*) FROM pg_roles WHERE rolname = 'postgres'") == "0")
+
+        let result = try await source.restore(onto: cluster)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("create role \(source.prefix)_su without a password; NOT SUPERUSER as on the source: pass --allow-privileged-roles"),
+                "\(result.stdout)")
+        #expect(result.stdout.contains("create role \(source.prefix)_member without a password (LOGIN, CONNECTION LIMIT 3)"), "\(result.stdout)")
+        let restored = try await DatabaseFacts.read(source.database, rolePrefix: source.prefix, environment: cluster.environment)
+        #expect(restored == source.factsWithoutSuperuser, "\(restored.difference(from: source.factsWithoutSuperuser))")
+        #expect(restored.contains { $0.hasPrefix("database|\(source.prefix)_own|UTF8|C.UTF-8|C.UTF-8|i|de-DE|7|t|f|the app's database|") })
+        expectSameDump(try await PostgresServer.dumpForComparison(source.database, environment: cluster.environment), source.dump)
+        // The list-valued setting is a list again: a new session sees three schemas, not one quoted name.
+        #expect(try await FreshCluster.psql("SHOW search_path", database: source.database, environment: cluster.environment)
+                == "\"$user\", public, extra")
+
+        // A cluster like a managed service's: restored by a role with CREATEDB and CREATEROLE only.
+        let managed = try await FreshCluster.start(superuser: "admin")
+        defer { managed.stop() }
+        try await managed.psql("CREATE ROLE restorer LOGIN CREATEDB CREATEROLE PASSWORD 'restorer-Pass-7'")
+        let byRestorer = try await source.restore(onto: managed, as: "restorer", password: "restorer-Pass-7")
+        #expect(byRestorer.status == 0, "\(byRestorer.stderr)")
+        let restoredByRestorer = try await DatabaseFacts.read(source.database, rolePrefix: source.prefix, environment: managed.environment)
+        #expect(restoredByRestorer == source.factsWithoutSuperuser, "\(restoredByRestorer.difference(from: source.factsWithoutSuperuser))")
+        expectSameDump(try await PostgresServer.dumpForComparison(source.database, environment: managed.environment), source.dump)
+        #expect(try await managed.psql("SELECT count(*) FROM pg_auth_members WHERE member = 'restorer'::regrole") == "0",
+                "the memberships the restorer borrowed are given back")
+    }
+
+    /// On the same server: `--to-database` gives a copy with the same properties, and in place puts back the
+    /// properties the backup recorded after they were changed.
+    @Test func everyPropertyComesBackOnTheSameServer() async throws {
+        let source = try await Source.make("fids", extra: "postgres.format = custom")
+        defer { source.cli.cleanUp() }
+        let server = try await PostgresServer.shared
+        let copy = try await source.cli.run("restore", "--to-database", "\(source.database)_copy")
+        #expect(copy.status == 0, "\(copy.stderr)")
+        #expect(!copy.stdout.contains("create role"), "every role exists already: \(copy.stdout)")
+        let copied = try await DatabaseFacts.read("\(source.database)_copy", rolePrefix: source.prefix, environment: server.superuserEnvironment)
+        #expect(copied == source.facts, "\(copied.difference(from: source.facts))")
+
+        try await server.psql("""
+            ALTER DATABASE \(source.database) SET search_path = public; ALTER DATABASE \(source.database) CONNECTION LIMIT 2;
+            GRANT ALL ON DATABASE \(source.database) TO PUBLIC; COMMENT ON DATABASE \(source.database) IS 'changed';
+            ALTER ROLE \(source.prefix)_reader IN DATABASE \(source.database) RESET work_mem;
+            """)
+        #expect(try await DatabaseFacts.read(source.database, rolePrefix: source.prefix, environment: server.superuserEnvironment) != source.facts)
+        let inPlace = try await source.cli.run("restore", "--yes", "--drop-previous")
+        #expect(inPlace.status == 0, "\(inPlace.stderr)")
+        let restored = try await DatabaseFacts.read(source.database, rolePrefix: source.prefix, environment: server.superuserEnvironment)
+        #expect(restored == source.facts, "\(restored.difference(from: source.facts))")
+        expectSameDump(try await server.dumpForComparison(source.database), source.dump)
+    }
+
+    /// A restore that fails after it created roles and the database drops them all again and says so; the
+    /// same backup restored whole with --allow-privileged-roles gives the superuser role its SUPERUSER.
+    @Test func aFailedRestoreLeavesNoRoleAndNoDatabase() async throws {
+        let source = try await Source.make("fidf", extra: "compressor = none")
+        defer { source.cli.cleanUp() }
+        let cluster = try await FreshCluster.start(superuser: "admin")
+        defer { cluster.stop() }
+        let rolesBefore = try await cluster.psql("SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles")
+        let databasesBefore = try await cluster.psql("SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database")
+
+        let good = try String(contentsOfFile: source.path, encoding: .utf8)
+        let manifestPath = source.path + Manifest.suffix
+        let goodManifest = try Data(contentsOf: URL(fileURLWithPath: manifestPath))
+        let copy = try #require(good.range(of: "COPY public.items"))
+        var broken = good
+        broken.insert(contentsOf: "THIS IS NOT SQL;\n", at: copy.lowerBound)
+        try broken.write(toFile: source.path, atomically: true, encoding: .utf8)
+        let sum = String(try await Shell.sh("sha256sum '\(source.path)'").stdout.prefix(64))
+        var manifest = try JSONSerialization.jsonObject(with: goodManifest) as! [String: Any]
+        manifest["sha256"] = sum
+        manifest["stored_bytes"] = broken.utf8.count
+        try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: manifestPath))
+
+        let failed = try await source.restore(onto: cluster)
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("the restore was undone: dropped database \(source.database); dropped the roles it created (\(source.prefix)_"),
+                "\(failed.stderr)")
+        #expect(try await cluster.psql("SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles") == rolesBefore)
+        #expect(try await cluster.psql("SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database") == databasesBefore)
+
+        try good.write(toFile: source.path, atomically: true, encoding: .utf8)
+        try goodManifest.write(to: URL(fileURLWithPath: manifestPath))
+        let privileged = try await source.restore(onto: cluster, "--allow-privileged-roles")
+        #expect(privileged.status == 0, "\(privileged.stderr)")
+        #expect(privileged.stdout.contains("create role \(source.prefix)_su without a password (SUPERUSER)"), "\(privileged.stdout)")
+        let restored = try await DatabaseFacts.read(source.database, rolePrefix: source.prefix, environment: cluster.environment)
+        #expect(restored == source.facts, "\(restored.difference(from: source.facts))")
+    }
+}
