@@ -168,3 +168,39 @@ import Testing
         #expect(restored == source.facts, "\(restored.difference(from: source.facts))")
     }
 }
+
+/// A backup whose globals file the previous release wrote (format 1, pg_dumpall's lines) still restores
+/// onto a new cluster, its list setting intact and its superuser role created without SUPERUSER.
+@Suite struct Version1GlobalsRestoreTests {
+    @Test func aVersion1GlobalsFileRestores() async throws {
+        let server = try await PostgresServer.shared
+        try await server.psql("CREATE ROLE v1_own NOLOGIN; CREATE ROLE v1_reader NOLOGIN; CREATE ROLE v1_su SUPERUSER LOGIN")
+        try await server.psql("CREATE DATABASE v1_app OWNER v1_own")
+        try await server.psql("SET ROLE v1_own; CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2); GRANT SELECT ON t TO v1_reader, v1_su",
+                              database: "v1_app")
+        let cli = try await BackupCLI(label: "v1", config: { directory in
+            "postgres.host = 127.0.0.1\npostgres.port = \(server.port)\npostgres.user = postgres\npostgres.password = ${SUPERUSER_PASSWORD}\nlocal.path = \(directory)\n[app]\npostgres.database = v1_app\n"
+        }, environment: ["SUPERUSER_PASSWORD": server.superuserPassword])
+        defer { cli.cleanUp() }
+        #expect(try await cli.run("now").status == 0)
+        let dump = try await server.dumpForComparison("v1_app")
+        let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
+        try FileManager.default.removeItem(atPath: "\(cli.backups)/\(file).globals.json")
+        try FileManager.default.copyItem(atPath: "\(Paths.root)/Tests/Fixtures/globals-v1.json", toPath: "\(cli.backups)/\(file).globals.json")
+
+        let cluster = try await FreshCluster.start(superuser: "admin")
+        defer { cluster.stop() }
+        let config = try cluster.restoreConfig(in: cli.directory, backups: cli.backups)
+        let result = try await Shell.run(Paths.backup, ["restore", "--config", config, "--backup", "\(cli.backups)/\(file)", "--to-database", "v1_app"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Created roles (no passwords; set them): v1_own, v1_reader, v1_su"), "\(result.stdout)")
+        expectSameDump(try await PostgresServer.dumpForComparison("v1_app", environment: cluster.environment), dump)
+        #expect(try await cluster.psql("""
+            SELECT concat_ws('|', pg_get_userbyid(datdba), (SELECT rolsuper FROM pg_roles WHERE rolname = 'v1_su'),
+                has_database_privilege('v1_reader', 'v1_app', 'CONNECT'), shobj_description('v1_reader'::regrole, 'pg_authid'))
+            FROM pg_database WHERE datname = 'v1_app'
+            """) == "v1_own|f|t|reads")
+        #expect(try await FreshCluster.psql("SHOW search_path", database: "v1_app", environment: cluster.environment)
+                == "\"$user\", public, extra")
+    }
+}
