@@ -204,3 +204,51 @@ import Testing
                 == "\"$user\", public, extra")
     }
 }
+
+/// A schema far larger than the sample's loses nothing that `pg_dump | psql` keeps, in either format, on
+/// the same server and on a new cluster that has none of its roles.
+@Suite struct LargeSchemaRestoreTests {
+    @Test func aLargeSchemaLosesNothingPgDumpKeeps() async throws {
+        let server = try await PostgresServer.shared
+        try await server.psql(BigSchema.roles("big"))
+        try await server.psql("CREATE DATABASE big_src OWNER big_own")
+        try await server.psql(BigSchema.schema("big"), database: "big_src")
+        let source = try await server.dumpForComparison("big_src")
+        for kind in ["Type: BLOB;", "Type: PUBLICATION;", "Type: STATISTICS;", "Type: POLICY;", "Type: RULE;", "Type: USER MAPPING;",
+                     "INHERITS (stock.child_a, stock.child_b)", "ATTACH PARTITION sales.orders_2024_other DEFAULT", "Type: MATERIALIZED VIEW;",
+                     "Type: DEFAULT ACL;", "UPDATE(price) ON TABLE stock.t1 TO big_ro", "Type: EXTENSION;"] {
+            #expect(source.contains(kind), "the schema has no \(kind)")
+        }
+        #expect(try await server.psql("SELECT count(*) >= 300 FROM pg_tables WHERE schemaname IN ('sales', 'stock', 'audit')",
+                                      database: "big_src") == "t")
+
+        // What pg_dump | psql gives, as a person would run it.
+        try await server.psql("CREATE DATABASE big_ref OWNER big_own")
+        let piped = try await Shell.run("/bin/bash", ["-o", "pipefail", "-c", "pg_dump big_src | psql -X -q -v ON_ERROR_STOP=1 -d big_ref > /dev/null"],
+                                        environment: server.superuserEnvironment)
+        #expect(piped.status == 0, "\(piped.stderr)")
+        let reference = try await server.dumpForComparison("big_ref")
+
+        for format in ["plain", "custom"] {
+            let cli = try await BackupCLI(label: "big-\(format)", config: { directory in
+                "postgres.host = 127.0.0.1\npostgres.port = \(server.port)\npostgres.user = postgres\npostgres.password = ${SUPERUSER_PASSWORD}\nlocal.path = \(directory)\n[app]\npostgres.database = big_src\npostgres.format = \(format)\n"
+            }, environment: ["SUPERUSER_PASSWORD": server.superuserPassword])
+            defer { cli.cleanUp() }
+            let made = try await cli.run("now")
+            #expect(made.status == 0, "\(made.stderr)")
+            let restored = try await cli.run("restore", "--to-database", "big_\(format)")
+            #expect(restored.status == 0, "\(restored.stderr)")
+            expectSameDump(try await server.dumpForComparison("big_\(format)"), reference)
+
+            let cluster = try await FreshCluster.start(superuser: "admin")
+            defer { cluster.stop() }
+            let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
+            let config = try cluster.restoreConfig(in: cli.directory, backups: cli.backups)
+            let fresh = try await Shell.run(Paths.backup, ["restore", "--config", config, "--backup", "\(cli.backups)/\(file)", "--to-database", "big_src"])
+            #expect(fresh.status == 0, "\(fresh.stderr)")
+            #expect(fresh.stdout.contains("Created roles (no passwords; set them): big_app, big_lo, big_own, big_ro"), "\(fresh.stdout)")
+            expectSameDump(try await PostgresServer.dumpForComparison("big_src", environment: cluster.environment), reference)
+        }
+        expectSameDump(reference, source)
+    }
+}
