@@ -341,3 +341,22 @@ import Testing
         #expect(try await cluster.psql(state) == before)
     }
 }
+
+/// The job's own role (CREATEDB, not CREATEROLE, not a superuser) verifies a database that grants to other
+/// roles: it needs to act as none of them, so it borrows no membership and needs no CREATEROLE.
+@Suite struct VerifyWithoutCreateRoleTests {
+    @Test func verifyNeedsNoCreateRoleForGrantees() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("fid_vg", rows: 50)
+        try await server.psql("CREATE ROLE fid_vg_reader NOLOGIN")
+        try await server.psql("SET ROLE \(server.user); GRANT SELECT ON customers TO fid_vg_reader; REVOKE ALL ON DATABASE fid_vg FROM PUBLIC",
+                              database: "fid_vg")
+        let cli = try await BackupCLI(label: "fid-vg") { server.config(database: "fid_vg", directory: $0) }
+        defer { cli.cleanUp() }
+        #expect(try await cli.run("now").status == 0)
+        let verified = try await cli.run("verify")
+        #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
+        #expect(verified.stdout.contains("2 of 2 tables match"))
+        #expect(try await server.psql("SELECT count(*) FROM pg_auth_members WHERE member = '\(server.user)'::regrole") == "0")
+    }
+}

@@ -98,8 +98,9 @@ extension PostgresSource: RestorableSource {
         let plan = try plan(request, at: Date())
         let admin = try adminConnection()
         let globals = try GlobalsRestore(plan.globals, options: request.options, admin: admin, server: serverName, logger: logger)
-        try checkTargets(request, plan: plan, admin: admin)
+        // Before checkTargets, which may drop a database that --force replaces.
         try globals.preflight(serverMajor: admin.serverMajor)
+        try checkTargets(request, plan: plan, admin: admin)
         try globals.createDatabase(plan.work, serverMajor: admin.serverMajor)
         let counts: [String: Int64]
         var swapped = false
