@@ -106,8 +106,9 @@ import Testing
 
     /// On the same server: `--to-database` gives a copy with the same properties, and in place puts back the
     /// properties the backup recorded after they were changed.
-    @Test func everyPropertyComesBackOnTheSameServer() async throws {
-        let source = try await Source.make("fids", extra: "postgres.format = custom")
+    @Test(arguments: ["plain", "custom"])
+    func everyPropertyComesBackOnTheSameServer(format: String) async throws {
+        let source = try await Source.make("fids\(format.prefix(1))", extra: "postgres.format = \(format)")
         defer { source.cli.cleanUp() }
         let server = try await PostgresServer.shared
         let copy = try await source.cli.run("restore", "--to-database", "\(source.database)_copy")
@@ -202,143 +203,6 @@ import Testing
             """) == "v1_own|f|t|reads")
         #expect(try await FreshCluster.psql("SHOW search_path", database: "v1_app", environment: cluster.environment)
                 == "\"$user\", public, extra")
-    }
-}
-
-/// A schema far larger than the sample's loses nothing that `pg_dump | psql` keeps, in either format, on
-/// the same server and on a new cluster that has none of its roles.
-@Suite struct LargeSchemaRestoreTests {
-    @Test func aLargeSchemaLosesNothingPgDumpKeeps() async throws {
-        let server = try await PostgresServer.shared
-        try await server.psql(BigSchema.roles("big"))
-        try await server.psql("CREATE DATABASE big_src OWNER big_own")
-        try await server.psql(BigSchema.schema("big"), database: "big_src")
-        let source = try await server.dumpForComparison("big_src")
-        for kind in ["Type: BLOB;", "Type: PUBLICATION;", "Type: STATISTICS;", "Type: POLICY;", "Type: RULE;", "Type: USER MAPPING;",
-                     "INHERITS (stock.child_a, stock.child_b)", "ATTACH PARTITION sales.orders_2024_other DEFAULT", "Type: MATERIALIZED VIEW;",
-                     "Type: DEFAULT ACL;", "UPDATE(price) ON TABLE stock.t1 TO big_ro", "Type: EXTENSION;"] {
-            #expect(source.contains(kind), "the schema has no \(kind)")
-        }
-        #expect(try await server.psql("SELECT count(*) >= 300 FROM pg_tables WHERE schemaname IN ('sales', 'stock', 'audit')",
-                                      database: "big_src") == "t")
-
-        // What pg_dump | psql gives, as a person would run it.
-        try await server.psql("CREATE DATABASE big_ref OWNER big_own")
-        let piped = try await Shell.run("/bin/bash", ["-o", "pipefail", "-c", "pg_dump big_src | psql -X -q -v ON_ERROR_STOP=1 -d big_ref > /dev/null"],
-                                        environment: server.superuserEnvironment)
-        #expect(piped.status == 0, "\(piped.stderr)")
-        let reference = try await server.dumpForComparison("big_ref")
-
-        for format in ["plain", "custom"] {
-            let cli = try await BackupCLI(label: "big-\(format)", config: { directory in
-                "postgres.host = 127.0.0.1\npostgres.port = \(server.port)\npostgres.user = postgres\npostgres.password = ${SUPERUSER_PASSWORD}\nlocal.path = \(directory)\n[app]\npostgres.database = big_src\npostgres.format = \(format)\n"
-            }, environment: ["SUPERUSER_PASSWORD": server.superuserPassword])
-            defer { cli.cleanUp() }
-            let made = try await cli.run("now")
-            #expect(made.status == 0, "\(made.stderr)")
-            let restored = try await cli.run("restore", "--to-database", "big_\(format)")
-            #expect(restored.status == 0, "\(restored.stderr)")
-            expectSameDump(try await server.dumpForComparison("big_\(format)"), reference)
-
-            let cluster = try await FreshCluster.start(superuser: "admin")
-            defer { cluster.stop() }
-            let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
-            let config = try cluster.restoreConfig(in: cli.directory, backups: cli.backups)
-            let fresh = try await Shell.run(Paths.backup, ["restore", "--config", config, "--backup", "\(cli.backups)/\(file)", "--to-database", "big_src"])
-            #expect(fresh.status == 0, "\(fresh.stderr)")
-            #expect(fresh.stdout.contains("Created roles (no passwords; set them): big_app, big_lo, big_own, big_ro"), "\(fresh.stdout)")
-            expectSameDump(try await PostgresServer.dumpForComparison("big_src", environment: cluster.environment), reference)
-        }
-        expectSameDump(reference, source)
-    }
-}
-
-/// What the target cannot have stops the restore before it creates anything, naming the property and the
-/// option that does without it; and SIGTERM mid-restore drops the roles the restore had created.
-@Suite struct RestoreTargetTests {
-    @Test func aTablespaceTheTargetLacksStopsTheRestoreBeforeAnythingIsCreated() async throws {
-        let server = try await PostgresServer.shared
-        let spaces = try Paths.temporaryDirectory("tablespaces")
-        defer { try? FileManager.default.removeItem(atPath: spaces) }
-        #expect(try await Shell.sh("mkdir \(spaces)/db \(spaces)/obj \(spaces)/fresh && chown postgres \(spaces)/db \(spaces)/obj \(spaces)/fresh").status == 0)
-        try await server.psql("CREATE TABLESPACE fidt_dbspace LOCATION '\(spaces)/db'")
-        try await server.psql("CREATE TABLESPACE fidt_objspace LOCATION '\(spaces)/obj'")
-        try await server.psql("CREATE ROLE fidt_own NOLOGIN")
-        try await server.psql("CREATE DATABASE fidt_app OWNER fidt_own TABLESPACE fidt_dbspace TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'de-DE'")
-        try await server.psql("CREATE TABLE t (x int) TABLESPACE fidt_objspace; ALTER TABLE t OWNER TO fidt_own; INSERT INTO t VALUES (1), (2)",
-                              database: "fidt_app")
-        let cli = try await BackupCLI(label: "fidt", config: { directory in
-            "postgres.host = 127.0.0.1\npostgres.port = \(server.port)\npostgres.user = postgres\npostgres.password = ${SUPERUSER_PASSWORD}\nlocal.path = \(directory)\n[app]\npostgres.database = fidt_app\n"
-        }, environment: ["SUPERUSER_PASSWORD": server.superuserPassword])
-        defer { cli.cleanUp() }
-        #expect(try await cli.run("now").status == 0)
-        let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
-        let cluster = try await FreshCluster.start(superuser: "admin")
-        defer { cluster.stop() }
-        let config = try cluster.restoreConfig(in: cli.directory, backups: cli.backups)
-        let state = "SELECT (SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles) || ' ' || (SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database)"
-        let before = try await cluster.psql(state)
-        func restore(_ extra: String...) async throws -> Shell.Result {
-            try await Shell.run(Paths.backup, ["restore", "--config", config, "--backup", "\(cli.backups)/\(file)", "--to-database", "fidt_app"] + extra)
-        }
-
-        let noObjectSpace = try await restore()
-        #expect(noObjectSpace.status == 1)
-        #expect(noObjectSpace.stderr.contains("tablespace fidt_objspace, which objects in the backup live in, does not exist on 127.0.0.1:\(cluster.port); create it there"),
-                "\(noObjectSpace.stderr)")
-        #expect(try await cluster.psql(state) == before)
-
-        try await cluster.psql("CREATE TABLESPACE fidt_objspace LOCATION '\(spaces)/fresh'")
-        let noDatabaseSpace = try await restore()
-        #expect(noDatabaseSpace.status == 1)
-        #expect(noDatabaseSpace.stderr.contains("the source database's tablespace fidt_dbspace does not exist on 127.0.0.1:\(cluster.port); create it there or pass --tablespace pg_default"),
-                "\(noDatabaseSpace.stderr)")
-        #expect(try await cluster.psql(state) == before)
-
-        // With what the message says to pass, and a libc locale in place of the ICU one.
-        let restored = try await restore("--tablespace", "pg_default", "--locale", "C.UTF-8")
-        #expect(restored.status == 0, "\(restored.stderr)")
-        #expect(try await cluster.psql("""
-            SELECT concat_ws('|', pg_get_userbyid(datdba), datlocprovider, datcollate, (SELECT spcname FROM pg_tablespace WHERE oid = dattablespace))
-            FROM pg_database WHERE datname = 'fidt_app'
-            """) == "fidt_own|c|C.UTF-8|pg_default")
-        #expect(try await FreshCluster.psql("SELECT tablespace FROM pg_tables WHERE tablename = 't'", database: "fidt_app",
-                                            environment: cluster.environment) == "fidt_objspace")
-        try await cluster.psql("DROP DATABASE fidt_app")
-        try await cluster.psql("DROP TABLESPACE fidt_objspace")
-        try await server.psql("DROP DATABASE fidt_app")
-        try await server.psql("DROP TABLESPACE fidt_objspace")
-        try await server.psql("DROP TABLESPACE fidt_dbspace")
-    }
-
-    @Test func sigtermDuringARestoreDropsTheRolesItCreated() async throws {
-        let server = try await PostgresServer.shared
-        try await server.makeSampleDatabase("fid_sig", rows: 60_000)
-        let cli = try await BackupCLI(label: "fid-sig", config: { directory in
-            "postgres.host = 127.0.0.1\npostgres.port = \(server.port)\npostgres.user = postgres\npostgres.password = ${SUPERUSER_PASSWORD}\nlocal.path = \(directory)\n[app]\npostgres.database = fid_sig\n"
-        }, environment: ["SUPERUSER_PASSWORD": server.superuserPassword])
-        defer { cli.cleanUp() }
-        #expect(try await cli.run("now").status == 0)
-        let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
-        let cluster = try await FreshCluster.start(superuser: "admin")
-        defer { cluster.stop() }
-        let config = try cluster.restoreConfig(in: cli.directory, backups: cli.backups)
-        let state = "SELECT (SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles) || ' ' || (SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database)"
-        let before = try await cluster.psql(state)
-        // The sample database is owned by `backup`, a role the new cluster lacks: SIGTERM once it exists.
-        let result = try await Shell.run("/bin/bash", ["-c", """
-            '\(Paths.backup)' restore --config '\(config)' --backup '\(cli.backups)/\(file)' --to-database fid_sig & pid=$!
-            found=0
-            for i in $(seq 1 600); do
-                if [ -n "$(psql -X -At -c "SELECT 1 FROM pg_roles WHERE rolname = 'backup'")" ]; then found=1; break; fi
-                sleep 0.05
-            done
-            echo "found=$found"; kill -TERM $pid; wait $pid; echo "status=$?"
-            """], environment: cluster.environment)
-        #expect(result.stdout.contains("found=1"), "\(result.stdout) \(result.stderr)")
-        #expect(result.stdout.contains("status=143"), "\(result.stdout) \(result.stderr)")
-        #expect(result.stderr.contains("the restore was undone: dropped database fid_sig; dropped the roles it created (backup)"), "\(result.stderr)")
-        #expect(try await cluster.psql(state) == before)
     }
 }
 
