@@ -45,10 +45,7 @@ import Testing
                 RESET ROLE;
                 GRANT SELECT ON items TO \(prefix)_su;
                 """, database: db)
-            // The backup runs as the superuser, which can read a database owned by another role.
-            let cli = try await BackupCLI(label: prefix, config: { directory in
-                "postgres.host = 127.0.0.1\npostgres.port = \(server.port)\npostgres.user = postgres\npostgres.password = ${SUPERUSER_PASSWORD}\nlocal.path = \(directory)\n[app]\npostgres.database = \(db)\n\(extra)\n"
-            }, environment: ["SUPERUSER_PASSWORD": server.superuserPassword])
+            let cli = try await BackupCLI.asSuperuser(label: prefix, database: db, extra: extra)
             let made = try await cli.run("now")
             #expect(made.status == 0, "\(made.stderr)")
             let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
@@ -65,8 +62,7 @@ import Testing
         }
 
         func restore(onto cluster: FreshCluster, as user: String? = nil, password: String? = nil, _ extra: String...) async throws -> Shell.Result {
-            let config = try cluster.restoreConfig(in: cli.directory, backups: cli.backups, user: user, password: password)
-            return try await Shell.run(Paths.backup, ["restore", "--config", config, "--backup", path, "--to-database", database] + extra)
+            try await cluster.restore(cli, file: file, into: database, as: user, password: password, extra)
         }
     }
 
@@ -137,8 +133,7 @@ import Testing
         defer { source.cli.cleanUp() }
         let cluster = try await FreshCluster.start(superuser: "admin")
         defer { cluster.stop() }
-        let rolesBefore = try await cluster.psql("SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles")
-        let databasesBefore = try await cluster.psql("SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database")
+        let before = try await cluster.rolesAndDatabases()
 
         let good = try String(contentsOfFile: source.path, encoding: .utf8)
         let manifestPath = source.path + Manifest.suffix
@@ -157,8 +152,7 @@ import Testing
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("the restore was undone: dropped database \(source.database); dropped the roles it created (\(source.prefix)_"),
                 "\(failed.stderr)")
-        #expect(try await cluster.psql("SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles") == rolesBefore)
-        #expect(try await cluster.psql("SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database") == databasesBefore)
+        #expect(try await cluster.rolesAndDatabases() == before)
 
         try good.write(toFile: source.path, atomically: true, encoding: .utf8)
         try goodManifest.write(to: URL(fileURLWithPath: manifestPath))
@@ -179,9 +173,7 @@ import Testing
         try await server.psql("CREATE DATABASE v1_app OWNER v1_own")
         try await server.psql("SET ROLE v1_own; CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2); GRANT SELECT ON t TO v1_reader, v1_su",
                               database: "v1_app")
-        let cli = try await BackupCLI(label: "v1", config: { directory in
-            "postgres.host = 127.0.0.1\npostgres.port = \(server.port)\npostgres.user = postgres\npostgres.password = ${SUPERUSER_PASSWORD}\nlocal.path = \(directory)\n[app]\npostgres.database = v1_app\n"
-        }, environment: ["SUPERUSER_PASSWORD": server.superuserPassword])
+        let cli = try await BackupCLI.asSuperuser(label: "v1", database: "v1_app")
         defer { cli.cleanUp() }
         #expect(try await cli.run("now").status == 0)
         let dump = try await server.dumpForComparison("v1_app")
@@ -191,8 +183,7 @@ import Testing
 
         let cluster = try await FreshCluster.start(superuser: "admin")
         defer { cluster.stop() }
-        let config = try cluster.restoreConfig(in: cli.directory, backups: cli.backups)
-        let result = try await Shell.run(Paths.backup, ["restore", "--config", config, "--backup", "\(cli.backups)/\(file)", "--to-database", "v1_app"])
+        let result = try await cluster.restore(cli, file: file, into: "v1_app")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Created roles (no passwords; set them): v1_own, v1_reader, v1_su"), "\(result.stdout)")
         expectSameDump(try await PostgresServer.dumpForComparison("v1_app", environment: cluster.environment), dump)

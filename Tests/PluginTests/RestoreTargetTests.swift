@@ -27,9 +27,7 @@ import Testing
         let reference = try await server.dumpForComparison("big_ref")
 
         for format in ["plain", "custom"] {
-            let cli = try await BackupCLI(label: "big-\(format)", config: { directory in
-                "postgres.host = 127.0.0.1\npostgres.port = \(server.port)\npostgres.user = postgres\npostgres.password = ${SUPERUSER_PASSWORD}\nlocal.path = \(directory)\n[app]\npostgres.database = big_src\npostgres.format = \(format)\n"
-            }, environment: ["SUPERUSER_PASSWORD": server.superuserPassword])
+            let cli = try await BackupCLI.asSuperuser(label: "big-\(format)", database: "big_src", extra: "postgres.format = \(format)")
             defer { cli.cleanUp() }
             let made = try await cli.run("now")
             #expect(made.status == 0, "\(made.stderr)")
@@ -40,8 +38,7 @@ import Testing
             let cluster = try await FreshCluster.start(superuser: "admin")
             defer { cluster.stop() }
             let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
-            let config = try cluster.restoreConfig(in: cli.directory, backups: cli.backups)
-            let fresh = try await Shell.run(Paths.backup, ["restore", "--config", config, "--backup", "\(cli.backups)/\(file)", "--to-database", "big_src"])
+            let fresh = try await cluster.restore(cli, file: file, into: "big_src")
             #expect(fresh.status == 0, "\(fresh.stderr)")
             #expect(fresh.stdout.contains("Created roles (no passwords; set them): big_app, big_lo, big_own, big_ro"), "\(fresh.stdout)")
             expectSameDump(try await PostgresServer.dumpForComparison("big_src", environment: cluster.environment), reference)
@@ -64,33 +61,29 @@ import Testing
         try await server.psql("CREATE DATABASE fidt_app OWNER fidt_own TABLESPACE fidt_dbspace TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'de-DE'")
         try await server.psql("CREATE TABLE t (x int) TABLESPACE fidt_objspace; ALTER TABLE t OWNER TO fidt_own; INSERT INTO t VALUES (1), (2)",
                               database: "fidt_app")
-        let cli = try await BackupCLI(label: "fidt", config: { directory in
-            "postgres.host = 127.0.0.1\npostgres.port = \(server.port)\npostgres.user = postgres\npostgres.password = ${SUPERUSER_PASSWORD}\nlocal.path = \(directory)\n[app]\npostgres.database = fidt_app\n"
-        }, environment: ["SUPERUSER_PASSWORD": server.superuserPassword])
+        let cli = try await BackupCLI.asSuperuser(label: "fidt", database: "fidt_app")
         defer { cli.cleanUp() }
         #expect(try await cli.run("now").status == 0)
         let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
         let cluster = try await FreshCluster.start(superuser: "admin")
         defer { cluster.stop() }
-        let config = try cluster.restoreConfig(in: cli.directory, backups: cli.backups)
-        let state = "SELECT (SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles) || ' ' || (SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database)"
-        let before = try await cluster.psql(state)
+        let before = try await cluster.rolesAndDatabases()
         func restore(_ extra: String...) async throws -> Shell.Result {
-            try await Shell.run(Paths.backup, ["restore", "--config", config, "--backup", "\(cli.backups)/\(file)", "--to-database", "fidt_app"] + extra)
+            try await cluster.restore(cli, file: file, into: "fidt_app", extra)
         }
 
         let noObjectSpace = try await restore()
         #expect(noObjectSpace.status == 1)
         #expect(noObjectSpace.stderr.contains("tablespace fidt_objspace, which objects in the backup live in, does not exist on 127.0.0.1:\(cluster.port); create it there"),
                 "\(noObjectSpace.stderr)")
-        #expect(try await cluster.psql(state) == before)
+        #expect(try await cluster.rolesAndDatabases() == before)
 
         try await cluster.psql("CREATE TABLESPACE fidt_objspace LOCATION '\(spaces)/fresh'")
         let noDatabaseSpace = try await restore()
         #expect(noDatabaseSpace.status == 1)
         #expect(noDatabaseSpace.stderr.contains("the source database's tablespace fidt_dbspace does not exist on 127.0.0.1:\(cluster.port); create it there or pass --tablespace pg_default"),
                 "\(noDatabaseSpace.stderr)")
-        #expect(try await cluster.psql(state) == before)
+        #expect(try await cluster.rolesAndDatabases() == before)
 
         // A server without ICU has no ICU collations: what the restore checks, here made so by deleting them.
         try await cluster.psql("DELETE FROM pg_collation WHERE collprovider = 'i'")
@@ -98,7 +91,7 @@ import Testing
         #expect(noICU.status == 1)
         #expect(noICU.stderr.contains("the database uses the ICU locale de-DE (locale provider icu), which 127.0.0.1:\(cluster.port) cannot provide (PostgreSQL 15, built without ICU); pass --locale NAME"),
                 "\(noICU.stderr)")
-        #expect(try await cluster.psql(state) == before)
+        #expect(try await cluster.rolesAndDatabases() == before)
 
         // With what the messages say to pass: a libc locale in place of the ICU one.
         let restored = try await restore("--tablespace", "pg_default", "--locale", "C.UTF-8")
@@ -119,17 +112,14 @@ import Testing
     @Test func sigtermDuringARestoreDropsTheRolesItCreated() async throws {
         let server = try await PostgresServer.shared
         try await server.makeSampleDatabase("fid_sig", rows: 60_000)
-        let cli = try await BackupCLI(label: "fid-sig", config: { directory in
-            "postgres.host = 127.0.0.1\npostgres.port = \(server.port)\npostgres.user = postgres\npostgres.password = ${SUPERUSER_PASSWORD}\nlocal.path = \(directory)\n[app]\npostgres.database = fid_sig\n"
-        }, environment: ["SUPERUSER_PASSWORD": server.superuserPassword])
+        let cli = try await BackupCLI.asSuperuser(label: "fid-sig", database: "fid_sig")
         defer { cli.cleanUp() }
         #expect(try await cli.run("now").status == 0)
         let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
         let cluster = try await FreshCluster.start(superuser: "admin")
         defer { cluster.stop() }
         let config = try cluster.restoreConfig(in: cli.directory, backups: cli.backups)
-        let state = "SELECT (SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles) || ' ' || (SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database)"
-        let before = try await cluster.psql(state)
+        let before = try await cluster.rolesAndDatabases()
         // The sample database is owned by `backup`, a role the new cluster lacks: SIGTERM once it exists.
         let result = try await Shell.run("/bin/bash", ["-c", """
             '\(Paths.backup)' restore --config '\(config)' --backup '\(cli.backups)/\(file)' --to-database fid_sig & pid=$!
@@ -143,6 +133,6 @@ import Testing
         #expect(result.stdout.contains("found=1"), "\(result.stdout) \(result.stderr)")
         #expect(result.stdout.contains("status=143"), "\(result.stdout) \(result.stderr)")
         #expect(result.stderr.contains("the restore was undone: dropped database fid_sig; dropped the roles it created (backup)"), "\(result.stderr)")
-        #expect(try await cluster.psql(state) == before)
+        #expect(try await cluster.rolesAndDatabases() == before)
     }
 }

@@ -226,9 +226,7 @@ import Testing
         let original = try await server.dumpForComparison("rv_fresh")
 
         // The backup runs as the superuser, since only it can read a database owned by another role.
-        let cli = try await BackupCLI(label: "fresh", config: { directory in
-            "postgres.host = 127.0.0.1\npostgres.port = \(server.port)\npostgres.user = postgres\npostgres.password = ${SUPERUSER_PASSWORD}\nlocal.path = \(directory)\n[app]\npostgres.database = rv_fresh\n"
-        }, environment: ["SUPERUSER_PASSWORD": server.superuserPassword])
+        let cli = try await BackupCLI.asSuperuser(label: "fresh", database: "rv_fresh")
         defer { cli.cleanUp() }
         #expect(try await cli.run("now").status == 0)
         let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })

@@ -16,6 +16,18 @@ struct BackupCLI {
         self.environment = ["TEST_PGPASSWORD": try await PostgresServer.shared.password].merging(environment) { $1 }
     }
 
+    /// A job `app` backing up `database` on the shared server as its superuser, which can read a database
+    /// owned by any role.
+    static func asSuperuser(label: String, database: String, extra: String = "") async throws -> BackupCLI {
+        let server = try await PostgresServer.shared
+        return try await BackupCLI(label: label, config: { directory in
+            "postgres.host = 127.0.0.1\npostgres.port = \(server.port)\npostgres.user = postgres\npostgres.password = ${SUPERUSER_PASSWORD}\nlocal.path = \(directory)\n[app]\npostgres.database = \(database)\n\(extra)\n"
+        }, environment: ["SUPERUSER_PASSWORD": server.superuserPassword])
+    }
+
+    /// The path of a backup file in the destination.
+    func path(_ file: String) -> String { "\(backups)/\(file)" }
+
     var backups: String { "\(directory)/backups" }
 
     @discardableResult

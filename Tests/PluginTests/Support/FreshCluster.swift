@@ -56,6 +56,25 @@ struct FreshCluster {
     }
 }
 
+extension FreshCluster {
+    /// `backup restore` of `file` from `cli`'s destination into `database` on this cluster, as `user`.
+    func restore(
+        _ cli: BackupCLI, file: String, into database: String, as user: String? = nil, password: String? = nil,
+        _ extra: [String] = []
+    ) async throws -> Shell.Result {
+        let config = try restoreConfig(in: cli.directory, backups: cli.backups, user: user, password: password)
+        return try await Shell.run(Paths.backup, ["restore", "--config", config, "--backup", cli.path(file), "--to-database", database] + extra)
+    }
+
+    /// Every role and database name, to show that a failed restore left nothing behind.
+    func rolesAndDatabases() async throws -> String {
+        try await psql("""
+            SELECT (SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles) || ' '
+                || (SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database)
+            """)
+    }
+}
+
 /// What `pg_dump` of one database leaves out, read from the catalogs by name, for comparing a restored
 /// database with its source: `pg_database` (owner, encoding, locale, provider, limits, flags, comment, the
 /// ACL entry by entry), `pg_db_role_setting`, and the roles whose names start with `prefix` (`pg_roles`
