@@ -320,6 +320,18 @@ enum FreePort {
         return socket.port
     }
 
+    /// How many connections wait on `listener` to be accepted (it is left non-blocking).
+    static func pendingConnections(_ listener: Int32) -> Int {
+        _ = fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
+        var count = 0
+        while true {
+            let connection = accept(listener, nil, nil)
+            guard connection >= 0 else { return count }
+            close(connection)
+            count += 1
+        }
+    }
+
     /// A loopback socket that completes TCP handshakes (the kernel does) but never speaks.
     static func silentListener() throws -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -12,6 +12,16 @@ public struct PostgresTarget: Sendable, CustomStringConvertible {
     public var connectTimeout: Int
 
     public var description: String { "\(user)@\(host):\(port)/\(database)" }
+
+    /// What `--dbname` gets for `database`: a connection string naming only the database, its value quoted.
+    ///
+    /// pg_dump, psql and pg_restore read a `--dbname` containing `=` as a connection string, so a name
+    /// given as is could name another host (`dbname=app host=elsewhere`) and send it the password. Quoted
+    /// in a `dbname='…'` string it is only ever a name, whatever it contains.
+    static func dbnameArgument(_ database: String) -> String {
+        let escaped = database.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+        return "dbname='\(escaped)'"
+    }
 }
 
 /// A libpq connection, closed in `deinit`. Used briefly before a dump to check that the server answers,

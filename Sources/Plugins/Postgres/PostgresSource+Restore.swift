@@ -29,15 +29,22 @@ extension PostgresSource: RestorableSource {
         case .newDatabase(let name, _):
             plan = Plan(work: name, final: name, previous: nil, globals: globals)
         case .inPlace(_, let dropPrevious):
-            plan = Plan(work: "\(target.database)_restoring_\(stamp)", final: target.database,
-                        previous: dropPrevious ? nil : "\(target.database)_before_restore_\(stamp)", globals: globals)
+            plan = Plan(work: Self.derived(target.database, "_restoring_\(stamp)"), final: target.database,
+                        previous: dropPrevious ? nil : Self.derived(target.database, "_before_restore_\(stamp)"), globals: globals)
         case .scratch(_):
-            plan = Plan(work: "\(request.manifest.database)_verify_\(stamp)", final: "", previous: nil, globals: globals)
+            plan = Plan(work: Self.derived(request.manifest.database, "_verify_\(stamp)"), final: "", previous: nil, globals: globals)
         }
         for name in [plan.work, plan.previous ?? ""] where name.utf8.count > 63 {
             throw BackupError(.config, "database name \(name) is longer than PostgreSQL's 63 bytes; use a shorter --to-database")
         }
         return plan
+    }
+
+    /// `database` + `suffix`, the name shortened (at a character) so the whole fits PostgreSQL's 63 bytes.
+    static func derived(_ database: String, _ suffix: String) -> String {
+        var base = Substring(database)
+        while base.utf8.count + suffix.utf8.count > 63 { base = base.dropLast() }
+        return base + suffix
     }
 
     public func describe(_ request: RestoreRequest) async throws -> [String] {
@@ -249,9 +256,9 @@ extension PostgresSource: RestorableSource {
     private func load(_ format: String, into database: String, serverMajor: Int, feed: DumpFeed) async throws -> [String: Int64]? {
         let tool = format == "custom" ? "pg_restore" : "psql"
         let arguments = format == "custom"
-            ? connectionArguments + ["--dbname", database, "--exit-on-error", "--single-transaction"]
+            ? connectionArguments + ["--dbname", PostgresTarget.dbnameArgument(database), "--exit-on-error", "--single-transaction"]
             : ["--host", target.host, "--port", String(target.port), "--username", target.user, "--no-password",
-               "--dbname", database, "-X", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
+               "--dbname", PostgresTarget.dbnameArgument(database), "-X", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
         let tables = CounterBox(format == "custom" ? nil : CopyRowCounter())
         let result = try await Subprocess.run(
             try await clientTool(tool, serverMajor: serverMajor), arguments: Arguments(arguments), environment: childEnvironment,
@@ -283,7 +290,7 @@ extension PostgresSource: RestorableSource {
         let jobs = max(2, CPUCount.available)
         let result = try await Subprocess.run(
             try await clientTool("pg_restore", serverMajor: serverMajor),
-            arguments: Arguments(connectionArguments + ["--dbname", database, "--exit-on-error", "--jobs", String(jobs), file]),
+            arguments: Arguments(connectionArguments + ["--dbname", PostgresTarget.dbnameArgument(database), "--exit-on-error", "--jobs", String(jobs), file]),
             environment: childEnvironment, platformOptions: Self.platformOptions,
             output: .discarded, error: .string(limit: 1 << 20))
         guard result.terminationStatus.isSuccess else {

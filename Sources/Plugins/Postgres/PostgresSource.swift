@@ -105,7 +105,7 @@ public struct PostgresSource: Source {
         _ info: SourceInfo, snapshotID: String, counter: CopyRowCounter?, sink: DumpSink
     ) async throws {
         var arguments = connectionArguments + [
-            "--dbname", target.database, "--format", format == "custom" ? "custom" : "plain", "--snapshot", snapshotID,
+            "--dbname", PostgresTarget.dbnameArgument(target.database), "--format", format == "custom" ? "custom" : "plain", "--snapshot", snapshotID,
         ]
         // We compress ourselves; a compressed custom dump would be compressed twice.
         if format == "custom" { arguments += ["--compress", "0"] }
