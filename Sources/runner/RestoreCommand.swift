@@ -97,9 +97,12 @@ enum BackupChoice {
         if backup.contains("/") {
             let url = URL(fileURLWithPath: backup)
             let folder = LocalDestination(path: url.deletingLastPathComponent().path)
-            guard let data = FileManager.default.contents(atPath: url.path + Manifest.suffix),
-                  let manifest = try? Manifest.decode(Array(data)) else {
-                throw Failure(message: "\(backup) has no readable manifest beside it (\(url.lastPathComponent)\(Manifest.suffix))", exitCode: 1)
+            let manifest: Manifest
+            do {
+                // Read as the destination reads it: a symbolic link in place of the manifest is refused.
+                manifest = try Manifest.decode(try await folder.read(name: url.lastPathComponent + Manifest.suffix))
+            } catch {
+                throw Failure(message: "\(backup) has no readable manifest beside it (\(url.lastPathComponent)\(Manifest.suffix)): \(error)", exitCode: 1)
             }
             // The file's own job name finds it; the configured job (the one named, or the only one) says
             // where and how to restore.

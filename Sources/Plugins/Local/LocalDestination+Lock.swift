@@ -6,8 +6,17 @@ import Foundation
 extension LocalDestination: LockingDestination {
     public func lock(job: String, wait: Bool) async throws -> (lock: any JobLock, tookOverFrom: String?) {
         let path = "\(self.path)/.\(job).lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw BackupError(.destination, "cannot open lock file \(path) (\(Errno.text()))") }
+        // O_NOFOLLOW: a link planted here would have us truncate whatever it points at.
+        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o640)
+        guard fd >= 0 else {
+            if errno == ELOOP { throw Self.linkError(path) }
+            throw BackupError(.destination, "cannot open lock file \(path) (\(Errno.text()))")
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw BackupError(.destination, "lock file \(path) is not a regular file; remove it")
+        }
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
                 close(fd)

@@ -56,23 +56,26 @@ public struct LocalDestination: Destination {
         return names.filter { !$0.hasPrefix(".") }.sorted().compactMap { name in
             var info = stat()
             let full = "\(path)/\(name)"
-            guard stat(full, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+            // lstat: a symbolic link is not a file of ours, whatever it points at.
+            guard lstat(full, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
             return StoredObject(name: name, location: full, bytes: Int64(info.st_size))
         }
     }
 
     public func read(name: String) async throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: "\(path)/\(name)") else {
-            throw BackupError(.notFound, "cannot read \(path)/\(name)")
-        }
-        return Array(data)
+        var bytes: [UInt8] = []
+        try await stream(name: name, chunkSize: 64 << 10) { bytes += $0 }
+        return bytes
     }
 
     public func replace(name: String, bytes: [UInt8]) async throws {
         let final = "\(path)/\(name)"
         let partial = "\(path)/.\(name).replacing"
-        let fd = open(partial, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw BackupError(.destination, "cannot write \(partial) (\(Errno.text()))") }
+        try Self.refuseLink(final)
+        // A leftover, or a link someone planted: removed (unlink never follows), then created afresh.
+        unlink(partial)
+        let fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw Self.createFailure(partial) }
         do {
             defer { close(fd) }
             try bytes.withUnsafeBytes { try LocalUpload.writeAll(fd, $0, path: final, alreadyWritten: 0) }
@@ -90,8 +93,9 @@ public struct LocalDestination: Destination {
 
     public func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws {
         let path = "\(path)/\(name)"
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
+            if errno == ELOOP { throw Self.linkError(path) }
             throw BackupError(errno == ENOENT ? .notFound : .destination, "cannot read \(path) (\(Errno.text()))")
         }
         defer { close(fd) }
@@ -103,6 +107,24 @@ public struct LocalDestination: Destination {
             if count == 0 { return }
             try await sink(Array(buffer[0..<count]))
         }
+    }
+
+    /// Fails when `path` is a symbolic link: every name we write or read is a file of our own.
+    static func refuseLink(_ path: String) throws {
+        var info = stat()
+        if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK { throw linkError(path) }
+    }
+
+    static func linkError(_ path: String) -> BackupError {
+        BackupError(.destination, "\(path) is a symbolic link where the backup expects a file of its own; remove it (and find out who put it there)")
+    }
+
+    /// Why creating `path` (with O_EXCL | O_NOFOLLOW) failed, naming a planted link as such.
+    static func createFailure(_ path: String) -> BackupError {
+        let code = errno
+        var info = stat()
+        if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK { return linkError(path) }
+        return BackupError(.destination, "cannot create \(path) (\(Errno.text(code))); check local.path")
     }
 
     public func delete(name: String) async throws {
@@ -126,10 +148,8 @@ final class LocalUpload: Upload {
         self.directory = directory
         self.name = name
         let partial = "\(directory)/.\(name).partial"
-        fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-        guard fd >= 0 else {
-            throw BackupError(.destination, "cannot create \(partial) (\(Errno.text())); check local.path")
-        }
+        fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { throw LocalDestination.createFailure(partial) }
         created.append(partial)
     }
 
@@ -182,8 +202,8 @@ final class LocalUpload: Upload {
     private func publishSidecar(_ sidecar: String, _ bytes: [UInt8]) throws {
         let partial = "\(directory)/.\(sidecar).partial"
         let final = "\(directory)/\(sidecar)"
-        let sideFD = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o640)
-        guard sideFD >= 0 else { throw BackupError(.destination, "cannot create \(partial) (\(Errno.text()))") }
+        let sideFD = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        guard sideFD >= 0 else { throw LocalDestination.createFailure(partial) }
         created.append(partial)
         defer { close(sideFD) }
         try bytes.withUnsafeBytes { try Self.writeAll(sideFD, $0, path: final, alreadyWritten: 0) }
