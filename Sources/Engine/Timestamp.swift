@@ -65,6 +65,19 @@ public enum JobName {
         return name
     }
 
+    /// The backup of `job` that `fileName` belongs to: itself when it is a backup, the backup a sidecar
+    /// (`<backup>.<word>.json`, e.g. its manifest) belongs to; nil when the file is not the job's. Exact:
+    /// a job named `x` owns none of job `x_20260101T000000Z`'s files.
+    public static func backup(owning fileName: String, job: String) -> (backup: String, isSidecar: Bool)? {
+        if isBackupFile(fileName, of: job) { return (fileName, false) }
+        guard fileName.hasSuffix(".json") else { return nil }
+        let stem = fileName.dropLast(5)
+        guard let dot = stem.lastIndex(of: "."), stem[stem.index(after: dot)...].allSatisfy({ $0.isASCII && $0.isLetter }),
+              stem.index(after: dot) < stem.endIndex else { return nil }
+        let backup = String(stem[..<dot])
+        return isBackupFile(backup, of: job) ? (backup, true) : nil
+    }
+
     /// True when `fileName` has the shape of a backup of `job`; the manifest decides the rest.
     public static func isBackupFile(_ fileName: String, of job: String) -> Bool {
         let prefix = job + "_"
@@ -75,6 +88,6 @@ public enum JobName {
         let extensions = rest.dropFirst(16)
         return extensions.hasPrefix(".") && !extensions.hasSuffix(".") && !extensions.contains("..")
             && extensions.allSatisfy { $0 == "." || ($0.isASCII && ($0.isLetter || $0.isNumber)) }
-            && !extensions.hasSuffix(Manifest.suffix)
+            && !extensions.hasSuffix(".json")
     }
 }

@@ -14,20 +14,23 @@ struct ListCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print a JSON array instead of a table.")
     var json = false
 
+    /// A backup, or (with `problem` set and only `job`, `file` and `path`) something in the job's area
+    /// that is not a whole backup.
     struct Entry: Encodable {
         var job: String
         var file: String
         var path: String
-        var bytes: Int64
-        var rawBytes: Int64
-        var sha256: String
-        var created: String
-        var database: String
-        var format: String
-        var compressor: String
+        var bytes: Int64?
+        var rawBytes: Int64?
+        var sha256: String?
+        var created: String?
+        var database: String?
+        var format: String?
+        var compressor: String?
+        var problem: String?
 
         enum CodingKeys: String, CodingKey {
-            case job, file, path, bytes, sha256, created, database, format, compressor
+            case job, file, path, bytes, sha256, created, database, format, compressor, problem
             case rawBytes = "raw_bytes"
         }
     }
@@ -36,21 +39,26 @@ struct ListCommand: AsyncParsableCommand {
         try await reportingFailures {
             _ = options.bootstrapLogging()
             var entries: [Entry] = []
+            var problems: [Entry] = []
             for job in try options.loadJobs(only: self.job) {
-                let records: [BackupRecord]
+                let catalog: Catalog
                 do {
-                    records = try await BackupCatalog.records(of: job.name, in: job.destination)
+                    catalog = try await BackupCatalog.scan(job.name, in: job.destination)
                 } catch {
                     throw Failure(message: "cannot list job \(job.name): \(error)", exitCode: 1)
                 }
-                entries += records.map { record in
+                for problem in catalog.problems {
+                    FileHandle.standardError.write(Data("backup: warning: job \(job.name): \(problem.problem)\n".utf8))
+                    problems.append(Entry(job: job.name, file: problem.name, path: problem.location, problem: problem.problem))
+                }
+                entries += catalog.records.map { record in
                     Entry(job: job.name, file: record.name, path: record.object.location, bytes: record.object.bytes,
                           rawBytes: record.manifest.rawBytes, sha256: record.manifest.sha256,
                           created: Timestamp.iso8601(record.created), database: record.manifest.database,
                           format: record.manifest.format, compressor: record.manifest.compressor)
                 }
             }
-            json ? try printJSON(entries) : printTable(entries)
+            json ? try printJSON(entries + problems) : printTable(entries)
         }
     }
 
@@ -62,7 +70,7 @@ struct ListCommand: AsyncParsableCommand {
 
     private func printTable(_ entries: [Entry]) {
         let rows = [["JOB", "CREATED (UTC)", "SIZE", "RAW", "FILE"]] + entries.map {
-            [$0.job, $0.created, ByteCount.format($0.bytes), ByteCount.format($0.rawBytes), $0.path]
+            [$0.job, $0.created ?? "", ByteCount.format($0.bytes ?? 0), ByteCount.format($0.rawBytes ?? 0), $0.path]
         }
         let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {

@@ -30,7 +30,12 @@ struct PruneCommand: AsyncParsableCommand {
             for job in try options.loadJobs(only: job) {
                 let records = try await BackupCatalog.records(of: job.name, in: job.destination)
                 let context = RetentionContext(now: now, timeZone: job.timeZone)
-                let decisions = RetentionRunner.decisions(job.retention, records: records, justMade: nil, context: context)
+                let decisions: [RetentionDecision]
+                do {
+                    decisions = try await RetentionRunner.review(job, records: records, justMade: nil, context: context)
+                } catch {
+                    throw Failure(message: "prune of job \(job.name) failed: \(error)", exitCode: 1)
+                }
                 print("[\(job.name)] \(decisions.filter(\.keep).count) kept, \(decisions.filter { !$0.keep }.count) to delete")
                 for decision in decisions {
                     print("  \(decision.keep ? "keep  " : "delete")  \(Timestamp.iso8601(decision.backup.created))  \(decision.backup.name)  (\(decision.reason))")

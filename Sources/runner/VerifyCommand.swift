@@ -28,7 +28,12 @@ struct VerifyCommand: AsyncParsableCommand {
             for job in try options.loadJobs(only: job) {
                 let records: [BackupRecord]
                 if backup == "all" {
-                    records = try await BackupCatalog.records(of: job.name, in: job.destination)
+                    let catalog = try await BackupCatalog.scan(job.name, in: job.destination)
+                    records = catalog.records
+                    for problem in catalog.problems {
+                        print("\(problem.name): NOT A WHOLE BACKUP (\(problem.problem))")
+                        failures.append("\(problem.name): \(problem.problem)")
+                    }
                 } else {
                     do {
                         records = [try await pipeline.find(BackupSelector(backup), job: job)]

@@ -1,3 +1,4 @@
+import Crypto
 @testable import Engine
 import Foundation
 import Logging
@@ -232,8 +233,12 @@ final class MemoryDestination: Destination {
     {
         let name = JobName.backupFileName(job: job, started: started, dumpExtension: fileExtension,
                                           compressedExtension: nil)
-        put(name, Array("old backup \(name)".utf8))
-        let manifest = makeManifest(job: manifestJob ?? job, file: name, started: started)
+        let data = Array("old backup \(name)".utf8)
+        put(name, data)
+        var manifest = makeManifest(job: manifestJob ?? job, file: name, started: started)
+        // Consistent with the data, as the engine writes it: retention sets aside backups that are not.
+        manifest.storedBytes = Int64(data.count)
+        manifest.sha256 = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
         put(name + Manifest.suffix, try! manifest.encoded())
         return name
     }

@@ -28,6 +28,8 @@ public struct Job: Sendable {
     public var retention: any RetentionPolicy
     /// Seconds between backups in `backup run`.
     public var interval: Double
+    /// How retention proves the backups it keeps before deleting others (`retention.check`).
+    public var retentionCheck: RetentionCheck = .size
     /// Whether each new backup restores itself into a scratch database and checks its row counts.
     public var verifyAfterBackup: Bool = false
     /// When `backup run` backs the job up; nil means every `interval`.
@@ -86,6 +88,8 @@ public struct JobLoader: Sendable {
         KeySpec("catch_up", .boolean, default: "true", summary: "at start, run a job at once when its newest backup is older than one schedule period"),
         KeySpec("verify", .choice(["off", "after-backup"]), default: "off",
                 summary: "after-backup: each new backup is restored into a scratch database and its row counts checked"),
+        KeySpec("retention.check", .choice(["size", "checksum"]), default: "size",
+                summary: "before deleting, prove the kept backups by size (and failed verifications), or also re-hash them"),
         KeySpec("timezone", .string, summary: "Area/City for calendar-based retention (default: $TZ, else UTC)"),
         KeySpec("verify.host", .string, summary: "server for verify's scratch restores (default: the job's own)"),
         KeySpec("verify.port", .integer(1...65535), summary: "that server's port (default: the job's)"),
@@ -270,6 +274,7 @@ public struct JobLoader: Sendable {
                            entry.key.hasPrefix("verify.") ? (String(entry.key.dropFirst(7)), entry.value) : nil
                        }), settings: effective)
             job.notifiers = notifiers
+            job.retentionCheck = RetentionCheck(rawValue: entries.last { $0.key == "retention.check" }?.value ?? "size") ?? .size
             job.notifyWhen = NotifyWhen(rawValue: entries.last { $0.key == "notify.on" }?.value ?? "failure") ?? .failure
             job.notifyTimeout = DurationParser.seconds(entries.last { $0.key == "notify.timeout" }?.value ?? "10s") ?? 10
             job.logFormat = entries.last { $0.key == "log.format" }?.value

@@ -50,7 +50,13 @@ public struct BackupPipeline: Sendable {
         if let previous {
             logger.notice("took over the job's lock from \(previous), which ended without releasing it")
         }
-        let leftovers = try await locking.removeLeftovers(job: job.name)
+        var leftovers = try await locking.removeLeftovers(job: job.name)
+        // Sidecars whose backup is gone: a run killed while publishing, or retention while deleting. The
+        // lock is held, so no run of this job is publishing them now.
+        for problem in try await BackupCatalog.scan(job.name, in: job.destination).problems where problem.leftover {
+            try await job.destination.delete(name: problem.name)
+            leftovers.append(problem.name)
+        }
         if !leftovers.isEmpty {
             logger.notice("removed what an interrupted run left behind: \(leftovers.joined(separator: ", "))")
         }

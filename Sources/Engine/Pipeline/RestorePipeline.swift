@@ -71,9 +71,14 @@ public struct RestorePipeline: Sendable {
 
     /// Re-reads the stored file and compares its SHA-256 with the manifest.
     public func checkChecksum(_ record: BackupRecord, in destination: any Destination) async throws {
+        try await Self.checkChecksum(record, in: destination)
+    }
+
+    /// Re-reads the stored file and compares its SHA-256 with the manifest.
+    public static func checkChecksum(_ record: BackupRecord, in destination: any Destination) async throws {
         var hasher = SHA256()
         var bytes: Int64 = 0
-        try await destination.stream(name: record.name, chunkSize: Self.chunkSize) { chunk in
+        try await destination.stream(name: record.name, chunkSize: chunkSize) { chunk in
             hasher.update(data: chunk)
             bytes += Int64(chunk.count)
         }

@@ -48,8 +48,8 @@ extension LocalDestination: LockingDestination {
             // `.app_20261125T010000Z.sql.gz.partial`, or a manifest or globals file half-published.
             guard name.hasPrefix("."), let suffix = [".partial", ".replacing"].first(where: { name.hasSuffix($0) })
             else { return false }
-            let base = name.dropFirst().dropLast(suffix.count)
-            return base.hasPrefix(job + "_") && Timestamp.parseCompact(base.dropFirst(job.count + 1).prefix(16)) != nil
+            // Exactly this job's: job `x` never takes job `x_20260101T000000Z`'s upload for its own.
+            return JobName.backup(owning: String(name.dropFirst().dropLast(suffix.count)), job: job) != nil
         }
         for name in leftovers { unlink("\(path)/\(name)") }
         if !leftovers.isEmpty { LocalUpload.syncDirectory(path) }

@@ -47,6 +47,15 @@ struct BackupCLI {
 
     /// The backups `backup list --json` reports.
     func listed() async throws -> [[String: Any]] {
+        try await listedEntries().filter { $0["problem"] == nil }
+    }
+
+    /// What `backup list --json` reports that is not a whole backup, with its `problem`.
+    func listedProblems() async throws -> [[String: Any]] {
+        try await listedEntries().filter { $0["problem"] != nil }
+    }
+
+    private func listedEntries() async throws -> [[String: Any]] {
         let result = try await run("list", "--json")
         guard result.status == 0,
               let array = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]]
