@@ -88,3 +88,142 @@ import Testing
                 "a backup whose manifest is a link is not listed as one")
     }
 }
+
+/// A backup killed with SIGKILL at any instant (at each rename of the publish, while retention deletes,
+/// and at random moments) leaves, after the next run, only whole backups and nothing else.
+@Suite struct KillLoopTests {
+    @Test func killedAtAnyInstantLeavesOnlyWholeBackups() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("hard_kill", rows: 3000)
+        let cli = try await BackupCLI(label: "kill") { server.config(database: "hard_kill", directory: $0, extra: "count.keep = 2") }
+        defer { cli.cleanUp() }
+        for _ in 0..<3 { #expect(try await cli.run("now").status == 0) }
+        let points = ["local.before-sidecar:.globals.json", "local.after-sidecar:.globals.json",
+                      "local.before-sidecar:.manifest.json", "local.after-sidecar:.manifest.json",
+                      "local.after-data", "retention.after-data"]
+        for point in points {
+            var crashing = cli
+            crashing.environment["BACKUP_TEST_CRASH_AT"] = point
+            let killed = try await crashing.run("now")
+            #expect(killed.status == 137, "\(point): \(killed.status) \(killed.stderr)")
+        }
+        // Then at random instants, from before pg_dump starts to after the backup is published.
+        for round in 0..<10 {
+            let delay = Double.random(in: 0...0.8)
+            let killed = try await Shell.sh("""
+                '\(Paths.backup)' now --config '\(cli.configPath)' 2>/dev/null & pid=$!
+                sleep \(String(format: "%.3f", delay)); kill -KILL $pid; wait $pid; echo "status=$?"
+                """, environment: cli.environment)
+            #expect(killed.stdout.contains("status="), "round \(round)")
+        }
+        let clean = try await cli.run("now")
+        #expect(clean.status == 0, "\(clean.stderr)")
+        let problems = try await cli.listedProblems()
+        #expect(problems.isEmpty, "\(problems)")
+        let all = try cli.allFiles()
+        #expect(all.filter { $0.hasPrefix(".") } == [".app.lock"], "\(all)")
+        let backups = try await cli.listed().compactMap { $0["file"] as? String }
+        #expect(backups.count == 2)
+        #expect(Set(try cli.files()) == Set(backups.flatMap { [$0, $0 + ".globals.json", $0 + Manifest.suffix] }))
+        let checked = try await cli.run("verify", "--checksums-only", "--backup", "all")
+        #expect(checked.status == 0, "\(checked.stdout) \(checked.stderr)")
+    }
+}
+
+/// Jobs whose names prefix each other (`x` and `x_20260101T000000Z`) share a directory without touching
+/// each other's uploads, leftovers, backups or retention.
+@Suite struct PrefixJobTests {
+    @Test func prefixNamedJobsDoNotInterfere() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("hard_prefix", rows: 20)
+        let other = "x_20260101T000000Z"
+        let cli = try await BackupCLI(label: "prefix") { directory in
+            server.config(job: "x", database: "hard_prefix", directory: directory, extra: "count.keep = 1")
+                + "\n[\(other)]\npostgres.database = hard_prefix\ncount.keep = 1\n"
+        }
+        defer { cli.cleanUp() }
+        #expect(try await cli.run("now", "--job", other).status == 0)
+        // The other job's upload in progress, and a sidecar its interrupted run left.
+        let upload = ".\(other)_20261202T000000Z.sql.gz.partial"
+        let orphan = "\(other)_20261201T000000Z.sql.gz.globals.json"
+        for name in [upload, orphan] { try "theirs\n".write(toFile: cli.path(name), atomically: false, encoding: .utf8) }
+        for _ in 0..<2 { #expect(try await cli.run("now", "--job", "x").status == 0) }
+        #expect(FileManager.default.fileExists(atPath: cli.path(upload)), "x removed the other job's upload")
+        #expect(FileManager.default.fileExists(atPath: cli.path(orphan)), "x removed the other job's leftover")
+        let listed = try await cli.listed()
+        #expect(listed.filter { $0["job"] as? String == "x" }.count == 1)
+        #expect(listed.filter { $0["job"] as? String == other }.count == 1)
+        #expect(try await cli.listedProblems().map { $0["file"] as? String } == [orphan])
+    }
+}
+
+/// Retention counts only backups it can prove: with the three newest damaged (cut short, one bit flipped,
+/// one replaced by another job's file), it keeps the good older ones in their place and deletes none of
+/// the damaged ones; `prune --dry-run` says why.
+@Suite struct DamagedRetentionTests {
+    @Test func damagedBackupsDoNotCountTowardWhatIsKept() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("hard_damaged", rows: 200)
+        let cli = try await BackupCLI(label: "damaged") {
+            server.config(database: "hard_damaged", directory: $0, extra: "count.keep = 10\nretention.check = checksum\ncompressor = none")
+        }
+        defer { cli.cleanUp() }
+        for _ in 0..<6 { #expect(try await cli.run("now").status == 0) }
+        let made = try await cli.listed().compactMap { $0["file"] as? String }.sorted()
+        try #require(made.count == 6)
+        let good = Array(made.prefix(3))
+        let truncated = cli.path(made[3]), flipped = cli.path(made[4]), replaced = cli.path(made[5])
+        #expect(truncate(truncated, 100) == 0)
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: flipped)))
+        bytes[bytes.count / 2] ^= 0x04
+        try Data(bytes).write(to: URL(fileURLWithPath: flipped))
+        try FileManager.default.removeItem(atPath: replaced)
+        try FileManager.default.copyItem(atPath: "\(Paths.root)/README.md", toPath: replaced)
+        let config = try String(contentsOfFile: cli.configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "count.keep = 10", with: "count.keep = 3").write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+
+        let dryRun = try await cli.run("prune", "--dry-run")
+        #expect(dryRun.status == 0 && dryRun.stdout.contains("6 kept, 0 to delete"), "\(dryRun.stdout)")
+        #expect(dryRun.stdout.contains("\(made[3])  (damaged: stored size 100 bytes differs from the manifest's"), "\(dryRun.stdout)")
+        #expect(dryRun.stdout.contains("\(made[4])  (damaged: its SHA-256 does not match the manifest's"), "\(dryRun.stdout)")
+        #expect(try await cli.run("prune").status == 0)
+        #expect(Set(try cli.files()).isSuperset(of: made))
+
+        let next = try await cli.run("now")
+        #expect(next.status == 0, "\(next.stderr)")
+        let files = Set(try cli.files())
+        #expect(!files.contains(good[0]), "count.keep = 3 keeps the new backup and the two newest good ones")
+        #expect(files.isSuperset(of: [good[1], good[2], made[3], made[4], made[5]]))
+        for name in [good[1], good[2]] {
+            #expect(try await cli.run("verify", "--backup", name).status == 0)
+        }
+    }
+}
+
+/// What is in the job's area but not a whole backup is reported by `list` and `verify --backup all`; the
+/// start-up clean-up removes only what an interrupted run of this job provably left.
+@Suite struct CatalogProblemTests {
+    @Test func brokenBackupsAreReportedAndOnlyLeftoversRemoved() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("hard_problems", rows: 20)
+        let cli = try await BackupCLI(label: "problems") { server.config(database: "hard_problems", directory: $0) }
+        defer { cli.cleanUp() }
+        for _ in 0..<3 { #expect(try await cli.run("now").status == 0) }
+        let made = try await cli.listed().compactMap { $0["file"] as? String }.sorted()
+        try FileManager.default.removeItem(atPath: cli.path(made[1] + Manifest.suffix))
+        #expect(truncate(cli.path(made[2] + Manifest.suffix), 20) == 0)
+        try FileManager.default.removeItem(atPath: cli.path(made[0]))
+        let result = try await cli.run("list", "--json")
+        #expect(result.stderr.contains("warning: job app: \(made[1]) has no manifest"), "\(result.stderr)")
+        #expect(result.stderr.contains("the manifest of \(made[2]) is unreadable"), "\(result.stderr)")
+        #expect(result.stderr.contains("\(made[0]).globals.json has no backup \(made[0]) beside it"), "\(result.stderr)")
+        #expect(try await cli.listedProblems().count == 4, "two sidecars without their backup, two backups without a manifest")
+        let verify = try await cli.run("verify", "--checksums-only", "--backup", "all")
+        #expect(verify.status == 1 && verify.stdout.contains("\(made[1]): NOT A WHOLE BACKUP"), "\(verify.stdout)")
+        let cleaned = try await cli.run("now")
+        #expect(cleaned.status == 0 && cleaned.stderr.contains("removed what an interrupted run left behind"), "\(cleaned.stderr)")
+        let files = Set(try cli.files())
+        #expect(!files.contains(made[0] + Manifest.suffix) && !files.contains(made[0] + ".globals.json"), "the leftovers go")
+        #expect(files.isSuperset(of: [made[1], made[2], made[2] + Manifest.suffix]), "what needs a person's look stays")
+    }
+}

@@ -81,6 +81,7 @@ public enum RetentionRunner {
             // The manifest goes last: a backup whose data is gone but manifest remains is invisible, while
             // the reverse order could leave data the engine no longer recognises as its own.
             try await job.destination.delete(name: record.name)
+            CrashPoint.reach("retention.after-data")
             for sidecar in record.manifest.sidecars ?? [] where sidecar.hasPrefix(record.name) {
                 try await job.destination.delete(name: sidecar)
             }

@@ -180,11 +180,14 @@ final class LocalUpload: Upload {
         close(fd)
         fd = -1
         for sidecar in sidecars {
+            CrashPoint.reach("local.before-sidecar:\(sidecar.name.dropFirst(name.count))")
             try publishSidecar(sidecar.name, sidecar.bytes)
+            CrashPoint.reach("local.after-sidecar:\(sidecar.name.dropFirst(name.count))")
         }
         guard link("\(directory)/.\(name).partial", final) == 0 else {
             throw BackupError(.destination, "cannot publish \(final) (\(Errno.text()))")
         }
+        CrashPoint.reach("local.after-data")
         created = []
         unlink("\(directory)/.\(name).partial")
         Self.syncDirectory(directory)
