@@ -6,7 +6,7 @@ import Synchronization
 /// What `backup run` knows about its jobs, for /readyz and /metrics (swift-prometheus).
 final class DaemonStatus: Sendable {
     private struct JobMetrics {
-        let lastSuccess, lastFailure, lastDuration, lastRawBytes, lastStoredBytes, nextRun, lastVerification: Gauge
+        let lastSuccess, lastFailure, lastDuration, lastRawBytes, lastStoredBytes, nextRun, lastVerification, runStarted: Gauge
         let runs, failures: Counter
     }
 
@@ -38,6 +38,7 @@ final class DaemonStatus: Sendable {
                 lastStoredBytes: gauge("last_stored", "bytes", "Stored (compressed) size of the job's last backup"),
                 nextRun: gauge("next_run_timestamp", "seconds", "Unix time of the job's next scheduled run"),
                 lastVerification: gauge("last_verification", "ok", "1 if the last verified backup restored with its row counts, 0 if it failed, -1 if none was verified"),
+                runStarted: gauge("run_started_timestamp", "seconds", "Unix time the job's run in progress started (0: not running), to alert on a run far past its usual duration"),
                 runs: counter("runs", "Runs of the job since the daemon started"),
                 failures: counter("failures", "Failed runs of the job since the daemon started"))
             metrics[job.name]!.lastVerification.set(Double(-1))
@@ -45,8 +46,14 @@ final class DaemonStatus: Sendable {
         self.metrics = metrics
     }
 
+    /// A run of `job` begins now.
+    func started(_ job: String) {
+        metrics[job]?.runStarted.set(Date().timeIntervalSince1970)
+    }
+
     func record(_ event: JobEvent) {
         guard let metrics = metrics[event.job] else { return }
+        metrics.runStarted.set(Double(0))
         let time = event.finishedAt.timeIntervalSince1970
         metrics.runs.increment()
         metrics.lastDuration.set(event.durationSeconds)

@@ -48,56 +48,51 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    /// Each job runs at its next scheduled time (or every `interval`), one job at a time; a job that is
-    /// overdue at start runs at once. A failing job is logged with its count of consecutive failures and
-    /// keeps its schedule, as do all the others.
+    /// Each job keeps its own schedule, in a loop of its own: it runs at its next scheduled time (or every
+    /// `interval`), or at once when overdue at start, whenever one of the `parallel` slots is free. A job
+    /// that is slow or hung (until its stall timeout ends it) holds only its own slot, never another job's
+    /// schedule. A failing job is logged with its count of consecutive failures and keeps its schedule.
     static func loop(_ jobs: [Job], logger: Logger, busy: Busy, status: DaemonStatus? = nil) async {
         var configured = JobRunner(logger: logger, showProgress: false)
         if let status { configured.onEvent = { @Sendable event in status.record(event) } }
         let runner = configured
         let start = Date()
-        var due: [String: Date] = [:]
+        var firstRuns: [String: Date?] = [:]
         for job in jobs {
             let newest = try? await BackupCatalog.records(of: job.name, in: job.destination).last?.created
-            due[job.name] = job.isDueAtStart(now: start, newestBackup: newest) ? start : job.nextRun(after: start)
+            let due = job.isDueAtStart(now: start, newestBackup: newest) ? start : job.nextRun(after: start)
+            firstRuns[job.name] = due
             status?.stored(job.name, newest: newest)
-            status?.scheduled(job.name, at: due[job.name])
-            logNext(job, due[job.name], logger: logger)
+            status?.scheduled(job.name, at: due)
+            logNext(job, due, logger: logger)
         }
-        var failures: [String: Int] = [:]
-        let parallel = jobs.map(\.parallel).max() ?? 1
-        while !Task.isCancelled {
-            let ready = jobs.filter { job in due[job.name].map { $0 <= Date() } ?? false }
-            // Up to `parallel` jobs at once; the rest wait for a free slot.
-            let results = await withTaskGroup(of: (String, Bool).self) { group in
-                var results: [(String, Bool)] = []
-                for (index, job) in ready.enumerated() {
-                    if index >= parallel, let finished = await group.next() { results.append(finished) }
-                    if Task.isCancelled { break }
-                    group.addTask {
+        let slots = Slots(jobs.map(\.parallel).max() ?? 1)
+        await withTaskGroup(of: Void.self) { group in
+            for job in jobs {
+                let first = firstRuns[job.name] ?? nil
+                group.addTask {
+                    var due = first
+                    var failures = 0
+                    while let next = due, !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(max(0, next.timeIntervalSinceNow)))
+                        guard await slots.acquire() else { return }
                         busy.begin()
+                        status?.started(job.name)
                         let succeeded = await runner.runOne(job)
                         busy.end(cancelled: Task.isCancelled)
-                        return (job.name, succeeded)
+                        slots.release()
+                        if succeeded {
+                            failures = 0
+                        } else {
+                            failures += 1
+                            logger.warning("job has failed \(failures) time(s) in a row", metadata: ["job": "\(job.name)"])
+                        }
+                        due = job.nextRun(after: max(next, Date()))
+                        status?.scheduled(job.name, at: due)
+                        logNext(job, due, logger: logger)
                     }
                 }
-                for await finished in group { results.append(finished) }
-                return results
             }
-            for (name, succeeded) in results {
-                guard let job = jobs.first(where: { $0.name == name }) else { continue }
-                if succeeded {
-                    failures[name] = nil
-                } else {
-                    failures[name, default: 0] += 1
-                    logger.warning("job has failed \(failures[name]!) time(s) in a row", metadata: ["job": "\(name)"])
-                }
-                due[name] = job.nextRun(after: max(due[name] ?? Date(), Date()))
-                status?.scheduled(name, at: due[name])
-                logNext(job, due[name], logger: logger)
-            }
-            guard let next = due.values.compactMap({ $0 }).min() else { return }
-            try? await Task.sleep(for: .seconds(max(0, next.timeIntervalSinceNow)))
         }
     }
 
@@ -108,6 +103,29 @@ struct RunCommand: AsyncParsableCommand {
         }
         logger.info("next run at \(Timestamp.local(date, in: job.timeZone))", metadata: ["job": "\(job.name)"])
     }
+}
+
+/// The `parallel` slots jobs take turns in.
+final class Slots: Sendable {
+    private let free: Mutex<Int>
+
+    init(_ count: Int) { free = Mutex(max(1, count)) }
+
+    /// Waits for a free slot and takes it; false when cancelled first.
+    func acquire() async -> Bool {
+        while !Task.isCancelled {
+            let taken = free.withLock { count -> Bool in
+                guard count > 0 else { return false }
+                count -= 1
+                return true
+            }
+            if taken { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
+    func release() { free.withLock { $0 += 1 } }
 }
 
 /// Whether a backup was running when the daemon was cancelled.

@@ -18,7 +18,9 @@ enum PipeReader {
     /// A read shorter than this found the pipe nearly empty.
     private static let dozeBelow = 128 << 10
 
-    nonisolated(nonsending) static func read(_ descriptor: FileDescriptor, counter: CopyRowCounter?, into sink: DumpSink) async throws {
+    nonisolated(nonsending) static func read(
+        _ descriptor: FileDescriptor, counter: CopyRowCounter?, watch: StallWatch, into sink: DumpSink
+    ) async throws {
         // Best effort: a smaller pipe only costs speed, and then the reader must not doze (below).
         let enlarged = fcntl(descriptor.rawValue, setPipeSize, pipeSize) >= pipeSize
         let box = CounterBox(counter)
@@ -26,8 +28,10 @@ enum PipeReader {
             let thread = Thread {
                 do {
                     while true {
-                        let chunk = try readChunk(descriptor, size: DumpSink.preferredChunkSize, doze: enlarged)
+                        watch.waiting()
+                        let chunk = try readChunk(descriptor, size: DumpSink.preferredChunkSize, doze: enlarged, watch: watch)
                         if chunk.isEmpty { break }
+                        watch.handing()
                         if let counter = box.counter { chunk.withUnsafeBytes { counter.scan($0) } }
                         try sink.sendBlocking(chunk)
                     }
@@ -48,13 +52,14 @@ enum PipeReader {
     /// wake-ups and context switches for a 1 GB dump, about 2 core-seconds between the two processes.
     /// With `doze`, a read that found little in the pipe is followed by a 1 ms sleep, so the pipe (1 MiB,
     /// a few ms of pg_dump's output) fills meanwhile and the next read takes it in one gulp.
-    private static func readChunk(_ descriptor: FileDescriptor, size: Int, doze: Bool) throws -> [UInt8] {
+    private static func readChunk(_ descriptor: FileDescriptor, size: Int, doze: Bool, watch: StallWatch) throws -> [UInt8] {
         try [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             count = 0
             while count < size {
                 let got = Foundation.read(descriptor.rawValue, buffer.baseAddress! + count, size - count)
                 if got > 0 {
                     count += got
+                    watch.waiting()
                     if doze && got < dozeBelow && count < size { usleep(1000) }
                 } else if got == 0 {
                     return

@@ -26,12 +26,16 @@ public struct PostgresSourceFactory: SourceFactory {
         KeySpec("pg_dump", .string, summary: "path of the pg_dump to use (default: the newest one found that fits the server)"),
         KeySpec("row_counts", .choice(["exact", "none"]), default: "exact",
                 summary: "count every table's rows in the dump's snapshot, for `backup verify`"),
+        KeySpec("stall_timeout", .duration, default: "5m",
+                summary: "stop pg_dump when it has received nothing from the server for this long (a hung server)"),
     ]
 
     public func make(_ settings: PluginSettings) throws -> any Source {
         let timeout = Int((settings.seconds("connect_timeout") ?? 10).rounded(.up))
         guard timeout >= 1 else { throw SettingError(key: "connect_timeout", message: "must be at least 1s") }
-        return PostgresSource(
+        let stall = settings.seconds("stall_timeout") ?? 300
+        guard stall >= 1 else { throw SettingError(key: "stall_timeout", message: "must be at least 1s") }
+        var source = PostgresSource(
             target: PostgresTarget(
                 host: settings.string("host") ?? "localhost", port: settings.integer("port") ?? 5432,
                 user: settings.string("user") ?? "", password: settings.string("password"),
@@ -39,6 +43,9 @@ public struct PostgresSourceFactory: SourceFactory {
             format: settings.string("format") ?? "plain",
             pgDumpOverride: settings.string("pg_dump"),
             countRows: settings.string("row_counts") != "none")
+        source.stallTimeout = .milliseconds(Int64(stall * 1000))
+        source.stallTimeoutText = settings.string("stall_timeout") ?? "5m"
+        return source
     }
 
     public func defaultJobName(_ settings: PluginSettings) -> String? { settings.string("database") }
@@ -56,6 +63,9 @@ public struct PostgresSource: Source {
     public let format: String
     public let pgDumpOverride: String?
     public let countRows: Bool
+    /// How long pg_dump may receive nothing before it is stopped (`postgres.stall_timeout`), and as written.
+    public var stallTimeout: Duration = .seconds(300)
+    public var stallTimeoutText = "5m"
 
     public var databaseName: String? { target.database }
 
@@ -118,13 +128,29 @@ public struct PostgresSource: Source {
             input: .none, output: .fileDescriptor(pipe.writeEnd, closeAfterSpawningProcess: true), error: .sequence
         ) { execution in
             async let errors = StderrTail.collect(execution.standardError)
-            try await PipeReader.read(pipe.readEnd, counter: counter, into: sink)
-            return try await errors
+            let watch = StallWatch()
+            // pg_dump waits on the server without a timeout of its own: if nothing arrives for
+            // stall_timeout, it is killed, which closes the pipe and ends the reader.
+            let stalled = try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask { [stallTimeout] in
+                    do { try await watch.untilStalled(stallTimeout) } catch { return false }
+                    try? execution.send(signal: .kill)
+                    return true
+                }
+                try await PipeReader.read(pipe.readEnd, counter: counter, watch: watch, into: sink)
+                group.cancelAll()
+                return try await group.next() ?? false
+            }
+            return (try await errors, stalled)
+        }
+        if result.closureResult.1 {
+            throw BackupError(.sourceFailed,
+                "pg_dump received nothing from \(target.host):\(target.port) for \(stallTimeoutText) while dumping \(target.database), so it was stopped: the server may be hung or the network down; check them, or raise postgres.stall_timeout if the dump may legitimately wait that long (a lock)")
         }
         // A cancelled backup's pg_dump was stopped by a signal: that is the cancellation, not a failure.
         try Task.checkCancellation()
         guard result.terminationStatus.isSuccess else {
-            let stderr = result.closureResult.isEmpty ? "" : ": \(result.closureResult)"
+            let stderr = result.closureResult.0.isEmpty ? "" : ": \(result.closureResult.0)"
             let how: String
             switch result.terminationStatus {
             case .exited(let code): how = "exited with status \(code)"
