@@ -227,3 +227,109 @@ import Testing
         #expect(files.isSuperset(of: [made[1], made[2], made[2] + Manifest.suffix]), "what needs a person's look stays")
     }
 }
+
+/// A server that stops answering in the middle of a dump (SIGSTOP) fails the backup within
+/// `postgres.stall_timeout`, leaving nothing partial; under `backup run`, the other job keeps its schedule
+/// meanwhile.
+@Suite struct StallTests {
+    /// A cluster of its own (stopping it must not stop other tests) with a table that takes seconds to dump.
+    static func hangableCluster() async throws -> FreshCluster {
+        let cluster = try await FreshCluster.start(superuser: "postgres")
+        try await cluster.psql("CREATE DATABASE stall")
+        try await cluster.psql("CREATE TABLE big AS SELECT g, repeat(md5(g::text), 16) AS filler FROM generate_series(1, 600000) g",
+                               database: "stall")
+        return cluster
+    }
+
+    /// Waits until pg_dump is copying a table, then stops (SIGSTOP) every process of the cluster.
+    static func stopMidDump(_ cluster: FreshCluster) async throws {
+        for _ in 0..<600 {
+            let copying = try await cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY %'")
+            if copying != "0" { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let stopped = try await Shell.sh("""
+            pid=$(head -1 '\(cluster.directory)/data/postmaster.pid'); kill -STOP $pid $(pgrep -P $pid)
+            """)
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+    }
+
+    static func resume(_ cluster: FreshCluster) async throws {
+        _ = try await Shell.sh("pid=$(head -1 '\(cluster.directory)/data/postmaster.pid'); kill -CONT $pid $(pgrep -P $pid)")
+    }
+
+    static func job(_ name: String, on cluster: FreshCluster, stall: String) -> String {
+        """
+        [\(name)]
+        postgres.host = 127.0.0.1
+        postgres.port = \(cluster.port)
+        postgres.user = postgres
+        postgres.password = \(cluster.password)
+        postgres.database = stall
+        postgres.stall_timeout = \(stall)
+        compressor = none
+        """
+    }
+
+    @Test func aHungServerFailsTheBackupWithinTheStallTimeout() async throws {
+        let cluster = try await Self.hangableCluster()
+        defer { cluster.stop() }
+        let cli = try await BackupCLI(label: "stall") { "local.path = \($0)\n" + Self.job("hung", on: cluster, stall: "3s") }
+        defer { cli.cleanUp() }
+        let run = Task { try await cli.run("now") }
+        try await Self.stopMidDump(cluster)
+        let stoppedAt = ContinuousClock.now
+        let result = try await run.value
+        let waited = ContinuousClock.now - stoppedAt
+        try await Self.resume(cluster)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("pg_dump received nothing from 127.0.0.1:\(cluster.port) for 3s while dumping stall, so it was stopped"),
+                "\(result.stderr)")
+        // The stall timeout is 3 s; the margin is for a loaded machine, the bound for a hang.
+        #expect(waited < .seconds(60), "the backup took \(waited) after the server stopped")
+        let left = try cli.allFiles()
+        #expect(left == [".hung.lock"], "left behind: \(left)")
+    }
+
+    @Test func theDaemonsOtherJobKeepsItsScheduleWhileOneHangs() async throws {
+        let cluster = try await Self.hangableCluster()
+        defer { cluster.stop() }
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("stall_steady", rows: 20)
+        let cli = try await BackupCLI(label: "stall-daemon") { directory in
+            """
+            parallel = 2
+            local.path = \(directory)
+            \(Self.job("hung", on: cluster, stall: "8s"))
+            interval = 1h
+
+            [steady]
+            postgres.host = 127.0.0.1
+            postgres.port = \(server.port)
+            postgres.user = \(server.user)
+            postgres.password = ${TEST_PGPASSWORD}
+            postgres.database = stall_steady
+            interval = 1s
+
+            """
+        }
+        defer { cli.cleanUp() }
+        let log = "\(cli.directory)/daemon.log"
+        let daemon = Task {
+            try await Shell.sh("exec '\(Paths.backup)' run --config '\(cli.configPath)' 2>'\(log)'", environment: cli.environment)
+        }
+        try await Self.stopMidDump(cluster)
+        let steadyAtStop = try cli.files().filter { $0.hasPrefix("steady_") && !$0.hasSuffix(".json") }.count
+        var failedLine = false
+        for _ in 0..<1200 where !failedLine {
+            try await Task.sleep(for: .milliseconds(50))
+            failedLine = (try? String(contentsOfFile: log, encoding: .utf8))?.contains("pg_dump received nothing") == true
+        }
+        let steadyAtFailure = try cli.files().filter { $0.hasPrefix("steady_") && !$0.hasSuffix(".json") }.count
+        try await Self.resume(cluster)
+        _ = try await Shell.sh("pkill -TERM -f '\(cli.configPath)'")
+        _ = try await daemon.value
+        #expect(failedLine, "the hung job never failed")
+        #expect(steadyAtFailure > steadyAtStop, "no backup of the other job while one hung: \(steadyAtStop) then \(steadyAtFailure)")
+    }
+}
