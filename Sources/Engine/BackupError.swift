@@ -70,10 +70,33 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
         self.message = message
     }
 
+    /// Safe to print whatever the file held: control bytes are escaped, a key longer than any real one is
+    /// cut, and a long message keeps its beginning and its advice at the end.
     public var description: String {
         var location = file
         if let line { location += ":\(line)" }
-        if let key { return "\(location): \(key): \(message)" }
-        return "\(location): \(message)"
+        let text = Printable.clip(message, keeping: 400)
+        if let key { return "\(location): \(Printable.clip(key, keeping: 80)): \(text)" }
+        return "\(location): \(text)"
+    }
+}
+
+/// Text from outside (a config file, a name) made fit for one line of an error message.
+public enum Printable {
+    /// Control characters as `\u{…}` escapes; beyond `keeping` characters, the middle is cut to `…`.
+    public static func clip(_ text: String, keeping limit: Int) -> String {
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.generalCategory == .control || scalar == "\u{FFFD}" {
+                escaped += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                escaped.unicodeScalars.append(scalar)
+            }
+            if escaped.count > limit * 4 { break }
+        }
+        guard escaped.count > limit else { return escaped }
+        let head = escaped.prefix(limit * 2 / 3)
+        let tail = text.count <= limit * 4 ? escaped.suffix(limit / 3) : ""
+        return "\(head)…\(tail)"
     }
 }

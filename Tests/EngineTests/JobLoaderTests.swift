@@ -118,6 +118,27 @@ struct JobLoaderTests {
         #expect(error.message == "unknown key")
     }
 
+    @Test("a huge unknown key is named in a few dozen characters, without a suggestion")
+    func hugeUnknownKey() throws {
+        let key = String(repeating: "k", count: 60_000)
+        let error = try #require(loadError(minimal + "\(key) = x"))
+        #expect(error.message == "unknown key")
+        #expect(error.description.count < 120 && error.description.hasPrefix("jobs.conf:3: kkkk") && error.description.contains("…"))
+    }
+
+    @Test("control characters from the file are escaped in the error, never printed raw")
+    func controlCharactersAreEscaped() throws {
+        let error = try #require(loadError(minimal + "bad\u{1B}[2Jkey\u{07} = x"))
+        #expect(!error.description.contains("\u{1B}") && !error.description.contains("\u{07}"))
+        #expect(error.description.contains("\\u{1b}"))
+    }
+
+    @Test("a line or a file far longer than any configuration is refused at once")
+    func oversizedInput() throws {
+        #expect(throws: ConfigError.self) { try load(minimal + "x = " + String(repeating: "v", count: 70_000)) }
+        #expect(throws: ConfigError.self) { try load(String(repeating: "# padding\n", count: 500_000)) }
+    }
+
     @Test("an unknown plugin lists the known plugins of that kind", arguments: [
         ("source", "postgres", "unknown source 'postgres'; known: fake"),
         ("compressor", "gzip", "unknown compressor 'gzip'; known: fz, fy, raw"),

@@ -35,15 +35,26 @@ public struct ConfigDocument: Sendable, Equatable {
     }
 
     /// Parses `text` as the file named `file`, expanding `${VAR}` and `${VAR:-default}` from `environment`.
+    /// Bounds that keep a wrong file (a binary, a dump) from costing time: parsing stays linear and short.
+    static let maximumLineBytes = 64 << 10
+    static let maximumFileBytes = 4 << 20
+
     public static func parse(
         _ text: String, file: String, environment: [String: String]
     ) throws(ConfigError) -> ConfigDocument {
+        guard text.utf8.count <= maximumFileBytes else {
+            throw ConfigError(file: file, line: nil, key: nil, message: "the file is larger than \(maximumFileBytes >> 20) MiB; is this the configuration file?")
+        }
         var parser = LineParser(file: file, environment: environment)
         var document = ConfigDocument(file: file, defaults: [], sections: [])
         var seen: [String: Int] = [:]
         var sectionLines: [String: Int] = [:]
         for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             parser.lineNumber = index + 1
+            // No setting needs more (a certificate bundle is a _file); a longer line is not a config file's.
+            guard rawLine.utf8.count <= Self.maximumLineBytes else {
+                throw parser.error(nil, "the line is longer than \(Self.maximumLineBytes) bytes; is this the configuration file?")
+            }
             switch try parser.parse(String(rawLine)) {
             case .nothing:
                 continue

@@ -341,6 +341,8 @@ public struct JobLoader: Sendable {
 /// Suggests valid keys close to a mistyped one.
 enum NearestKeys {
     static func find(_ key: String, among candidates: [String]) -> [String] {
+        // Edit distance costs length × length: a key far longer than any real one gets no suggestion.
+        guard key.utf8.count <= 100 else { return [] }
         let scored = candidates.map { ($0, distance(key, $0)) }
         let best = scored.map(\.1).min() ?? .max
         let limit = max(2, key.count / 3)
