@@ -79,7 +79,12 @@ struct JobRunner {
                              file: outcome.record.object.location, error: nil,
                              verification: job.verifyAfterBackup ? "passed" : nil, finishedAt: Date())
         } catch {
-            logger.error("backup failed: \(error)", metadata: ["job": "\(job.name)"])
+            if Task.isCancelled || error is CancellationError {
+                // SIGTERM or SIGINT: an interruption, not a failure of the backup (whose partial file is gone).
+                logger.notice("backup interrupted by a signal; its partial file was removed", metadata: ["job": "\(job.name)"])
+            } else {
+                logger.error("backup failed: \(error)", metadata: ["job": "\(job.name)"])
+            }
             let verification = (error as? BackupError)?.code == .verificationFailed ? "failed: \(error)" : nil
             event = JobEvent(job: job.name, database: job.source.databaseName, status: .failure, bytes: 0, rawBytes: 0,
                              durationSeconds: (clock.now - begin) / .seconds(1),

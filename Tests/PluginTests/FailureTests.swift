@@ -68,7 +68,7 @@ import Testing
         defer { s.cleanUp() }
         let port = try FreePort.closed()
         let result = try await s.rerun { $0.replacingOccurrences(of: "postgres.port = ", with: "postgres.port = \(port)\n#") }
-        try await s.expectSafeFailure(result, saying: "cannot reach PostgreSQL at 127.0.0.1:\(port)")
+        try await s.expectSafeFailure(result, saying: "cannot reach PostgreSQL at 127.0.0.1:\(port) (connection refused)")
     }
 
     /// A server that accepts the TCP connection but never answers: the connect timeout must end it.
@@ -81,7 +81,10 @@ import Testing
             $0.replacingOccurrences(of: "postgres.port = ", with: "postgres.connect_timeout = 2s\npostgres.port = \(listener.port)\n#")
         }
         try await s.expectSafeFailure(result, saying: "within 2s")
-        #expect(result.seconds < 10, "took \(result.seconds)s despite a 2s connect timeout")
+        // libpq's own words: the timeout fired. The bound only tells a fired timeout from a hang (the
+        // listener never answers); its margin is for a machine busy with other work.
+        #expect(result.stderr.contains("timeout expired"), "\(result.stderr)")
+        #expect(result.seconds < 60, "took \(result.seconds)s despite a 2s connect timeout")
     }
 
     @Test func wrongPasswordIsRefused() async throws {
@@ -183,8 +186,12 @@ import Testing
         #expect(result.stdout.contains("found=1"), "a partial file should exist mid-backup: \(result.stdout)")
         #expect(result.stdout.contains("status=143"), "\(result.stdout) \(result.stderr)")
         let took = Int(result.stdout.components(separatedBy: "took_ms=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .max
-        #expect(took < 10_000, "SIGTERM to exit took \(took) ms")
+        // About 3 s (pg_dump's SIGTERM grace, then SIGKILL); the margin is for a busy machine, the bound
+        // tells that from the stand-in's 61 s.
+        #expect(took < 30_000, "SIGTERM to exit took \(took) ms")
         #expect(result.stderr.contains("interrupted by signal 15"))
+        #expect(result.stderr.contains("backup interrupted by a signal") && !result.stderr.contains("CancellationError"),
+                "a signal is logged as an interruption: \(result.stderr)")
         let files = try s.cli.allFiles()
         #expect(files == s.goodFiles, "left behind: \(files)")
         #expect(try await Shell.sh("pgrep -f '^sleep 61$'").status != 0, "the pg_dump stand-in is still running")

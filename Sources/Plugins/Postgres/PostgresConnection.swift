@@ -123,8 +123,10 @@ final class PostgresConnection {
             return BackupError(.databaseMissing,
                 "database \(target.database) does not exist on \(target.host):\(target.port); check postgres.database")
         }
+        // A refusal is immediate: saying "within 10s" would send people after a timeout that never ran.
+        let how = lower.contains("connection refused") ? "(connection refused)" : "within \(target.connectTimeout)s"
         return BackupError(.unreachable,
-            "cannot reach PostgreSQL at \(target.host):\(target.port) within \(target.connectTimeout)s: check postgres.host, postgres.port and the network (\(text))")
+            "cannot reach PostgreSQL at \(target.host):\(target.port) \(how): check postgres.host, postgres.port and the network (\(text))")
     }
 }
 
