@@ -304,6 +304,7 @@ import Testing
         defer { cli.cleanUp() }
         let wrapper = try FakePgDump.write(in: cli.directory, body: """
             echo "$@" > "$(dirname "$0")/arguments"
+            env > "$(dirname "$0")/environment"
             exec /usr/bin/pg_dump "$@"
             """)
         try (try String(contentsOfFile: cli.configPath, encoding: .utf8) + "\npostgres.pg_dump = \(wrapper)\n")
@@ -313,7 +314,13 @@ import Testing
         let arguments = try String(contentsOfFile: "\(cli.directory)/arguments", encoding: .utf8)
         #expect(arguments.contains("--username backup") && arguments.contains("secret_args"))
         #expect(!arguments.contains(server.password))
+        // pg_dump's environment names a password file that lives only in the backup process's memory.
+        let environment = try String(contentsOfFile: "\(cli.directory)/environment", encoding: .utf8)
+        #expect(!environment.contains(server.password), "the password is in pg_dump's environment")
+        #expect(environment.contains("PGPASSFILE=/proc/") && !environment.contains("\nPGPASSWORD="), "\(environment)")
         #expect(!result.stderr.contains(server.password) && !result.stdout.contains(server.password))
+        let written = try await Shell.sh("grep -rl '\(server.password)' '\(cli.directory)' 2>/dev/null || true")
+        #expect(written.stdout.isEmpty, "the password was written to \(written.stdout)")
         let checked = try await cli.run("check-config")
         #expect(checked.status == 0 && checked.stdout.contains("<redacted>") && !checked.stdout.contains(server.password))
     }

@@ -260,8 +260,9 @@ extension PostgresSource: RestorableSource {
             : ["--host", target.host, "--port", String(target.port), "--username", target.user, "--no-password",
                "--dbname", PostgresTarget.dbnameArgument(database), "-X", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
         let tables = CounterBox(format == "custom" ? nil : CopyRowCounter())
-        let result = try await Subprocess.run(
-            try await clientTool(tool, serverMajor: serverMajor), arguments: Arguments(arguments), environment: childEnvironment,
+        let executable = try await clientTool(tool, serverMajor: serverMajor)
+        let result = try await withChildEnvironment { environment in try await Subprocess.run(
+            executable, arguments: Arguments(arguments), environment: environment,
             platformOptions: Self.platformOptions, input: .inputWriter, output: .sequence, error: .sequence
         ) { execution in
             async let errors = StderrTail.collect(execution.standardError)
@@ -277,7 +278,7 @@ extension PostgresSource: RestorableSource {
             }
             try? await execution.standardInputWriter.finish()
             return (try await errors, try await tags)
-        }
+        } }
         guard result.terminationStatus.isSuccess else {
             throw BackupError(.sourceFailed, "\(tool) failed restoring into \(database): \(result.closureResult.0)")
         }
@@ -288,11 +289,12 @@ extension PostgresSource: RestorableSource {
     /// A custom dump stored uncompressed on local disk: pg_restore reads it itself, one job per core.
     private func parallelRestore(_ file: String, into database: String, serverMajor: Int) async throws {
         let jobs = max(2, CPUCount.available)
-        let result = try await Subprocess.run(
-            try await clientTool("pg_restore", serverMajor: serverMajor),
+        let executable = try await clientTool("pg_restore", serverMajor: serverMajor)
+        let result = try await withChildEnvironment { environment in try await Subprocess.run(
+            executable,
             arguments: Arguments(connectionArguments + ["--dbname", PostgresTarget.dbnameArgument(database), "--exit-on-error", "--jobs", String(jobs), file]),
-            environment: childEnvironment, platformOptions: Self.platformOptions,
-            output: .discarded, error: .string(limit: 1 << 20))
+            environment: environment, platformOptions: Self.platformOptions,
+            output: .discarded, error: .string(limit: 1 << 20)) }
         guard result.terminationStatus.isSuccess else {
             throw BackupError(.sourceFailed,
                 "pg_restore --jobs \(jobs) failed restoring into \(database): \(StderrTail.lastLines(result.standardError))")

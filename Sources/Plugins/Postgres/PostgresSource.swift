@@ -97,14 +97,27 @@ public struct PostgresSource: Source {
         return DumpDetails(rowCounts: counts, sidecars: [(DatabaseGlobals.suffix, try globals.encoded())])
     }
 
-    /// The environment pg_dump, psql and pg_restore run with: the password travels here, never in arguments.
-    var childEnvironment: Environment {
+    /// Runs `body` with the environment pg_dump, psql and pg_restore run with. The password is never in
+    /// their arguments: it is in a ``PassFile`` that lives until `body` returns (or, where the system cannot
+    /// make one, or the password holds a line break, in `PGPASSWORD`).
+    func withChildEnvironment<T>(_ body: (Environment) async throws -> T) async throws -> T {
+        let passFile = target.password.flatMap { $0.contains("\n") ? nil : PassFile(password: $0) }
         var environment: [Environment.Key: String?] = [
             "PGCONNECT_TIMEOUT": String(target.connectTimeout), "PGAPPNAME": "backup",
-            "PGPASSWORD": target.password, "PGOPTIONS": nil, "PGSERVICE": nil,
+            "PGPASSWORD": nil, "PGPASSFILE": nil, "PGOPTIONS": nil, "PGSERVICE": nil,
         ]
-        if target.password == nil { environment["PGPASSWORD"] = nil }
-        return .inherit.updating(environment)
+        if let passFile {
+            environment["PGPASSFILE"] = passFile.path
+            // Nor does it reach them through a variable of ours that held it (POSTGRESQL_PASSWORD, say).
+            for (name, value) in ProcessInfo.processInfo.environment where value == target.password {
+                environment[Environment.Key(stringLiteral: name)] = .some(nil)
+            }
+        } else if let password = target.password {
+            environment["PGPASSWORD"] = password
+        }
+        let result = try await body(.inherit.updating(environment))
+        withExtendedLifetime(passFile) {}
+        return result
     }
 
     var connectionArguments: [String] {
@@ -122,9 +135,9 @@ public struct PostgresSource: Source {
         // pg_dump writes into a pipe of ours that a thread of ours reads (``PipeReader``).
         let pipe = try FileDescriptor.pipe()
         defer { try? pipe.readEnd.close() }
-        let result = try await Subprocess.run(
+        let result = try await withChildEnvironment { environment in try await Subprocess.run(
             .path(FilePath(info.dumpTool)), arguments: Arguments(arguments),
-            environment: childEnvironment, platformOptions: Self.platformOptions,
+            environment: environment, platformOptions: Self.platformOptions,
             input: .none, output: .fileDescriptor(pipe.writeEnd, closeAfterSpawningProcess: true), error: .sequence
         ) { execution in
             async let errors = StderrTail.collect(execution.standardError)
@@ -142,7 +155,7 @@ public struct PostgresSource: Source {
                 return try await group.next() ?? false
             }
             return (try await errors, stalled)
-        }
+        } }
         if result.closureResult.1 {
             throw BackupError(.sourceFailed,
                 "pg_dump received nothing from \(target.host):\(target.port) for \(stallTimeoutText) while dumping \(target.database), so it was stopped: the server may be hung or the network down; check them, or raise postgres.stall_timeout if the dump may legitimately wait that long (a lock)")
