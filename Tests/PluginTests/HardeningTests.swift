@@ -232,20 +232,29 @@ import Testing
 /// `postgres.stall_timeout`, leaving nothing partial; under `backup run`, the other job keeps its schedule
 /// meanwhile.
 @Suite struct StallTests {
-    /// A cluster of its own (stopping it must not stop other tests) with a table that takes seconds to dump.
+    /// A cluster of its own (stopping it must not stop other tests), with a table that a session of the
+    /// test's keeps locked, so pg_dump waits on the server however fast or loaded the machine is.
     static func hangableCluster() async throws -> FreshCluster {
         let cluster = try await FreshCluster.start(superuser: "postgres")
         try await cluster.psql("CREATE DATABASE stall")
-        try await cluster.psql("CREATE TABLE big AS SELECT g, repeat(md5(g::text), 16) AS filler FROM generate_series(1, 600000) g",
-                               database: "stall")
+        try await cluster.psql("CREATE TABLE big AS SELECT g, md5(g::text) AS filler FROM generate_series(1, 1000) g", database: "stall")
+        let environment = cluster.environment
+        Task {
+            // Ends when the cluster stops; the lock holds until then.
+            try await FreshCluster.psql("BEGIN; LOCK TABLE big IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600)",
+                                        database: "stall", environment: environment)
+        }
+        for _ in 0..<600 where try await cluster.psql("SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted AND relation = 'big'::regclass", database: "stall") == "0" {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         return cluster
     }
 
-    /// Waits until pg_dump is copying a table, then stops (SIGSTOP) every process of the cluster.
+    /// Waits until pg_dump waits on the locked table, then stops (SIGSTOP) every process of the cluster.
     static func stopMidDump(_ cluster: FreshCluster) async throws {
-        for _ in 0..<600 {
-            let copying = try await cluster.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY %'")
-            if copying != "0" { break }
+        for _ in 0..<1200 {
+            let waiting = try await cluster.psql("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.application_name = 'backup'")
+            if waiting != "0" { break }
             try await Task.sleep(for: .milliseconds(50))
         }
         let stopped = try await Shell.sh("""
