@@ -112,12 +112,16 @@ import Testing
         asApplication["PGUSER"] = server.user
         asApplication["PGPASSWORD"] = server.password
         let session = Task { [asApplication] in
-            try await Shell.run("/usr/bin/psql", ["-d", b.database, "-c", "SELECT pg_sleep(30)"], environment: asApplication)
+            try await Shell.run("/usr/bin/psql", ["-d", b.database, "-c", "SELECT pg_sleep(300)"], environment: asApplication)
         }
         defer { session.cancel() }
-        for _ in 0..<50 where try await server.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = '\(b.database)'") == "0" {
-            try await Task.sleep(for: .milliseconds(100))
+        // psql may take many seconds to start on a loaded machine; wait up to a minute for its session.
+        var connected = false
+        for _ in 0..<600 where !connected {
+            connected = try await server.psql("SELECT count(*) FROM pg_stat_activity WHERE datname = '\(b.database)'") != "0"
+            if !connected { try await Task.sleep(for: .milliseconds(100)) }
         }
+        try #require(connected, "the application's psql session never connected")
         let refused = try await b.cli.run("restore", "--yes")
         #expect(refused.status == 1 && refused.stderr.contains("other session(s) are connected to rv_busy"), "\(refused.stderr)")
         let forced = try await b.cli.run("restore", "--yes", "--force", "--drop-previous")
