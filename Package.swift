@@ -1,8 +1,23 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// The C libraries live beside the plugin that wraps them (Sources/Plugins/<Plugin>/C<Lib>), so a plugin
-// and its binding move together; the Plugins target excludes those folders.
+// One target per plugin (Sources/Plugins/<Name>), its C library beside it (Sources/Plugins/<Name>/C<Lib>),
+// so a plugin and its binding move together. A plugin depends on the engine and PluginSupport, never on
+// another plugin. Adding one: a folder, a line in `builtinPlugins` and a `plugin(…)` line below, and a
+// line in Sources/Plugins/BuiltinPlugins/BuiltinPlugins.swift.
+let builtinPlugins = ["Postgres", "Gzip", "Zstd", "None", "Local", "Count", "Rolling", "Age", "Webhook", "Slack", "Teams"]
+
+/// A plugin target: Sources/Plugins/<name>, depending on the engine, PluginSupport and `extra`.
+func plugin(_ name: String, _ extra: [Target.Dependency] = [], exclude: [String] = []) -> Target {
+    .target(name: name, dependencies: ["Engine", "PluginSupport"] + extra, path: "Sources/Plugins/\(name)", exclude: exclude)
+}
+
+let pluginTargets: [Target.Dependency] = builtinPlugins.map { .target(name: $0) }
+let pluginTestDependencies: [Target.Dependency] = ["Engine", "BuiltinPlugins", "PluginSupport", "CZlib"] + pluginTargets + [
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "Subprocess", package: "swift-subprocess"),
+]
+
 let package = Package(
     name: "backup",
     platforms: [.macOS(.v15)],
@@ -36,21 +51,31 @@ let package = Package(
                        providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/Plugins/Zstd/CZstd", pkgConfig: "libzstd",
                        providers: [.apt(["libzstd-dev"])]),
+        // Code that several plugins truly share: output buffers for C libraries, the CPU count, JSON POST.
         .target(
-            name: "Plugins",
-            dependencies: [
-                "Engine", "CLibPQ", "CZlib", "CLibDeflate", "CZstd",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ],
-            exclude: ["Postgres/CLibPQ", "Gzip/CZlib", "Gzip/CLibDeflate", "Zstd/CZstd"]
-        ),
+            name: "PluginSupport",
+            dependencies: ["Engine", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOCore", package: "swift-nio")],
+            path: "Sources/Plugins/PluginSupport"),
+        plugin("Postgres", ["CLibPQ", .product(name: "Logging", package: "swift-log"),
+                            .product(name: "Subprocess", package: "swift-subprocess")], exclude: ["CLibPQ"]),
+        plugin("Gzip", ["CZlib", "CLibDeflate"], exclude: ["CZlib", "CLibDeflate"]),
+        plugin("Zstd", ["CZstd"], exclude: ["CZstd"]),
+        plugin("None"),
+        plugin("Local"),
+        plugin("Count"),
+        plugin("Rolling"),
+        plugin("Age"),
+        plugin("Webhook"),
+        plugin("Slack"),
+        plugin("Teams"),
+        // Lists every plugin once; the runner takes its registry from here.
+        .target(name: "BuiltinPlugins", dependencies: [Target.Dependency("Engine")] + pluginTargets,
+                path: "Sources/Plugins/BuiltinPlugins"),
         .executableTarget(
             name: "runner",
             dependencies: [
-                "Engine", "Plugins",
+                "Engine", "BuiltinPlugins", "Local",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -68,11 +93,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PluginTests",
-            dependencies: [
-                "Engine", "Plugins", "CZlib",
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Subprocess", package: "swift-subprocess"),
-            ]
+            dependencies: pluginTestDependencies
         ),
     ]
 )

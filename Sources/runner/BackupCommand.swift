@@ -2,7 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
-import Plugins
+import BuiltinPlugins
 import Synchronization
 
 @main

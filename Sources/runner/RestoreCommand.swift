@@ -1,8 +1,9 @@
 import ArgumentParser
 import Engine
+import Local
 import Foundation
 import Logging
-import Plugins
+import BuiltinPlugins
 
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

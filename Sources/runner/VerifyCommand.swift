@@ -2,7 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
-import Plugins
+import BuiltinPlugins
 
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,5 @@
 import Foundation
-import Plugins
+import PluginSupport
 import Testing
 
 /// The thread defaults follow a container's CPU limit and the CPU affinity, not the machine's cores.

@@ -1,5 +1,5 @@
+import BuiltinPlugins
 import Engine
-import Plugins
 import Foundation
 import Testing
 

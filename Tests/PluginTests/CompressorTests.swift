@@ -1,7 +1,9 @@
 import Engine
 import Foundation
-import Plugins
+import Gzip
+import None
 import Testing
+import Zstd
 
 /// Real libdeflate, zlib and libzstd against the real system `gunzip`/`gzip` and `zstd` tools.
 @Suite struct CompressorTests {

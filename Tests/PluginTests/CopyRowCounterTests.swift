@@ -1,5 +1,5 @@
 import Foundation
-@testable import Plugins
+@testable import Postgres
 import Testing
 
 /// Row counts read from a plain dump as it streams must equal `count(*)`, however the stream is cut.

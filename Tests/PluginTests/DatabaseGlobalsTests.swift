@@ -1,7 +1,7 @@
 import Engine
 import Foundation
+@testable import Postgres
 import Testing
-@testable import Plugins
 
 /// The globals file's formats and the pieces of a restore that need no server.
 @Suite struct DatabaseGlobalsTests {

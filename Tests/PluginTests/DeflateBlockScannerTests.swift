@@ -1,5 +1,5 @@
 import Foundation
-@testable import Plugins
+@testable import Gzip
 import Testing
 
 /// The scanner must find the final block and the end of any valid deflate stream, libdeflate's and zlib's,

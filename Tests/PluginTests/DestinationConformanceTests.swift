@@ -1,6 +1,6 @@
 import Engine
 import Foundation
-import Plugins
+import Local
 import Testing
 
 /// The contract every `Destination` keeps (see its "Implementation requirements"); each implementation is

@@ -1,6 +1,9 @@
+import Age
+import BuiltinPlugins
+import Count
 import Engine
 import Foundation
-import Plugins
+import Rolling
 import Testing
 
 /// The retention plugins as pure functions over synthetic backups.

@@ -1,5 +1,6 @@
 import CZlib
 import Engine
+import PluginSupport
 import Foundation
 
 /// `gzip`: standard gzip streams, in-process: written by libdeflate in parallel blocks, read by zlib.
@@ -107,21 +108,5 @@ final class GzipDecoder: ByteTransform {
     private func failure(_ status: Int32) -> BackupError {
         let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib status \(status)"
         return BackupError(.compression, "the gzip data is corrupt: \(reason)")
-    }
-}
-
-/// A fixed output window that a C library writes into; what it produced is then appended to the output.
-/// Reused for the life of a transform, so no allocation or zero-filling happens per chunk.
-final class OutputWindow {
-    let buffer: UnsafeMutableBufferPointer<UInt8>
-
-    init(size: Int) { buffer = .allocate(capacity: size) }
-    deinit { buffer.deallocate() }
-
-    /// Lets `body` fill the window and return how many bytes it produced; appends those to `output`.
-    func fill(into output: inout [UInt8], _ body: (UnsafeMutableBufferPointer<UInt8>) throws -> Int) rethrows -> Int {
-        let produced = try body(buffer)
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<produced]))
-        return produced
     }
 }

@@ -1,4 +1,5 @@
 import Engine
+import PluginSupport
 import Foundation
 import Logging
 import Subprocess

@@ -1,4 +1,5 @@
 import Engine
+import PluginSupport
 
 /// `slack`: a message to a Slack incoming webhook. Rocket.Chat and Mattermost incoming webhooks take the
 /// same `{"text": …}` body.

@@ -1,4 +1,5 @@
 import Engine
+import PluginSupport
 
 /// `teams`: a message card to a Microsoft Teams incoming webhook.
 public struct TeamsNotifierFactory: NotifierFactory {

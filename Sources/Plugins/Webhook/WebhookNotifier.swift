@@ -1,4 +1,5 @@
 import Engine
+import PluginSupport
 import Foundation
 
 /// `webhook`: POSTs each event as a JSON object to a URL, optionally with a bearer token.

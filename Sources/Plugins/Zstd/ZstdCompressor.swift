@@ -1,6 +1,7 @@
 import CZstd
 import Foundation
 import Engine
+import PluginSupport
 
 /// `zstd`: standard zstd frames through libzstd, in-process. Reads concatenated frames as `zstd -d` does.
 public struct ZstdCompressorFactory: CompressorFactory {

@@ -1,6 +1,18 @@
+import Age
+import Count
 import Engine
+import Gzip
+import Local
+import None
+import Postgres
+import Rolling
+import Slack
+import Teams
+import Webhook
+import Zstd
 
-/// Every built-in plugin. Adding one means a folder under Sources/Plugins and one line here.
+/// Every built-in plugin, listed once. Adding one means a folder under Sources/Plugins (its own target in
+/// Package.swift) and one line here.
 public enum BuiltinPlugins {
     public static let registry = PluginRegistry(
         sources: [PostgresSourceFactory()],

@@ -16,7 +16,7 @@ public enum CPUCount {
     /// The CPUs this process's affinity allows, from `Cpus_allowed_list` in /proc/self/status (a list
     /// such as `0-3,8`), or nil where that cannot be read. Glibc's `sched_getaffinity` is not visible to
     /// Swift without `_GNU_SOURCE`.
-    static var affinity: Int? {
+    package static var affinity: Int? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") })
         else { return nil }
@@ -24,7 +24,7 @@ public enum CPUCount {
     }
 
     /// The CPUs in a Linux CPU list such as `0-3,8`; nil when it is not one.
-    static func count(cpuList: Substring) -> Int? {
+    package static func count(cpuList: Substring) -> Int? {
         var total = 0
         for range in cpuList.trimmingCharacters(in: .whitespaces).split(separator: ",") {
             let ends = range.split(separator: "-", maxSplits: 1).map { Int($0) }

@@ -4,13 +4,13 @@ import Foundation
 import NIOCore
 
 /// POSTs a JSON body with AsyncHTTPClient; shared by the webhook, slack and teams notifiers.
-enum JSONPost {
+package enum JSONPost {
     /// A backstop only: the engine cancels a notifier after `notify.timeout`, and the client honours that.
     private static let ceiling: TimeAmount = .minutes(5)
 
     /// Sends `body` to `url`; throws unless the answer is 2xx. `label` names the receiver in errors without
     /// the URL's path or query, which for chat webhooks are the secret.
-    static func send(_ body: [String: Any], to url: String, headers: [(String, String)] = [], label: String) async throws {
+    package static func send(_ body: [String: Any], to url: String, headers: [(String, String)] = [], label: String) async throws {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -33,7 +33,7 @@ enum JSONPost {
     }
 
     /// `https://hooks.example.com/…`: scheme and host, never the path that carries a webhook's key.
-    static func redacted(_ url: String) -> String {
+    package static func redacted(_ url: String) -> String {
         guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
             return "an invalid URL"
         }
@@ -42,7 +42,7 @@ enum JSONPost {
     }
 
     /// A URL setting that AsyncHTTPClient can send to: http or https with a host.
-    static func check(_ url: String, key: String) throws -> String {
+    package static func check(_ url: String, key: String) throws -> String {
         guard let components = URLComponents(string: url), ["http", "https"].contains(components.scheme?.lowercased() ?? ""),
               !(components.host ?? "").isEmpty
         else {
@@ -52,14 +52,14 @@ enum JSONPost {
     }
 }
 
-struct NotifierError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+package struct NotifierError: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
 extension JobEvent {
     /// One line for people: what happened, how big, how long, and the error.
-    var summaryLine: String {
+    package var summaryLine: String {
         let what = database.map { "\(job) (database \($0))" } ?? job
         switch status {
         case .success:
