@@ -2,17 +2,22 @@ import Foundation
 
 /// What is written beside every backup as `<backup>.manifest.json`: enough to check and restore it without
 /// asking the database or the engine's configuration.
+///
+/// Version 2 records the chain of stages (`stages`) and the dump tool under a neutral name
+/// (`dump_tool_version`); version 1 manifests (`compressor`, `compression_level`, `pg_dump_version`)
+/// are still read, as a chain of one compressor.
 public struct Manifest: Codable, Sendable, Equatable {
+    public static let currentVersion = 2
     /// Bumped when fields change meaning.
-    public var manifestVersion: Int = 1
+    public var manifestVersion: Int = Manifest.currentVersion
     public var job: String
     public var file: String
     public var database: String
     public var serverVersion: String
     public var dumpToolVersion: String
     public var format: String
-    public var compressor: String
-    public var compressionLevel: Int?
+    /// The stages the dump went through, in the order applied; a restore undoes them in reverse.
+    public var stages: [StageRecord]
     public var rawBytes: Int64
     public var storedBytes: Int64
     public var sha256: String
@@ -27,7 +32,7 @@ public struct Manifest: Codable, Sendable, Equatable {
 
     public init(
         job: String, file: String, database: String, serverVersion: String, dumpToolVersion: String, format: String,
-        compressor: String, compressionLevel: Int?, rawBytes: Int64, storedBytes: Int64, sha256: String,
+        stages: [StageRecord], rawBytes: Int64, storedBytes: Int64, sha256: String,
         startedAt: Date, finishedAt: Date, rowCounts: [String: Int64]? = nil, sidecars: [String]? = nil,
         verification: String? = nil
     ) {
@@ -37,8 +42,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         self.serverVersion = serverVersion
         self.dumpToolVersion = dumpToolVersion
         self.format = format
-        self.compressor = compressor
-        self.compressionLevel = compressionLevel
+        self.stages = stages
         self.rawBytes = rawBytes
         self.storedBytes = storedBytes
         self.sha256 = sha256
@@ -49,13 +53,15 @@ public struct Manifest: Codable, Sendable, Equatable {
         self.verification = verification
     }
 
+    /// The chain as people read it: `gzip`, later `zstd+age`.
+    public var chain: String { stages.map(\.name).joined(separator: "+") }
+
     enum CodingKeys: String, CodingKey {
         case manifestVersion = "manifest_version"
         case job, file, database
         case serverVersion = "server_version"
-        case dumpToolVersion = "pg_dump_version"
-        case format, compressor
-        case compressionLevel = "compression_level"
+        case dumpToolVersion = "dump_tool_version"
+        case format, stages
         case rawBytes = "raw_bytes"
         case storedBytes = "stored_bytes"
         case sha256
@@ -63,6 +69,44 @@ public struct Manifest: Codable, Sendable, Equatable {
         case finishedAt = "finished_at"
         case rowCounts = "row_counts"
         case sidecars, verification
+    }
+
+    /// Version 1's names for what version 2 calls `dump_tool_version` and `stages`.
+    private enum VersionOneKeys: String, CodingKey {
+        case dumpToolVersion = "pg_dump_version"
+        case compressor
+        case compressionLevel = "compression_level"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let old = try decoder.container(keyedBy: VersionOneKeys.self)
+        manifestVersion = try c.decode(Int.self, forKey: .manifestVersion)
+        guard manifestVersion <= Self.currentVersion else {
+            throw DecodingError.dataCorruptedError(forKey: .manifestVersion, in: c, debugDescription:
+                "manifest version \(manifestVersion) is newer than this release reads (\(Self.currentVersion)); upgrade backup")
+        }
+        job = try c.decode(String.self, forKey: .job)
+        file = try c.decode(String.self, forKey: .file)
+        database = try c.decode(String.self, forKey: .database)
+        serverVersion = try c.decode(String.self, forKey: .serverVersion)
+        dumpToolVersion = try c.decodeIfPresent(String.self, forKey: .dumpToolVersion)
+            ?? old.decode(String.self, forKey: .dumpToolVersion)
+        format = try c.decode(String.self, forKey: .format)
+        if let stages = try c.decodeIfPresent([StageRecord].self, forKey: .stages) {
+            self.stages = stages
+        } else {
+            stages = [StageRecord(kind: PluginKind.compressor.rawValue, name: try old.decode(String.self, forKey: .compressor),
+                                  level: try old.decodeIfPresent(Int.self, forKey: .compressionLevel))]
+        }
+        rawBytes = try c.decode(Int64.self, forKey: .rawBytes)
+        storedBytes = try c.decode(Int64.self, forKey: .storedBytes)
+        sha256 = try c.decode(String.self, forKey: .sha256)
+        startedAt = try c.decode(Date.self, forKey: .startedAt)
+        finishedAt = try c.decode(Date.self, forKey: .finishedAt)
+        rowCounts = try c.decodeIfPresent([String: Int64].self, forKey: .rowCounts)
+        sidecars = try c.decodeIfPresent([String].self, forKey: .sidecars)
+        verification = try c.decodeIfPresent(String.self, forKey: .verification)
     }
 
     public static let suffix = ".manifest.json"

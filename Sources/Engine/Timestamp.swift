@@ -56,13 +56,10 @@ public enum JobName {
             && name.allSatisfy { ($0.isASCII && ($0.isLetter || $0.isNumber)) || "-._".contains($0) }
     }
 
-    /// The file name of a backup: `<job>_<UTC timestamp>.<ext>[.<compressed ext>]`.
-    public static func backupFileName(
-        job: String, started: Date, dumpExtension: String, compressedExtension: String?
-    ) -> String {
-        var name = "\(job)_\(Timestamp.compact(started)).\(dumpExtension)"
-        if let compressedExtension { name += ".\(compressedExtension)" }
-        return name
+    /// The file name of a backup: `<job>_<UTC timestamp>.<ext>`, then each stage's extension in order
+    /// (`app_20260101T000000Z.sql.zst`, later `.sql.zst.age`).
+    public static func backupFileName(job: String, started: Date, dumpExtension: String, stageExtensions: [String]) -> String {
+        ([ "\(job)_\(Timestamp.compact(started))", dumpExtension] + stageExtensions).joined(separator: ".")
     }
 
     /// The backup of `job` that `fileName` belongs to: itself when it is a backup, the backup a sidecar

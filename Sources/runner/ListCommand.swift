@@ -27,10 +27,12 @@ struct ListCommand: AsyncParsableCommand {
         var database: String?
         var format: String?
         var compressor: String?
+        /// The chain of stages in the order applied, e.g. `["zstd"]`.
+        var stages: [String]?
         var problem: String?
 
         enum CodingKeys: String, CodingKey {
-            case job, file, path, bytes, sha256, created, database, format, compressor, problem
+            case job, file, path, bytes, sha256, created, database, format, compressor, stages, problem
             case rawBytes = "raw_bytes"
         }
     }
@@ -55,7 +57,9 @@ struct ListCommand: AsyncParsableCommand {
                     Entry(job: job.name, file: record.name, path: record.object.location, bytes: record.object.bytes,
                           rawBytes: record.manifest.rawBytes, sha256: record.manifest.sha256,
                           created: Timestamp.iso8601(record.created), database: record.manifest.database,
-                          format: record.manifest.format, compressor: record.manifest.compressor)
+                          format: record.manifest.format,
+                          compressor: record.manifest.stages.first { $0.kind == PluginKind.compressor.rawValue }?.name,
+                          stages: record.manifest.stages.map(\.name))
                 }
             }
             json ? try printJSON(entries + problems) : printTable(entries)

@@ -51,8 +51,7 @@ struct BackupPipelineTests {
         #expect(manifest.serverVersion == "15.8")
         #expect(manifest.dumpToolVersion == "15.8")
         #expect(manifest.format == "plain")
-        #expect(manifest.compressor == "fz")
-        #expect(manifest.compressionLevel == 3)
+        #expect(manifest.stages == [StageRecord(kind: "compressor", name: "fz", level: 3)])
         #expect(manifest.startedAt == day())
         #expect(manifest.finishedAt == day(42))
 
@@ -80,8 +79,7 @@ struct BackupPipelineTests {
         if !compressed {
             #expect(destination.objects[expected] == [1, 2, 3])
             let manifest = try storedManifest(expected, in: destination)
-            #expect(manifest.compressor == "raw")
-            #expect(manifest.compressionLevel == nil)
+            #expect(manifest.stages == [StageRecord(kind: "compressor", name: "raw")])
             #expect(manifest.sha256 == hex(SHA256.hash(data: [1, 2, 3] as [UInt8])))
         }
     }

@@ -59,6 +59,29 @@ struct FakeSource: Source {
     }
 }
 
+/// A source that restores by keeping the dump it is fed, for restore and verify tests.
+struct CollectingSource: RestorableSource {
+    var base = FakeSource()
+    /// Everything the last restore was fed, and the requests it got.
+    let restored = Recorder<[UInt8]>([])
+    let requests = Recorder<[RestoreRequest]>([])
+
+    func prepare(logger: Logger) async throws -> SourceInfo { try await base.prepare(logger: logger) }
+    func dump(_ info: SourceInfo, logger: Logger, sink: DumpSink) async throws -> DumpDetails {
+        try await base.dump(info, logger: logger, sink: sink)
+    }
+
+    func describe(_ request: RestoreRequest) async throws -> [String] { ["collect the dump"] }
+
+    func restore(_ request: RestoreRequest, logger: Logger, feed: DumpFeed) async throws -> RestoreReport {
+        requests.update { $0.append(request) }
+        var bytes: [UInt8] = []
+        try await feed { bytes += $0 }
+        restored.update { $0 = bytes }
+        return RestoreReport(database: "scratch", rowCounts: request.manifest.rowCounts ?? [:])
+    }
+}
+
 struct FakeSourceFactory: SourceFactory {
     let name = "fake"
     let summary = "a fake database"
@@ -117,7 +140,7 @@ struct XorCompressor: Compressor {
     }
 
     func makeEncoder() throws -> any ByteTransform { XorTransform() }
-    func makeDecoder() throws -> any ByteTransform { XorTransform() }
+    func makeDecoder(for record: StageRecord) throws -> any ByteTransform { XorTransform() }
 }
 
 /// Two of these (`fz`, `fy`) share the key name `level`, which is how a plugin's `SettingError` could be
@@ -147,8 +170,9 @@ struct RawCompressor: Compressor {
     var name: String { "raw" }
     var level: Int? { nil }
     var fileExtension: String? { nil }
+    var passesBytesThrough: Bool { true }
     func makeEncoder() throws -> any ByteTransform { PassThroughTransform() }
-    func makeDecoder() throws -> any ByteTransform { PassThroughTransform() }
+    func makeDecoder(for record: StageRecord) throws -> any ByteTransform { PassThroughTransform() }
 }
 
 struct RawCompressorFactory: CompressorFactory {
@@ -231,8 +255,7 @@ final class MemoryDestination: Destination {
     func seedBackup(job: String, started: Date, manifestJob: String? = nil, fileExtension: String = "sql.fz")
         -> String
     {
-        let name = JobName.backupFileName(job: job, started: started, dumpExtension: fileExtension,
-                                          compressedExtension: nil)
+        let name = JobName.backupFileName(job: job, started: started, dumpExtension: fileExtension, stageExtensions: [])
         let data = Array("old backup \(name)".utf8)
         put(name, data)
         var manifest = makeManifest(job: manifestJob ?? job, file: name, started: started)
@@ -372,7 +395,7 @@ final class RecordingNotifier: Notifier, Sendable {
 func makeManifest(job: String, file: String, started: Date) -> Manifest {
     Manifest(
         job: job, file: file, database: "app", serverVersion: "15.8", dumpToolVersion: "15.8", format: "plain",
-        compressor: "fz", compressionLevel: 3, rawBytes: 10, storedBytes: 16, sha256: String(repeating: "0", count: 64),
+        stages: [StageRecord(kind: "compressor", name: "fz", level: 3)], rawBytes: 10, storedBytes: 16, sha256: String(repeating: "0", count: 64),
         startedAt: started, finishedAt: started.addingTimeInterval(5))
 }
 
@@ -383,10 +406,10 @@ func day(_ offset: TimeInterval = 0) -> Date {
 
 /// A job assembled directly from doubles, for pipeline and retention tests.
 func makeJob(
-    name: String = "app", source: FakeSource = FakeSource(),
+    name: String = "app", source: any Source = FakeSource(),
     compressor: any Compressor = XorCompressor(name: "fz", level: 3),
     destination: MemoryDestination = MemoryDestination(), retention: any RetentionPolicy = KeepLastRetention(last: 100)
 ) -> Job {
-    Job(name: name, source: source, compressor: compressor, destination: destination, retention: retention,
+    Job(name: name, source: source, stages: [JobStage(.compressor, compressor)], destination: destination, retention: retention,
         interval: 86_400, settings: [])
 }

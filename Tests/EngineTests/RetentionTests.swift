@@ -56,7 +56,7 @@ struct RetentionRunnerTests {
         (0..<count).map { index in
             let started = day(Double(index) * 3_600)
             let name = JobName.backupFileName(job: "app", started: started, dumpExtension: "sql",
-                                              compressedExtension: "fz")
+                                              stageExtensions: ["fz"])
             return BackupRecord(object: StoredObject(name: name, location: "mem://\(name)", bytes: 1),
                                 manifest: makeManifest(job: "app", file: name, started: started))
         }

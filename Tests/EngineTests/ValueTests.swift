@@ -121,7 +121,7 @@ struct JobNameTests {
     ] as [(String, String?, String)])
     func fileName(_ example: (dump: String, compressed: String?, expected: String)) {
         let name = JobName.backupFileName(job: "app", started: day(0.9), dumpExtension: example.dump,
-                                          compressedExtension: example.compressed)
+                                          stageExtensions: example.compressed.map { [$0] } ?? [])
         #expect(name == example.expected)
         #expect(JobName.isBackupFile(name, of: "app"))
     }
@@ -162,8 +162,8 @@ struct ManifestTests {
         #expect(try Manifest.decode(bytes) == manifest)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
         #expect(Set(object.keys) == [
-            "manifest_version", "job", "file", "database", "server_version", "pg_dump_version", "format",
-            "compressor", "compression_level", "raw_bytes", "stored_bytes", "sha256", "started_at", "finished_at",
+            "manifest_version", "job", "file", "database", "server_version", "dump_tool_version", "format",
+            "stages", "raw_bytes", "stored_bytes", "sha256", "started_at", "finished_at",
         ])
         #expect(object["started_at"] as? String == "2026-11-25T01:00:00Z")
         #expect(object["raw_bytes"] as? Int == 10)

@@ -44,7 +44,7 @@ import Zstd
     func roundTrip(_ compressor: any Compressor) throws {
         for sample in Self.samples {
             let packed = try Self.transform(sample, with: try compressor.makeEncoder())
-            let unpacked = try Self.transform(packed, with: try compressor.makeDecoder(), chunk: 1000)
+            let unpacked = try Self.transform(packed, with: try compressor.makeDecoder(for: StageRecord(compressor, kind: .compressor)), chunk: 1000)
             #expect(unpacked == sample, "\(compressor.name) \(compressor.level ?? 0) lost data on \(sample.count) bytes")
         }
     }
@@ -120,7 +120,7 @@ import Zstd
         try Data(sample).write(to: URL(fileURLWithPath: "\(directory)/in"))
         try await Shell.sh("\(tool) \(directory)/in > \(directory)/packed")
         let packed = Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/packed")))
-        #expect(try Self.transform(packed, with: try compressor.makeDecoder()) == sample)
+        #expect(try Self.transform(packed, with: try compressor.makeDecoder(for: StageRecord(compressor, kind: .compressor))) == sample)
     }
 
     /// `gunzip` and `zstd -d` read concatenated members/frames as one stream; so must we.
@@ -132,16 +132,16 @@ import Zstd
         try "second part\n".write(toFile: "\(directory)/b", atomically: true, encoding: .utf8)
         try await Shell.sh("\(tool) \(directory)/a > \(directory)/packed && \(tool) \(directory)/b >> \(directory)/packed")
         let packed = Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory)/packed")))
-        #expect(try Self.transform(packed, with: try compressor.makeDecoder(), chunk: 7) == Array("first part\nsecond part\n".utf8))
+        #expect(try Self.transform(packed, with: try compressor.makeDecoder(for: StageRecord(compressor, kind: .compressor)), chunk: 7) == Array("first part\nsecond part\n".utf8))
     }
 
     @Test(arguments: [GzipCompressor() as any Compressor, ZstdCompressor()])
     func truncatedOrCorruptInputIsAnError(_ compressor: any Compressor) throws {
         let packed = try Self.transform(Self.samples[2], with: try compressor.makeEncoder())
         let truncated = Array(packed.prefix(packed.count / 2))
-        #expect(throws: BackupError.self) { try Self.transform(truncated, with: try compressor.makeDecoder()) }
+        #expect(throws: BackupError.self) { try Self.transform(truncated, with: try compressor.makeDecoder(for: StageRecord(compressor, kind: .compressor))) }
         var corrupt = packed
         for index in stride(from: 20, to: corrupt.count - 20, by: 97) { corrupt[index] ^= 0x5A }
-        #expect(throws: BackupError.self) { try Self.transform(corrupt, with: try compressor.makeDecoder()) }
+        #expect(throws: BackupError.self) { try Self.transform(corrupt, with: try compressor.makeDecoder(for: StageRecord(compressor, kind: .compressor))) }
     }
 }

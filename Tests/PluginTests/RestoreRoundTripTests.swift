@@ -51,7 +51,7 @@ import Testing
         let manifest = try cli.manifest(of: data)
         let sum = try await Shell.sh("sha256sum \(cli.backups)/\(data)").stdout.split(separator: " ").first.map(String.init)
         #expect(manifest.sha256 == sum)
-        #expect(manifest.database == source && manifest.format == c.format && manifest.compressor == c.compressor)
+        #expect(manifest.database == source && manifest.format == c.format && manifest.stages.map(\.name) == [c.compressor])
         #expect(manifest.rowCounts == ["public.customers": 2000, "public.orders": 6000])
         #expect(manifest.sidecars == [data + ".globals.json"])
         #expect(manifest.storedBytes == Int64(try FileManager.default.attributesOfItem(atPath: "\(cli.backups)/\(data)")[.size] as! UInt64))

@@ -12,7 +12,7 @@ import Testing
         let name = "app_\(Timestamp.compact(date)).sql.gz"
         let manifest = Manifest(
             job: "app", file: name, database: "app", serverVersion: "15", dumpToolVersion: "15", format: "plain",
-            compressor: "gzip", compressionLevel: 6, rawBytes: 1, storedBytes: 1, sha256: "", startedAt: date,
+            stages: [StageRecord(kind: "compressor", name: "gzip", level: 6)], rawBytes: 1, storedBytes: 1, sha256: "", startedAt: date,
             finishedAt: date)
         return BackupRecord(object: StoredObject(name: name, location: "/b/\(name)", bytes: 1), manifest: manifest)
     }

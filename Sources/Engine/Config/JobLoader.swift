@@ -23,7 +23,8 @@ public struct EffectiveSetting: Sendable, Equatable {
 public struct Job: Sendable {
     public var name: String
     public var source: any Source
-    public var compressor: any Compressor
+    /// The byte stages between source and destination, in the order applied (today: the compressor).
+    public var stages: [JobStage]
     public var destination: any Destination
     public var retention: any RetentionPolicy
     /// Seconds between backups in `backup run`.
@@ -54,7 +55,24 @@ public struct Job: Sendable {
     public var settings: [EffectiveSetting]
 }
 
+/// One stage of a job's chain and the role it fills.
+public struct JobStage: Sendable {
+    public var kind: PluginKind
+    public var stage: any Stage
+
+    public init(_ kind: PluginKind, _ stage: any Stage) {
+        self.kind = kind
+        self.stage = stage
+    }
+}
+
 extension Job {
+    /// What the manifest records of the chain.
+    public var stageRecords: [StageRecord] { stages.map { StageRecord($0.stage, kind: $0.kind) } }
+
+    /// The file extensions the chain adds after the dump's own, in order (`zst`, later `zst`, `age`).
+    public var stageExtensions: [String] { stages.compactMap(\.stage.fileExtension) }
+
     /// The run after `date`: the schedule's next time, or `interval` later.
     public func nextRun(after date: Date) -> Date? {
         guard let schedule else { return date.addingTimeInterval(interval) }
@@ -205,17 +223,21 @@ public struct JobLoader: Sendable {
                 throw ConfigError(file: entry.file, line: entry.line, key: entry.key, message: problem)
             }
         }
-        func pick(_ kind: PluginKind) throws(ConfigError) -> any PluginFactory {
+        /// The factory the job names for `kind` (or the registry's default), typed for its role.
+        func pick<Factory>(_ kind: PluginKind, from factories: [Factory], _ nameOf: (Factory) -> String) throws(ConfigError) -> Factory {
             let entry = entries.last { $0.key == kind.rawValue }
             let name = entry?.value ?? registry.defaults[kind] ?? ""
-            let known = registry.names(of: kind)
-            guard known.contains(name), let factory = registry.factory(named: name) else {
+            guard let factory = factories.first(where: { nameOf($0) == name }) else {
                 throw ConfigError(file: entry?.file ?? file, line: entry?.line, key: kind.rawValue,
-                                  message: "unknown \(kind.rawValue) '\(name)'; known: \(known.joined(separator: ", "))")
+                                  message: "unknown \(kind.rawValue) '\(name)'; known: \(registry.names(of: kind).joined(separator: ", "))")
             }
             return factory
         }
-        let chosen = try PluginKind.allCases.map { (kind) throws(ConfigError) in try pick(kind) }
+        let sourceFactory = try pick(.source, from: registry.sources) { $0.name }
+        let compressorFactory = try pick(.compressor, from: registry.compressors) { $0.name }
+        let destinationFactory = try pick(.destination, from: registry.destinations) { $0.name }
+        let retentionFactory = try pick(.retention, from: registry.retentions) { $0.name }
+        let chosen: [any PluginFactory] = [sourceFactory, compressorFactory, destinationFactory, retentionFactory]
         let notifying = try pickNotifiers(entries, file: file)
         var effective = effectiveCore(entries)
         for factory in chosen + notifying {
@@ -227,7 +249,9 @@ public struct JobLoader: Sendable {
             }
             effective += effectiveSettings(of: factory, in: entries)
         }
-        let settings = chosen.map { PluginSettings(plugin: $0.name, values: values(for: $0, in: entries)) }
+        func settings(_ factory: any PluginFactory) -> PluginSettings {
+            PluginSettings(plugin: factory.name, values: values(for: factory, in: entries))
+        }
         // The plugin being made, so its SettingError is pinned on its own key, not another plugin's namesake.
         var making: (any PluginFactory)?
         do {
@@ -244,26 +268,25 @@ public struct JobLoader: Sendable {
             }
             let interval = DurationParser.seconds(entries.last { $0.key == "interval" }?.value ?? "24h") ?? 86_400
             guard interval >= 1 else { throw SettingError(key: "interval", message: "must be at least 1s") }
-            making = chosen[0]
-            let source = try (chosen[0] as! any SourceFactory).make(settings[0])
-            making = chosen[1]
-            let compressor = try (chosen[1] as! any CompressorFactory).make(settings[1])
-            making = chosen[2]
-            let destination = try (chosen[2] as! any DestinationFactory).make(settings[2])
-            making = chosen[3]
-            let retention = try (chosen[3] as! any RetentionPolicyFactory).make(settings[3])
+            making = sourceFactory
+            let source = try sourceFactory.make(settings(sourceFactory))
+            making = compressorFactory
+            let compressor = try compressorFactory.make(settings(compressorFactory))
+            making = destinationFactory
+            let destination = try destinationFactory.make(settings(destinationFactory))
+            making = retentionFactory
+            let retention = try retentionFactory.make(settings(retentionFactory))
             var notifiers: [any Notifier] = []
             for factory in notifying {
                 making = factory
-                notifiers.append(try (factory as! any NotifierFactory).make(
-                    PluginSettings(plugin: factory.name, values: values(for: factory, in: entries))))
+                notifiers.append(try factory.make(settings(factory)))
             }
             making = nil
             let listen = entries.last { $0.key == "http.listen" }?.value
             if let listen, HTTPAddress(listen) == nil {
                 throw SettingError(key: "http.listen", message: "'\(listen)' is not address:port, e.g. 0.0.0.0:9187 or 127.0.0.1:9187")
             }
-            var job = Job(name: name, source: source, compressor: compressor, destination: destination,
+            var job = Job(name: name, source: source, stages: [JobStage(.compressor, compressor)], destination: destination,
                        retention: retention, interval: interval,
                        verifyAfterBackup: entries.last { $0.key == "verify" }?.value == "after-backup",
                        schedule: schedule,
@@ -291,10 +314,10 @@ public struct JobLoader: Sendable {
     }
 
     /// The factories `notify` names, in order, each once.
-    private func pickNotifiers(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> [any PluginFactory] {
+    private func pickNotifiers(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> [any NotifierFactory] {
         guard let entry = entries.last(where: { $0.key == "notify" }) else { return [] }
         let known = registry.notifiers.map(\.name)
-        var picked: [any PluginFactory] = []
+        var picked: [any NotifierFactory] = []
         for name in entry.value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
             guard let factory = registry.notifiers.first(where: { $0.name == name }) else {
                 throw ConfigError(file: entry.file, line: entry.line, key: "notify",

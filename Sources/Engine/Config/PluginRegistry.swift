@@ -1,6 +1,9 @@
-/// The four plugin roles a job is composed of.
+/// The plugin roles a job is composed of, one plugin each.
 public enum PluginKind: String, Sendable, CaseIterable {
     case source, compressor, destination, retention
+
+    /// The roles whose plugins are byte stages, in the order a backup applies them.
+    public static let stages: [PluginKind] = [.compressor]
 }
 
 /// Maps config names to plugin factories. Built from an explicit list (see `BuiltinPlugins` in Plugins);
@@ -51,14 +54,23 @@ public struct PluginRegistry: Sendable {
         all.first { $0.name == name }
     }
 
-    /// The compressor named `name` with its default settings: what reads a backup whose manifest names it,
-    /// whatever the job is configured to write now.
-    public func compressor(named name: String) throws -> any Compressor {
-        guard let factory = compressors.first(where: { $0.name == name }) else {
-            throw BackupError(.notFound, "the backup was compressed with '\(name)', which this build does not know; known: \(names(of: .compressor).joined(separator: ", "))")
+    /// The stage a manifest entry names, made with its default settings: what reads a backup whatever
+    /// the job is configured to write now.
+    public func stage(for record: StageRecord) throws -> any Stage {
+        let factories: [any PluginFactory] = switch PluginKind(rawValue: record.kind) {
+        case .compressor: compressors
+        default: []
+        }
+        guard let factory = factories.first(where: { $0.name == record.name }) else {
+            let known = factories.isEmpty ? "" : "; known: \(factories.map(\.name).joined(separator: ", "))"
+            throw BackupError(.notFound, "the backup went through the \(record.kind) '\(record.name)', which this build does not know\(known)")
         }
         var values: [String: String] = [:]
         for key in factory.keys { values[key.name] = key.defaultValue }
-        return try factory.make(PluginSettings(plugin: name, values: values))
+        let settings = PluginSettings(plugin: factory.name, values: values)
+        switch factory {
+        case let compressor as any CompressorFactory: return try compressor.make(settings)
+        default: throw BackupError(.notFound, "'\(record.name)' is not a stage")
+        }
     }
 }

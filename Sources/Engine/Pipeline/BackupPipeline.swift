@@ -68,7 +68,7 @@ public struct BackupPipeline: Sendable {
         let info = try await job.source.prepare(logger: logger)
         let started = try await uniqueStart(job, info: info)
         let name = JobName.backupFileName(job: job.name, started: started, dumpExtension: info.fileExtension,
-                                          compressedExtension: job.compressor.fileExtension)
+                                          stageExtensions: job.stageExtensions)
         let clock = ContinuousClock()
         let begin = clock.now
         let upload = try await job.destination.begin(name: name)
@@ -78,12 +78,13 @@ public struct BackupPipeline: Sendable {
                 observer?.progress(job: job.name, rawBytes: raw, estimatedTotal: info.estimatedBytes,
                                    elapsed: Self.seconds(clock.now - begin))
             }
-            let result = try await stream.run(encoder: try job.compressor.makeEncoder(), upload: upload)
+            let encoder = ChainTransform.chain(try job.stages.map { try $0.stage.makeEncoder() })
+            let result = try await stream.run(encoder: encoder, upload: upload)
             let details = result.details
             let manifest = Manifest(
                 job: job.name, file: name, database: info.database, serverVersion: info.serverVersion,
-                dumpToolVersion: info.dumpToolVersion, format: info.format, compressor: job.compressor.name,
-                compressionLevel: job.compressor.level, rawBytes: result.rawBytes, storedBytes: result.storedBytes,
+                dumpToolVersion: info.dumpToolVersion, format: info.format, stages: job.stageRecords,
+                rawBytes: result.rawBytes, storedBytes: result.storedBytes,
                 sha256: result.sha256,
                 startedAt: started, finishedAt: now(), rowCounts: details.rowCounts,
                 sidecars: details.sidecars.isEmpty ? nil : details.sidecars.map { name + $0.suffix })
@@ -114,7 +115,7 @@ public struct BackupPipeline: Sendable {
         while true {
             let start = Date(timeIntervalSince1970: now().timeIntervalSince1970.rounded(.down))
             let name = JobName.backupFileName(job: job.name, started: start, dumpExtension: info.fileExtension,
-                                              compressedExtension: job.compressor.fileExtension)
+                                              stageExtensions: job.stageExtensions)
             if !existing.contains(name) { return start }
             try await Task.sleep(for: .milliseconds(200))
         }

@@ -39,10 +39,10 @@ public struct RowCountCheck: Sendable, Equatable {
 }
 
 /// Restores and verifies backups: finds the backup, proves its checksum before touching any server, and
-/// streams it, decompressed in-process, into the source's restore.
+/// streams it, through its chain of stages undone in-process, into the source's restore.
 public struct RestorePipeline: Sendable {
     public static let chunkSize = 1 << 20
-    /// Finds the decompressor a backup's manifest names.
+    /// Finds the stages a backup's manifest names.
     public let registry: PluginRegistry
 
     public init(registry: PluginRegistry) {
@@ -97,10 +97,19 @@ public struct RestorePipeline: Sendable {
         for name in record.manifest.sidecars ?? [] {
             sidecars[name] = try await destination.read(name: name)
         }
-        let location = record.object.location
-        let local = record.manifest.compressor == "none" && location.hasPrefix("/")
-            && FileManager.default.fileExists(atPath: location) ? location : nil
-        return RestoreRequest(manifest: record.manifest, mode: mode, options: options, sidecars: sidecars, localUncompressedFile: local)
+        // A stored file the source may read directly, when the chain left the dump's bytes as they were.
+        let unchanged = try record.manifest.stages.allSatisfy { try stage(for: $0, job: nil).passesBytesThrough }
+        let local = unchanged ? destination.localFile(record.object) : nil
+        return RestoreRequest(manifest: record.manifest, mode: mode, options: options, sidecars: sidecars, localDumpFile: local)
+    }
+
+    /// The stage that undoes what a manifest entry describes: the job's own when it is the same plugin in
+    /// the same role (it holds the job's settings, e.g. a key), else the plugin with its defaults.
+    private func stage(for record: StageRecord, job: Job?) throws -> any Stage {
+        if let own = job?.stages.first(where: { $0.kind.rawValue == record.kind && $0.stage.name == record.name }) {
+            return own.stage
+        }
+        return try registry.stage(for: record)
     }
 
     /// Checks the checksum, then restores `record` as `mode` says.
@@ -113,11 +122,11 @@ public struct RestorePipeline: Sendable {
         }
         try await checkChecksum(record, in: job.destination)
         let request = try await request(record, mode: mode, options: options, destination: job.destination)
-        let compressor = record.manifest.compressor == job.compressor.name
-            ? job.compressor : try registry.compressor(named: record.manifest.compressor)
+        let stages = try record.manifest.stages.map { try stage(for: $0, job: job) }
         let destination = job.destination
         return try await source.restore(request, logger: logger) { sink in
-            let decoder = try compressor.makeDecoder()
+            // The inverse chain: the last stage applied is the first undone.
+            let decoder = ChainTransform.chain(try zip(stages, record.manifest.stages).reversed().map { try $0.makeDecoder(for: $1) })
             var output: [UInt8] = []
             var restored: Int64 = 0
             try await destination.stream(name: record.name, chunkSize: Self.chunkSize) { chunk in

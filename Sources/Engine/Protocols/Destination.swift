@@ -47,6 +47,13 @@ public protocol Destination: Sendable {
     /// Streams one object in chunks of about `chunkSize` bytes, for data too large to hold in memory.
     func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws
     func delete(name: String) async throws
+    /// A path on this machine where `object` can be read and seeked directly (a parallel restore needs a
+    /// seekable file), or nil when the destination cannot hand one out, as remote storage cannot.
+    func localFile(_ object: StoredObject) -> String?
+}
+
+extension Destination {
+    public func localFile(_ object: StoredObject) -> String? { nil }
 }
 
 /// A held per-job lock; released by `release` or when the holding process dies.

@@ -44,19 +44,19 @@ public struct RestoreRequest: Sendable {
     public var options: RestoreOptions
     /// The backup's sidecar files, by name.
     public var sidecars: [String: [UInt8]]
-    /// The stored file's local path when it is uncompressed on a local disk, so a restore tool may read it
-    /// directly (pg_restore's parallel `--jobs` needs a seekable file); nil otherwise.
-    public var localUncompressedFile: String?
+    /// A local path holding exactly the dump's bytes (no stage changed them), so a restore tool may read it
+    /// directly and seek in it; nil otherwise.
+    public var localDumpFile: String?
 
     public init(
         manifest: Manifest, mode: RestoreMode, options: RestoreOptions = RestoreOptions(), sidecars: [String: [UInt8]],
-        localUncompressedFile: String? = nil
+        localDumpFile: String? = nil
     ) {
         self.manifest = manifest
         self.mode = mode
         self.options = options
         self.sidecars = sidecars
-        self.localUncompressedFile = localUncompressedFile
+        self.localDumpFile = localDumpFile
     }
 }
 

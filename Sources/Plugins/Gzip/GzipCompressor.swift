@@ -37,7 +37,7 @@ public struct GzipCompressor: Compressor {
     public func makeEncoder() throws -> any ByteTransform {
         try ParallelGzipEncoder(level: level ?? 6, threads: threads)
     }
-    public func makeDecoder() throws -> any ByteTransform { try GzipDecoder() }
+    public func makeDecoder(for record: StageRecord) throws -> any ByteTransform { try GzipDecoder() }
 }
 
 /// zlib's inflate, reading gzip (or zlib) data. Owns a `z_stream`; zlib keeps pointers into it, so it lives

@@ -62,6 +62,14 @@ public struct LocalDestination: Destination {
         }
     }
 
+    /// The object's path when it is still a regular file here (never a link).
+    public func localFile(_ object: StoredObject) -> String? {
+        let full = "\(path)/\(object.name)"
+        var info = stat()
+        guard lstat(full, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return full
+    }
+
     public func read(name: String) async throws -> [UInt8] {
         var bytes: [UInt8] = []
         try await stream(name: name, chunkSize: 64 << 10) { bytes += $0 }

@@ -51,8 +51,8 @@ extension PostgresSource: RestorableSource {
     public func describe(_ request: RestoreRequest) async throws -> [String] {
         let plan = try plan(request, at: Date())
         let tool = request.manifest.format != "custom" ? "psql"
-            : request.localUncompressedFile == nil ? "pg_restore"
-            : "pg_restore --jobs \(max(2, CPUCount.available)) reading \(request.localUncompressedFile!) directly"
+            : request.localDumpFile == nil ? "pg_restore"
+            : "pg_restore --jobs \(max(2, CPUCount.available)) reading \(request.localDumpFile!) directly"
         var steps = ["check \(request.manifest.file) against the SHA-256 in its manifest"]
         var server = self
         if case .scratch(let other) = request.mode, !other.isEmpty { server = onServer(other) }
@@ -152,7 +152,7 @@ extension PostgresSource: RestorableSource {
         _ request: RestoreRequest, into database: String, serverMajor: Int, logger: Logger, feed: DumpFeed
     ) async throws -> [String: Int64] {
         var loaded: [String: Int64]?
-        if request.manifest.format == "custom", let file = request.localUncompressedFile {
+        if request.manifest.format == "custom", let file = request.localDumpFile {
             try await parallelRestore(file, into: database, serverMajor: serverMajor)
         } else {
             loaded = try await load(request.manifest.format, into: database, serverMajor: serverMajor, feed: feed)

@@ -34,7 +34,7 @@ public struct ZstdCompressor: Compressor {
     }
 
     public func makeEncoder() throws -> any ByteTransform { try ZstdEncoder(level: level ?? 3, threads: threads) }
-    public func makeDecoder() throws -> any ByteTransform { try ZstdDecoder() }
+    public func makeDecoder(for record: StageRecord) throws -> any ByteTransform { try ZstdDecoder() }
 }
 
 private func zstdCheck(_ code: Int, _ what: String) throws -> Int {
