@@ -95,6 +95,7 @@ struct FakeSourceFactory: SourceFactory {
         KeySpec("timeout", .duration, default: "10s", summary: "connect timeout"),
         KeySpec("verbose", .boolean, default: "false", summary: "chatty"),
         KeySpec("cert_file", .string, summary: "a declared key that happens to end in _file"),
+        KeySpec("verify_secret", .string, secret: true, aliases: ["verify.secret"], summary: "a key that earlier releases spelled verify.secret"),
     ]
 
     func make(_ settings: PluginSettings) throws -> any Source {

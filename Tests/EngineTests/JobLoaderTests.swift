@@ -205,6 +205,21 @@ struct JobLoaderTests {
         #expect(try settings(of: jobs[0]).string("password") == expected)
     }
 
+    @Test("a key's earlier name (an alias the plugin declares) still sets it, also as _file and inherited")
+    func aliases() throws {
+        #expect(try settings(of: load(minimal + "verify.secret = old")[0]).string("verify_secret") == "old")
+        #expect(try settings(of: load(minimal + "verify.secret_file = /s", files: ["/s": "from file\n"])[0])
+                .string("verify_secret") == "from file")
+        let jobs = try load("fake.user = backup\nverify.secret = inherited\n[a]\nfake.database = a\n[b]\nfake.database = b\nfake.verify_secret = own\n")
+        #expect(try jobs.map { try settings(of: $0).string("verify_secret") } == ["inherited", "own"])
+        let both = try #require(loadError(minimal + "verify.secret = a\nfake.verify_secret = b\n"))
+        #expect(both.key == "fake.verify_secret" && both.message == "verify.secret is also set and means the same; keep only fake.verify_secret",
+                "\(both)")
+        #expect(try load(minimal + "verify.secret = hidden")[0].settings.contains {
+            $0 == EffectiveSetting(key: "fake.verify_secret", value: "<redacted>", origin: "jobs.conf:3")
+        })
+    }
+
     @Test("a declared key that ends in _file is an ordinary key, not read from disk")
     func declaredFileKey() throws {
         let jobs = try load(minimal + "fake.cert_file = /etc/cert.pem")

@@ -41,9 +41,6 @@ public struct Job: Sendable {
     public var catchUp: Bool = true
     /// The timezone of calendar-based retention and of the schedule.
     public var timeZone: TimeZone = TimeZone(identifier: "UTC")!
-    /// `verify.host`, `verify.port`, `verify.user`, `verify.password` without the prefix: another server
-    /// for scratch restores, which the source applies over its own connection settings.
-    public var verifyServer: [String: String] = [:]
     /// Who hears about runs (`notify`), when (`notify.on`) and how long each may take (`notify.timeout`).
     public var notifiers: [any Notifier] = []
     public var notifyWhen: NotifyWhen = .failure
@@ -109,10 +106,6 @@ public struct JobLoader: Sendable {
         KeySpec("retention.check", .choice(["size", "checksum"]), default: "size",
                 summary: "before deleting, prove the kept backups by size (and failed verifications), or also re-hash them"),
         KeySpec("timezone", .string, summary: "Area/City for calendar-based retention (default: $TZ, else UTC)"),
-        KeySpec("verify.host", .string, summary: "server for verify's scratch restores (default: the job's own)"),
-        KeySpec("verify.port", .integer(1...65535), summary: "that server's port (default: the job's)"),
-        KeySpec("verify.user", .string, summary: "role on that server, needs CREATEDB (default: the job's)"),
-        KeySpec("verify.password", .string, secret: true, summary: "that role's password (prefer verify.password_file)"),
         KeySpec("notify", .string, summary: "notifier plugins told about runs, comma-separated, e.g. `webhook, slack` (default: none)"),
         KeySpec("notify.on", .choice(["failure", "always"]), default: "failure", summary: "notify on failures only, or after every run"),
         KeySpec("notify.timeout", .duration, default: "10s", summary: "how long a notifier may take before it is given up (the backup never waits longer)"),
@@ -136,15 +129,17 @@ public struct JobLoader: Sendable {
     }
 
     public func load(_ document: ConfigDocument) throws(ConfigError) -> [Job] {
+        let defaults = try canonical(document.defaults)
         if document.sections.isEmpty {
-            let entries = try resolveFileKeys(document.defaults, file: document.file)
+            let entries = try resolveFileKeys(defaults, file: document.file)
             let name = try defaultJobName(entries, file: document.file)
             return [try makeJob(name: name, entries: entries, file: document.file)]
         }
         return try document.sections.map { (section) throws(ConfigError) -> Job in
             // A section's `x` or `x_file` replaces an inherited `x` and `x_file` alike.
-            let overridden = Set(section.entries.map { settingName($0.key) })
-            let merged = document.defaults.filter { !overridden.contains(settingName($0.key)) } + section.entries
+            let own = try canonical(section.entries)
+            let overridden = Set(own.map { settingName($0.key) })
+            let merged = defaults.filter { !overridden.contains(settingName($0.key)) } + own
             let entries = try resolveFileKeys(merged, file: document.file)
             return try makeJob(name: section.name, entries: entries, file: document.file)
         }
@@ -160,6 +155,36 @@ public struct JobLoader: Sendable {
                 "cannot name the job after '\(name)'; add a [jobname] section using letters, digits, '-', '.', '_'")
         }
         return name
+    }
+
+    /// Entries with keys of earlier releases (a ``KeySpec``'s aliases, and their `_file` forms) renamed to
+    /// the keys that replaced them; both names in one list is an error.
+    private func canonical(_ entries: [ConfigEntry]) throws(ConfigError) -> [ConfigEntry] {
+        var renamed: [ConfigEntry] = []
+        var written: [String: String] = [:]
+        for var entry in entries {
+            let original = entry.key
+            if let key = Self.renamed(entry.key, registry: registry) {
+                entry.key = key
+            } else if entry.key.hasSuffix("_file"), let key = Self.renamed(String(entry.key.dropLast(5)), registry: registry) {
+                entry.key = key + "_file"
+            }
+            if let other = written[entry.key], other != original {
+                throw ConfigError(file: entry.file, line: entry.line, key: original,
+                                  message: "\(other) is also set and means the same; keep only \(entry.key)")
+            }
+            written[entry.key] = original
+            renamed.append(entry)
+        }
+        return renamed
+    }
+
+    /// The key that replaced `key`, when `key` is an alias a registered plugin declares.
+    private static func renamed(_ key: String, registry: PluginRegistry) -> String? {
+        for factory in registry.all {
+            if let spec = factory.keys.first(where: { $0.aliases.contains(key) }) { return "\(factory.name).\(spec.name)" }
+        }
+        return nil
     }
 
     /// `x_file = /path` becomes `x = <contents of /path>` (trailing newlines dropped), as Kubernetes mounts
@@ -293,9 +318,7 @@ public struct JobLoader: Sendable {
                        parallel: Int(entries.last { $0.key == "parallel" }?.value ?? "1") ?? 1,
                        catchUp: ["true", "yes", "on", "1"].contains((entries.last { $0.key == "catch_up" }?.value ?? "true").lowercased()),
                        timeZone: timeZone,
-                       verifyServer: Dictionary(uniqueKeysWithValues: entries.compactMap { entry in
-                           entry.key.hasPrefix("verify.") ? (String(entry.key.dropFirst(7)), entry.value) : nil
-                       }), settings: effective)
+                       settings: effective)
             job.notifiers = notifiers
             job.retentionCheck = RetentionCheck(rawValue: entries.last { $0.key == "retention.check" }?.value ?? "size") ?? .size
             job.notifyWhen = NotifyWhen(rawValue: entries.last { $0.key == "notify.on" }?.value ?? "failure") ?? .failure

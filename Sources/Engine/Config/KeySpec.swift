@@ -22,12 +22,16 @@ public struct KeySpec: Sendable {
     public var secret: Bool
     /// One line for the configuration reference.
     public var summary: String
+    /// Whole keys that earlier releases used for this setting (e.g. `verify.host`); still accepted, and
+    /// read as this key.
+    public var aliases: [String]
 
     public init(
         _ name: String, _ kind: Kind, default defaultValue: String? = nil, required: Bool = false,
-        secret: Bool = false, summary: String
+        secret: Bool = false, aliases: [String] = [], summary: String
     ) {
         self.name = name
+        self.aliases = aliases
         self.kind = kind
         self.defaultValue = defaultValue
         self.required = required

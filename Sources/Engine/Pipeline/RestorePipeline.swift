@@ -147,7 +147,7 @@ public struct RestorePipeline: Sendable {
     public func verify(_ record: BackupRecord, job: Job, logger: Logger) async throws -> VerifyOutcome {
         try await checkChecksum(record, in: job.destination)
         guard let expected = record.manifest.rowCounts else { return VerifyOutcome(checks: [], restored: false) }
-        let report = try await restore(record, job: job, mode: .scratch(server: job.verifyServer), logger: logger)
+        let report = try await restore(record, job: job, mode: .scratch, logger: logger)
         return VerifyOutcome(checks: Self.compare(expected: expected, restored: report.rowCounts), restored: true)
     }
 

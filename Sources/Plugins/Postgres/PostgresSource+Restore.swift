@@ -32,7 +32,7 @@ extension PostgresSource: RestorableSource {
         case .inPlace(_, let dropPrevious):
             plan = Plan(work: Self.derived(target.database, "_restoring_\(stamp)"), final: target.database,
                         previous: dropPrevious ? nil : Self.derived(target.database, "_before_restore_\(stamp)"), globals: globals)
-        case .scratch(_):
+        case .scratch:
             plan = Plan(work: Self.derived(request.manifest.database, "_verify_\(stamp)"), final: "", previous: nil, globals: globals)
         }
         for name in [plan.work, plan.previous ?? ""] where name.utf8.count > 63 {
@@ -55,7 +55,7 @@ extension PostgresSource: RestorableSource {
             : "pg_restore --jobs \(max(2, CPUCount.available)) reading \(request.localDumpFile!) directly"
         var steps = ["check \(request.manifest.file) against the SHA-256 in its manifest"]
         var server = self
-        if case .scratch(let other) = request.mode, !other.isEmpty { server = onServer(other) }
+        if request.mode.isScratch, !verifyServer.isEmpty { server = onServer(verifyServer) }
         if let roles = plan.globals?.roles, !roles.isEmpty {
             // Which roles are missing is the target's to say; unreachable now, the restore will say so.
             if let admin = try? server.adminConnection(),
@@ -75,7 +75,7 @@ extension PostgresSource: RestorableSource {
             if terminate { steps.append("then disconnect every other session from \(target.database) (--force)") }
             steps.append("then rename \(target.database) to \(plan.previous ?? "(dropped: --drop-previous)") and \(plan.work) to \(target.database)")
             if dropPrevious { steps.append("then drop the previous \(target.database)") }
-        case .scratch(_):
+        case .scratch:
             steps.append("create scratch database \(plan.work), restore into it with \(tool), count rows, drop it and any role it created")
         }
         if plan.globals != nil && !request.mode.isScratch {
@@ -86,8 +86,8 @@ extension PostgresSource: RestorableSource {
     }
 
     public func restore(_ request: RestoreRequest, logger: Logger, feed: DumpFeed) async throws -> RestoreReport {
-        if case .scratch(let server) = request.mode, !server.isEmpty {
-            return try await onServer(server).restoreHere(request, logger: logger, feed: feed)
+        if request.mode.isScratch, !verifyServer.isEmpty {
+            return try await onServer(verifyServer).restoreHere(request, logger: logger, feed: feed)
         }
         return try await restoreHere(request, logger: logger, feed: feed)
     }
@@ -211,7 +211,7 @@ extension PostgresSource: RestorableSource {
             if try exists(plan.work, admin) {
                 throw BackupError(.targetBusy, "database \(plan.work) already exists; try again in a second")
             }
-        case .scratch(_):
+        case .scratch:
             if try exists(plan.work, admin) {
                 throw BackupError(.targetBusy, "scratch database \(plan.work) already exists; try again in a second")
             }

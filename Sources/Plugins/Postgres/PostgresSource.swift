@@ -28,6 +28,11 @@ public struct PostgresSourceFactory: SourceFactory {
                 summary: "count every table's rows in the dump's snapshot, for `backup verify`"),
         KeySpec("stall_timeout", .duration, default: "5m",
                 summary: "stop pg_dump when it has received nothing from the server for this long (a hung server)"),
+        KeySpec("verify_host", .string, aliases: ["verify.host"], summary: "server for verify's scratch restores (default: the job's own)"),
+        KeySpec("verify_port", .integer(1...65535), aliases: ["verify.port"], summary: "that server's port (default: the job's)"),
+        KeySpec("verify_user", .string, aliases: ["verify.user"], summary: "role on that server, needs CREATEDB (default: the job's)"),
+        KeySpec("verify_password", .string, secret: true, aliases: ["verify.password"],
+                summary: "that role's password (prefer postgres.verify_password_file)"),
     ]
 
     public func make(_ settings: PluginSettings) throws -> any Source {
@@ -45,6 +50,9 @@ public struct PostgresSourceFactory: SourceFactory {
             countRows: settings.string("row_counts") != "none")
         source.stallTimeout = .milliseconds(Int64(stall * 1000))
         source.stallTimeoutText = settings.string("stall_timeout") ?? "5m"
+        for key in ["host", "port", "user", "password"] {
+            source.verifyServer[key] = settings.string("verify_" + key)
+        }
         return source
     }
 
@@ -66,6 +74,9 @@ public struct PostgresSource: Source {
     /// How long pg_dump may receive nothing before it is stopped (`postgres.stall_timeout`), and as written.
     public var stallTimeout: Duration = .seconds(300)
     public var stallTimeoutText = "5m"
+    /// `verify_host`, `verify_port`, `verify_user`, `verify_password` without the prefix: another server
+    /// for verify's scratch restores, applied over the job's own connection settings.
+    public var verifyServer: [String: String] = [:]
 
     public var databaseName: String? { target.database }
 
