@@ -78,23 +78,31 @@ struct CommonOptions: ParsableArguments {
         return Logger(label: "backup")
     }
 
-    /// Loads and validates every job; a configuration error ends the process with its one-line message.
-    func loadJobs(only name: String? = nil) throws -> [Job] {
+    /// Loads and validates the process's settings and every job; a configuration error ends the process
+    /// with its one-line message.
+    func loadConfiguration() throws -> (process: ProcessSettings, jobs: [Job]) {
         let environment = ProcessInfo.processInfo.environment
-        let loader = JobLoader(registry: BuiltinPlugins.registry)
-        let jobs: [Job]
+        let loader = JobLoader(registry: ProcessSettings.registry, processKeys: ProcessSettings.keys)
         do {
+            let document: ConfigDocument
             if let path = configPath {
                 guard let data = FileManager.default.contents(atPath: path) else {
                     throw ConfigError(file: path, line: nil, key: nil, message: "cannot read the configuration file; check the path")
                 }
-                jobs = try loader.load(try ConfigDocument.parse(String(decoding: data, as: UTF8.self), file: path, environment: environment))
+                document = try ConfigDocument.parse(String(decoding: data, as: UTF8.self), file: path, environment: environment)
             } else {
-                jobs = try loader.load(try LegacyEnvironment.document(environment))
+                document = try LegacyEnvironment.document(environment)
             }
+            let loaded = try loader.loadConfiguration(document)
+            return (ProcessSettings(loaded.process, effective: loaded.processSettings), loaded.jobs)
         } catch let error as ConfigError {
             throw Failure(message: "config error: \(error)", exitCode: Failure.configExitCode)
         }
+    }
+
+    /// Loads and validates every job; a configuration error ends the process with its one-line message.
+    func loadJobs(only name: String? = nil) throws -> [Job] {
+        let jobs = try loadConfiguration().jobs
         guard let name else { return jobs }
         guard let job = jobs.first(where: { $0.name == name }) else {
             throw Failure(message: "no job named '\(name)'; jobs: \(jobs.map(\.name).joined(separator: ", "))",

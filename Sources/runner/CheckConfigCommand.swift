@@ -10,17 +10,23 @@ struct CheckConfigCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             _ = options.bootstrapLogging()
-            let jobs = try options.loadJobs()
-            for (index, job) in jobs.enumerated() {
-                if index > 0 { print("") }
-                print("[\(job.name)]")
-                let width = job.settings.map { $0.key.count + $0.value.count + 3 }.max() ?? 0
-                for setting in job.settings {
-                    let line = "\(setting.key) = \(setting.value)"
-                    print("\(line.padding(toLength: width, withPad: " ", startingAt: 0))  # \(setting.origin)")
-                }
+            let (process, jobs) = try options.loadConfiguration()
+            // The process's own settings first, as they are written: before the first [job].
+            Self.printSettings(process.effective)
+            for job in jobs {
+                print("\n[\(job.name)]")
+                Self.printSettings(job.settings)
             }
             print("\nconfiguration OK: \(jobs.count) job\(jobs.count == 1 ? "" : "s")")
+        }
+    }
+
+    /// `key = value  # origin` lines, the comments aligned.
+    private static func printSettings(_ settings: [EffectiveSetting]) {
+        let width = settings.map { $0.key.count + $0.value.count + 3 }.max() ?? 0
+        for setting in settings {
+            let line = "\(setting.key) = \(setting.value)"
+            print("\(line.padding(toLength: width, withPad: " ", startingAt: 0))  # \(setting.origin)")
         }
     }
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
-import BuiltinPlugins
 import Synchronization
 
 struct NowCommand: AsyncParsableCommand {
@@ -99,7 +98,7 @@ struct JobRunner {
     /// `verify = after-backup`: a backup that does not restore fails its run; it is kept, marked unverified,
     /// and retention does not run, so an unverifiable backup never displaces a verified one.
     @Sendable static func verify(_ record: BackupRecord, of job: Job, logger: Logger) async throws {
-        let pipeline = RestorePipeline(registry: BuiltinPlugins.registry)
+        let pipeline = RestorePipeline(registry: ProcessSettings.registry)
         var problem: String?
         do {
             let outcome = try await pipeline.verify(record, job: job, logger: logger)

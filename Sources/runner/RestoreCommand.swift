@@ -3,7 +3,6 @@ import Engine
 import Local
 import Foundation
 import Logging
-import BuiltinPlugins
 
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,7 +56,7 @@ struct RestoreCommand: AsyncParsableCommand {
             guard let source = job.source as? any RestorableSource else {
                 throw Failure(message: "job \(job.name)'s source cannot restore", exitCode: 1)
             }
-            let pipeline = RestorePipeline(registry: BuiltinPlugins.registry)
+            let pipeline = RestorePipeline(registry: ProcessSettings.registry)
             let choices = RestoreOptions(privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace)
             print("Restoring \(record.object.location) (job \(job.name), made \(Timestamp.iso8601(record.created))):")
             for step in try await source.describe(try await pipeline.request(record, mode: mode, options: choices, destination: job.destination)) {
@@ -94,7 +93,7 @@ struct RestoreCommand: AsyncParsableCommand {
 enum BackupChoice {
     static func resolve(options: CommonOptions, job name: String?, backup: String) async throws -> (Job, BackupRecord) {
         let jobs = try options.loadJobs(only: name)
-        let pipeline = RestorePipeline(registry: BuiltinPlugins.registry)
+        let pipeline = RestorePipeline(registry: ProcessSettings.registry)
         if backup.contains("/") {
             let url = URL(fileURLWithPath: backup)
             let folder = LocalDestination(path: url.deletingLastPathComponent().path)

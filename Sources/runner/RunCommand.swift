@@ -14,14 +14,14 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
-            let jobs = try options.loadJobs()
+            let (process, jobs) = try options.loadConfiguration()
             let busy = Busy()
             let status = DaemonStatus(jobs: jobs)
-            let server = try await startStatusServer(jobs, status: status, logger: logger)
+            let server = try await startStatusServer(process, status: status, logger: logger)
             defer { server?.close(promise: nil) }
             let signal = await SignalCancellation.run {
                 status.schedulerAlive = true
-                await Self.loop(jobs, logger: logger, busy: busy, status: status)
+                await Self.loop(jobs, parallel: process.parallel, logger: logger, busy: busy, status: status)
                 status.schedulerAlive = false
             }
             if let signal {
@@ -35,9 +35,9 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// `http.listen` from the configuration (set before the first [job]), else $HTTP_LISTEN; nil when off.
-    private func startStatusServer(_ jobs: [Job], status: DaemonStatus, logger: Logger) async throws -> (any Channel)? {
+    private func startStatusServer(_ process: ProcessSettings, status: DaemonStatus, logger: Logger) async throws -> (any Channel)? {
         let environment = ProcessInfo.processInfo.environment["HTTP_LISTEN"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let text = jobs.first?.httpListen ?? environment else { return nil }
+        guard let text = process.httpListen ?? environment else { return nil }
         guard let address = HTTPAddress(text) else {
             throw Failure(message: "config error: HTTP_LISTEN: '\(text)' is not address:port, e.g. 0.0.0.0:9187", exitCode: Failure.configExitCode)
         }
@@ -52,7 +52,7 @@ struct RunCommand: AsyncParsableCommand {
     /// `interval`), or at once when overdue at start, whenever one of the `parallel` slots is free. A job
     /// that is slow or hung (until its stall timeout ends it) holds only its own slot, never another job's
     /// schedule. A failing job is logged with its count of consecutive failures and keeps its schedule.
-    static func loop(_ jobs: [Job], logger: Logger, busy: Busy, status: DaemonStatus? = nil) async {
+    static func loop(_ jobs: [Job], parallel: Int, logger: Logger, busy: Busy, status: DaemonStatus? = nil) async {
         var configured = JobRunner(logger: logger, showProgress: false)
         if let status { configured.onEvent = { @Sendable event in status.record(event) } }
         let runner = configured
@@ -66,7 +66,7 @@ struct RunCommand: AsyncParsableCommand {
             status?.scheduled(job.name, at: due)
             logNext(job, due, logger: logger)
         }
-        let slots = Slots(jobs.map(\.parallel).max() ?? 1)
+        let slots = Slots(parallel)
         await withTaskGroup(of: Void.self) { group in
             for job in jobs {
                 let first = firstRuns[job.name] ?? nil

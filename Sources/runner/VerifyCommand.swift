@@ -2,7 +2,6 @@ import ArgumentParser
 import Engine
 import Foundation
 import Logging
-import BuiltinPlugins
 
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +22,7 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
-            let pipeline = RestorePipeline(registry: BuiltinPlugins.registry)
+            let pipeline = RestorePipeline(registry: ProcessSettings.registry)
             var failures: [String] = []
             for job in try options.loadJobs(only: job) {
                 let records: [BackupRecord]

@@ -3,9 +3,18 @@ import Foundation
 import Logging
 import Testing
 
+/// Keys of the process, as the runner declares them.
+private let processKeys = [
+    KeySpec("log.format", .choice(["text", "json"]), summary: "log format"),
+    KeySpec("http.listen", .address, summary: "status address"),
+    KeySpec("parallel", .integer(1...64), default: "1", summary: "jobs at once"),
+]
+
+private func loader() -> JobLoader { JobLoader(registry: .test, processKeys: processKeys) }
+
 private func loadJob(_ text: String) throws -> Job {
     let document = try ConfigDocument.parse(text, file: "jobs.conf", environment: [:])
-    return try #require(try JobLoader(registry: .test).load(document).first)
+    return try #require(try loader().load(document).first)
 }
 
 private let base = "fake.user = u\nfake.database = d\n"
@@ -41,9 +50,23 @@ private func event(_ status: JobEvent.Status) -> JobEvent {
         }
     }
 
-    @Test func processSettingsAreRead() throws {
-        let job = try loadJob(base + "http.listen = [::1]:9187\nlog.format = json\n")
-        #expect(job.httpListen == "[::1]:9187" && job.logFormat == "json")
+    @Test func processSettingsAreReadOnceNotPerJob() throws {
+        let document = try ConfigDocument.parse(base + "http.listen = [::1]:9187\nlog.format = json\n[a]\nparallel = 3\n[b]\n",
+                                                file: "jobs.conf", environment: [:])
+        let loaded = try loader().loadConfiguration(document)
+        #expect(loaded.jobs.map(\.name) == ["a", "b"])
+        #expect(loaded.process.string("http.listen") == "[::1]:9187" && loaded.process.string("log.format") == "json")
+        // As in earlier releases, the first job may set them too; a later job may not.
+        #expect(loaded.process.integer("parallel") == 3)
+        let later = try ConfigDocument.parse(base + "[a]\n[b]\nparallel = 2\n", file: "jobs.conf", environment: [:])
+        #expect(throws: ConfigError.self) { try loader().loadConfiguration(later) }
+        do { _ = try loader().loadConfiguration(later) } catch {
+            #expect(error.description == "jobs.conf:5: parallel: applies to the whole process, not to [b]; set it once before the first [job]")
+        }
+        #expect(loaded.processSettings.map(\.key) == ["log.format", "http.listen", "parallel"])
+        #expect(loaded.jobs.allSatisfy { job in !job.settings.contains { ["log.format", "http.listen", "parallel"].contains($0.key) } })
+        let unknown = try ConfigDocument.parse(base + "http.listen = :1\n", file: "jobs.conf", environment: [:])
+        #expect(throws: ConfigError.self) { try JobLoader(registry: .test).load(unknown) }
         #expect(HTTPAddress("[::1]:9187") == HTTPAddress("::1", 9187))
         #expect(HTTPAddress(":9187")?.host == "0.0.0.0")
         #expect(HTTPAddress("::1:9187") == nil)

@@ -35,8 +35,6 @@ public struct Job: Sendable {
     public var verifyAfterBackup: Bool = false
     /// When `backup run` backs the job up; nil means every `interval`.
     public var schedule: CronSchedule?
-    /// How many jobs `backup run` may run at once (a top-level setting; jobs inherit it).
-    public var parallel: Int = 1
     /// Whether `backup run` runs an overdue job at start.
     public var catchUp: Bool = true
     /// The timezone of calendar-based retention and of the schedule.
@@ -45,10 +43,6 @@ public struct Job: Sendable {
     public var notifiers: [any Notifier] = []
     public var notifyWhen: NotifyWhen = .failure
     public var notifyTimeout: Double = 10
-    /// `log.format` and `http.listen`: settings of the process, not of one job (set them before the first
-    /// [job]; the first job's value counts).
-    public var logFormat: String?
-    public var httpListen: String?
     public var settings: [EffectiveSetting]
 }
 
@@ -99,7 +93,6 @@ public struct JobLoader: Sendable {
         KeySpec("retention", .string, summary: "the retention plugin"),
         KeySpec("interval", .duration, default: "24h", summary: "time between backups in `backup run`"),
         KeySpec("schedule", .string, summary: "cron schedule for `backup run` (5 fields or @hourly/@daily/@weekly/@monthly/@yearly), instead of interval"),
-        KeySpec("parallel", .integer(1...64), default: "1", summary: "how many jobs `backup run` runs at once (set it before the first [job])"),
         KeySpec("catch_up", .boolean, default: "true", summary: "at start, run a job at once when its newest backup is older than one schedule period"),
         KeySpec("verify", .choice(["off", "after-backup"]), default: "off",
                 summary: "after-backup: each new backup is restored into a scratch database and its row counts checked"),
@@ -109,26 +102,56 @@ public struct JobLoader: Sendable {
         KeySpec("notify", .string, summary: "notifier plugins told about runs, comma-separated, e.g. `webhook, slack` (default: none)"),
         KeySpec("notify.on", .choice(["failure", "always"]), default: "failure", summary: "notify on failures only, or after every run"),
         KeySpec("notify.timeout", .duration, default: "10s", summary: "how long a notifier may take before it is given up (the backup never waits longer)"),
-        KeySpec("log.format", .choice(["text", "json"]), summary: "text, or one JSON object per line for log collectors (default: $LOG_FORMAT, else text)"),
-        KeySpec("http.listen", .string, summary: "address:port where `backup run` serves /healthz, /readyz and /metrics (default: $HTTP_LISTEN, else off)"),
     ]
 
     public let registry: PluginRegistry
+    /// Keys of the process that runs the jobs (the runner's, e.g. `log.format`), not of any job: validated
+    /// here, read from the top of the file (or, as earlier releases did, the first job that sets them).
+    public let processKeys: [KeySpec]
     /// The timezone when a job sets none: `$TZ`, else UTC.
     public let defaultTimeZone: String
     public let readFile: @Sendable (String) throws -> String
 
     public init(
-        registry: PluginRegistry,
+        registry: PluginRegistry, processKeys: [KeySpec] = [],
         readFile: @escaping @Sendable (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) },
         defaultTimeZone: String = ProcessInfo.processInfo.environment["TZ"].flatMap { $0.isEmpty ? nil : $0 } ?? "UTC"
     ) {
         self.registry = registry
+        self.processKeys = processKeys
         self.defaultTimeZone = defaultTimeZone
         self.readFile = readFile
     }
 
     public func load(_ document: ConfigDocument) throws(ConfigError) -> [Job] {
+        try loadConfiguration(document).jobs
+    }
+
+    /// The process's settings (``processKeys``, defaults applied, with where each came from) and the jobs.
+    public func loadConfiguration(_ document: ConfigDocument) throws(ConfigError)
+        -> (process: PluginSettings, processSettings: [EffectiveSetting], jobs: [Job])
+    {
+        let jobs = try loadJobs(document)
+        for section in document.sections.dropFirst() {
+            if let entry = section.entries.first(where: { entry in processKeys.contains { $0.name == entry.key } }) {
+                throw ConfigError(file: entry.file, line: entry.line, key: entry.key,
+                                  message: "applies to the whole process, not to [\(section.name)]; set it once before the first [job]")
+            }
+        }
+        let first = document.sections.first?.entries ?? []
+        var values: [String: String] = [:]
+        var effective: [EffectiveSetting] = []
+        for spec in processKeys {
+            let entry = first.last { $0.key == spec.name } ?? document.defaults.last { $0.key == spec.name }
+            guard let value = entry?.value ?? spec.defaultValue else { continue }
+            values[spec.name] = value
+            effective.append(EffectiveSetting(key: spec.name, value: spec.secret ? "<redacted>" : value,
+                                              origin: entry.map(Self.origin) ?? "default"))
+        }
+        return (PluginSettings(plugin: "process", values: values), effective, jobs)
+    }
+
+    private func loadJobs(_ document: ConfigDocument) throws(ConfigError) -> [Job] {
         let defaults = try canonical(document.defaults)
         if document.sections.isEmpty {
             let entries = try resolveFileKeys(defaults, file: document.file)
@@ -226,7 +249,7 @@ public struct JobLoader: Sendable {
     }
 
     private func spec(for key: String) -> KeySpec? {
-        if let core = Self.coreKeys.first(where: { $0.name == key }) { return core }
+        if let core = (Self.coreKeys + processKeys).first(where: { $0.name == key }) { return core }
         guard let dot = key.firstIndex(of: "."), let factory = registry.factory(named: String(key[..<dot]))
         else { return nil }
         let name = String(key[key.index(after: dot)...])
@@ -234,7 +257,7 @@ public struct JobLoader: Sendable {
     }
 
     private var allKeys: [String] {
-        Self.coreKeys.map(\.name) + registry.all.flatMap { factory in factory.keys.map { "\(factory.name).\($0.name)" } }
+        (Self.coreKeys + processKeys).map(\.name) + registry.all.flatMap { factory in factory.keys.map { "\(factory.name).\($0.name)" } }
     }
 
     private func makeJob(name: String, entries: [ConfigEntry], file: String) throws(ConfigError) -> Job {
@@ -307,15 +330,10 @@ public struct JobLoader: Sendable {
                 notifiers.append(try factory.make(settings(factory)))
             }
             making = nil
-            let listen = entries.last { $0.key == "http.listen" }?.value
-            if let listen, HTTPAddress(listen) == nil {
-                throw SettingError(key: "http.listen", message: "'\(listen)' is not address:port, e.g. 0.0.0.0:9187 or 127.0.0.1:9187")
-            }
             var job = Job(name: name, source: source, stages: [JobStage(.compressor, compressor)], destination: destination,
                        retention: retention, interval: interval,
                        verifyAfterBackup: entries.last { $0.key == "verify" }?.value == "after-backup",
                        schedule: schedule,
-                       parallel: Int(entries.last { $0.key == "parallel" }?.value ?? "1") ?? 1,
                        catchUp: ["true", "yes", "on", "1"].contains((entries.last { $0.key == "catch_up" }?.value ?? "true").lowercased()),
                        timeZone: timeZone,
                        settings: effective)
@@ -323,8 +341,6 @@ public struct JobLoader: Sendable {
             job.retentionCheck = RetentionCheck(rawValue: entries.last { $0.key == "retention.check" }?.value ?? "size") ?? .size
             job.notifyWhen = NotifyWhen(rawValue: entries.last { $0.key == "notify.on" }?.value ?? "failure") ?? .failure
             job.notifyTimeout = DurationParser.seconds(entries.last { $0.key == "notify.timeout" }?.value ?? "10s") ?? 10
-            job.logFormat = entries.last { $0.key == "log.format" }?.value
-            job.httpListen = listen
             return job
         } catch let error as SettingError {
             let key = making.map { "\($0.name).\(error.key)" } ?? error.key

@@ -12,6 +12,8 @@ public struct KeySpec: Sendable {
         case duration
         case choice([String])
         case boolean
+        /// `address:port`, as ``HTTPAddress`` reads it (`0.0.0.0:9187`, `[::1]:9187`, `:9187`).
+        case address
     }
 
     public var name: String
@@ -58,6 +60,8 @@ public struct KeySpec: Sendable {
         case .boolean:
             return ["true", "false", "yes", "no", "on", "off", "1", "0"].contains(value.lowercased())
                 ? nil : "'\(value)' is not true or false"
+        case .address:
+            return HTTPAddress(value) == nil ? "'\(value)' is not address:port, e.g. 0.0.0.0:9187 or 127.0.0.1:9187" : nil
         }
     }
 }
