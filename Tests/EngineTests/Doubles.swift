@@ -380,6 +380,8 @@ struct RecordingNotifierFactory: NotifierFactory {
 final class RecordingNotifier: Notifier, Sendable {
     let behaviour: String
     let events = Recorder<[JobEvent]>([])
+    /// Set when a hanging notifier was cancelled rather than left to finish.
+    let cancelled = Recorder(false)
     var name: String { "rec" }
     init(behaviour: String) { self.behaviour = behaviour }
 
@@ -387,7 +389,13 @@ final class RecordingNotifier: Notifier, Sendable {
         events.update { $0.append(event) }
         switch behaviour {
         case "fail": throw BackupError(.destination, "the receiver answered 500")
-        case "hang": try await Task.sleep(for: .seconds(3600))
+        case "hang":
+            do {
+                try await Task.sleep(for: .seconds(3600))
+            } catch {
+                cancelled.update { $0 = true }
+                throw error
+            }
         default: break
         }
     }
