@@ -75,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "runner",
             dependencies: [
-                "Engine", "BuiltinPlugins", "Local",
+                "Engine", "BuiltinPlugins",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Engine
-import Local
 import Foundation
 import Logging
 
@@ -94,22 +93,21 @@ enum BackupChoice {
     static func resolve(options: CommonOptions, job name: String?, backup: String) async throws -> (Job, BackupRecord) {
         let jobs = try options.loadJobs(only: name)
         let pipeline = RestorePipeline(registry: ProcessSettings.registry)
-        if backup.contains("/") {
-            let url = URL(fileURLWithPath: backup)
-            let folder = LocalDestination(path: url.deletingLastPathComponent().path)
+        // A location (a path, later a URL) that a destination plugin reads, rather than a name or `latest`.
+        if let (place, file) = try ProcessSettings.registry.resolve(location: backup, job: jobs[0]) {
             let manifest: Manifest
             do {
                 // Read as the destination reads it: a symbolic link in place of the manifest is refused.
-                manifest = try Manifest.decode(try await folder.read(name: url.lastPathComponent + Manifest.suffix))
+                manifest = try Manifest.decode(try await place.read(name: file + Manifest.suffix))
             } catch {
-                throw Failure(message: "\(backup) has no readable manifest beside it (\(url.lastPathComponent)\(Manifest.suffix)): \(error)", exitCode: 1)
+                throw Failure(message: "\(backup) has no readable manifest beside it (\(file)\(Manifest.suffix)): \(error)", exitCode: 1)
             }
             // The file's own job name finds it; the configured job (the one named, or the only one) says
             // where and how to restore.
             var job = jobs.first { $0.name == manifest.job } ?? jobs[0]
-            job.destination = folder
+            job.destination = place
             job.name = manifest.job
-            return (job, try await pipeline.find(.named(url.lastPathComponent), job: job))
+            return (job, try await pipeline.find(.named(file), job: job))
         }
         guard name != nil || jobs.count == 1 else {
             throw Failure(message: "name the job with --job; jobs: \(jobs.map(\.name).joined(separator: ", "))", exitCode: 64)

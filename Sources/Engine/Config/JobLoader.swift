@@ -44,6 +44,9 @@ public struct Job: Sendable {
     public var notifyWhen: NotifyWhen = .failure
     public var notifyTimeout: Double = 10
     public var settings: [EffectiveSetting]
+    /// Every registered plugin's settings in this job (defaults applied), by plugin name: what a plugin the
+    /// job does not use needs to read a location given by hand, e.g. another destination's credentials.
+    public var pluginSettings: [String: PluginSettings] = [:]
 }
 
 /// One stage of a job's chain and the role it fills.
@@ -338,6 +341,7 @@ public struct JobLoader: Sendable {
                        timeZone: timeZone,
                        settings: effective)
             job.notifiers = notifiers
+            job.pluginSettings = Dictionary(uniqueKeysWithValues: registry.all.map { ($0.name, settings($0)) })
             job.retentionCheck = RetentionCheck(rawValue: entries.last { $0.key == "retention.check" }?.value ?? "size") ?? .size
             job.notifyWhen = NotifyWhen(rawValue: entries.last { $0.key == "notify.on" }?.value ?? "failure") ?? .failure
             job.notifyTimeout = DurationParser.seconds(entries.last { $0.key == "notify.timeout" }?.value ?? "10s") ?? 10

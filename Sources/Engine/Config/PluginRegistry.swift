@@ -54,6 +54,16 @@ public struct PluginRegistry: Sendable {
         all.first { $0.name == name }
     }
 
+    /// The destination and object name `location` means to the first destination plugin that reads it
+    /// (a path, a URL), with `job`'s settings of that plugin; nil when none does.
+    public func resolve(location: String, job: Job) throws -> (destination: any Destination, name: String)? {
+        for factory in destinations {
+            let settings = job.pluginSettings[factory.name] ?? PluginSettings(plugin: factory.name, values: [:])
+            if let found = try factory.resolve(location: location, settings: settings) { return found }
+        }
+        return nil
+    }
+
     /// The stage a manifest entry names, made with its default settings: what reads a backup whatever
     /// the job is configured to write now.
     public func stage(for record: StageRecord) throws -> any Stage {

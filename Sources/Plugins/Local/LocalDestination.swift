@@ -14,6 +14,21 @@ public struct LocalDestinationFactory: DestinationFactory {
         }
         return LocalDestination(path: URL(fileURLWithPath: path).standardizedFileURL.path)
     }
+
+    /// A file path (anything with a `/`, relative ones against the working directory) or a `file://` URL.
+    public func resolve(location: String, settings: PluginSettings) -> (destination: any Destination, name: String)? {
+        let url: URL
+        if location.hasPrefix("file://"), let parsed = URL(string: location), parsed.isFileURL {
+            url = parsed
+        } else if location.contains("/"), !location.contains("://") {
+            url = URL(fileURLWithPath: location)
+        } else {
+            return nil
+        }
+        let name = url.lastPathComponent
+        guard !name.isEmpty, name != "/" else { return nil }
+        return (LocalDestination(path: url.deletingLastPathComponent().standardizedFileURL.path), name)
+    }
 }
 
 /// Publishes two-phase: data goes to a hidden `.<name>.partial` file, which is fsynced and linked to its
