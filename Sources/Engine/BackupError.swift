@@ -18,7 +18,7 @@ public struct BackupError: Error, CustomStringConvertible, Sendable {
         public static let authentication = Code("authentication")
         /// The database named in the configuration does not exist.
         public static let databaseMissing = Code("database-missing")
-        /// The source (for example pg_dump) failed while producing the dump.
+        /// The source (for example its dump tool) failed while producing the dump.
         public static let sourceFailed = Code("source-failed")
         /// A required tool is missing or too old.
         public static let toolMissing = Code("tool-missing")

@@ -4,7 +4,7 @@ import Foundation
 /// asking the database or the engine's configuration.
 ///
 /// Version 2 records the chain of stages (`stages`) and the dump tool under a neutral name
-/// (`dump_tool_version`); version 1 manifests (`compressor`, `compression_level`, `pg_dump_version`)
+/// (`dump_tool_version`); version 1 manifests (`compressor`, `compression_level`, and the tool's version)
 /// are still read, as a chain of one compressor.
 public struct Manifest: Codable, Sendable, Equatable {
     public static let currentVersion = 2
@@ -53,7 +53,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         self.verification = verification
     }
 
-    /// The chain as people read it: `gzip`, later `zstd+age`.
+    /// The chain as people read it: the stages' names joined by `+`.
     public var chain: String { stages.map(\.name).joined(separator: "+") }
 
     enum CodingKeys: String, CodingKey {

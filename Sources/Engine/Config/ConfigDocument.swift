@@ -119,7 +119,7 @@ private struct LineParser {
         }
         let key = String(line[..<equals]).trimmingWhitespace()
         guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" }) else {
-            throw error(key.isEmpty ? nil : key, "a key is made of letters, digits, '.' and '_', as in gzip.level")
+            throw error(key.isEmpty ? nil : key, "a key is made of letters, digits, '.' and '_', as in notify.timeout")
         }
         let value = try parseValue(String(line[line.index(after: equals)...]).trimmingWhitespace(), key: key)
         return .entry(ConfigEntry(key: key, value: value, file: file, line: lineNumber))

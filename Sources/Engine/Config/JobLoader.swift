@@ -414,7 +414,7 @@ enum NearestKeys {
         let limit = max(2, key.count / 3)
         let near = scored.filter { $0.1 == best && $0.1 <= limit }.map(\.0)
         if !near.isEmpty { return Array(near.prefix(3)) }
-        // Same name under another plugin, e.g. `postgresql.host` → `postgres.host`.
+        // Same name under another plugin, e.g. `src.host` for a source plugin named `source1`.
         let tail = key.split(separator: ".").last.map(String.init) ?? key
         return Array(candidates.filter { $0.hasSuffix(".\(tail)") }.prefix(3))
     }

@@ -8,9 +8,9 @@ import Synchronization
 ///     source (task) → raw chunks → compressor (its own thread) → compressed chunks → SHA-256 + upload (task)
 ///
 /// Each channel holds at most `chunksInFlight` chunks of about `chunkSize` bytes, so memory does not grow
-/// with the database, and the slowest stage sets the pace: a slow disk slows pg_dump through its pipe.
+/// with the database, and the slowest stage sets the pace: a slow disk slows the dump tool through its pipe.
 /// Compression runs on a dedicated thread (plus the compressor's own workers) so that it never occupies
-/// Swift's cooperative pool, which stays free for reading pg_dump's pipe and writing the file.
+/// Swift's cooperative pool, which stays free for reading the source's pipe and writing the file.
 struct BackupStream {
     static let chunkSize = DumpSink.preferredChunkSize
     static let chunksInFlight = 4

@@ -25,7 +25,7 @@ public struct VerifyOutcome: Sendable {
         let wrong = mismatches
         guard !wrong.isEmpty else { return nil }
         return "row counts differ in " + wrong.map {
-            "\($0.table) (expected \($0.expected.map(String.init) ?? "none"), restored \($0.restored.map(String.init) ?? "none"))"
+            "\($0.table) (expected \($0.expected.map(String.init) ?? "missing"), restored \($0.restored.map(String.init) ?? "missing"))"
         }.joined(separator: ", ")
     }
 }

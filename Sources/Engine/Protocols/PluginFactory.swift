@@ -3,7 +3,7 @@
 /// Keys are written in the config file as `<name>.<key>`; the engine rejects any key no plugin declares,
 /// validates values against their ``KeySpec``, and redacts secret ones.
 public protocol PluginFactory: Sendable {
-    /// The name used in the config file, e.g. `gzip`.
+    /// The name used in the config file, e.g. `count` for `retention = count`.
     var name: String { get }
     /// One line describing the plugin, for listings and errors.
     var summary: String { get }
