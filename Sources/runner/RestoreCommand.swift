@@ -58,7 +58,7 @@ struct RestoreCommand: AsyncParsableCommand {
             let pipeline = RestorePipeline(registry: ProcessSettings.registry)
             let choices = RestoreOptions(privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace)
             print("Restoring \(record.object.location) (job \(job.name), made \(Timestamp.iso8601(record.created))):")
-            for step in try await source.describe(try await pipeline.request(record, mode: mode, options: choices, destination: job.destination)) {
+            for step in try await source.describe(try await pipeline.request(record, mode: mode, options: choices, job: job)) {
                 print("  - \(step)")
             }
             let progress = TerminalProgress.isTerminal ? TerminalProgress() : nil

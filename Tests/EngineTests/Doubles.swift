@@ -193,6 +193,8 @@ final class MemoryDestination: Destination {
         var aborted: [String] = []
         var deleted: [String] = []
         var writes = 0
+        /// Every `read` and `stream` of an object, by name, in order.
+        var reads: [String] = []
     }
 
     let state = Recorder(State())
@@ -224,7 +226,16 @@ final class MemoryDestination: Destination {
     }
 
     func read(name: String) async throws -> [UInt8] {
-        guard let bytes = state.value.objects[name] else { throw BackupError(.notFound, "no \(name)") }
+        try fetch(name)
+    }
+
+    /// An object's bytes, counted as one read.
+    private func fetch(_ name: String) throws -> [UInt8] {
+        let bytes = state.update { state in
+            state.reads.append(name)
+            return state.objects[name]
+        }
+        guard let bytes else { throw BackupError(.notFound, "no \(name)") }
         return bytes
     }
 
@@ -233,7 +244,7 @@ final class MemoryDestination: Destination {
     }
 
     func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws {
-        let bytes = try await read(name: name)
+        let bytes = try fetch(name)
         for start in stride(from: 0, to: bytes.count, by: chunkSize) {
             try await sink(Array(bytes[start..<min(start + chunkSize, bytes.count)]))
         }

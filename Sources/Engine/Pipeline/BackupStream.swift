@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 import Synchronization
@@ -34,12 +33,10 @@ struct BackupStream {
         return try await withTaskCancellationHandler {
             Self.startCompressor(EncoderBox(encoder: encoder), raw: raw, compressed: compressed)
             async let dumped = feed(raw, compressed: compressed)
-            var hasher = SHA256()
-            var stored: Int64 = 0
+            var checksum = Checksum()
             do {
                 while let bytes = try await compressed.receive() {
-                    stored += Int64(bytes.count)
-                    hasher.update(data: bytes)
+                    checksum.update(bytes)
                     try await upload.write(bytes)
                 }
             } catch {
@@ -50,8 +47,7 @@ struct BackupStream {
                 throw error
             }
             let (details, rawBytes) = try await dumped
-            return Result(details: details, rawBytes: rawBytes, storedBytes: stored,
-                          sha256: hasher.finalize().map { String(format: "%02x", $0) }.joined())
+            return Result(details: details, rawBytes: rawBytes, storedBytes: checksum.bytes, sha256: checksum.hex())
         } onCancel: {
             raw.fail(CancellationError())
             compressed.fail(CancellationError())

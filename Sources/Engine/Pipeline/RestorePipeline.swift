@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 
@@ -76,29 +75,22 @@ public struct RestorePipeline: Sendable {
 
     /// Re-reads the stored file and compares its SHA-256 with the manifest.
     public static func checkChecksum(_ record: BackupRecord, in destination: any Destination) async throws {
-        var hasher = SHA256()
-        var bytes: Int64 = 0
-        try await destination.stream(name: record.name, chunkSize: chunkSize) { chunk in
-            hasher.update(data: chunk)
-            bytes += Int64(chunk.count)
-        }
-        let sum = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        guard sum == record.manifest.sha256, bytes == record.manifest.storedBytes else {
-            throw BackupError(.corrupt,
-                "\(record.object.location) is damaged: its SHA-256 is \(sum) (\(bytes) bytes) but the manifest says \(record.manifest.sha256) (\(record.manifest.storedBytes) bytes); restore another backup")
-        }
+        var checksum = Checksum()
+        try await destination.stream(name: record.name, chunkSize: chunkSize) { checksum.update($0) }
+        try checksum.check(record)
     }
 
     /// The request for `record`, with its sidecars loaded.
     public func request(
-        _ record: BackupRecord, mode: RestoreMode, options: RestoreOptions = RestoreOptions(), destination: any Destination
+        _ record: BackupRecord, mode: RestoreMode, options: RestoreOptions = RestoreOptions(), job: Job
     ) async throws -> RestoreRequest {
+        let destination = job.destination
         var sidecars: [String: [UInt8]] = [:]
         for name in record.manifest.sidecars ?? [] {
             sidecars[name] = try await destination.read(name: name)
         }
         // A stored file the source may read directly, when the chain left the dump's bytes as they were.
-        let unchanged = try record.manifest.stages.allSatisfy { try stage(for: $0, job: nil).passesBytesThrough }
+        let unchanged = try record.manifest.stages.allSatisfy { try stage(for: $0, job: job).passesBytesThrough }
         let local = unchanged ? destination.localFile(record.object) : nil
         return RestoreRequest(manifest: record.manifest, mode: mode, options: options, sidecars: sidecars, localDumpFile: local)
     }
@@ -112,42 +104,63 @@ public struct RestorePipeline: Sendable {
         return try registry.stage(for: record)
     }
 
-    /// Checks the checksum, then restores `record` as `mode` says.
+    /// Restores `record` as `mode` says, hashing the stored bytes as they stream: a mismatch with the
+    /// manifest fails the restore at the end of the stream, before the source makes anything final.
+    ///
+    /// With `checkFirst` (every restore into a real database), the whole file is hashed before the server
+    /// is touched, and read again to restore. Without it (`verify`'s scratch restore, which is dropped in
+    /// any case) the backup is read once; a restore that fails part way then still reads the rest, so a
+    /// damaged file is reported as damaged rather than as whatever the damage made the decoder or the
+    /// restore tool say.
     public func restore(
         _ record: BackupRecord, job: Job, mode: RestoreMode, options: RestoreOptions = RestoreOptions(), logger: Logger,
-        progress: (@Sendable (Int64) -> Void)? = nil
+        checkFirst: Bool = true, progress: (@Sendable (Int64) -> Void)? = nil
     ) async throws -> RestoreReport {
         guard let source = job.source as? any RestorableSource else {
             throw BackupError(.notFound, "the \(type(of: job.source)) source of job \(job.name) cannot restore")
         }
-        try await checkChecksum(record, in: job.destination)
-        let request = try await request(record, mode: mode, options: options, destination: job.destination)
+        if checkFirst { try await checkChecksum(record, in: job.destination) }
+        let request = try await request(record, mode: mode, options: options, job: job)
         let stages = try record.manifest.stages.map { try stage(for: $0, job: job) }
         let destination = job.destination
         return try await source.restore(request, logger: logger) { sink in
             // The inverse chain: the last stage applied is the first undone.
             let decoder = ChainTransform.chain(try zip(stages, record.manifest.stages).reversed().map { try $0.makeDecoder(for: $1) })
             var output: [UInt8] = []
-            var restored: Int64 = 0
+            var checksum = Checksum()
+            var failure: (any Error)?
             try await destination.stream(name: record.name, chunkSize: Self.chunkSize) { chunk in
-                output.removeAll(keepingCapacity: true)
-                try chunk.withUnsafeBytes { try decoder.update($0, into: &output) }
-                restored += Int64(chunk.count)
-                progress?(restored)
-                if !output.isEmpty { try await sink(output) }
+                checksum.update(chunk)
+                guard failure == nil else { return }
+                do {
+                    output.removeAll(keepingCapacity: true)
+                    try chunk.withUnsafeBytes { try decoder.update($0, into: &output) }
+                    progress?(checksum.bytes)
+                    if !output.isEmpty { try await sink(output) }
+                } catch {
+                    // Cancellation stops at once; so does any failure once the file was proven.
+                    if checkFirst || error is CancellationError || Task.isCancelled { throw error }
+                    failure = error
+                }
             }
+            try checksum.check(record)
+            if let failure { throw failure }
             output.removeAll(keepingCapacity: true)
             try decoder.finish(into: &output)
             if !output.isEmpty { try await sink(output) }
         }
     }
 
-    /// Proves a backup: checksum, then (when row counts were recorded) a restore into a scratch database
-    /// whose row counts must equal the manifest's. Throws when the checksum or the restore fails.
+    /// Proves a backup: (when row counts were recorded) a restore into a scratch database whose row counts
+    /// must equal the manifest's, checking the checksum on the way; else the checksum alone. Throws when the
+    /// checksum or the restore fails.
     public func verify(_ record: BackupRecord, job: Job, logger: Logger) async throws -> VerifyOutcome {
-        try await checkChecksum(record, in: job.destination)
-        guard let expected = record.manifest.rowCounts else { return VerifyOutcome(checks: [], restored: false) }
-        let report = try await restore(record, job: job, mode: .scratch, logger: logger)
+        guard let expected = record.manifest.rowCounts else {
+            try await checkChecksum(record, in: job.destination)
+            return VerifyOutcome(checks: [], restored: false)
+        }
+        // One read: the checksum is taken as the backup streams into the scratch database.
+        let report = try await restore(record, job: job, mode: .scratch, logger: logger, checkFirst: false)
         return VerifyOutcome(checks: Self.compare(expected: expected, restored: report.rowCounts), restored: true)
     }
 

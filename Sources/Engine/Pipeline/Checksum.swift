@@ -1,0 +1,32 @@
+import Crypto
+import Foundation
+
+/// The SHA-256 and length of a stored backup as its bytes pass by, and the comparison with its manifest.
+public struct Checksum {
+    private var hasher = SHA256()
+    public private(set) var bytes: Int64 = 0
+
+    public init() {}
+
+    public mutating func update(_ chunk: [UInt8]) {
+        hasher.update(data: chunk)
+        bytes += Int64(chunk.count)
+    }
+
+    /// The digest in lower-case hex, as `sha256sum` prints it. Ends the hashing.
+    public func hex() -> String { Self.hex(hasher.finalize()) }
+
+    /// Lower-case hex of any digest or byte sequence.
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Throws `.corrupt` naming both sums when what passed by is not what `record`'s manifest says.
+    public func check(_ record: BackupRecord) throws {
+        let sum = hex()
+        guard sum == record.manifest.sha256, bytes == record.manifest.storedBytes else {
+            throw BackupError(.corrupt,
+                "\(record.object.location) is damaged: its SHA-256 is \(sum) (\(bytes) bytes) but the manifest says \(record.manifest.sha256) (\(record.manifest.storedBytes) bytes); restore another backup")
+        }
+    }
+}
