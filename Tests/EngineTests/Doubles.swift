@@ -34,6 +34,8 @@ struct FakeSource: Source {
     var failAfter: Int?
     /// The dump cancels its own task after delivering this many chunks, as a signal handler would.
     var cancelAfter: Int?
+    /// A pause before each chunk, for a dump that takes a while.
+    var pause: Duration?
     var prepareError: BackupError?
     /// Extra files the dump hands back, stored beside the backup.
     var sidecars: [(suffix: String, bytes: [UInt8])] = []
@@ -52,6 +54,7 @@ struct FakeSource: Source {
         for (index, chunk) in chunks.enumerated() {
             if index == failAfter { throw BackupError(.sourceFailed, "pg_dump exited with status 1") }
             if index == cancelAfter { withUnsafeCurrentTask { $0?.cancel() } }
+            if let pause { try await Task.sleep(for: pause) }
             try await sink.send(chunk)
         }
         if failAfter == chunks.count { throw BackupError(.sourceFailed, "pg_dump exited with status 1") }
@@ -219,8 +222,8 @@ final class MemoryDestination: Destination {
         return MemoryUpload(name: name, destination: self)
     }
 
-    func list() async throws -> [StoredObject] {
-        state.value.objects.sorted { $0.key < $1.key }.map {
+    func list(prefix: String) async throws -> [StoredObject] {
+        state.value.objects.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key }.map {
             StoredObject(name: $0.key, location: "mem://\($0.key)", bytes: Int64($0.value.count))
         }
     }
@@ -428,7 +431,7 @@ func day(_ offset: TimeInterval = 0) -> Date {
 func makeJob(
     name: String = "app", source: any Source = FakeSource(),
     compressor: any Compressor = XorCompressor(name: "fz", level: 3),
-    destination: MemoryDestination = MemoryDestination(), retention: any RetentionPolicy = KeepLastRetention(last: 100)
+    destination: any Destination = MemoryDestination(), retention: any RetentionPolicy = KeepLastRetention(last: 100)
 ) -> Job {
     Job(name: name, source: source, stages: [JobStage(.compressor, compressor)], destination: destination, retention: retention,
         interval: 86_400, settings: [])

@@ -31,7 +31,8 @@ public enum BackupCatalog {
 
     /// The job's backups and problems. Listing errors are thrown, never taken for an empty destination.
     public static func scan(_ job: String, in destination: any Destination) async throws -> Catalog {
-        let objects = try await destination.list()
+        // Every file of the job starts with `<job>_`; the destination lists only those.
+        let objects = try await destination.list(prefix: job + "_")
         var byBackup: [String: (data: StoredObject?, sidecars: [StoredObject])] = [:]
         for object in objects {
             guard let owner = JobName.backup(owning: object.name, job: job) else { continue }
@@ -58,8 +59,18 @@ public enum BackupCatalog {
                                                problem: "\(name) has no manifest (\(manifestName)); it cannot be checked or restored by the engine", leftover: false))
                 continue
             }
+            // A manifest that cannot be read (the store failed) is an error; one that reads but does not
+            // decode is a problem of this backup.
+            let bytes: [UInt8]
             do {
-                let manifest = try Manifest.decode(try await destination.read(name: manifestName))
+                bytes = try await destination.read(name: manifestName)
+            } catch let error as BackupError where error.code == .notFound {
+                problems.append(CatalogProblem(name: name, location: data.location,
+                                               problem: "\(name) has no manifest (\(manifestName)); it cannot be checked or restored by the engine", leftover: false))
+                continue
+            }
+            do {
+                let manifest = try Manifest.decode(bytes)
                 guard manifest.job == job, manifest.file == name else {
                     problems.append(CatalogProblem(name: name, location: data.location,
                                                    problem: "the manifest of \(name) names job \(manifest.job), file \(manifest.file)", leftover: false))

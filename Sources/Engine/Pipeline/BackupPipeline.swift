@@ -26,6 +26,9 @@ public struct BackupPipeline: Sendable {
     public var observer: (any ProgressObserver)?
     /// When another process runs the same job: wait for it (true) or fail at once (false).
     public var waitForLock = false
+    /// How long the job's lock lasts unless renewed, where the destination's locks are leases; the run
+    /// renews it every third of that while it works.
+    public var lockLease: Duration = .seconds(300)
     /// Runs on each published backup before retention (e.g. `verify = after-backup`); if it throws, the
     /// backup stays, retention does not run, and the run fails with that error.
     public var beforeRetention: (@Sendable (BackupRecord, Job) async throws -> Void)?
@@ -42,11 +45,49 @@ public struct BackupPipeline: Sendable {
         logger[metadataKey: "job"] = "\(job.name)"
         // First, so a missing or unwritable destination is named as such, not as a lock failure.
         try await job.destination.checkWritable()
-        guard let locking = job.destination as? any LockingDestination else {
+        guard let locking = capability(of: job.destination, as: (any LockingDestination).self) else {
             return try await runLocked(job, logger: logger)
         }
-        let (lock, previous) = try await locking.lock(job: job.name, wait: waitForLock)
-        defer { lock.release() }
+        let (lock, previous) = try await locking.lock(job: job.name, wait: waitForLock, lease: lockLease)
+        let jobLogger = logger
+        let outcome: Result<BackupOutcome, any Error>
+        do {
+            outcome = .success(try await Self.renewing(lock, every: lockLease / 3) {
+                try await runHoldingLock(job, locking: locking, previous: previous, logger: jobLogger)
+            })
+        } catch {
+            outcome = .failure(error)
+        }
+        do {
+            try await lock.release()
+        } catch {
+            // Not a failed backup: the lock lapses when its lease runs out, and the next run takes it over.
+            logger.warning("could not release the job's lock (\(error)); it lapses after \(lockLease)")
+        }
+        return try outcome.get()
+    }
+
+    /// Runs `body` while renewing `lock` every `interval`; a renewal that fails (the lock was lost) stops
+    /// `body` and is the error.
+    static func renewing<T: Sendable>(_ lock: any JobLock, every interval: Duration,
+                                      _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: interval)
+                    try await lock.renew()
+                }
+            }
+            defer { group.cancelAll() }
+            // The renewer never returns a value; the first result is the body's, or the first error.
+            guard let result = try await group.next() ?? nil else { throw CancellationError() }
+            return result
+        }
+    }
+
+    /// The start-up clean-up and the backup, with the job's lock held.
+    private func runHoldingLock(_ job: Job, locking: any LockingDestination, previous: String?, logger: Logger) async throws -> BackupOutcome {
         if let previous {
             logger.notice("took over the job's lock from \(previous), which ended without releasing it")
         }

@@ -33,14 +33,15 @@ public protocol Upload: AnyObject {
 /// Implementation requirements:
 /// - `checkWritable` fails with `BackupError(.destination, …)` naming the place and the fix when the
 ///   destination is missing or cannot be written, before any dump starts.
-/// - `list` returns every object (data and sidecars) in the destination's own area, never partial uploads.
+/// - `list(prefix:)` returns every object (data and sidecars) in the destination's own area whose name
+///   starts with `prefix`, never partial uploads; it throws when the listing fails (never an empty list).
 /// - `read` and `stream` fail with `BackupError(.notFound, …)` when the object does not exist.
 /// - `delete` removes one object; deleting a missing one is not an error.
 /// - Destinations never decide what to delete; the engine does, from `list`.
 public protocol Destination: Sendable {
     func checkWritable() async throws
     func begin(name: String) async throws -> any Upload
-    func list() async throws -> [StoredObject]
+    func list(prefix: String) async throws -> [StoredObject]
     func read(name: String) async throws -> [UInt8]
     /// Writes a small object (a manifest) in one step, replacing an existing one atomically.
     func replace(name: String, bytes: [UInt8]) async throws
@@ -56,22 +57,59 @@ extension Destination {
     public func localFile(_ object: StoredObject) -> String? { nil }
 }
 
-/// A held per-job lock; released by `release` or when the holding process dies.
+extension Destination {
+    /// Every object in the destination's own area.
+    public func list() async throws -> [StoredObject] { try await list(prefix: "") }
+}
+
+/// A held per-job lock. Where the store has no lock that its holder's death releases (an object store),
+/// it is a lease: it names its holder and lapses unless renewed, so a holder that died is taken over
+/// once its lease ran out.
+///
+/// Implementation requirements:
+/// - `renew` extends the lease by the `lease` it was taken with; it throws `BackupError(.targetBusy, …)`
+///   when the lock is no longer this holder's (it lapsed and another took it), and the job then stops.
+/// - `release` gives the lock up, so the next run need not wait for a lease to lapse; it may fail (a
+///   network store), and a lock not released is then taken over when its lease runs out.
 public protocol JobLock: AnyObject, Sendable {
-    func release()
+    func renew() async throws
+    func release() async throws
 }
 
 /// Destinations that can serialise runs of one job across processes (and pods sharing the storage).
 ///
 /// Implementation requirements:
-/// - `lock` fails at once with `BackupError(.targetBusy, …)` naming the holder (its pid) when another
-///   process holds the job's lock, unless `wait`, in which case it waits until the lock is free.
-/// - A lock whose holder died is taken over, not obeyed; the returned `tookOverFrom` names that holder.
+/// - `lock` fails at once with `BackupError(.targetBusy, …)` naming the holder when another process
+///   holds the job's lock, unless `wait`, in which case it waits until the lock is free.
+/// - A lock whose holder died (the kernel released it, or its lease ran out without renewal) is taken
+///   over, not obeyed; the returned `tookOverFrom` names that holder.
+/// - `lease` is how long a lock lasts without `renew`; stores whose locks die with their holder may
+///   ignore it.
 /// - `removeLeftovers` deletes partial uploads of the job that a killed process left behind and returns
 ///   their names; it is called only while holding the job's lock.
 public protocol LockingDestination: Destination {
-    func lock(job: String, wait: Bool) async throws -> (lock: any JobLock, tookOverFrom: String?)
+    func lock(job: String, wait: Bool, lease: Duration) async throws -> (lock: any JobLock, tookOverFrom: String?)
     func removeLeftovers(job: String) async throws -> [String]
+}
+
+/// A destination that wraps another (retries, several destinations, a dry run) and adds no capability
+/// of its own; the engine looks through it for what the wrapped destination can do.
+public protocol WrappingDestination: Destination {
+    var wrapped: any Destination { get }
+}
+
+extension WrappingDestination {
+    public func localFile(_ object: StoredObject) -> String? { wrapped.localFile(object) }
+}
+
+/// `destination` or the first destination it wraps that is a `Capability`, e.g. `LockingDestination`.
+public func capability<Capability>(of destination: any Destination, as: Capability.Type) -> Capability? {
+    var current: any Destination = destination
+    while true {
+        if let found = current as? Capability { return found }
+        guard let wrapper = current as? any WrappingDestination else { return nil }
+        current = wrapper.wrapped
+    }
 }
 
 /// Makes a ``Destination`` from its settings.

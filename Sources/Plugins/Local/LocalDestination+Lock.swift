@@ -2,9 +2,10 @@ import Engine
 import Foundation
 
 /// One lock file per job, `.<job>.lock`, held with flock(2): the kernel releases it when the holder exits
-/// or is killed, so a dead holder never blocks the next run. The file holds the holder's pid for messages.
+/// or is killed, so a dead holder never blocks the next run, and no lease is needed (renewing does
+/// nothing). The file holds the holder's pid for messages.
 extension LocalDestination: LockingDestination {
-    public func lock(job: String, wait: Bool) async throws -> (lock: any JobLock, tookOverFrom: String?) {
+    public func lock(job: String, wait: Bool, lease: Duration) async throws -> (lock: any JobLock, tookOverFrom: String?) {
         let path = "\(self.path)/.\(job).lock"
         // O_NOFOLLOW: a link planted here would have us truncate whatever it points at.
         let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o640)
@@ -74,7 +75,10 @@ final class LocalJobLock: JobLock {
         self.path = path
     }
 
-    func release() {
+    /// The kernel holds the lock as long as the file is open.
+    func renew() async throws {}
+
+    func release() async throws {
         _ = ftruncate(fd, 0)
         close(fd)
     }

@@ -61,14 +61,14 @@ public struct LocalDestination: Destination {
         try LocalUpload(directory: path, name: name)
     }
 
-    public func list() async throws -> [StoredObject] {
+    public func list(prefix: String) async throws -> [StoredObject] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: path)
         } catch {
             throw BackupError(.destination, "cannot list local.path \(path) (\(error.localizedDescription))")
         }
-        return names.filter { !$0.hasPrefix(".") }.sorted().compactMap { name in
+        return names.filter { !$0.hasPrefix(".") && $0.hasPrefix(prefix) }.sorted().compactMap { name in
             var info = stat()
             let full = "\(path)/\(name)"
             // lstat: a symbolic link is not a file of ours, whatever it points at.

@@ -1,0 +1,164 @@
+@testable import Engine
+import Foundation
+import Logging
+import Testing
+
+/// A memory destination whose locks are leases, as an object store's would be: a holder id and an
+/// expiry the holder must renew. Lapsed leases are taken over.
+final class LeasingDestination: LockingDestination, Sendable {
+    struct Lease: Sendable {
+        var holder: String
+        var expires: ContinuousClock.Instant
+    }
+
+    struct Record: Sendable {
+        var leases: [String: Lease] = [:]
+        var renewals = 0
+        var releases = 0
+        var lockCalls = 0
+        /// Taken with lock(); the lease each lock call asked for.
+        var leaseAsked: [Duration] = []
+    }
+
+    let store = MemoryDestination()
+    let record = Recorder(Record())
+    /// When set, renewals fail (the lock was lost) or releases fail (the store is down).
+    let loseOnRenew: Bool
+    let failRelease: Bool
+
+    init(loseOnRenew: Bool = false, failRelease: Bool = false) {
+        self.loseOnRenew = loseOnRenew
+        self.failRelease = failRelease
+    }
+
+    final class Held: JobLock, Sendable {
+        let destination: LeasingDestination
+        let job: String
+        let holder: String
+        let lease: Duration
+
+        init(_ destination: LeasingDestination, job: String, holder: String, lease: Duration) {
+            self.destination = destination
+            self.job = job
+            self.holder = holder
+            self.lease = lease
+        }
+
+        func renew() async throws {
+            let kept = destination.record.update { record in
+                record.renewals += 1
+                guard !destination.loseOnRenew, record.leases[job]?.holder == holder else { return false }
+                record.leases[job]?.expires = .now + lease
+                return true
+            }
+            if !kept { throw BackupError(.targetBusy, "the lock of job \(job) was taken over; this run stops") }
+        }
+
+        func release() async throws {
+            if destination.failRelease { throw BackupError(.destination, "the store did not answer") }
+            destination.record.update { record in
+                record.releases += 1
+                if record.leases[job]?.holder == holder { record.leases[job] = nil }
+            }
+        }
+    }
+
+    func lock(job: String, wait: Bool, lease: Duration) async throws -> (lock: any JobLock, tookOverFrom: String?) {
+        let holder = "run-\(UUID().uuidString.prefix(8))"
+        let taken: String?? = record.update { record in
+            record.lockCalls += 1
+            record.leaseAsked.append(lease)
+            if let current = record.leases[job], current.expires > .now { return nil }
+            let previous = record.leases[job]?.holder
+            record.leases[job] = Lease(holder: holder, expires: .now + lease)
+            return .some(previous)
+        }
+        guard let previous = taken else { throw BackupError(.targetBusy, "job \(job) is already running") }
+        return (Held(self, job: job, holder: holder, lease: lease), previous)
+    }
+
+    func removeLeftovers(job: String) async throws -> [String] { [] }
+
+    func checkWritable() async throws {}
+    func begin(name: String) async throws -> any Upload { try await store.begin(name: name) }
+    func list(prefix: String) async throws -> [StoredObject] { try await store.list(prefix: prefix) }
+    func read(name: String) async throws -> [UInt8] { try await store.read(name: name) }
+    func replace(name: String, bytes: [UInt8]) async throws { try await store.replace(name: name, bytes: bytes) }
+    func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws {
+        try await store.stream(name: name, chunkSize: chunkSize, into: sink)
+    }
+    func delete(name: String) async throws { try await store.delete(name: name) }
+}
+
+/// Retries nothing; only wraps, as a retry or dry-run wrapper would.
+struct PassingWrapper: WrappingDestination {
+    let wrapped: any Destination
+    func checkWritable() async throws { try await wrapped.checkWritable() }
+    func begin(name: String) async throws -> any Upload { try await wrapped.begin(name: name) }
+    func list(prefix: String) async throws -> [StoredObject] { try await wrapped.list(prefix: prefix) }
+    func read(name: String) async throws -> [UInt8] { try await wrapped.read(name: name) }
+    func replace(name: String, bytes: [UInt8]) async throws { try await wrapped.replace(name: name, bytes: bytes) }
+    func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws {
+        try await wrapped.stream(name: name, chunkSize: chunkSize, into: sink)
+    }
+    func delete(name: String) async throws { try await wrapped.delete(name: name) }
+}
+
+@Suite("Job locks as leases")
+struct LockLeaseTests {
+    /// A dump of 8 chunks, 100 ms apart: long enough for several renewals of a 150 ms lease.
+    static func slowJob(_ destination: any Destination) -> Job {
+        makeJob(source: FakeSource(chunks: Array(repeating: [1, 2, 3], count: 8), pause: .milliseconds(100)), destination: destination)
+    }
+
+    static func pipeline(lease: Duration) -> BackupPipeline {
+        var pipeline = BackupPipeline(now: { day() })
+        pipeline.lockLease = lease
+        return pipeline
+    }
+
+    @Test func theLeaseIsRenewedWhileTheBackupRunsAndReleasedAfter() async throws {
+        let destination = LeasingDestination()
+        _ = try await Self.pipeline(lease: .milliseconds(150)).run(Self.slowJob(destination), logger: testLogger)
+        let record = destination.record.value
+        #expect(record.leaseAsked == [.milliseconds(150)])
+        // 800 ms of dump renewing every 50 ms; on a loaded machine fewer fire, but more than one does.
+        #expect(record.renewals >= 2, "renewed \(record.renewals) times")
+        #expect(record.releases == 1 && record.leases.isEmpty)
+        #expect(destination.store.names.contains("app_20261125T010000Z.sql.fz"))
+    }
+
+    @Test func aLostLockStopsTheBackupAndPublishesNothing() async throws {
+        let destination = LeasingDestination(loseOnRenew: true)
+        await #expect { try await Self.pipeline(lease: .milliseconds(150)).run(Self.slowJob(destination), logger: testLogger) } throws: {
+            ($0 as? BackupError)?.code == .targetBusy && "\($0)".contains("taken over")
+        }
+        #expect(destination.store.names.isEmpty)
+        #expect(destination.store.state.value.aborted == ["app_20261125T010000Z.sql.fz"])
+    }
+
+    @Test func aLockThatCannotBeReleasedDoesNotFailTheBackup() async throws {
+        let destination = LeasingDestination(failRelease: true)
+        let outcome = try await Self.pipeline(lease: .seconds(60)).run(makeJob(source: FakeSource(chunks: [[1]]), destination: destination), logger: testLogger)
+        #expect(outcome.record.name == "app_20261125T010000Z.sql.fz")
+        // The lease stays until it lapses: a second run now is refused, as another holder's would be.
+        await #expect(throws: BackupError.self) {
+            try await Self.pipeline(lease: .seconds(60)).run(makeJob(source: FakeSource(chunks: [[1]]), destination: destination), logger: testLogger)
+        }
+    }
+
+    @Test func aLapsedLeaseIsTakenOverAndNamed() async throws {
+        let destination = LeasingDestination()
+        _ = try await destination.lock(job: "app", wait: false, lease: .milliseconds(1))
+        try await Task.sleep(for: .milliseconds(20))
+        _ = try await Self.pipeline(lease: .seconds(60)).run(makeJob(source: FakeSource(chunks: [[1]]), destination: destination), logger: testLogger)
+        #expect(destination.record.value.lockCalls == 2 && destination.record.value.releases == 1)
+    }
+
+    @Test func theEngineLocksThroughAWrapper() async throws {
+        let inner = LeasingDestination()
+        _ = try await Self.pipeline(lease: .seconds(60)).run(makeJob(source: FakeSource(chunks: [[1]]), destination: PassingWrapper(wrapped: inner)), logger: testLogger)
+        #expect(inner.record.value.lockCalls == 1 && inner.record.value.releases == 1)
+        #expect(capability(of: PassingWrapper(wrapped: MemoryDestination()), as: (any LockingDestination).self) == nil)
+    }
+}
