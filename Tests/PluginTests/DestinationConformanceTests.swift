@@ -3,25 +3,22 @@ import Foundation
 import Local
 import Testing
 
-/// The contract every `Destination` keeps (see its "Implementation requirements"); each implementation is
-/// added to `destinations` and must pass all of it.
+/// The contract every `Destination` keeps (see its "Implementation requirements"), run for every
+/// destination in `DestinationFixture.all`: publishing, reading, listing, deleting, a full store, and, for
+/// destinations with locks, the locks and the clean-up of what a killed run left.
 @Suite struct DestinationConformanceTests {
-    /// A fresh, empty destination per test, and how to clean it up.
-    static let destinations: [String] = ["local"]
+    static let destinations = DestinationFixture.all
 
-    static func make(_ kind: String) throws -> (destination: any Destination, cleanUp: () -> Void) {
-        switch kind {
-        default:
-            let directory = try Paths.temporaryDirectory("dest")
-            return (LocalDestination(path: directory), { try? FileManager.default.removeItem(atPath: directory) })
-        }
+    static func make(_ fixture: DestinationFixture) async throws -> (destination: any Destination, cleanUp: @Sendable () -> Void) {
+        let made = try await fixture.make()
+        return (made.destination, made.cleanUp)
     }
 
     static let payload = Array((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
 
     @Test(arguments: destinations)
-    func commitPublishesDataAndSidecar(_ kind: String) async throws {
-        let (destination, cleanUp) = try Self.make(kind)
+    func commitPublishesDataAndSidecar(_ kind: DestinationFixture) async throws {
+        let (destination, cleanUp) = try await Self.make(kind)
         defer { cleanUp() }
         try await destination.checkWritable()
         let upload = try await destination.begin(name: "job_20260101T000000Z.sql")
@@ -36,21 +33,21 @@ import Testing
     }
 
     @Test(arguments: destinations)
-    func abortLeavesNothing(_ kind: String) async throws {
-        let (destination, cleanUp) = try Self.make(kind)
+    func abortLeavesNothing(_ kind: DestinationFixture) async throws {
+        let (destination, cleanUp) = try await Self.make(kind)
         defer { cleanUp() }
         let upload = try await destination.begin(name: "job_20260101T000000Z.sql")
         try await upload.write(Self.payload)
         await upload.abort()
         #expect(try await destination.list().isEmpty)
-        if let local = destination as? LocalDestination {
-            #expect(try FileManager.default.contentsOfDirectory(atPath: local.path).isEmpty, "hidden partial files remain")
+        if let locking = destination as? any LockingDestination {
+            #expect(try await locking.removeLeftovers(job: "job").isEmpty, "abort left a partial upload")
         }
     }
 
     @Test(arguments: destinations)
-    func commitNeverReplacesAnExistingBackup(_ kind: String) async throws {
-        let (destination, cleanUp) = try Self.make(kind)
+    func commitNeverReplacesAnExistingBackup(_ kind: DestinationFixture) async throws {
+        let (destination, cleanUp) = try await Self.make(kind)
         defer { cleanUp() }
         let first = try await destination.begin(name: "job_20260101T000000Z.sql")
         try await first.write([1, 2, 3])
@@ -64,8 +61,8 @@ import Testing
     }
 
     @Test(arguments: destinations)
-    func deleteRemovesOneObjectAndToleratesMissing(_ kind: String) async throws {
-        let (destination, cleanUp) = try Self.make(kind)
+    func deleteRemovesOneObjectAndToleratesMissing(_ kind: DestinationFixture) async throws {
+        let (destination, cleanUp) = try await Self.make(kind)
         defer { cleanUp() }
         for name in ["a_20260101T000000Z.sql", "b_20260101T000000Z.sql"] {
             let upload = try await destination.begin(name: name)
@@ -78,8 +75,8 @@ import Testing
     }
 
     @Test(arguments: destinations)
-    func replaceSwapsASmallObjectWhole(_ kind: String) async throws {
-        let (destination, cleanUp) = try Self.make(kind)
+    func replaceSwapsASmallObjectWhole(_ kind: DestinationFixture) async throws {
+        let (destination, cleanUp) = try await Self.make(kind)
         defer { cleanUp() }
         try await destination.replace(name: "m.json", bytes: Array("first".utf8))
         try await destination.replace(name: "m.json", bytes: Array("second, longer".utf8))
@@ -88,8 +85,8 @@ import Testing
     }
 
     @Test(arguments: destinations)
-    func streamDeliversTheWholeObjectInChunks(_ kind: String) async throws {
-        let (destination, cleanUp) = try Self.make(kind)
+    func streamDeliversTheWholeObjectInChunks(_ kind: DestinationFixture) async throws {
+        let (destination, cleanUp) = try await Self.make(kind)
         defer { cleanUp() }
         let upload = try await destination.begin(name: "s_20260101T000000Z.sql")
         try await upload.write(Self.payload)
@@ -104,10 +101,42 @@ import Testing
     }
 
     @Test(arguments: destinations)
-    func readingAMissingObjectIsNotFound(_ kind: String) async throws {
-        let (destination, cleanUp) = try Self.make(kind)
+    func readingAMissingObjectIsNotFound(_ kind: DestinationFixture) async throws {
+        let (destination, cleanUp) = try await Self.make(kind)
         defer { cleanUp() }
         await #expect { _ = try await destination.read(name: "nothing") } throws: { ($0 as? BackupError)?.code == .notFound }
+    }
+
+    @Test(arguments: destinations)
+    func listTakesAPrefix(_ kind: DestinationFixture) async throws {
+        let (destination, cleanUp) = try await Self.make(kind)
+        defer { cleanUp() }
+        for name in ["app_20260101T000000Z.sql", "app_x_20260101T000000Z.sql", "other_20260101T000000Z.sql"] {
+            let upload = try await destination.begin(name: name)
+            try await upload.write([1])
+            _ = try await upload.commit(sidecars: [(name + ".manifest.json", [2])])
+        }
+        #expect(try await destination.list(prefix: "app_").map(\.name) == [
+            "app_20260101T000000Z.sql", "app_20260101T000000Z.sql.manifest.json",
+            "app_x_20260101T000000Z.sql", "app_x_20260101T000000Z.sql.manifest.json",
+        ])
+        #expect(try await destination.list(prefix: "other_").count == 2)
+        #expect(try await destination.list(prefix: "nobody_").isEmpty)
+        #expect(try await destination.list().count == 6)
+    }
+
+    /// A store that fills up fails the write as `.destinationFull`, and the aborted upload leaves nothing.
+    @Test(arguments: destinations)
+    func aFullStoreFailsTheWriteAndKeepsNothing(_ kind: DestinationFixture) async throws {
+        let made = try await kind.makeFull()
+        defer { made.cleanUp() }
+        let upload = try await made.destination.begin(name: "job_20260101T000000Z.sql")
+        await #expect {
+            for _ in 0..<8 { try await upload.write(Array(repeating: 0x41, count: 256 << 10)) }
+            _ = try await upload.commit(sidecars: [])
+        } throws: { ($0 as? BackupError)?.code == .destinationFull }
+        await upload.abort()
+        #expect(try await made.destination.list().isEmpty)
     }
 }
 

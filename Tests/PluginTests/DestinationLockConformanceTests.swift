@@ -1,0 +1,80 @@
+import Engine
+import Foundation
+import Testing
+
+/// The lock contract of `LockingDestination` and `JobLock`, run for every destination in
+/// `DestinationFixture.all` that has locks: exclusive, waiting, released, taken over from a holder that
+/// died (named), and the leftovers of a killed upload found and removed while holding the lock.
+@Suite struct DestinationLockConformanceTests {
+    static let lease: Duration = .seconds(30)
+
+    static func locking(_ fixture: DestinationFixture) async throws -> (any LockingDestination, DestinationFixture.Made) {
+        let made = try await fixture.make()
+        let locking = try #require(capability(of: made.destination, as: (any LockingDestination).self),
+                                   "\(fixture) has no locks")
+        return (locking, made)
+    }
+
+    @Test(arguments: DestinationFixture.all)
+    func aHeldLockIsExclusiveAndNamesItsHolder(_ fixture: DestinationFixture) async throws {
+        let (destination, made) = try await Self.locking(fixture)
+        defer { made.cleanUp() }
+        let (first, previous) = try await destination.lock(job: "app", wait: false, lease: Self.lease)
+        #expect(previous == nil)
+        await #expect { _ = try await destination.lock(job: "app", wait: false, lease: Self.lease) } throws: {
+            ($0 as? BackupError)?.code == .targetBusy && "\($0)".contains("already running")
+        }
+        // Another job's lock is another lock.
+        let (other, _) = try await destination.lock(job: "app2", wait: false, lease: Self.lease)
+        try await first.renew()
+        try await first.release()
+        try await other.release()
+        let (again, after) = try await destination.lock(job: "app", wait: false, lease: Self.lease)
+        #expect(after == nil, "a released lock is not a dead holder's")
+        try await again.release()
+    }
+
+    @Test(arguments: DestinationFixture.all)
+    func aWaitingLockIsTakenWhenReleased(_ fixture: DestinationFixture) async throws {
+        let (destination, made) = try await Self.locking(fixture)
+        defer { made.cleanUp() }
+        let (first, _) = try await destination.lock(job: "app", wait: false, lease: Self.lease)
+        let waiter = Task { try await destination.lock(job: "app", wait: true, lease: Self.lease) }
+        try await Task.sleep(for: .milliseconds(300))
+        try await first.release()
+        let (second, previous) = try await waiter.value
+        #expect(previous == nil)
+        try await second.release()
+    }
+
+    @Test(arguments: DestinationFixture.all)
+    func aDeadHoldersLockIsTakenOverAndNamed(_ fixture: DestinationFixture) async throws {
+        let (destination, made) = try await Self.locking(fixture)
+        defer { made.cleanUp() }
+        try await fixture.dieHoldingLock(made.destination, "app")
+        let (lock, previous) = try await destination.lock(job: "app", wait: false, lease: Self.lease)
+        #expect(previous != nil, "the dead holder is named")
+        try await lock.release()
+    }
+
+    /// A run killed mid-upload leaves a partial upload; the next run, holding the lock, removes it, and
+    /// only it: another job's in-progress upload, even with a name that extends this job's, stays.
+    @Test(arguments: DestinationFixture.all)
+    func leftoversOfAKilledUploadAreRemovedAndOnlyThose(_ fixture: DestinationFixture) async throws {
+        let (destination, made) = try await Self.locking(fixture)
+        defer { made.cleanUp() }
+        let killed = try await destination.begin(name: "app_20260101T000000Z.sql")
+        try await killed.write(Array(repeating: 1, count: 1000))
+        let other = try await destination.begin(name: "app_20260101T000000Z_20260102T000000Z.sql")
+        try await other.write([2])
+        // `killed` is never committed nor aborted, as when its process died.
+        let (lock, _) = try await destination.lock(job: "app", wait: false, lease: Self.lease)
+        let removed = try await destination.removeLeftovers(job: "app")
+        #expect(removed.count == 1 && removed[0].contains("app_20260101T000000Z.sql"), "\(removed)")
+        try await lock.release()
+        #expect(try await destination.list().isEmpty)
+        _ = try await other.commit(sidecars: [])
+        #expect(try await destination.list().map(\.name) == ["app_20260101T000000Z_20260102T000000Z.sql"])
+        _ = killed
+    }
+}

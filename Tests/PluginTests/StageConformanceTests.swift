@@ -1,0 +1,90 @@
+import BuiltinPlugins
+import Engine
+import Foundation
+import Testing
+
+/// The contract of a byte stage (`Stage`), run for every stage plugin the registry lists, as a job's
+/// config makes it (defaults, and each end of its `level` range): round trips at awkward chunk sizes, a
+/// decoder made from the manifest's record alone, and (unless the stage stores bytes unchanged)
+/// truncation and corruption detected by the decoder.
+@Suite struct StageConformanceTests {
+    struct Case: Sendable, CustomStringConvertible {
+        var kind: PluginKind
+        var stage: any Stage
+        var description: String { "\(stage.name)\(stage.level.map { " level \($0)" } ?? "")" }
+    }
+
+    /// Every compressor the registry lists, with its defaults and at each end of its level range.
+    static let cases: [Case] = BuiltinPlugins.registry.compressors.flatMap { factory -> [Case] in
+        var defaults: [String: String] = [:]
+        for key in factory.keys { defaults[key.name] = key.defaultValue }
+        var variants = [defaults]
+        if let level = factory.keys.first(where: { $0.name == "level" }), case .integer(let range) = level.kind {
+            variants += [range.lowerBound, range.upperBound].map { defaults.merging(["level": String($0)]) { $1 } }
+        }
+        return variants.compactMap { values in
+            (try? factory.make(PluginSettings(plugin: factory.name, values: values))).map { Case(kind: .compressor, stage: $0) }
+        }
+    }
+
+    static let text = Array((0..<20_000).map { "row \($0)\tname \($0 % 97)\n" }.joined().utf8)
+    static let noise: [UInt8] = (0..<300_000).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
+
+    static func run(_ transform: any ByteTransform, _ input: [UInt8], chunk: Int) throws -> [UInt8] {
+        var output: [UInt8] = []
+        for start in stride(from: 0, to: input.count, by: chunk) {
+            try input[start..<min(start + chunk, input.count)].withUnsafeBytes { try transform.update($0, into: &output) }
+        }
+        try transform.finish(into: &output)
+        return output
+    }
+
+    /// The decoder a restore builds: from the manifest's record, by the plugin made with its defaults.
+    static func restoringDecoder(_ c: Case) throws -> any ByteTransform {
+        let record = StageRecord(c.stage, kind: c.kind)
+        return try BuiltinPlugins.registry.stage(for: record).makeDecoder(for: record)
+    }
+
+    @Test(arguments: cases)
+    func roundTripsAtAwkwardChunkSizes(_ c: Case) throws {
+        #expect(Self.cases.count >= 5)
+        for sample in [[], [0x2A], Self.text, Self.noise] {
+            for chunk in [1, 7, 4096, 65_521, 1 << 20] where sample.count / chunk < 100_000 {
+                let encoded = try Self.run(try c.stage.makeEncoder(), sample, chunk: chunk)
+                let decoded = try Self.run(try Self.restoringDecoder(c), encoded, chunk: chunk == 1 ? 3 : chunk)
+                #expect(decoded == sample, "\(c) lost data: \(sample.count) bytes in chunks of \(chunk)")
+            }
+        }
+    }
+
+    @Test(arguments: cases)
+    func namesItsFileUnlessItPassesBytesThrough(_ c: Case) throws {
+        #expect((c.stage.fileExtension == nil) == c.stage.passesBytesThrough)
+        if c.stage.passesBytesThrough {
+            #expect(try Self.run(try c.stage.makeEncoder(), Self.text, chunk: 4096) == Self.text)
+        }
+    }
+
+    @Test(arguments: cases.filter { !$0.stage.passesBytesThrough })
+    func decodersDetectTruncation(_ c: Case) throws {
+        let encoded = try Self.run(try c.stage.makeEncoder(), Self.text, chunk: 65_521)
+        for length in [0, 1, encoded.count / 2, encoded.count - 1] {
+            #expect(throws: BackupError.self, "\(c) accepted \(length) of \(encoded.count) bytes") {
+                try Self.run(try Self.restoringDecoder(c), Array(encoded.prefix(length)), chunk: 4096)
+            }
+        }
+    }
+
+    @Test(arguments: cases.filter { !$0.stage.passesBytesThrough })
+    func decodersDetectCorruption(_ c: Case) throws {
+        let encoded = try Self.run(try c.stage.makeEncoder(), Self.text, chunk: 65_521)
+        // A flipped byte in the header, in the middle, and in the trailer's checksum.
+        for index in [2, encoded.count / 2, encoded.count - 3] {
+            var damaged = encoded
+            damaged[index] ^= 0x10
+            #expect(throws: BackupError.self, "\(c) accepted a flipped byte at \(index) of \(encoded.count)") {
+                try Self.run(try Self.restoringDecoder(c), damaged, chunk: 4096)
+            }
+        }
+    }
+}
