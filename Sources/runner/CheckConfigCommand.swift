@@ -23,10 +23,6 @@ struct CheckConfigCommand: AsyncParsableCommand {
 
     /// `key = value  # origin` lines, the comments aligned.
     private static func printSettings(_ settings: [EffectiveSetting]) {
-        let width = settings.map { $0.key.count + $0.value.count + 3 }.max() ?? 0
-        for setting in settings {
-            let line = "\(setting.key) = \(setting.value)"
-            print("\(line.padding(toLength: width, withPad: " ", startingAt: 0))  # \(setting.origin)")
-        }
+        for line in TextTable.lines(settings.map { ["\($0.key) = \($0.value)", "# \($0.origin)"] }) { print(line) }
     }
 }

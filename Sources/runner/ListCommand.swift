@@ -76,12 +76,7 @@ struct ListCommand: AsyncParsableCommand {
         let rows = [["JOB", "CREATED (UTC)", "SIZE", "RAW", "FILE"]] + entries.map {
             [$0.job, $0.created ?? "", ByteCount.format($0.bytes ?? 0), ByteCount.format($0.rawBytes ?? 0), $0.path]
         }
-        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        for row in rows {
-            print(row.enumerated().map { index, cell in
-                index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  "))
-        }
+        for line in TextTable.lines(rows) { print(line) }
         if entries.isEmpty { print("(no backups yet)") }
     }
 }

@@ -72,7 +72,7 @@ struct RestoreCommand: AsyncParsableCommand {
                 }
                 progress?.finished(job: job.name)
                 let rows = report.rowCounts.values.reduce(0, +)
-                let seconds = BackupSeconds.between(start, clock.now)
+                let seconds = (clock.now - start).inSeconds
                 print("Restored into \(report.database): \(report.rowCounts.count) tables, \(rows) rows in \(String(format: "%.1f", seconds))s.")
                 if let previous = report.previousDatabase { print("The previous database is kept as \(previous).") }
                 if !report.createdRoles.isEmpty { print("Created roles (no passwords; set them): \(report.createdRoles.joined(separator: ", "))") }
@@ -120,9 +120,3 @@ enum BackupChoice {
     }
 }
 
-enum BackupSeconds {
-    static func between(_ start: ContinuousClock.Instant, _ end: ContinuousClock.Instant) -> Double {
-        let d = end - start
-        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
-}

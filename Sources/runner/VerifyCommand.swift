@@ -90,11 +90,8 @@ struct VerifyCommand: AsyncParsableCommand {
         let rows = [["TABLE", "EXPECTED", "RESTORED", ""]] + checks.map {
             [$0.table, $0.expected.map(String.init) ?? "-", $0.restored.map(String.init) ?? "-", $0.matches ? "ok" : "MISMATCH"]
         }
-        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
         print("\(name): restored into a scratch database (dropped again)")
-        for row in rows {
-            print("  " + row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  "))
-        }
+        for line in TextTable.lines(rows, indent: "  ") { print(line) }
         let total = checks.filter(\.matches).count
         print("  \(total) of \(checks.count) tables match")
     }

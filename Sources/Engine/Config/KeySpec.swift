@@ -41,6 +41,16 @@ public struct KeySpec: Sendable {
         self.summary = summary
     }
 
+    /// The words a boolean key accepts, in any case.
+    public static let trueWords: Set<String> = ["true", "yes", "on", "1"]
+    public static let falseWords: Set<String> = ["false", "no", "off", "0"]
+
+    public static func isBoolean(_ text: String) -> Bool {
+        trueWords.contains(text.lowercased()) || falseWords.contains(text.lowercased())
+    }
+
+    public static func isTrue(_ text: String) -> Bool { trueWords.contains(text.lowercased()) }
+
     /// Checks `value` against `kind`; returns a message saying what a valid value looks like, or nil.
     public func problem(with value: String) -> String? {
         switch kind {
@@ -58,8 +68,7 @@ public struct KeySpec: Sendable {
             return options.contains(value)
                 ? nil : "'\(value)' is not one of \(options.joined(separator: ", "))"
         case .boolean:
-            return ["true", "false", "yes", "no", "on", "off", "1", "0"].contains(value.lowercased())
-                ? nil : "'\(value)' is not true or false"
+            return Self.isBoolean(value) ? nil : "'\(value)' is not true or false"
         case .address:
             return HTTPAddress(value) == nil ? "'\(value)' is not address:port, e.g. 0.0.0.0:9187 or 127.0.0.1:9187" : nil
         }
@@ -121,7 +130,25 @@ public struct PluginSettings: Sendable {
 
     public func seconds(_ key: String) -> Double? { values[key].flatMap(DurationParser.seconds) }
 
+    /// The value of a key that is required or has a default in its ``KeySpec``, which the loader always
+    /// fills in; so a plugin writes each default once, in its KeySpec. Throws, naming the key, when the
+    /// settings were made without it.
+    public func string(required key: String) throws -> String {
+        guard let value = values[key] else { throw SettingError(key: key, message: "missing") }
+        return value
+    }
+
+    public func integer(required key: String) throws -> Int {
+        guard let value = Int(try string(required: key)) else { throw SettingError(key: key, message: "is not a whole number") }
+        return value
+    }
+
+    public func seconds(required key: String) throws -> Double {
+        guard let value = DurationParser.seconds(try string(required: key)) else { throw SettingError(key: key, message: "is not a duration") }
+        return value
+    }
+
     public func boolean(_ key: String) -> Bool? {
-        values[key].map { ["true", "yes", "on", "1"].contains($0.lowercased()) }
+        values[key].map(KeySpec.isTrue)
     }
 }

@@ -117,7 +117,7 @@ public struct BackupPipeline: Sendable {
         do {
             let stream = BackupStream(source: job.source, info: info, logger: logger) { [observer] raw in
                 observer?.progress(job: job.name, rawBytes: raw, estimatedTotal: info.estimatedBytes,
-                                   elapsed: Self.seconds(clock.now - begin))
+                                   elapsed: (clock.now - begin).inSeconds)
             }
             let encoder = ChainTransform.chain(try job.stages.map { try $0.stage.makeEncoder() })
             let result = try await stream.run(encoder: encoder, upload: upload)
@@ -138,7 +138,7 @@ public struct BackupPipeline: Sendable {
             throw error
         }
         observer?.finished(job: job.name)
-        let duration = Self.seconds(clock.now - begin)
+        let duration = (clock.now - begin).inSeconds
         let m = record.manifest
         logger.info("backup complete", metadata: [
             "file": "\(record.object.location)", "raw_bytes": "\(m.rawBytes)", "stored_bytes": "\(m.storedBytes)",
@@ -162,7 +162,4 @@ public struct BackupPipeline: Sendable {
         }
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

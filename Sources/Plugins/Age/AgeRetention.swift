@@ -12,7 +12,7 @@ public struct AgeRetentionFactory: RetentionPolicyFactory {
     ]
 
     public func make(_ settings: PluginSettings) throws -> any RetentionPolicy {
-        AgeRetention(maxAge: settings.seconds("max") ?? 30 * 86_400, minKeep: settings.integer("min_keep") ?? 3)
+        AgeRetention(maxAge: try settings.seconds(required: "max"), minKeep: try settings.integer(required: "min_keep"))
     }
 }
 

@@ -8,7 +8,7 @@ public struct CountRetentionFactory: RetentionPolicyFactory {
     public let keys = [KeySpec("keep", .integer(1...100_000), default: "31", summary: "how many backups to keep")]
 
     public func make(_ settings: PluginSettings) throws -> any RetentionPolicy {
-        CountRetention(keep: settings.integer("keep") ?? 31)
+        CountRetention(keep: try settings.integer(required: "keep"))
     }
 }
 

@@ -16,8 +16,7 @@ public struct GzipCompressorFactory: CompressorFactory {
     ]
 
     public func make(_ settings: PluginSettings) throws -> any Compressor {
-        GzipCompressor(level: settings.integer("level") ?? 6,
-                       threads: settings.integer("threads") ?? CPUCount.available)
+        GzipCompressor(level: try settings.integer(required: "level"), threads: try settings.integer(required: "threads"))
     }
 }
 

@@ -36,20 +36,20 @@ public struct PostgresSourceFactory: SourceFactory {
     ]
 
     public func make(_ settings: PluginSettings) throws -> any Source {
-        let timeout = Int((settings.seconds("connect_timeout") ?? 10).rounded(.up))
+        let timeout = Int(try settings.seconds(required: "connect_timeout").rounded(.up))
         guard timeout >= 1 else { throw SettingError(key: "connect_timeout", message: "must be at least 1s") }
-        let stall = settings.seconds("stall_timeout") ?? 300
+        let stall = try settings.seconds(required: "stall_timeout")
         guard stall >= 1 else { throw SettingError(key: "stall_timeout", message: "must be at least 1s") }
         var source = PostgresSource(
             target: PostgresTarget(
-                host: settings.string("host") ?? "localhost", port: settings.integer("port") ?? 5432,
-                user: settings.string("user") ?? "", password: settings.string("password"),
-                database: settings.string("database") ?? "", connectTimeout: timeout),
-            format: settings.string("format") ?? "plain",
+                host: try settings.string(required: "host"), port: try settings.integer(required: "port"),
+                user: try settings.string(required: "user"), password: settings.string("password"),
+                database: try settings.string(required: "database"), connectTimeout: timeout),
+            format: try settings.string(required: "format"),
             pgDumpOverride: settings.string("pg_dump"),
             countRows: settings.string("row_counts") != "none")
         source.stallTimeout = .milliseconds(Int64(stall * 1000))
-        source.stallTimeoutText = settings.string("stall_timeout") ?? "5m"
+        source.stallTimeoutText = try settings.string(required: "stall_timeout")
         for key in ["host", "port", "user", "password"] {
             source.verifyServer[key] = settings.string("verify_" + key)
         }

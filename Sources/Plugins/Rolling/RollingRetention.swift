@@ -17,9 +17,9 @@ public struct RollingRetentionFactory: RetentionPolicyFactory {
 
     public func make(_ settings: PluginSettings) throws -> any RetentionPolicy {
         RollingRetention(
-            daily: settings.integer("daily") ?? 7, weekly: settings.integer("weekly") ?? 4,
-            monthly: settings.integer("monthly") ?? 12, yearly: settings.integer("yearly") ?? 0,
-            keepLast: settings.integer("keep_last") ?? 1)
+            daily: try settings.integer(required: "daily"), weekly: try settings.integer(required: "weekly"),
+            monthly: try settings.integer(required: "monthly"), yearly: try settings.integer(required: "yearly"),
+            keepLast: try settings.integer(required: "keep_last"))
     }
 }
 

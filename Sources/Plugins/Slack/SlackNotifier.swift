@@ -10,7 +10,7 @@ public struct SlackNotifierFactory: NotifierFactory {
     public let keys = [KeySpec("url", .string, required: true, secret: true, summary: "the incoming webhook's URL (prefer slack.url_file: it holds the key)")]
 
     public func make(_ settings: PluginSettings) throws -> any Notifier {
-        SlackNotifier(url: try JSONPost.check(settings.string("url") ?? "", key: "url"))
+        SlackNotifier(url: try JSONPost.check(try settings.string(required: "url"), key: "url"))
     }
 }
 

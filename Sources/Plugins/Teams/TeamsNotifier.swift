@@ -9,7 +9,7 @@ public struct TeamsNotifierFactory: NotifierFactory {
     public let keys = [KeySpec("url", .string, required: true, secret: true, summary: "the incoming webhook's URL (prefer teams.url_file: it holds the key)")]
 
     public func make(_ settings: PluginSettings) throws -> any Notifier {
-        TeamsNotifier(url: try JSONPost.check(settings.string("url") ?? "", key: "url"))
+        TeamsNotifier(url: try JSONPost.check(try settings.string(required: "url"), key: "url"))
     }
 }
 

@@ -13,7 +13,7 @@ public struct WebhookNotifierFactory: NotifierFactory {
     ]
 
     public func make(_ settings: PluginSettings) throws -> any Notifier {
-        WebhookNotifier(url: try JSONPost.check(settings.string("url") ?? "", key: "url"), token: settings.string("token"))
+        WebhookNotifier(url: try JSONPost.check(try settings.string(required: "url"), key: "url"), token: settings.string("token"))
     }
 }
 

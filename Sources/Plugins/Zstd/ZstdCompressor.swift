@@ -15,8 +15,7 @@ public struct ZstdCompressorFactory: CompressorFactory {
     ]
 
     public func make(_ settings: PluginSettings) throws -> any Compressor {
-        ZstdCompressor(level: settings.integer("level") ?? 3,
-                       threads: settings.integer("threads") ?? CPUCount.available)
+        ZstdCompressor(level: try settings.integer(required: "level"), threads: try settings.integer(required: "threads"))
     }
 }
 

@@ -1,0 +1,67 @@
+import Foundation
+
+/// A backup job: the plugins it is composed of and how often it runs.
+public struct Job: Sendable {
+    public var name: String
+    public var source: any Source
+    /// The byte stages between source and destination, in the order applied (today: the compressor).
+    public var stages: [JobStage]
+    public var destination: any Destination
+    public var retention: any RetentionPolicy
+    /// Seconds between backups in `backup run`.
+    public var interval: Double
+    /// How retention proves the backups it keeps before deleting others (`retention.check`).
+    public var retentionCheck: RetentionCheck = .size
+    /// Whether each new backup restores itself into a scratch database and checks its row counts.
+    public var verifyAfterBackup: Bool = false
+    /// When `backup run` backs the job up; nil means every `interval`.
+    public var schedule: CronSchedule?
+    /// Whether `backup run` runs an overdue job at start.
+    public var catchUp: Bool = true
+    /// The timezone of calendar-based retention and of the schedule.
+    public var timeZone: TimeZone = TimeZone(identifier: "UTC")!
+    /// Who hears about runs (`notify`), when (`notify.on`) and how long each may take (`notify.timeout`).
+    public var notifiers: [any Notifier] = []
+    public var notifyWhen: NotifyWhen = .failure
+    public var notifyTimeout: Double = 10
+    public var settings: [EffectiveSetting]
+    /// Every registered plugin's settings in this job (defaults applied), by plugin name: what a plugin the
+    /// job does not use needs to read a location given by hand, e.g. another destination's credentials.
+    public var pluginSettings: [String: PluginSettings] = [:]
+}
+
+/// One stage of a job's chain and the role it fills.
+public struct JobStage: Sendable {
+    public var kind: PluginKind
+    public var stage: any Stage
+
+    public init(_ kind: PluginKind, _ stage: any Stage) {
+        self.kind = kind
+        self.stage = stage
+    }
+}
+
+extension Job {
+    /// What the manifest records of the chain.
+    public var stageRecords: [StageRecord] { stages.map { StageRecord($0.stage, kind: $0.kind) } }
+
+    /// The file extensions the chain adds after the dump's own, in order (`zst`, later `zst`, `age`).
+    public var stageExtensions: [String] { stages.compactMap(\.stage.fileExtension) }
+
+    /// The run after `date`: the schedule's next time, or `interval` later.
+    public func nextRun(after date: Date) -> Date? {
+        guard let schedule else { return date.addingTimeInterval(interval) }
+        return schedule.next(after: date, in: timeZone)
+    }
+
+    /// Whether `backup run` should run the job as soon as it starts: with no schedule always (the original
+    /// container backed up at start); with one, when `catch_up` is on and the newest backup is older than
+    /// one schedule period (or there is none), so a restart just before a run does not skip it forever.
+    public func isDueAtStart(now: Date, newestBackup: Date?) -> Bool {
+        guard schedule != nil else { return true }
+        guard catchUp else { return false }
+        guard let newestBackup else { return true }
+        guard let first = nextRun(after: now), let second = nextRun(after: first) else { return false }
+        return now.timeIntervalSince(newestBackup) > second.timeIntervalSince(first)
+    }
+}
