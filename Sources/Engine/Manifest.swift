@@ -71,16 +71,21 @@ public struct Manifest: Codable, Sendable, Equatable {
         case sidecars, verification
     }
 
-    /// Version 1's names for what version 2 calls `dump_tool_version` and `stages`.
-    private enum VersionOneKeys: String, CodingKey {
-        case dumpToolVersion = "pg_dump_version"
-        case compressor
-        case compressionLevel = "compression_level"
+    /// Version 1's names for what version 2 calls `stages`; its dump tool's version was under
+    /// `<tool>_version`, the one `_version` key besides `manifest_version` and `server_version`.
+    private struct VersionOneKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+
+        static let compressor = VersionOneKey(stringValue: "compressor")
+        static let compressionLevel = VersionOneKey(stringValue: "compression_level")
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let old = try decoder.container(keyedBy: VersionOneKeys.self)
+        let old = try decoder.container(keyedBy: VersionOneKey.self)
         manifestVersion = try c.decode(Int.self, forKey: .manifestVersion)
         guard manifestVersion <= Self.currentVersion else {
             throw DecodingError.dataCorruptedError(forKey: .manifestVersion, in: c, debugDescription:
@@ -90,8 +95,18 @@ public struct Manifest: Codable, Sendable, Equatable {
         file = try c.decode(String.self, forKey: .file)
         database = try c.decode(String.self, forKey: .database)
         serverVersion = try c.decode(String.self, forKey: .serverVersion)
-        dumpToolVersion = try c.decodeIfPresent(String.self, forKey: .dumpToolVersion)
-            ?? old.decode(String.self, forKey: .dumpToolVersion)
+        if let version = try c.decodeIfPresent(String.self, forKey: .dumpToolVersion) {
+            dumpToolVersion = version
+        } else {
+            let named = old.allKeys.filter {
+                $0.stringValue.hasSuffix("_version") && !["manifest_version", "server_version"].contains($0.stringValue)
+            }
+            guard named.count == 1 else {
+                throw DecodingError.keyNotFound(CodingKeys.dumpToolVersion, .init(codingPath: decoder.codingPath,
+                    debugDescription: "no dump_tool_version, nor one <tool>_version of a version 1 manifest"))
+            }
+            dumpToolVersion = try old.decode(String.self, forKey: named[0])
+        }
         format = try c.decode(String.self, forKey: .format)
         if let stages = try c.decodeIfPresent([StageRecord].self, forKey: .stages) {
             self.stages = stages
