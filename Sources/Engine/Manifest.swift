@@ -95,7 +95,9 @@ public struct Manifest: Codable, Sendable, Equatable {
         file = try c.decode(String.self, forKey: .file)
         database = try c.decode(String.self, forKey: .database)
         serverVersion = try c.decode(String.self, forKey: .serverVersion)
-        if let version = try c.decodeIfPresent(String.self, forKey: .dumpToolVersion) {
+        if manifestVersion >= 2 {
+            dumpToolVersion = try c.decode(String.self, forKey: .dumpToolVersion)
+        } else if let version = try c.decodeIfPresent(String.self, forKey: .dumpToolVersion) {
             dumpToolVersion = version
         } else {
             let named = old.allKeys.filter {
@@ -108,7 +110,9 @@ public struct Manifest: Codable, Sendable, Equatable {
             dumpToolVersion = try old.decode(String.self, forKey: named[0])
         }
         format = try c.decode(String.self, forKey: .format)
-        if let stages = try c.decodeIfPresent([StageRecord].self, forKey: .stages) {
+        if manifestVersion >= 2 {
+            stages = try c.decode([StageRecord].self, forKey: .stages)
+        } else if let stages = try c.decodeIfPresent([StageRecord].self, forKey: .stages) {
             self.stages = stages
         } else {
             stages = [StageRecord(kind: PluginKind.compressor.rawValue, name: try old.decode(String.self, forKey: .compressor),
@@ -126,14 +130,18 @@ public struct Manifest: Codable, Sendable, Equatable {
 
     public static let suffix = ".manifest.json"
 
+    /// The manifest as JSON in this release's format: a version 1 manifest read and written again (a
+    /// verification recorded in it) becomes version 2, as its fields now are.
     public func encoded() throws -> [UInt8] {
+        var current = self
+        current.manifestVersion = Self.currentVersion
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in
             var container = encoder.singleValueContainer()
             try container.encode(Timestamp.iso8601(date))
         }
-        return Array(try encoder.encode(self)) + [0x0A]
+        return Array(try encoder.encode(current)) + [0x0A]
     }
 
     public static func decode(_ bytes: [UInt8]) throws -> Manifest {

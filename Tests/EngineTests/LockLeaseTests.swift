@@ -149,10 +149,15 @@ struct LockLeaseTests {
 
     @Test func aLapsedLeaseIsTakenOverAndNamed() async throws {
         let destination = LeasingDestination()
-        _ = try await destination.lock(job: "app", wait: false, lease: .milliseconds(1))
+        let (dead, _) = try await destination.lock(job: "app", wait: false, lease: .milliseconds(1))
         try await Task.sleep(for: .milliseconds(20))
+        let (taker, previous) = try await destination.lock(job: "app", wait: false, lease: .seconds(60))
+        #expect(previous == (dead as? LeasingDestination.Held)?.holder && previous != nil)
+        // The dead holder's renewal now fails: it lost the lock.
+        await #expect(throws: BackupError.self) { try await dead.renew() }
+        try await taker.release()
         _ = try await Self.pipeline(lease: .seconds(60)).run(makeJob(source: FakeSource(chunks: [[1]]), destination: destination), logger: testLogger)
-        #expect(destination.record.value.lockCalls == 2 && destination.record.value.releases == 1)
+        #expect(destination.record.value.lockCalls == 3 && destination.record.value.releases == 2)
     }
 
     @Test func theEngineLocksThroughAWrapper() async throws {

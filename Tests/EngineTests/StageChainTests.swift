@@ -161,6 +161,18 @@ struct ManifestVersionTests {
         #expect((object["stages"] as? [[String: Any]])?.first?["name"] as? String == "fz")
     }
 
+    @Test("a version 1 manifest written again (a verification recorded) is version 2")
+    func rewrittenVersionOneIsVersionTwo() throws {
+        var manifest = try Manifest.decode(Array(Self.versionOne.utf8))
+        manifest.verification = "passed"
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(try manifest.encoded())) as? [String: Any])
+        #expect(object["manifest_version"] as? Int == 2 && object["dump_tool_version"] as? String == "15.8")
+        #expect(object["compressor"] == nil && (object["stages"] as? [[String: Any]])?.first?["name"] as? String == "gzip")
+        var reread = try Manifest.decode(try manifest.encoded())
+        reread.manifestVersion = 1
+        #expect(reread == manifest)
+    }
+
     @Test("a manifest from a newer release is refused, not misread")
     func refusesNewer() throws {
         let newer = Self.versionOne.replacingOccurrences(of: "\"manifest_version\" : 1", with: "\"manifest_version\" : 3")

@@ -41,7 +41,8 @@ import Testing
         #expect(folders.count >= 11)
         let listed = try #require(manifest.range(of: #"let builtinPlugins = \[[^\]]*\]"#, options: .regularExpression))
         for folder in folders {
-            let call = try #require(manifest.range(of: #"plugin\("\#(folder)"[^\n]*"#, options: .regularExpression),
+            // The call up to the next target, however many lines it takes.
+            let call = try #require(manifest.range(of: #"plugin\("\#(folder)"(.|\n)*?(?=\n        (plugin\(|\.|//))"#, options: .regularExpression),
                                     "Package.swift has no plugin(\"\(folder)\") target")
             let others = folders.filter { $0 != folder && manifest[call].contains("\"\($0)\"") }
             #expect(others.isEmpty, "\(folder)'s target depends on \(others)")
@@ -54,8 +55,10 @@ import Testing
         var found: [String] = []
         for folder in folders {
             for file in try Self.swiftFiles(under: "\(Self.plugins)/\(folder)") {
-                for line in try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n") where line.hasPrefix("import ") {
-                    let module = line.dropFirst("import ".count).trimmingCharacters(in: .whitespaces)
+                for line in try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n") {
+                    // `import X`, also `@testable`, `@preconcurrency`, `@_exported`, `public`, `import struct X.Y`.
+                    guard let match = line.firstMatch(of: /^\s*(@\w+\s+)*((public|package|internal)\s+)?import\s+((struct|class|enum|protocol|func|var|let|typealias)\s+)?(\w+)/) else { continue }
+                    let module = String(match.output.6)
                     if module != folder && folders.contains(module) { found.append("\(folder)/\(URL(fileURLWithPath: file).lastPathComponent) imports \(module)") }
                 }
             }

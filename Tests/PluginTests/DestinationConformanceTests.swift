@@ -40,7 +40,7 @@ import Testing
         try await upload.write(Self.payload)
         await upload.abort()
         #expect(try await destination.list().isEmpty)
-        if let locking = destination as? any LockingDestination {
+        if let locking = capability(of: destination, as: (any LockingDestination).self) {
             #expect(try await locking.removeLeftovers(job: "job").isEmpty, "abort left a partial upload")
         }
     }

@@ -39,8 +39,14 @@ import Testing
         let (destination, made) = try await Self.locking(fixture)
         defer { made.cleanUp() }
         let (first, _) = try await destination.lock(job: "app", wait: false, lease: Self.lease)
-        let waiter = Task { try await destination.lock(job: "app", wait: true, lease: Self.lease) }
+        let taken = Locked(false)
+        let waiter = Task {
+            let result = try await destination.lock(job: "app", wait: true, lease: Self.lease)
+            taken.set(true)
+            return result
+        }
         try await Task.sleep(for: .milliseconds(300))
+        #expect(!taken.isSet, "the waiter took a lock that was held")
         try await first.release()
         let (second, previous) = try await waiter.value
         #expect(previous == nil)

@@ -41,5 +41,6 @@ import Testing
             "made by the release before the chain of stages", "legacy_owner",
             "{legacy_owner=arwdDxt/legacy_owner,legacy_reader=r/legacy_owner}",
         ].joined(separator: "|"))
+        try await server.psql("DROP DATABASE legacy_again")
     }
 }

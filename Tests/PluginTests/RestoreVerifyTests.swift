@@ -57,6 +57,13 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("pg_restore --jobs"))
         expectSameDump(try await PostgresServer.shared.dumpForComparison("rv_parallel_copy"), b.dumpAtBackup)
+        // pg_restore reads that file itself, not through the stream that hashes it; verify still proves it.
+        #expect(try await b.cli.run("verify").status == 0)
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: b.path)))
+        bytes[bytes.count / 2] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: b.path))
+        let damaged = try await b.cli.run("verify")
+        #expect(damaged.status == 1 && damaged.stderr.contains("\(b.file) is damaged"), "\(damaged.stdout) \(damaged.stderr)")
     }
 
     /// The job now writes gzip, but its older backup is zstd: the manifest picks the decompressor.

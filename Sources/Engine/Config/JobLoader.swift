@@ -69,17 +69,19 @@ public struct JobLoader: Sendable {
         -> (process: PluginSettings, processSettings: [EffectiveSetting], jobs: [Job])
     {
         let jobs = try loadJobs(document)
-        for section in document.sections.dropFirst() {
-            if let entry = section.entries.first(where: { entry in processKeys.contains { $0.name == entry.key } }) {
-                throw ConfigError(file: entry.file, line: entry.line, key: entry.key,
-                                  message: "applies to the whole process, not to [\(section.name)]; set it once before the first [job]")
-            }
-        }
         let first = document.sections.first?.entries ?? []
         var values: [String: String] = [:]
         var effective: [EffectiveSetting] = []
         for spec in processKeys {
-            let entry = first.last { $0.key == spec.name } ?? document.defaults.last { $0.key == spec.name }
+            // As earlier releases read them: the first job's value (its own, else the top of the file's);
+            // for an integer (`parallel`), the largest any job has.
+            var entry = first.last { $0.key == spec.name } ?? document.defaults.last { $0.key == spec.name }
+            if case .integer = spec.kind {
+                for section in document.sections {
+                    guard let own = section.entries.last(where: { $0.key == spec.name }) else { continue }
+                    if (Int(own.value) ?? 0) > (Int(entry?.value ?? spec.defaultValue ?? "") ?? 0) { entry = own }
+                }
+            }
             guard let value = entry?.value ?? spec.defaultValue else { continue }
             values[spec.name] = value
             effective.append(EffectiveSetting(key: spec.name, value: spec.secret ? "<redacted>" : value,

@@ -59,18 +59,10 @@ public enum BackupCatalog {
                                                problem: "\(name) has no manifest (\(manifestName)); it cannot be checked or restored by the engine", leftover: false))
                 continue
             }
-            // A manifest that cannot be read (the store failed) is an error; one that reads but does not
-            // decode is a problem of this backup.
-            let bytes: [UInt8]
+            // A manifest that cannot be read or decoded is a problem of this backup, reported, never a
+            // reason to stop every run of the job; retention neither counts nor deletes such a backup.
             do {
-                bytes = try await destination.read(name: manifestName)
-            } catch let error as BackupError where error.code == .notFound {
-                problems.append(CatalogProblem(name: name, location: data.location,
-                                               problem: "\(name) has no manifest (\(manifestName)); it cannot be checked or restored by the engine", leftover: false))
-                continue
-            }
-            do {
-                let manifest = try Manifest.decode(bytes)
+                let manifest = try Manifest.decode(try await destination.read(name: manifestName))
                 guard manifest.job == job, manifest.file == name else {
                     problems.append(CatalogProblem(name: name, location: data.location,
                                                    problem: "the manifest of \(name) names job \(manifest.job), file \(manifest.file)", leftover: false))

@@ -59,7 +59,9 @@ public struct BackupPipeline: Sendable {
             outcome = .failure(error)
         }
         do {
-            try await lock.release()
+            // In a task of its own, so a run stopped by a signal (this task cancelled) still gives the
+            // lock back rather than leaving the next run to wait for the lease to lapse.
+            try await Task { try await lock.release() }.value
         } catch {
             // Not a failed backup: the lock lapses when its lease runs out, and the next run takes it over.
             logger.warning("could not release the job's lock (\(error)); it lapses after \(lockLease)")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// Which backup a restore or verify means: the newest, one by name (or timestamp), or a file path.
 public enum BackupSelector: Sendable, Equatable {
@@ -119,17 +120,22 @@ public struct RestorePipeline: Sendable {
         guard let source = job.source as? any RestorableSource else {
             throw BackupError(.notFound, "the \(type(of: job.source)) source of job \(job.name) cannot restore")
         }
-        if checkFirst { try await checkChecksum(record, in: job.destination) }
         let request = try await request(record, mode: mode, options: options, job: job)
+        // A source that reads a local file itself takes no feed, so nothing would hash what it reads:
+        // prove the file first then, whatever the caller asked.
+        let proven = checkFirst || request.localDumpFile != nil
+        if proven { try await checkChecksum(record, in: job.destination) }
         let stages = try record.manifest.stages.map { try stage(for: $0, job: job) }
         let destination = job.destination
-        return try await source.restore(request, logger: logger) { sink in
+        let fed = FeedDone()
+        let report = try await source.restore(request, logger: logger) { sink in
             // The inverse chain: the last stage applied is the first undone.
             let decoder = ChainTransform.chain(try zip(stages, record.manifest.stages).reversed().map { try $0.makeDecoder(for: $1) })
             var output: [UInt8] = []
             var checksum = Checksum()
             var failure: (any Error)?
             try await destination.stream(name: record.name, chunkSize: Self.chunkSize) { chunk in
+                try Task.checkCancellation()
                 checksum.update(chunk)
                 guard failure == nil else { return }
                 do {
@@ -139,7 +145,7 @@ public struct RestorePipeline: Sendable {
                     if !output.isEmpty { try await sink(output) }
                 } catch {
                     // Cancellation stops at once; so does any failure once the file was proven.
-                    if checkFirst || error is CancellationError || Task.isCancelled { throw error }
+                    if proven || error is CancellationError || Task.isCancelled { throw error }
                     failure = error
                 }
             }
@@ -148,7 +154,20 @@ public struct RestorePipeline: Sendable {
             output.removeAll(keepingCapacity: true)
             try decoder.finish(into: &output)
             if !output.isEmpty { try await sink(output) }
+            fed.done()
         }
+        // A source that succeeded without reading the whole feed has restored unproven bytes.
+        guard proven || fed.isDone else {
+            throw BackupError(.sourceFailed, "the restore of \(record.name) ended without reading the whole backup, so its checksum was not checked")
+        }
+        return report
+    }
+
+    /// Set once the feed has streamed the whole backup.
+    private final class FeedDone: Sendable {
+        private let flag = Mutex(false)
+        func done() { flag.withLock { $0 = true } }
+        var isDone: Bool { flag.withLock { $0 } }
     }
 
     /// Proves a backup: (when row counts were recorded) a restore into a scratch database whose row counts

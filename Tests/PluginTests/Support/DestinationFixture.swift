@@ -52,7 +52,7 @@ struct DestinationFixture: Sendable, CustomStringConvertible {
             let path = "\((destination as! LocalDestination).path)/.\(job).lock"
             let held = "\(path).held"
             let result = try await Shell.sh("""
-                ( exec 9>>'\(path)'; flock -n 9 || exit 1; echo "pid $$" >&9; touch '\(held)'; exec sleep 60 ) & holder=$!
+                ( exec 9>>'\(path)'; flock -n 9 || exit 1; echo "pid of a holder that was killed" >&9; touch '\(held)'; exec sleep 60 ) & holder=$!
                 for i in $(seq 1 600); do [ -e '\(held)' ] && break; sleep 0.1; done
                 rm -f '\(held)'; kill -9 $holder; wait $holder 2>/dev/null; exit 0
                 """)
