@@ -22,13 +22,16 @@ final class LeasingDestination: LockingDestination, Sendable {
 
     let store = MemoryDestination()
     let record = Recorder(Record())
-    /// When set, renewals fail (the lock was lost) or releases fail (the store is down).
+    /// When set, renewals fail (the lock was lost) or releases fail (the store is down); `renewalsFailing`
+    /// renewals fail as a store that does not answer, before they succeed again.
     let loseOnRenew: Bool
     let failRelease: Bool
+    let renewalsFailing: Int
 
-    init(loseOnRenew: Bool = false, failRelease: Bool = false) {
+    init(loseOnRenew: Bool = false, failRelease: Bool = false, renewalsFailing: Int = 0) {
         self.loseOnRenew = loseOnRenew
         self.failRelease = failRelease
+        self.renewalsFailing = renewalsFailing
     }
 
     final class Held: JobLock, Sendable {
@@ -45,12 +48,14 @@ final class LeasingDestination: LockingDestination, Sendable {
         }
 
         func renew() async throws {
-            let kept = destination.record.update { record in
+            let kept: Bool? = destination.record.update { record in
                 record.renewals += 1
+                if record.renewals <= destination.renewalsFailing { return nil }
                 guard !destination.loseOnRenew, record.leases[job]?.holder == holder else { return false }
                 record.leases[job]?.expires = .now + lease
                 return true
             }
+            guard let kept else { throw BackupError(.destination, "the store did not answer") }
             if !kept { throw BackupError(.targetBusy, "the lock of job \(job) was taken over; this run stops") }
         }
 
@@ -135,6 +140,19 @@ struct LockLeaseTests {
         }
         #expect(destination.store.names.isEmpty)
         #expect(destination.store.state.value.aborted == ["app_20261125T010000Z.sql.fz"])
+    }
+
+    /// One renewal the store did not answer is tried again within the lease; a store silent for the
+    /// whole lease stops the run, since its lock may already be another's.
+    @Test func aRenewalTheStoreMissesIsRetriedWithinTheLease() async throws {
+        let flaky = LeasingDestination(renewalsFailing: 1)
+        _ = try await Self.pipeline(lease: .milliseconds(150)).run(Self.slowJob(flaky), logger: testLogger)
+        #expect(flaky.record.value.renewals >= 3)
+        let silent = LeasingDestination(renewalsFailing: 1000)
+        await #expect { try await Self.pipeline(lease: .milliseconds(150)).run(Self.slowJob(silent), logger: testLogger) } throws: {
+            ($0 as? BackupError)?.code == .destination && "\($0)".contains("did not answer")
+        }
+        #expect(silent.store.names.isEmpty)
     }
 
     @Test func aLockThatCannotBeReleasedDoesNotFailTheBackup() async throws {

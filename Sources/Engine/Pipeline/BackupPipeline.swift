@@ -52,7 +52,7 @@ public struct BackupPipeline: Sendable {
         let jobLogger = logger
         let outcome: Result<BackupOutcome, any Error>
         do {
-            outcome = .success(try await Self.renewing(lock, every: lockLease / 3) {
+            outcome = .success(try await Self.renewing(lock, lease: lockLease) {
                 try await runHoldingLock(job, locking: locking, previous: previous, logger: jobLogger)
             })
         } catch {
@@ -69,16 +69,27 @@ public struct BackupPipeline: Sendable {
         return try outcome.get()
     }
 
-    /// Runs `body` while renewing `lock` every `interval`; a renewal that fails (the lock was lost) stops
-    /// `body` and is the error.
-    static func renewing<T: Sendable>(_ lock: any JobLock, every interval: Duration,
+    /// Runs `body` while renewing `lock` every third of `lease`. A lock found lost (`.targetBusy`) stops
+    /// `body` at once and is the error; other failures (a store that did not answer) are retried until
+    /// the lease would lapse, and only then stop `body`.
+    static func renewing<T: Sendable>(_ lock: any JobLock, lease: Duration,
                                       _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
             group.addTask {
+                let clock = ContinuousClock()
+                var renewed = clock.now
                 while true {
-                    try await Task.sleep(for: interval)
-                    try await lock.renew()
+                    try await Task.sleep(for: lease / 3)
+                    do {
+                        try await lock.renew()
+                        renewed = clock.now
+                    } catch let error as BackupError where error.code == .targetBusy {
+                        throw error
+                    } catch {
+                        // Another try before the lease lapses: one more third must still fit.
+                        if clock.now - renewed + lease / 3 >= lease { throw error }
+                    }
                 }
             }
             defer { group.cancelAll() }
