@@ -111,22 +111,25 @@ struct PassingWrapper: WrappingDestination {
 
 @Suite("Job locks as leases")
 struct LockLeaseTests {
-    /// A dump of 8 chunks, 100 ms apart: long enough for several renewals of a 150 ms lease.
-    static func slowJob(_ destination: any Destination) -> Job {
-        makeJob(source: FakeSource(chunks: Array(repeating: [1, 2, 3], count: 8), pause: .milliseconds(100)), destination: destination)
+    /// A dump of `chunks` chunks, 100 ms apart: long enough for several renewals every 50 ms.
+    static func slowJob(_ destination: any Destination, chunks: Int = 8) -> Job {
+        makeJob(source: FakeSource(chunks: Array(repeating: [1, 2, 3], count: chunks), pause: .milliseconds(100)), destination: destination)
     }
 
-    static func pipeline(lease: Duration) -> BackupPipeline {
+    /// Renewals every 50 ms; leases long enough (an hour by default) that a machine whose busy cores
+    /// keep this test's tasks waiting for many seconds cannot make one lapse where the test needs it held.
+    static func pipeline(lease: Duration = .seconds(3600)) -> BackupPipeline {
         var pipeline = BackupPipeline(now: { day() })
         pipeline.lockLease = lease
+        pipeline.lockRenewal = .milliseconds(50)
         return pipeline
     }
 
     @Test func theLeaseIsRenewedWhileTheBackupRunsAndReleasedAfter() async throws {
         let destination = LeasingDestination()
-        _ = try await Self.pipeline(lease: .milliseconds(150)).run(Self.slowJob(destination), logger: testLogger)
+        _ = try await Self.pipeline().run(Self.slowJob(destination), logger: testLogger)
         let record = destination.record.value
-        #expect(record.leaseAsked == [.milliseconds(150)])
+        #expect(record.leaseAsked == [.seconds(3600)])
         // 800 ms of dump renewing every 50 ms; on a loaded machine fewer fire, but more than one does.
         #expect(record.renewals >= 2, "renewed \(record.renewals) times")
         #expect(record.releases == 1 && record.leases.isEmpty)
@@ -135,7 +138,7 @@ struct LockLeaseTests {
 
     @Test func aLostLockStopsTheBackupAndPublishesNothing() async throws {
         let destination = LeasingDestination(loseOnRenew: true)
-        await #expect { try await Self.pipeline(lease: .milliseconds(150)).run(Self.slowJob(destination), logger: testLogger) } throws: {
+        await #expect { try await Self.pipeline().run(Self.slowJob(destination), logger: testLogger) } throws: {
             ($0 as? BackupError)?.code == .targetBusy && "\($0)".contains("taken over")
         }
         #expect(destination.store.names.isEmpty)
@@ -146,10 +149,12 @@ struct LockLeaseTests {
     /// whole lease stops the run, since its lock may already be another's.
     @Test func aRenewalTheStoreMissesIsRetriedWithinTheLease() async throws {
         let flaky = LeasingDestination(renewalsFailing: 1)
-        _ = try await Self.pipeline(lease: .milliseconds(150)).run(Self.slowJob(flaky), logger: testLogger)
+        _ = try await Self.pipeline().run(Self.slowJob(flaky), logger: testLogger)
         #expect(flaky.record.value.renewals >= 3)
-        let silent = LeasingDestination(renewalsFailing: 1000)
-        await #expect { try await Self.pipeline(lease: .milliseconds(150)).run(Self.slowJob(silent), logger: testLogger) } throws: {
+        // A 1 s lease and a store that never answers: the run stops within about a second, long before its
+        // dump of at least 6 s ends.
+        let silent = LeasingDestination(renewalsFailing: 1_000_000)
+        await #expect { try await Self.pipeline(lease: .seconds(1)).run(Self.slowJob(silent, chunks: 60), logger: testLogger) } throws: {
             ($0 as? BackupError)?.code == .destination && "\($0)".contains("did not answer")
         }
         #expect(silent.store.names.isEmpty)
@@ -157,11 +162,13 @@ struct LockLeaseTests {
 
     @Test func aLockThatCannotBeReleasedDoesNotFailTheBackup() async throws {
         let destination = LeasingDestination(failRelease: true)
-        let outcome = try await Self.pipeline(lease: .seconds(60)).run(makeJob(source: FakeSource(chunks: [[1]]), destination: destination), logger: testLogger)
+        let outcome = try await Self.pipeline().run(makeJob(source: FakeSource(chunks: [[1]]), destination: destination), logger: testLogger)
         #expect(outcome.record.name == "app_20261125T010000Z.sql.fz")
-        // The lease stays until it lapses: a second run now is refused, as another holder's would be.
-        await #expect(throws: BackupError.self) {
-            try await Self.pipeline(lease: .seconds(60)).run(makeJob(source: FakeSource(chunks: [[1]]), destination: destination), logger: testLogger)
+        // The lease stays until it lapses (in an hour): a second run now is refused, as another holder's
+        // would be. (With a lease that could lapse, the second run would wait for a new second on this
+        // test's stopped clock, for ever.)
+        await #expect { try await Self.pipeline().run(makeJob(source: FakeSource(chunks: [[1]]), destination: destination), logger: testLogger) } throws: {
+            ($0 as? BackupError)?.code == .targetBusy
         }
     }
 
@@ -169,19 +176,34 @@ struct LockLeaseTests {
         let destination = LeasingDestination()
         let (dead, _) = try await destination.lock(job: "app", wait: false, lease: .milliseconds(1))
         try await Task.sleep(for: .milliseconds(20))
-        let (taker, previous) = try await destination.lock(job: "app", wait: false, lease: .seconds(60))
+        let (taker, previous) = try await destination.lock(job: "app", wait: false, lease: .seconds(3600))
         #expect(previous == (dead as? LeasingDestination.Held)?.holder && previous != nil)
         // The dead holder's renewal now fails: it lost the lock.
         await #expect(throws: BackupError.self) { try await dead.renew() }
         try await taker.release()
-        _ = try await Self.pipeline(lease: .seconds(60)).run(makeJob(source: FakeSource(chunks: [[1]]), destination: destination), logger: testLogger)
+        _ = try await Self.pipeline().run(makeJob(source: FakeSource(chunks: [[1]]), destination: destination), logger: testLogger)
         #expect(destination.record.value.lockCalls == 3 && destination.record.value.releases == 2)
     }
 
     @Test func theEngineLocksThroughAWrapper() async throws {
         let inner = LeasingDestination()
-        _ = try await Self.pipeline(lease: .seconds(60)).run(makeJob(source: FakeSource(chunks: [[1]]), destination: PassingWrapper(wrapped: inner)), logger: testLogger)
+        _ = try await Self.pipeline().run(makeJob(source: FakeSource(chunks: [[1]]), destination: PassingWrapper(wrapped: inner)), logger: testLogger)
         #expect(inner.record.value.lockCalls == 1 && inner.record.value.releases == 1)
         #expect(capability(of: PassingWrapper(wrapped: MemoryDestination()), as: (any LockingDestination).self) == nil)
+    }
+}
+
+@Suite("Backup names")
+struct StoppedClockTests {
+    /// A clock that does not move cannot name a second backup in its second: an error after 10 s, not a
+    /// wait for ever (a test with a stopped clock once hung the whole suite that way).
+    @Test(.timeLimit(.minutes(2))) func aStoppedClockIsAnErrorNotAHang() async throws {
+        let destination = MemoryDestination()
+        let job = makeJob(source: FakeSource(chunks: [[1]]), destination: destination)
+        _ = try await BackupPipeline(now: { day() }).run(job, logger: testLogger)
+        await #expect { try await BackupPipeline(now: { day() }).run(job, logger: testLogger) } throws: {
+            "\($0)".contains("already has a backup named for every second")
+        }
+        #expect(destination.names.count == 2, "the first backup and its manifest, nothing more")
     }
 }

@@ -29,6 +29,8 @@ public struct BackupPipeline: Sendable {
     /// How long the job's lock lasts unless renewed, where the destination's locks are leases; the run
     /// renews it every third of that while it works.
     public var lockLease: Duration = .seconds(300)
+    /// How often the lease is renewed; nil: every third of the lease.
+    public var lockRenewal: Duration?
     /// Runs on each published backup before retention (e.g. `verify = after-backup`); if it throws, the
     /// backup stays, retention does not run, and the run fails with that error.
     public var beforeRetention: (@Sendable (BackupRecord, Job) async throws -> Void)?
@@ -52,7 +54,7 @@ public struct BackupPipeline: Sendable {
         let jobLogger = logger
         let outcome: Result<BackupOutcome, any Error>
         do {
-            outcome = .success(try await Self.renewing(lock, lease: lockLease) {
+            outcome = .success(try await Self.renewing(lock, lease: lockLease, every: lockRenewal ?? lockLease / 3) {
                 try await runHoldingLock(job, locking: locking, previous: previous, logger: jobLogger)
             })
         } catch {
@@ -69,10 +71,10 @@ public struct BackupPipeline: Sendable {
         return try outcome.get()
     }
 
-    /// Runs `body` while renewing `lock` every third of `lease`. A lock found lost (`.targetBusy`) stops
-    /// `body` at once and is the error; other failures (a store that did not answer) are retried until
-    /// the lease would lapse, and only then stop `body`.
-    static func renewing<T: Sendable>(_ lock: any JobLock, lease: Duration,
+    /// Runs `body` while renewing `lock` (taken for `lease`) every `interval`. A lock found lost
+    /// (`.targetBusy`) stops `body` at once and is the error; other failures (a store that did not answer)
+    /// are retried until the lease would lapse before the next try, and only then stop `body`.
+    static func renewing<T: Sendable>(_ lock: any JobLock, lease: Duration, every interval: Duration,
                                       _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await body() }
@@ -80,15 +82,15 @@ public struct BackupPipeline: Sendable {
                 let clock = ContinuousClock()
                 var renewed = clock.now
                 while true {
-                    try await Task.sleep(for: lease / 3)
+                    try await Task.sleep(for: interval)
                     do {
                         try await lock.renew()
                         renewed = clock.now
                     } catch let error as BackupError where error.code == .targetBusy {
                         throw error
                     } catch {
-                        // Another try before the lease lapses: one more third must still fit.
-                        if clock.now - renewed + lease / 3 >= lease { throw error }
+                        // Another try only if it still comes before the lease lapses.
+                        if clock.now - renewed + interval >= lease { throw error }
                     }
                 }
             }
@@ -165,14 +167,16 @@ public struct BackupPipeline: Sendable {
     /// File names have one-second resolution; two backups of a job in one second wait for the next one
     /// rather than overwrite or fail.
     private func uniqueStart(_ job: Job, info: SourceInfo) async throws -> Date {
-        let existing = Set(try await job.destination.list().map(\.name))
-        while true {
+        let existing = Set(try await job.destination.list(prefix: job.name + "_").map(\.name))
+        // A clock that moves finds a free second within 1 s; one that does not (it was set back, or is
+        // stopped) is an error after 10 s, not a wait for ever.
+        for _ in 0..<50 {
             let start = Date(timeIntervalSince1970: now().timeIntervalSince1970.rounded(.down))
             let name = JobName.backupFileName(job: job.name, started: start, dumpExtension: info.fileExtension,
                                               stageExtensions: job.stageExtensions)
             if !existing.contains(name) { return start }
             try await Task.sleep(for: .milliseconds(200))
         }
+        throw BackupError(.destination, "job \(job.name) already has a backup named for every second in the last 10 s; check the clock")
     }
-
 }
