@@ -29,7 +29,9 @@ import Testing
         try await first.renew()
         try await first.release()
         try await other.release()
-        let (again, after) = try await destination.lock(job: "app", wait: false, lease: Self.lease)
+        // Waiting: for an instant after a release a child process that another thread is spawning may
+        // still share the lock file's descriptor (until its exec closes it), which keeps a flock held.
+        let (again, after) = try await destination.lock(job: "app", wait: true, lease: Self.lease)
         #expect(after == nil, "a released lock is not a dead holder's")
         try await again.release()
     }
@@ -58,7 +60,7 @@ import Testing
         let (destination, made) = try await Self.locking(fixture)
         defer { made.cleanUp() }
         try await fixture.dieHoldingLock(made.destination, "app")
-        let (lock, previous) = try await destination.lock(job: "app", wait: false, lease: Self.lease)
+        let (lock, previous) = try await destination.lock(job: "app", wait: true, lease: Self.lease)
         #expect(previous != nil, "the dead holder is named")
         try await lock.release()
     }
