@@ -98,8 +98,8 @@ public struct RestorePipeline: Sendable {
 
     /// The stage that undoes what a manifest entry describes: the job's own when it is the same plugin in
     /// the same role (it holds the job's settings, e.g. a key), else the plugin with its defaults.
-    private func stage(for record: StageRecord, job: Job?) throws -> any Stage {
-        if let own = job?.stages.first(where: { $0.kind.rawValue == record.kind && $0.stage.name == record.name }) {
+    private func stage(for record: StageRecord, job: Job) throws -> any Stage {
+        if let own = job.stages.first(where: { $0.kind.rawValue == record.kind && $0.stage.name == record.name }) {
             return own.stage
         }
         return try registry.stage(for: record)
