@@ -170,9 +170,12 @@ public struct BackupPipeline: Sendable {
         let existing = Set(try await job.destination.list(prefix: job.name + "_").map(\.name))
         // A clock that moves finds a free second within 1 s; one that does not (it was set back, or is
         // stopped) is an error after 10 s, not a wait for ever.
+        // Both bounds: 10 s of wall time (a starved machine may take that for a few sleeps) and 5 tries.
         let clock = ContinuousClock()
         let begin = clock.now
-        while clock.now - begin < .seconds(10) {
+        var tries = 0
+        while tries < 5 || clock.now - begin < .seconds(10) {
+            tries += 1
             let start = Date(timeIntervalSince1970: now().timeIntervalSince1970.rounded(.down))
             let name = JobName.backupFileName(job: job.name, started: start, dumpExtension: info.fileExtension,
                                               stageExtensions: job.stageExtensions)
