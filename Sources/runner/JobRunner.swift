@@ -25,6 +25,7 @@ struct JobRunner {
         let progress = showProgress ? TerminalProgress() : nil
         var pipeline = BackupPipeline(observer: progress)
         pipeline.waitForLock = waitForLock
+        pipeline.lockLease = job.lockLease
         if job.verifyAfterBackup {
             let logger = logger
             pipeline.beforeRetention = { record, job in try await Self.verify(record, of: job, logger: logger) }

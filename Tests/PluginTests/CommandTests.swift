@@ -290,9 +290,10 @@ import Testing
         try "https://hooks.slack.com/services/T0/B0/x\n".write(toFile: slack, atomically: true, encoding: .utf8)
         let result = try await Shell.run(Paths.backup, ["check-config", "--config", Self.path], environment: [
             "APP_PASSWORD_FILE": secret, "POSTGRESQL_PASSWORD": "x", "WEBHOOK_TOKEN_FILE": token, "SLACK_URL_FILE": slack,
+            "S3_SECRET_FILE": secret,
         ])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("configuration OK: 2 jobs"))
+        #expect(result.stdout.contains("configuration OK: 3 jobs"), "\(result.stdout)")
     }
 
     @Test func exampleConfigUsesEveryKey() throws {

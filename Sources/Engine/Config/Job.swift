@@ -24,6 +24,8 @@ public struct Job: Sendable {
     public var notifiers: [any Notifier] = []
     public var notifyWhen: NotifyWhen = .failure
     public var notifyTimeout: Double = 10
+    /// How long the job's lock lasts without renewal where locks are leases (`lock.lease`).
+    public var lockLease: Duration = .seconds(300)
     public var settings: [EffectiveSetting]
     /// Every registered plugin's settings in this job (defaults applied), by plugin name: what a plugin the
     /// job does not use needs to read a location given by hand, e.g. another destination's credentials.

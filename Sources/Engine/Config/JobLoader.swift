@@ -39,6 +39,8 @@ public struct JobLoader: Sendable {
         KeySpec("notify", .string, summary: "notifier plugins told about runs, comma-separated, e.g. `webhook, slack` (default: none)"),
         KeySpec("notify.on", .choice(["failure", "always"]), default: "failure", summary: "notify on failures only, or after every run"),
         KeySpec("notify.timeout", .duration, default: "10s", summary: "how long a notifier may take before it is given up (the backup never waits longer)"),
+        KeySpec("lock.lease", .duration, default: "5m",
+                summary: "on stores whose locks are leases (s3), how long a lock lasts unless renewed (every third of it): a killed run's lock is taken over after this"),
     ]
 
     public let registry: PluginRegistry
@@ -281,6 +283,9 @@ public struct JobLoader: Sendable {
             job.retentionCheck = RetentionCheck(rawValue: entries.last { $0.key == "retention.check" }?.value ?? "size") ?? .size
             job.notifyWhen = NotifyWhen(rawValue: entries.last { $0.key == "notify.on" }?.value ?? "failure") ?? .failure
             job.notifyTimeout = DurationParser.seconds(entries.last { $0.key == "notify.timeout" }?.value ?? "10s") ?? 10
+            let lease = DurationParser.seconds(entries.last { $0.key == "lock.lease" }?.value ?? "300") ?? 300
+            guard lease >= 3 else { throw SettingError(key: "lock.lease", message: "must be at least 3s") }
+            job.lockLease = .milliseconds(Int64(lease * 1000))
             return job
         } catch let error as SettingError {
             let key = making.map { "\($0.name).\(error.key)" } ?? error.key

@@ -6,6 +6,7 @@ import Local
 import None
 import Postgres
 import Rolling
+import S3
 import Slack
 import Teams
 import Webhook
@@ -17,7 +18,7 @@ public enum BuiltinPlugins {
     public static let registry = PluginRegistry(
         sources: [PostgresSourceFactory()],
         compressors: [GzipCompressorFactory(), ZstdCompressorFactory(), NoneCompressorFactory()],
-        destinations: [LocalDestinationFactory()],
+        destinations: [LocalDestinationFactory(), S3DestinationFactory()],
         retentions: [CountRetentionFactory(), RollingRetentionFactory(), AgeRetentionFactory()],
         notifiers: [WebhookNotifierFactory(), SlackNotifierFactory(), TeamsNotifierFactory()],
         defaults: [.source: "postgres", .compressor: "gzip", .destination: "local", .retention: "count"])

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Local
+import S3
 
 /// A destination plugin as the conformance suite (DestinationConformanceTests) needs it. Adding a
 /// destination to the suite is one entry in `all`: how to make a fresh, empty one from its factory, a
@@ -15,13 +16,13 @@ struct DestinationFixture: Sendable, CustomStringConvertible {
     var description: String
     /// A fresh, empty destination, made by the plugin's own factory from its settings.
     var make: @Sendable () async throws -> Made
-    /// A destination with room for less than 1 MiB.
-    var makeFull: @Sendable () async throws -> Made
+    /// A destination with room for less than 1 MiB; nil for stores that have no size (object storage).
+    var makeFull: (@Sendable () async throws -> Made)?
     /// Takes `job`'s lock in `destination` the way another process would, and dies holding it (a killed
     /// process, or a pod whose lease then lapses); returns once the lock may be taken over.
     var dieHoldingLock: @Sendable (_ destination: any Destination, _ job: String) async throws -> Void
 
-    static let all: [DestinationFixture] = [.local]
+    static let all: [DestinationFixture] = [.local, .s3]
 
     /// Makes the destination from its factory, as a job's config would.
     static func make(_ factory: any DestinationFactory, _ values: [String: String]) throws -> any Destination {
@@ -57,5 +58,28 @@ struct DestinationFixture: Sendable, CustomStringConvertible {
                 rm -f '\(held)'; kill -9 $holder; wait $holder 2>/dev/null; exit 0
                 """)
             guard result.status == 0 else { throw TestFailure("the other holder did not run: \(result.stderr)") }
+        })
+}
+
+extension DestinationFixture {
+    /// A fresh bucket on the test run's moto_server, under a prefix (as jobs sharing a bucket use it).
+    static let s3 = DestinationFixture(
+        description: "s3",
+        make: {
+            let server = try await MotoServer.shared
+            let bucket = try await server.makeBucket("conformance")
+            let factory = S3DestinationFactory(environment: server.environment)
+            return Made(destination: try make(factory, ["bucket": bucket, "prefix": "team/app/", "part_size": "5MiB"]), cleanUp: {})
+        },
+        makeFull: nil,
+        dieHoldingLock: { destination, job in
+            // Another pod wrote its lease with the AWS CLI and died; the lease has run out.
+            let server = try await MotoServer.shared
+            let s3 = destination as! S3Destination
+            let lease = "{\"holder\":\"pod that died\",\"expires\":\(Date().timeIntervalSince1970 - 1)}"
+            let file = try Paths.temporaryDirectory("lease") + "/lease.json"
+            try lease.write(toFile: file, atomically: true, encoding: .utf8)
+            let put = try await server.aws(["s3api", "put-object", "--bucket", s3.bucket, "--key", s3.lockKey(job), "--body", file])
+            guard put.status == 0 else { throw TestFailure("put-object failed: \(put.stderr)") }
         })
 }

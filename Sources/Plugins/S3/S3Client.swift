@@ -1,0 +1,180 @@
+import AsyncHTTPClient
+import Crypto
+import Engine
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// What an S3 request failed with: the HTTP status and S3's error code and message, or the transport error.
+/// Never holds a signature, a key or a secret: S3's `Message` is a fixed sentence per code.
+struct S3Failure: Error, CustomStringConvertible {
+    var operation: String
+    var status: Int?
+    var code: String?
+    var message: String?
+    var transport: String?
+
+    var description: String {
+        if let transport { return "\(operation) failed: \(transport)" }
+        let detail = [code, message].compactMap { $0 }.joined(separator: ": ")
+        return "\(operation) failed: HTTP \(status ?? 0)" + (detail.isEmpty ? "" : " \(detail)")
+    }
+
+    /// Worth another try: the network, a timeout, the server's own trouble, or being asked to slow down.
+    var isTransient: Bool {
+        if transport != nil { return true }
+        guard let status else { return false }
+        if [500, 502, 503, 504, 429, 408].contains(status) { return true }
+        return ["SlowDown", "RequestTimeout", "InternalError", "RequestTimeTooSkewed"].contains(code ?? "")
+    }
+
+    /// The engine's error for people: not found, or a destination failure naming the fix where one is known.
+    var backupError: BackupError {
+        switch code {
+        case "NoSuchKey": return BackupError(.notFound, "\(description)")
+        case "NoSuchBucket": return BackupError(.destination, "\(description); create the bucket or fix s3.bucket")
+        case "InvalidAccessKeyId", "SignatureDoesNotMatch":
+            return BackupError(.destination, "\(description); check the S3 access key and secret (s3.access_key_id, s3.secret_access_key or AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
+        case "AccessDenied":
+            return BackupError(.destination, "\(description); the credentials may not write to this bucket and prefix; check the IAM policy")
+        default:
+            if status == 404 { return BackupError(.notFound, "\(description)") }
+            return BackupError(.destination, "\(description)")
+        }
+    }
+}
+
+/// Signs and sends S3 requests with retries. One per destination; the HTTP client is shared per settings.
+struct S3Client: Sendable {
+    struct Response: Sendable {
+        var status: Int
+        var headers: HTTPHeaders
+        var body: [UInt8]
+        var xml: S3XML? { S3XML.parse(body) }
+    }
+
+    let endpoint: S3Endpoint
+    let credentials: S3CredentialProvider
+    let http: HTTPClient
+    let retry: RetryPolicy
+    /// Extra headers for every PUT and CreateMultipartUpload (storage class, server-side encryption).
+    let writeHeaders: [(String, String)]
+
+    /// `s3://bucket/prefix/name`, for people.
+    func location(_ key: String) -> String { "s3://\(endpoint.bucket)/\(key)" }
+
+    /// Sends one request, again after transient failures, until `accept` takes its status.
+    func send(
+        _ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
+        body: ByteBuffer? = nil, operation: String, accept: (Int) -> Bool = { (200..<300).contains($0) }
+    ) async throws -> Response {
+        let hashes = body.map(Self.hashes)
+        return try await retry.run(operation) {
+            var request = try await prepare(method, key: key, query: query, headers: headers,
+                                            payloadHash: hashes?.sha256 ?? SigV4.emptyPayloadHash, contentMD5: hashes?.md5)
+            if let body { request.body = .bytes(body) }
+            let response: HTTPClientResponse
+            do {
+                response = try await http.execute(request, deadline: .distantFuture)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                throw S3Failure(operation: operation, transport: "\(error)")
+            }
+            let bytes: ByteBuffer
+            do {
+                bytes = try await response.body.collect(upTo: 64 << 20)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                throw S3Failure(operation: operation, transport: "\(error)")
+            }
+            let result = Response(status: Int(response.status.code), headers: response.headers, body: Array(buffer: bytes))
+            // CompleteMultipartUpload (a POST) can answer 200 with an error in the body.
+            if accept(result.status), !(method == .POST && result.status == 200 && result.xml?.name == "Error") { return result }
+            throw Self.failure(operation, result)
+        }
+    }
+
+    /// Opens a GET whose body the caller reads; one try (the caller resumes a broken read itself).
+    func open(key: String, from offset: Int64, ifMatch etag: String?, operation: String) async throws -> HTTPClientResponse {
+        var headers: [(String, String)] = []
+        if offset > 0 { headers.append(("range", "bytes=\(offset)-")) }
+        if let etag { headers.append(("if-match", etag)) }
+        let request = try await prepare(.GET, key: key, query: [], headers: headers, payloadHash: SigV4.emptyPayloadHash, contentMD5: nil)
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, deadline: .distantFuture)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw S3Failure(operation: operation, transport: "\(error)")
+        }
+        guard (200..<300).contains(Int(response.status.code)) else {
+            let body = (try? await response.body.collect(upTo: 1 << 20)).map { Array(buffer: $0) } ?? []
+            throw Self.failure(operation, Response(status: Int(response.status.code), headers: response.headers, body: body))
+        }
+        return response
+    }
+
+    private func prepare(
+        _ method: HTTPMethod, key: String?, query: [(String, String)], headers: [(String, String)],
+        payloadHash: String, contentMD5: String?
+    ) async throws -> HTTPClientRequest {
+        let target = endpoint.target(key: key)
+        var own = headers
+        if let contentMD5 { own.append(("content-md5", contentMD5)) }
+        let signed = SigV4(region: endpoint.region).sign(
+            method: method.rawValue, host: target.host, path: target.path, query: query, headers: own,
+            payloadHash: payloadHash, credentials: try await credentials.current(), date: Date())
+        let queryText = query.isEmpty ? "" : "?" + SigV4.canonicalQuery(query)
+        var request = HTTPClientRequest(url: target.base + SigV4.encodePath(target.path) + queryText)
+        request.method = method
+        request.headers.add(name: "host", value: target.host)
+        request.headers.add(name: "user-agent", value: "backup")
+        for (name, value) in own + signed { request.headers.add(name: name, value: value) }
+        // An empty body still says so (Content-Length: 0), which S3 wants on PUT and POST.
+        if method == .PUT || method == .POST { request.body = .bytes(ByteBuffer()) }
+        return request
+    }
+
+    static func failure(_ operation: String, _ response: Response) -> S3Failure {
+        let xml = response.xml
+        let error = xml?.name == "Error" ? xml : xml?["Error"]
+        return S3Failure(operation: operation, status: response.status, code: error?.value("Code"),
+                         message: error?.value("Message").map { String($0.prefix(300)) })
+    }
+
+    /// The hex SHA-256 that SigV4 signs (S3 checks the body against it) and the base64 MD5 S3 checks too.
+    static func hashes(_ body: ByteBuffer) -> (sha256: String, md5: String) {
+        body.withUnsafeReadableBytes { bytes in
+            (SigV4.hex(SHA256.hash(data: bytes)), Data(Insecure.MD5.hash(data: bytes)).base64EncodedString())
+        }
+    }
+}
+
+/// Retries with exponential backoff and jitter (a random wait between a quarter and all of the backoff),
+/// bounded in count, each wait at most `maxDelay`.
+struct RetryPolicy: Sendable {
+    var attempts: Int
+    var baseDelay: Duration = .milliseconds(200)
+    var maxDelay: Duration = .seconds(20)
+
+    func run<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await body()
+            } catch let failure as S3Failure where failure.isTransient && attempt < attempts {
+                try await Task.sleep(for: delay(after: attempt))
+            }
+        }
+    }
+
+    func delay(after attempt: Int) -> Duration {
+        let ceiling = min(maxDelay, baseDelay * (1 << min(attempt - 1, 20)))
+        let millis = Int64(ceiling.inSeconds * 1000)
+        return .milliseconds(Int64.random(in: (millis / 4)...max(millis / 4, millis)))
+    }
+}

@@ -1,0 +1,142 @@
+import Engine
+import Foundation
+import NIOCore
+import Synchronization
+
+/// Locks across pods as leases: an object `<prefix>.<job>.lock` created only if absent (`If-None-Match: *`),
+/// renewed and released only while it is still the one this holder wrote (`If-Match` its ETag), and taken
+/// over once its lease has run out. The lease's end is written by the holder's clock and read by the next
+/// run's, so pods need clocks within a few seconds of each other (NTP), as Kubernetes nodes have.
+extension S3Destination {
+    struct Lease: Codable {
+        var holder: String
+        var expires: Double
+    }
+
+    /// The key of `job`'s lease object.
+    public func lockKey(_ job: String) -> String { key(".\(job).lock") }
+
+    public func lock(job: String, wait: Bool, lease: Duration) async throws -> (lock: any JobLock, tookOverFrom: String?) {
+        guard locking else { return (S3NoLock(), nil) }
+        let key = lockKey(job)
+        let me = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) \(UUID().uuidString.prefix(8))"
+        while true {
+            let created = try await write(Lease(holder: me, expires: Date().timeIntervalSince1970 + lease.inSeconds),
+                                          to: key, condition: ("if-none-match", "*"))
+            if let etag = created { return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: etag), nil) }
+            let found = try await call(.GET, key: key, operation: "GetObject \(client.location(key))", accept: { $0 == 200 || $0 == 404 })
+            guard found.status == 200 else { continue }  // released meanwhile
+            let held = try? JSONDecoder().decode(Lease.self, from: Data(found.body))
+            let holder = held?.holder ?? "an unreadable lock"
+            if (held?.expires ?? 0) < Date().timeIntervalSince1970 {
+                guard let etag = found.headers.first(name: "etag") else { continue }
+                let taken = try await write(Lease(holder: me, expires: Date().timeIntervalSince1970 + lease.inSeconds),
+                                            to: key, condition: ("if-match", etag))
+                if let taken { return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: taken), holder) }
+                continue  // another run took it over first
+            }
+            guard wait else {
+                let until = Date(timeIntervalSince1970: held?.expires ?? 0).formatted(.iso8601)
+                throw BackupError(.targetBusy, "job \(job) is already running (\(holder) holds \(client.location(key)), lease until \(until)); pass --wait to wait for it")
+            }
+            try await Task.sleep(for: .seconds(2))
+        }
+    }
+
+    /// Writes `lease` to `key` if `condition` holds; its new ETag, or nil when the condition failed.
+    func write(_ lease: Lease, to key: String, condition: (String, String)) async throws -> String? {
+        let body = ByteBuffer(bytes: try JSONEncoder().encode(lease))
+        let response = try await call(.PUT, key: key, headers: [condition], body: body, operation: "PutObject \(client.location(key))",
+                                      accept: { $0 == 200 || $0 == 412 || $0 == 404 || $0 == 409 || $0 == 501 })
+        if response.status == 501 {
+            throw BackupError(.destination, "this S3 store does not support conditional writes (\(condition.0)), which locks across pods need; set s3.lock = none and run one pod per job at a time")
+        }
+        guard response.status == 200 else { return nil }
+        return response.headers.first(name: "etag")
+    }
+
+    public func removeLeftovers(job: String) async throws -> [String] {
+        var removed: [String] = []
+        var markers: (key: String, upload: String)?
+        repeat {
+            var query = [("uploads", ""), ("prefix", key(job + "_"))]
+            if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.upload)] }
+            let response = try await call(.GET, key: nil, query: query, operation: "ListMultipartUploads s3://\(client.endpoint.bucket)/\(key(job + "_"))")
+            guard let xml = response.xml else { break }
+            for upload in xml.all("Upload") {
+                guard let key = upload.value("Key"), let id = upload.value("UploadId"), key.hasPrefix(prefix) else { continue }
+                let name = String(key.dropFirst(prefix.count))
+                // Exactly this job's: job `x` never takes job `x_20260101T000000Z`'s upload for its own.
+                guard JobName.backup(owning: name, job: job) != nil else { continue }
+                // Without locks another pod may be uploading now; only a day-old upload is surely left over.
+                if !locking {
+                    let started = upload.date("Initiated") ?? Date()
+                    guard started.timeIntervalSinceNow < -86_400 else { continue }
+                }
+                try await call(.DELETE, key: key, query: [("uploadId", id)], operation: "AbortMultipartUpload \(client.location(key))",
+                               accept: { (200..<300).contains($0) || $0 == 404 })
+                removed.append(name + " (upload in progress)")
+            }
+            markers = xml.value("IsTruncated") == "true"
+                ? (xml.value("NextKeyMarker") ?? "", xml.value("NextUploadIdMarker") ?? "") : nil
+        } while markers != nil
+        return removed
+    }
+}
+
+/// A lease this holder wrote; it knows the ETag of its own last write.
+final class S3JobLock: JobLock {
+    private let destination: S3Destination
+    private let key: String
+    private let holder: String
+    private let lease: Duration
+    private let etag: Mutex<String>
+
+    init(destination: S3Destination, key: String, holder: String, lease: Duration, etag: String) {
+        self.destination = destination
+        self.key = key
+        self.holder = holder
+        self.lease = lease
+        self.etag = Mutex(etag)
+    }
+
+    func renew() async throws {
+        let next = S3Destination.Lease(holder: holder, expires: Date().timeIntervalSince1970 + lease.inSeconds)
+        var written = try await destination.write(next, to: key, condition: ("if-match", etag.withLock { $0 }))
+        if written == nil, let current = try await ownETag() {
+            // An earlier write whose answer was lost (a retried request) changed the ETag; still ours.
+            written = try await destination.write(next, to: key, condition: ("if-match", current))
+        }
+        guard let written else {
+            throw BackupError(.targetBusy, "the job's lock \(destination.client.location(key)) was taken over by another run after its lease ran out; this run stops")
+        }
+        etag.withLock { $0 = written }
+    }
+
+    /// The lease's current ETag when the stored lease still names this holder.
+    private func ownETag() async throws -> String? {
+        let found = try await destination.call(.GET, key: key, operation: "GetObject \(destination.client.location(key))",
+                                               accept: { $0 == 200 || $0 == 404 })
+        guard found.status == 200, let current = found.headers.first(name: "etag"),
+              (try? JSONDecoder().decode(S3Destination.Lease.self, from: Data(found.body)))?.holder == holder
+        else { return nil }
+        return current
+    }
+
+    func release() async throws {
+        let operation = "DeleteObject \(destination.client.location(key))"
+        let deleted = try await destination.call(.DELETE, key: key, headers: [("if-match", etag.withLock { $0 })], operation: operation,
+                                                 accept: { (200..<300).contains($0) || $0 == 404 || $0 == 412 })
+        // A renewal stopped mid-flight (a signal) may have reached the store with its answer lost, so the
+        // lease has an ETag this holder never saw; it is still this holder's if it names this holder.
+        guard deleted.status == 412, let current = try await ownETag() else { return }
+        try await destination.call(.DELETE, key: key, headers: [("if-match", current)], operation: operation,
+                                   accept: { (200..<300).contains($0) || $0 == 404 || $0 == 412 })
+    }
+}
+
+/// `s3.lock = none`: no lock; one pod per job at a time is the operator's to ensure.
+final class S3NoLock: JobLock {
+    func renew() async throws {}
+    func release() async throws {}
+}

@@ -1,0 +1,130 @@
+import Engine
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Backups in a bucket under a prefix. Data goes up as a multipart upload that only
+/// `CompleteMultipartUpload` makes visible; objects whose names start with `.` (the job's lock, write
+/// probes) are the destination's own and never listed.
+public struct S3Destination: LockingDestination {
+    let client: S3Client
+    /// `""` or a prefix ending in `/`, e.g. `backups/app/`.
+    let prefix: String
+    let plan: PartPlan
+    let concurrency: Int
+    /// Whether locks are leases taken with conditional writes (`If-None-Match`), or not taken at all.
+    let locking: Bool
+
+    /// The bucket that holds the backups.
+    public var bucket: String { client.endpoint.bucket }
+
+    func key(_ name: String) -> String { prefix + name }
+
+    public func checkWritable() async throws {
+        let probe = key(".backup-write-test-\(UUID().uuidString.prefix(8))")
+        try await call(.PUT, key: probe, headers: client.writeHeaders, body: ByteBuffer(), operation: "PutObject \(client.location(probe))")
+        _ = try? await client.send(.DELETE, key: probe, operation: "DeleteObject \(client.location(probe))", accept: { _ in true })
+    }
+
+    public func begin(name: String) async throws -> any Upload {
+        let key = key(name)
+        let response = try await call(.POST, key: key, query: [("uploads", "")], headers: client.writeHeaders,
+                                      operation: "CreateMultipartUpload \(client.location(key))")
+        guard let uploadID = response.xml?.value("UploadId"), !uploadID.isEmpty else {
+            throw BackupError(.destination, "CreateMultipartUpload \(client.location(key)): the answer has no UploadId")
+        }
+        let prefix = prefix
+        return S3Upload(client: client, name: name, key: key, sidecarKey: { prefix + $0 }, uploadID: uploadID,
+                        plan: plan, concurrency: concurrency)
+    }
+
+    public func list(prefix namePrefix: String) async throws -> [StoredObject] {
+        var objects: [StoredObject] = []
+        var token: String?
+        repeat {
+            var query = [("list-type", "2"), ("prefix", key(namePrefix))]
+            if let token { query.append(("continuation-token", token)) }
+            let response = try await call(.GET, key: nil, query: query, operation: "ListObjectsV2 s3://\(client.endpoint.bucket)/\(key(namePrefix))")
+            guard let xml = response.xml, xml.name == "ListBucketResult" else {
+                throw BackupError(.destination, "ListObjectsV2 s3://\(client.endpoint.bucket)/\(key(namePrefix)): the answer is not a listing")
+            }
+            for content in xml.all("Contents") {
+                guard let key = content.value("Key"), key.hasPrefix(prefix) else { continue }
+                let name = String(key.dropFirst(prefix.count))
+                // Deeper "folders" belong to others sharing the prefix; dot names are ours (locks, probes).
+                guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else { continue }
+                objects.append(StoredObject(name: name, location: client.location(key), bytes: Int64(content.value("Size") ?? "") ?? 0))
+            }
+            token = xml.value("IsTruncated") == "true" ? xml.value("NextContinuationToken") : nil
+        } while token != nil
+        return objects.sorted { $0.name < $1.name }
+    }
+
+    public func read(name: String) async throws -> [UInt8] {
+        try await call(.GET, key: key(name), operation: "GetObject \(client.location(key(name)))").body
+    }
+
+    public func replace(name: String, bytes: [UInt8]) async throws {
+        try await call(.PUT, key: key(name), headers: client.writeHeaders, body: ByteBuffer(bytes: bytes),
+                       operation: "PutObject \(client.location(key(name)))")
+    }
+
+    public func delete(name: String) async throws {
+        try await call(.DELETE, key: key(name), operation: "DeleteObject \(client.location(key(name)))",
+                       accept: { (200..<300).contains($0) || $0 == 404 })
+    }
+
+    /// Streams with ranged GETs: a connection that breaks resumes at the byte where it stopped, from the
+    /// same object (`If-Match` its ETag), up to the retry limit without progress.
+    public func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws {
+        let key = key(name)
+        let operation = "GetObject \(client.location(key))"
+        var offset: Int64 = 0
+        var etag: String?
+        var pending: [UInt8] = []
+        var failures = 0
+        while true {
+            do {
+                let response = try await client.open(key: key, from: offset, ifMatch: etag, operation: operation)
+                etag = etag ?? response.headers.first(name: "etag")
+                var body = response.body.makeAsyncIterator()
+                while true {
+                    let next: ByteBuffer?
+                    do {
+                        next = try await body.next()
+                    } catch is CancellationError {
+                        throw CancellationError()
+                    } catch {
+                        throw S3Failure(operation: operation, transport: "the connection broke at byte \(offset) (\(error))")
+                    }
+                    guard let next else { break }
+                    failures = 0
+                    offset += Int64(next.readableBytes)
+                    pending += next.readableBytesView
+                    while pending.count >= chunkSize {
+                        try await sink(Array(pending[..<chunkSize]))
+                        pending.removeFirst(chunkSize)
+                    }
+                }
+                if !pending.isEmpty { try await sink(pending) }
+                return
+            } catch let failure as S3Failure {
+                failures += 1
+                guard failure.isTransient, failures < client.retry.attempts else { throw failure.backupError }
+                try await Task.sleep(for: client.retry.delay(after: failures))
+            }
+        }
+    }
+
+    @discardableResult
+    func call(
+        _ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
+        body: ByteBuffer? = nil, operation: String, accept: @escaping (Int) -> Bool = { (200..<300).contains($0) }
+    ) async throws -> S3Client.Response {
+        do {
+            return try await client.send(method, key: key, query: query, headers: headers, body: body, operation: operation, accept: accept)
+        } catch let failure as S3Failure {
+            throw failure.backupError
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import AsyncHTTPClient
+import Engine
+import Foundation
+import NIOCore
+import NIOSSL
+import Synchronization
+
+/// Where a bucket is: the endpoint, the region that signs, and path-style or virtual-host addressing.
+struct S3Endpoint: Sendable {
+    var scheme: String
+    var host: String
+    var port: Int?
+    var bucket: String
+    var region: String
+    var pathStyle: Bool
+
+    /// AWS's endpoint for `region` when `url` is nil. Throws naming the key when `url` is not http(s).
+    init(url: String?, bucket: String, region: String, pathStyle: Bool?) throws {
+        let text = url ?? "https://s3.\(region).amazonaws.com"
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              ["http", "https"].contains(scheme), let host = components.host, !host.isEmpty,
+              components.path.isEmpty || components.path == "/"
+        else {
+            throw SettingError(key: "endpoint", message: "'\(text)' is not an http:// or https:// URL without a path")
+        }
+        self.scheme = scheme
+        self.host = host
+        self.port = components.port
+        self.bucket = bucket
+        self.region = region
+        // A bucket with dots is not a valid host name under TLS wildcards; custom endpoints (MinIO, Ceph)
+        // are path-style unless told otherwise.
+        self.pathStyle = pathStyle ?? (url != nil || bucket.contains("."))
+    }
+
+    /// The scheme and authority to send to, the `Host` header, and the path (not yet encoded) of `key`.
+    func target(key: String?) -> (base: String, host: String, path: String) {
+        let authority = pathStyle ? host : "\(bucket).\(host)"
+        let hostHeader = port.map { authority + ":\($0)" } ?? authority
+        let path = pathStyle ? "/\(bucket)/" + (key ?? "") : "/" + (key ?? "")
+        return ("\(scheme)://\(hostHeader)", hostHeader, path)
+    }
+}
+
+/// The HTTP clients of this process, one per distinct set of TLS and timeout settings; they live as long
+/// as the process (destinations are made once per job and used until exit).
+enum S3HTTPClients {
+    private static let clients = Mutex<[String: HTTPClient]>([:])
+
+    /// `timeout` bounds a connection that neither sends nor receives for that long (an idle timeout, so a
+    /// large part on a slow link is not cut short; a stalled server is).
+    static func client(caFile: String?, timeout: Duration) throws -> HTTPClient {
+        let key = "\(caFile ?? "")|\(timeout)"
+        return try clients.withLock { clients in
+            if let client = clients[key] { return client }
+            let client = try make(caFile: caFile, timeout: timeout)
+            clients[key] = client
+            return client
+        }
+    }
+
+    private static func make(caFile: String?, timeout: Duration) throws -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        let idle = TimeAmount.milliseconds(Int64(timeout.inSeconds * 1000))
+        configuration.timeout = .init(connect: .seconds(10), read: idle, write: idle)
+        configuration.decompression = .disabled
+        configuration.redirectConfiguration = .disallow
+        if let caFile {
+            guard FileManager.default.isReadableFile(atPath: caFile) else {
+                throw SettingError(key: "ca_file", message: "cannot read '\(caFile)'; check the path and the mount")
+            }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(caFile)
+            configuration.tlsConfiguration = tls
+        }
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+}

@@ -1,0 +1,130 @@
+import Crypto
+import Engine
+import Foundation
+import S3
+import Testing
+
+/// A flaky network between us and the bucket, made by a fault-injecting proxy in front of moto_server:
+/// transient faults are survived with identical results; persistent ones fail clearly, within the
+/// configured bounds, leaving nothing published and no upload open.
+@Suite struct S3FaultTests {
+    /// An `s3` destination that talks to the bucket through `proxy`.
+    static func destination(_ proxy: FaultProxy, bucket: String, extra: [String: String] = [:]) async throws -> any Destination {
+        let moto = try await MotoServer.shared
+        var environment = moto.environment
+        environment["AWS_ENDPOINT_URL"] = proxy.endpoint
+        return try DestinationFixture.make(S3DestinationFactory(environment: environment), [
+            "bucket": bucket, "part_size": "5MiB", "concurrency": "2", "request_timeout": "3s",
+        ].merging(extra) { $1 })
+    }
+
+    static func bytes(_ count: Int, seed: UInt64) -> [UInt8] {
+        var generator = SplitMix(seed: seed)
+        return (0..<count).map { _ in generator.nextByte() }
+    }
+
+    @Test func transientFaultsAreRetriedAndTheObjectIsExact() async throws {
+        let moto = try await MotoServer.shared
+        let proxy = try await FaultProxy()
+        defer { proxy.stop() }
+        let bucket = try await moto.makeBucket("flaky")
+        let destination = try await Self.destination(proxy, bucket: bucket)
+        try proxy.plan([
+            ["method": "PUT", "query": "partNumber=1", "fault": "503", "times": 2],
+            ["method": "PUT", "query": "partNumber=2", "fault": "reset-request", "after_bytes": 1_000_000, "times": 1],
+            ["method": "PUT", "query": "partNumber=3", "fault": "500", "times": 1],
+            ["method": "POST", "query": "uploadId", "fault": "503", "times": 1],
+            ["method": "GET", "query": "list-type", "fault": "500", "times": 1],
+            ["method": "GET", "path": "flaky_20260101T000000Z.bin", "fault": "reset-response", "after_bytes": 3_000_000, "times": 1],
+        ])
+        let payload = Self.bytes(12_000_000, seed: 3)
+        let upload = try await destination.begin(name: "flaky_20260101T000000Z.bin")
+        for start in stride(from: 0, to: payload.count, by: 1 << 20) {
+            try await upload.write(Array(payload[start..<min(start + (1 << 20), payload.count)]))
+        }
+        _ = try await upload.commit(sidecars: [("flaky_20260101T000000Z.bin.manifest.json", Array("{}".utf8))])
+        #expect(try await destination.list().map(\.name) == ["flaky_20260101T000000Z.bin", "flaky_20260101T000000Z.bin.manifest.json"])
+        var read: [UInt8] = []
+        try await destination.stream(name: "flaky_20260101T000000Z.bin", chunkSize: 1 << 20) { read += $0 }
+        #expect(read == payload, "the download resumed at the byte where the connection broke")
+        let log = proxy.log
+        for fault in ["503", "reset-request", "500", "reset-response"] {
+            #expect(log.contains(" \(fault)\n"), "the proxy applied \(fault): \(log)")
+        }
+        #expect(try await moto.uploadsInProgress(bucket).isEmpty)
+    }
+
+    @Test func aPersistentErrorFailsNamingTheOperationAndLeavesNothing() async throws {
+        let moto = try await MotoServer.shared
+        let proxy = try await FaultProxy()
+        defer { proxy.stop() }
+        let bucket = try await moto.makeBucket("down")
+        let destination = try await Self.destination(proxy, bucket: bucket, extra: ["retries": "3"])
+        try proxy.plan([["method": "PUT", "query": "partNumber", "fault": "503", "times": -1]])
+        let upload = try await destination.begin(name: "down_20260101T000000Z.bin")
+        await #expect {
+            try await upload.write(Self.bytes(6_000_000, seed: 4))
+            _ = try await upload.commit(sidecars: [])
+        } throws: { error in
+            let text = "\(error)"
+            return (error as? BackupError)?.code == .destination && text.contains("UploadPart 1")
+                && text.contains("HTTP 503 SlowDown") && !text.contains(moto.secretAccessKey)
+        }
+        await upload.abort()
+        #expect(proxy.log.components(separatedBy: "partNumber=1").count - 1 == 4, "1 try and 3 retries: \(proxy.log)")
+        #expect(try await moto.uploadsInProgress(bucket).isEmpty)
+        #expect(try await moto.keys(bucket).isEmpty)
+    }
+
+    /// A server that accepts a request and never answers: the request times out, is retried, and the
+    /// backup fails rather than hang.
+    @Test func aStalledServerTimesOutAndFails() async throws {
+        let moto = try await MotoServer.shared
+        let proxy = try await FaultProxy()
+        defer { proxy.stop() }
+        let bucket = try await moto.makeBucket("stall")
+        let destination = try await Self.destination(proxy, bucket: bucket, extra: ["retries": "1", "request_timeout": "2s"])
+        try proxy.plan([["method": "PUT", "query": "partNumber", "fault": "stall", "times": -1]])
+        let upload = try await destination.begin(name: "stall_20260101T000000Z.bin")
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect {
+            try await upload.write(Self.bytes(6_000_000, seed: 5))
+            _ = try await upload.commit(sidecars: [])
+        } throws: { "\($0)".contains("UploadPart 1") }
+        // Two tries of 2 s each and a short wait; the bound only tells a timeout from a hang (300 s).
+        #expect(clock.now - start < .seconds(120))
+        await upload.abort()
+        let stalled = proxy.log.split(separator: "\n").filter { $0.contains("partNumber=1&") && $0.hasSuffix(" stall") }
+        #expect(stalled.count == 2, "one try and one retry: \(proxy.log)")
+        #expect(try await moto.uploadsInProgress(bucket).isEmpty)
+        #expect(try await moto.keys(bucket).isEmpty)
+    }
+
+    /// Through the real command: faults on the way up and down, and the restored database is the same.
+    @Test func aBackupAndARestoreThroughAFlakyNetworkGiveTheSameDatabase() async throws {
+        let server = try await PostgresServer.shared
+        let moto = try await MotoServer.shared
+        let proxy = try await FaultProxy()
+        defer { proxy.stop() }
+        try await server.makeSampleDatabase("s3_flaky", rows: 3000)
+        let bucket = try await moto.makeBucket("flakycli")
+        let cli = try await S3Tests.cli("flakycli", database: "s3_flaky", bucket: bucket,
+                                        environment: ["AWS_ENDPOINT_URL": proxy.endpoint])
+        defer { cli.cleanUp() }
+        try proxy.plan([
+            ["method": "POST", "query": "uploads", "fault": "503", "times": 1],
+            ["method": "PUT", "query": "partNumber", "fault": "reset-request", "after_bytes": 10_000, "times": 1],
+            ["method": "PUT", "fault": "500", "times": 1],
+            ["method": "GET", "query": "list-type", "fault": "503", "times": 2],
+            ["method": "GET", "path": ".sql.gz", "fault": "reset-response", "after_bytes": 20_000, "times": 2],
+        ])
+        let made = try await cli.run("now")
+        #expect(made.status == 0, "\(made.stderr)")
+        let restored = try await cli.run("restore", "--to-database", "s3_flaky_copy")
+        #expect(restored.status == 0, "\(restored.stderr)")
+        expectSameDump(try await server.dumpForComparison("s3_flaky_copy"), try await server.dumpForComparison("s3_flaky"))
+        #expect(proxy.log.contains(" reset-response\n") && proxy.log.contains(" reset-request\n"), "\(proxy.log)")
+        #expect(try await moto.uploadsInProgress(bucket).isEmpty)
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// `fault_proxy.py` on a free loopback port in front of the test run's moto_server: forwards requests,
+/// or fails them as `plan` says (500, 503 SlowDown, a reset mid-request or mid-answer, a stall).
+final class FaultProxy: Sendable {
+    // Sendable: every stored property is an immutable value.
+    let directory: String
+    let port: Int
+    let pid: Int32
+
+    var endpoint: String { "http://127.0.0.1:\(port)" }
+    var planFile: String { "\(directory)/plan.json" }
+
+    init() async throws {
+        let moto = try await MotoServer.shared
+        directory = try Paths.temporaryDirectory("proxy")
+        try "[]".write(toFile: "\(directory)/plan.json", atomically: true, encoding: .utf8)
+        let script = "\(Paths.root)/Tests/PluginTests/Support/fault_proxy.py"
+        let started = try await Shell.sh("""
+            setsid python3 '\(script)' \(moto.port) '\(directory)/plan.json' > '\(directory)/port' 2> '\(directory)/log' < /dev/null & echo $! > '\(directory)/pid'; cat '\(directory)/pid'
+            for i in $(seq 1 100); do [ -s '\(directory)/port' ] && exit 0; sleep 0.1; done; exit 1
+            """)
+        guard started.status == 0, let pid = Int32(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)),
+              let port = Int(try String(contentsOfFile: "\(directory)/port", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        else { throw TestFailure("the fault proxy did not start: \(started.stderr)") }
+        self.pid = pid
+        self.port = port
+    }
+
+    /// Replaces the plan: rules such as `["method": "PUT", "query": "partNumber", "fault": "503", "times": 2]`.
+    func plan(_ rules: [[String: Any]]) throws {
+        let data = try JSONSerialization.data(withJSONObject: rules)
+        try data.write(to: URL(fileURLWithPath: planFile), options: .atomic)
+    }
+
+    /// What the proxy did, one line per request (`PUT /bucket/key?partNumber=1&… 503`).
+    var log: String { (try? String(contentsOfFile: "\(directory)/log", encoding: .utf8)) ?? "" }
+
+    func stop() {
+        kill(pid, SIGKILL)
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+}

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""A fault-injecting HTTP proxy on loopback for the S3 tests: between `backup` and moto_server.
+
+    fault_proxy.py UPSTREAM_PORT PLAN_FILE
+
+Prints the port it listens on (127.0.0.1), then forwards every request to 127.0.0.1:UPSTREAM_PORT
+unchanged (so request signatures stay valid), except where PLAN_FILE says otherwise. The plan is JSON,
+re-read on each request; a changed plan starts its counters afresh:
+
+    [{"method": "PUT", "query": "partNumber", "fault": "503", "times": 2}, ...]
+
+A rule matches a request whose method is `method` (any if absent), whose path contains `path` and whose
+query string contains `query` (either any if absent), and applies to the first `times` matching requests (-1: all). Faults:
+    "500", "503"        answer InternalError or SlowDown (after reading the whole request)
+    "reset-request"     read `after_bytes` of the request body, then reset the connection
+    "reset-response"    forward the request, relay `after_bytes` of the answer's body, then reset
+    "stall"             read the request and never answer (until the client gives up, or 300 s)
+Every request is logged to stderr as one line: method, path and query, and the fault applied.
+"""
+
+import json
+import os
+import socket
+import struct
+import sys
+import threading
+import time
+
+UPSTREAM = ("127.0.0.1", int(sys.argv[1]))
+PLAN_FILE = sys.argv[2]
+lock = threading.Lock()
+state = {"plan_text": None, "plan": [], "counts": []}
+
+
+def fault_for(method, target):
+    """The fault of the first rule that matches and has tries left, counting it; None to forward."""
+    try:
+        with open(PLAN_FILE) as handle:
+            text = handle.read()
+    except OSError:
+        text = "[]"
+    with lock:
+        if text != state["plan_text"]:
+            state["plan_text"] = text
+            state["plan"] = json.loads(text or "[]")
+            state["counts"] = [0] * len(state["plan"])
+        path, _, query = target.partition("?")
+        for index, rule in enumerate(state["plan"]):
+            if rule.get("method", method) != method or rule.get("query", "") not in query \
+                    or rule.get("path", "") not in path:
+                continue
+            times = rule.get("times", -1)
+            if times != -1 and state["counts"][index] >= times:
+                continue
+            state["counts"][index] += 1
+            return rule
+    return None
+
+
+def read_head(connection, buffer):
+    """Reads up to the blank line; returns (head bytes, rest of buffer) or (None, b"") at EOF."""
+    while b"\r\n\r\n" not in buffer:
+        data = connection.recv(65536)
+        if not data:
+            return None, b""
+        buffer += data
+    head, rest = buffer.split(b"\r\n\r\n", 1)
+    return head + b"\r\n\r\n", rest
+
+
+def header(head, name):
+    for line in head.split(b"\r\n")[1:]:
+        key, _, value = line.partition(b":")
+        if key.strip().lower() == name:
+            return value.strip().decode()
+    return None
+
+
+def reset(connection):
+    """Closes with a TCP RST, as a broken network does."""
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.close()
+
+
+def read_exactly(connection, buffer, length):
+    while len(buffer) < length:
+        data = connection.recv(65536)
+        if not data:
+            raise ConnectionError("closed mid-body")
+        buffer += data
+    return buffer[:length], buffer[length:]
+
+
+def error_answer(code, status, reason):
+    body = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>injected by the test proxy</Message></Error>'.encode()
+    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/xml\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def serve(client):
+    buffer = b""
+    try:
+        while True:
+            head, buffer = read_head(client, buffer)
+            if head is None:
+                client.close()
+                return
+            method, target = head.split(b" ", 2)[:2]
+            method, target = method.decode(), target.decode()
+            length = int(header(head, b"content-length") or 0)
+            rule = fault_for(method, target)
+            fault = rule["fault"] if rule else None
+            print(f"{method} {target} {fault or 'forwarded'}", file=sys.stderr, flush=True)
+            if fault == "reset-request":
+                read_exactly(client, buffer, min(length, rule.get("after_bytes", 0)))
+                reset(client)
+                return
+            body, buffer = read_exactly(client, buffer, length)
+            if fault in ("500", "503"):
+                client.sendall(error_answer("InternalError", 500, "Internal Server Error") if fault == "500"
+                               else error_answer("SlowDown", 503, "Slow Down"))
+                continue
+            if fault == "stall":
+                client.settimeout(300)
+                try:
+                    while client.recv(65536):
+                        pass
+                except OSError:
+                    pass
+                client.close()
+                return
+            if not relay(client, method, head, body, rule if fault == "reset-response" else None):
+                client.close()
+                return
+    except (ConnectionError, OSError):
+        client.close()
+
+
+def relay(client, method, head, body, cut):
+    """Forwards one request and its answer; False when the client connection must close afterwards."""
+    upstream = socket.create_connection(UPSTREAM)
+    try:
+        upstream.sendall(head + body)
+        answer_head, rest = read_head(upstream, b"")
+        if answer_head is None:
+            return False
+        length = header(answer_head, b"content-length")
+        if method == "HEAD":
+            client.sendall(answer_head)
+            return True
+        if length is None:
+            # Unknown length: relay until the server closes, then close the client's connection too.
+            client.sendall(answer_head + rest)
+            while True:
+                data = upstream.recv(65536)
+                if not data:
+                    return False
+                client.sendall(data)
+        answer_body, _ = read_exactly(upstream, rest, int(length))
+        if cut is not None:
+            client.sendall(answer_head + answer_body[:cut.get("after_bytes", 0)])
+            time.sleep(0.05)
+            reset(client)
+            return False
+        client.sendall(answer_head + answer_body)
+        return True
+    finally:
+        upstream.close()
+
+
+def main():
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    print(listener.getsockname()[1], flush=True)
+    while True:
+        client, _ = listener.accept()
+        threading.Thread(target=serve, args=(client,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
