@@ -25,3 +25,32 @@ import Testing
         #expect(result.stdout.contains("configuration OK: 1 job"), "\(result.stdout)")
     }
 }
+
+/// The configuration the OpenShift S3 template makes, with its parameters' defaults and sample values,
+/// passes `backup check-config`.
+@Suite struct OpenShiftS3TemplateTests {
+    @Test func templateConfigurationIsValid() async throws {
+        let yaml = try String(contentsOfFile: "\(Paths.root)/deploy/openshift/backup-s3-template.yaml", encoding: .utf8)
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "backup.conf: |" })
+        let body = lines[(start + 1)...].prefix { $0.isEmpty || $0.hasPrefix("        ") }.map { $0.dropFirst(min(8, $0.count)) }
+        let directory = try Paths.temporaryDirectory("template-config")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (file, value) in ["database-user": "app", "database-password": "secret", "access_key_id": "AKIAEXAMPLE", "secret_access_key": "example"] {
+            try "\(value)\n".write(toFile: "\(directory)/\(file)", atomically: true, encoding: .utf8)
+        }
+        let parameters = ["DATABASE_SERVICE_NAME": "postgresql", "POSTGRESQL_PORT_NUM": "5432", "S3_BUCKET": "my-backups",
+                          "S3_PREFIX": "backups/", "S3_REGION": "us-east-1", "S3_ENDPOINT": "", "NUM_BACKUPS": "31",
+                          "TZ": "Etc/UTC", "DATABASE_NAME": "mydb"]
+        var config = body.joined(separator: "\n")
+            .replacingOccurrences(of: "/var/run/secrets/db/", with: "\(directory)/")
+            .replacingOccurrences(of: "/var/run/secrets/s3/", with: "\(directory)/")
+        for (name, value) in parameters { config = config.replacingOccurrences(of: "${\(name)}", with: value) }
+        #expect(!config.contains("${"), "every parameter is one the test knows: \(config)")
+        try config.write(toFile: "\(directory)/backup.conf", atomically: true, encoding: .utf8)
+        let result = try await Shell.run(Paths.backup, ["check-config", "--config", "\(directory)/backup.conf"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("configuration OK: 1 job") && result.stdout.contains("s3.bucket = my-backups"), "\(result.stdout)")
+        #expect(!result.stdout.contains("example\n") && result.stdout.contains("s3.secret_access_key = <redacted>"))
+    }
+}

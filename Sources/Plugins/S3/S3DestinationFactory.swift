@@ -56,7 +56,9 @@ public struct S3DestinationFactory: DestinationFactory {
 
     private func make(_ settings: PluginSettings, bucket: String, prefix rawPrefix: String) throws -> S3Destination {
         let region = settings.string("region") ?? env("AWS_REGION") ?? env("AWS_DEFAULT_REGION") ?? "us-east-1"
-        let endpoint = try S3Endpoint(url: settings.string("endpoint") ?? env("AWS_ENDPOINT_URL_S3") ?? env("AWS_ENDPOINT_URL"),
+        // An empty endpoint (a template's parameter left out) means the default.
+        let configured = settings.string("endpoint").flatMap { $0.isEmpty ? nil : $0 }
+        let endpoint = try S3Endpoint(url: configured ?? env("AWS_ENDPOINT_URL_S3") ?? env("AWS_ENDPOINT_URL"),
                                       bucket: bucket, region: region, pathStyle: settings.boolean("path_style"))
         let timeout = Duration.seconds(try settings.seconds(required: "request_timeout"))
         let http = try S3HTTPClients.client(caFile: settings.string("ca_file"), timeout: timeout)
