@@ -14,15 +14,23 @@ final class MotoServer: Sendable {
 
     var endpoint: String { "http://127.0.0.1:\(port)" }
 
-    private static let starting = Task { try await MotoServer() }
+    private static let starting = Task { try await MotoServer(signing: true) }
+    private static let startingUnsigned = Task { try await MotoServer(signing: false) }
 
     static var shared: MotoServer {
         get async throws { try await starting.value }
     }
 
-    private init() async throws {
+    /// A second server that checks no signature: moto cannot answer an unsigned STS call (web identity)
+    /// while it enforces signing, as AWS does.
+    static var withoutSigning: MotoServer {
+        get async throws { try await startingUnsigned.value }
+    }
+
+    private init(signing: Bool) async throws {
         directory = try Paths.temporaryDirectory("moto")
-        let started = try await Shell.run("\(Paths.root)/scripts/moto-sandbox", ["start", directory])
+        let started = try await Shell.run("\(Paths.root)/scripts/moto-sandbox", ["start", directory],
+                                          environment: ["MOTO_SANDBOX_AUTH": signing ? "on" : "off"])
         guard started.status == 0, let port = Int(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw TestFailure("moto-sandbox start failed: \(started.stderr)")
         }
@@ -39,14 +47,23 @@ final class MotoServer: Sendable {
         }
         accessKeyID = id
         secretAccessKey = secret
-        MotoServer.directoryToStop.set(directory)
-        atexit {
-            let directory = MotoServer.directoryToStop.value
-            _ = system("'\(Paths.root)/scripts/moto-sandbox' stop '\(directory)' && rm -rf '\(directory)'")
+        if signing {
+            MotoServer.directoryToStop.set(directory)
+            atexit {
+                let directory = MotoServer.directoryToStop.value
+                _ = system("'\(Paths.root)/scripts/moto-sandbox' stop '\(directory)' && rm -rf '\(directory)'")
+            }
+        } else {
+            MotoServer.unsignedDirectoryToStop.set(directory)
+            atexit {
+                let directory = MotoServer.unsignedDirectoryToStop.value
+                _ = system("'\(Paths.root)/scripts/moto-sandbox' stop '\(directory)' && rm -rf '\(directory)'")
+            }
         }
     }
 
     private static let directoryToStop = Locked("")
+    private static let unsignedDirectoryToStop = Locked("")
 
     /// The variables that give the AWS CLI, or `backup`, this server and the test user's keys.
     var environment: [String: String] {

@@ -11,7 +11,7 @@ re-read on each request; a changed plan starts its counters afresh:
 
 A rule matches a request whose method is `method` (any if absent), whose path contains `path` and whose
 query string contains `query` (either any if absent), and applies to the first `times` matching requests (-1: all). Faults:
-    "500", "503"        answer InternalError or SlowDown (after reading the whole request)
+    "500", "503", "501" answer InternalError, SlowDown or NotImplemented (after reading the request)
     "reset-request"     read `after_bytes` of the request body, then reset the connection
     "reset-response"    forward the request, relay `after_bytes` of the answer's body, then reset
     "stall"             read the request and never answer (until the client gives up, or 300 s)
@@ -115,9 +115,10 @@ def serve(client):
                 reset(client)
                 return
             body, buffer = read_exactly(client, buffer, length)
-            if fault in ("500", "503"):
-                client.sendall(error_answer("InternalError", 500, "Internal Server Error") if fault == "500"
-                               else error_answer("SlowDown", 503, "Slow Down"))
+            if fault in ("500", "503", "501"):
+                client.sendall({"500": error_answer("InternalError", 500, "Internal Server Error"),
+                                "503": error_answer("SlowDown", 503, "Slow Down"),
+                                "501": error_answer("NotImplemented", 501, "Not Implemented")}[fault])
                 continue
             if fault == "stall":
                 client.settimeout(300)
