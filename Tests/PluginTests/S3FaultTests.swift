@@ -127,4 +127,28 @@ import Testing
         #expect(proxy.log.contains(" reset-response\n") && proxy.log.contains(" reset-request\n"), "\(proxy.log)")
         #expect(try await moto.uploadsInProgress(bucket).isEmpty)
     }
+    /// Through the real command: a store that keeps failing uploads fails the backup with the operation
+    /// and S3's code, within the retries; the backup made before stays listed and whole.
+    @Test func aPersistentFailureFailsTheBackupAndKeepsTheEarlierOne() async throws {
+        let moto = try await MotoServer.shared
+        let proxy = try await FaultProxy()
+        defer { proxy.stop() }
+        try await PostgresServer.shared.makeSampleDatabase("s3_down", rows: 200)
+        let bucket = try await moto.makeBucket("downcli")
+        let cli = try await S3Tests.cli("downcli", database: "s3_down", bucket: bucket, extra: "s3.retries = 2",
+                                        environment: ["AWS_ENDPOINT_URL": proxy.endpoint])
+        defer { cli.cleanUp() }
+        let first = try await cli.run("now")
+        #expect(first.status == 0, "\(first.stderr)")
+        let before = try await moto.keys(bucket)
+        try proxy.plan([["method": "PUT", "query": "partNumber", "fault": "503", "times": -1]])
+        let failed = try await cli.run("now")
+        #expect(failed.status == 1, "\(failed.stderr)")
+        #expect(failed.stderr.contains("UploadPart 1") && failed.stderr.contains("HTTP 503 SlowDown"), "\(failed.stderr)")
+        #expect(!failed.stderr.contains(moto.secretAccessKey))
+        #expect(try await moto.uploadsInProgress(bucket).isEmpty)
+        #expect(try await moto.keys(bucket) == before, "nothing new, nothing removed")
+        try proxy.plan([])
+        #expect(try await cli.run("verify").status == 0, "the earlier backup is whole")
+    }
 }
