@@ -13,7 +13,7 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The job whose backup to restore (may be omitted when there is one job).")
     var job: String?
 
-    @Option(name: .long, help: "latest, a backup's file name or timestamp, or the path of a backup file.")
+    @Option(name: .long, help: "latest, a backup's file name or timestamp, or the location of a backup: a file path or an s3://bucket/key URL.")
     var backup: String = "latest"
 
     @Option(name: .long, help: "Restore into this new database instead of in place.")

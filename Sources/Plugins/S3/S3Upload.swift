@@ -76,9 +76,11 @@ final class S3Upload: Upload {
     }
 
     private func finishOldest() async throws {
-        let task = inFlight.removeFirst()
+        let task = inFlight.first!
         do {
-            done.append(try await task.value)
+            // A run stopped by a signal stops the part's request too, rather than wait for its retries.
+            done.append(try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() })
+            inFlight.removeFirst()
         } catch let failure as S3Failure {
             throw failure.backupError
         }
