@@ -22,7 +22,7 @@ import Testing
     /// Built-in plugins' names and the tools and libraries they wrap, as words in any case; `none` and
     /// `local` are English words too, so for them only string literals and type names count.
     @Test func theEngineNamesNoPlugin() throws {
-        let patterns = [#"(?i)gzip|zstd|postgres|pg_dump|pg_restore|psql|libpq|zlib|libdeflate"#,
+        let patterns = [#"(?i)gzip|zstd|postgres|pg_dump|pg_restore|psql|libpq|zlib|libdeflate|\bs3\b|aws|amazon|sigv4|multipart"#,
                         #""(?i:none|local)""#, #"\b(None|Local)[A-Z]\w*"#]
         var found: [String] = []
         for file in try Self.swiftFiles(under: "\(Paths.root)/Sources/Engine") {

@@ -40,7 +40,7 @@ public struct JobLoader: Sendable {
         KeySpec("notify.on", .choice(["failure", "always"]), default: "failure", summary: "notify on failures only, or after every run"),
         KeySpec("notify.timeout", .duration, default: "10s", summary: "how long a notifier may take before it is given up (the backup never waits longer)"),
         KeySpec("lock.lease", .duration, default: "5m",
-                summary: "on stores whose locks are leases (s3), how long a lock lasts unless renewed (every third of it): a killed run's lock is taken over after this"),
+                summary: "where the job's lock is a lease (object storage), how long a lock lasts unless renewed (every third of it): a killed run's lock is taken over after this"),
     ]
 
     public let registry: PluginRegistry
