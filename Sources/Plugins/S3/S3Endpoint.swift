@@ -65,6 +65,8 @@ enum S3HTTPClients {
         configuration.timeout = .init(connect: .seconds(10), read: idle, write: idle)
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
+        // s3.concurrency parts at once (up to 64), besides the job's other requests.
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 72
         if let caFile {
             guard FileManager.default.isReadableFile(atPath: caFile) else {
                 throw SettingError(key: "ca_file", message: "cannot read '\(caFile)'; check the path and the mount")
