@@ -14,7 +14,8 @@ import Testing
         var environment = moto.environment
         environment["AWS_ENDPOINT_URL"] = proxy.endpoint
         return try DestinationFixture.make(S3DestinationFactory(environment: environment), [
-            "bucket": bucket, "part_size": "5MiB", "concurrency": "2", "request_timeout": "3s",
+            // A generous idle timeout: a loaded machine may keep moto silent for seconds; the stall test sets its own.
+            "bucket": bucket, "part_size": "5MiB", "concurrency": "2", "request_timeout": "30s",
         ].merging(extra) { $1 })
     }
 

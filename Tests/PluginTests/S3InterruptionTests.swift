@@ -12,7 +12,7 @@ import Testing
         try await PostgresServer.shared.makeSampleDatabase("s3_\(label)", rows: 50)
         let bucket = try await moto.makeBucket(label)
         let cli = try await S3Tests.cli(label, database: "s3_\(label)", bucket: bucket,
-                                        extra: "compressor = none\ns3.part_size = 5MiB\nlock.lease = 3s")
+                                        extra: "compressor = none\ns3.part_size = 5MiB\nlock.lease = 15s")
         let good = try await cli.run("now")
         #expect(good.status == 0, "\(good.stderr)")
         let wrapper = try FakePgDump.write(in: cli.directory, body: """
@@ -68,7 +68,7 @@ import Testing
         #expect(listed.count == 1, "nothing partial is listed: \(listed)")
 
         try job.original.write(toFile: job.configPath, atomically: true, encoding: .utf8)
-        // The lease (3 s) has run out by now or while the next run waits for it.
+        // The lease (15 s) runs out while the next run waits for it.
         let next = try await job.cli.run("now", "--wait")
         #expect(next.status == 0, "\(next.stderr)")
         #expect(next.stderr.contains("took over the job's lock from"), "\(next.stderr)")
