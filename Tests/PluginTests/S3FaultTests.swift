@@ -84,7 +84,7 @@ import Testing
         let proxy = try await FaultProxy()
         defer { proxy.stop() }
         let bucket = try await moto.makeBucket("stall")
-        let destination = try await Self.destination(proxy, bucket: bucket, extra: ["retries": "1", "request_timeout": "2s"])
+        let destination = try await Self.destination(proxy, bucket: bucket, extra: ["retries": "1", "request_timeout": "8s"])
         try proxy.plan([["method": "PUT", "query": "partNumber", "fault": "stall", "times": -1]])
         let upload = try await destination.begin(name: "stall_20260101T000000Z.bin")
         let clock = ContinuousClock()
@@ -93,7 +93,7 @@ import Testing
             try await upload.write(Self.bytes(6_000_000, seed: 5))
             _ = try await upload.commit(sidecars: [])
         } throws: { "\($0)".contains("UploadPart 1") }
-        // Two tries of 2 s each and a short wait; the bound only tells a timeout from a hang (300 s).
+        // Two tries of 8 s each and a short wait; the bound only tells a timeout from a hang (300 s).
         #expect(clock.now - start < .seconds(120))
         await upload.abort()
         let stalled = proxy.log.split(separator: "\n").filter { $0.contains("partNumber=1&") && $0.hasSuffix(" stall") }
