@@ -66,9 +66,10 @@ struct S3Client: Sendable {
     /// Sends one request, again after transient failures, until `accept` takes its status.
     func send(
         _ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
-        body: ByteBuffer? = nil, operation: String, accept: (Int) -> Bool = { (200..<300).contains($0) }
+        body: ByteBuffer? = nil, hashes known: (sha256: String, md5: String)? = nil, operation: String,
+        accept: (Int) -> Bool = { (200..<300).contains($0) }
     ) async throws -> Response {
-        let hashes = body.map(Self.hashes)
+        let hashes = known ?? body.map(Self.hashes)
         return try await retry.run(operation) {
             var request = try await prepare(method, key: key, query: query, headers: headers,
                                             payloadHash: hashes?.sha256 ?? SigV4.emptyPayloadHash, contentMD5: hashes?.md5)

@@ -63,9 +63,11 @@ final class S3Upload: Upload {
         buffer = ByteBufferAllocator().buffer(capacity: Int(plan.size(ofPart: nextPart)))
         let client = client, key = key, uploadID = uploadID
         inFlight.append(Task {
-            let md5 = body.withUnsafeReadableBytes { Array(Insecure.MD5.hash(data: $0)) }
+            // Hashed once: the MD5 goes in Content-MD5 and, later, into the object's expected ETag.
+            let hashes = S3Client.hashes(body)
+            let md5 = Array(Data(base64Encoded: hashes.md5) ?? Data())
             let response = try await client.send(
-                .PUT, key: key, query: [("partNumber", "\(number)"), ("uploadId", uploadID)], body: body,
+                .PUT, key: key, query: [("partNumber", "\(number)"), ("uploadId", uploadID)], body: body, hashes: hashes,
                 operation: "UploadPart \(number) of \(client.location(key))")
             guard let etag = response.headers.first(name: "etag") else {
                 throw BackupError(.destination, "UploadPart \(number) of \(client.location(key)): the answer has no ETag")
