@@ -187,7 +187,8 @@ extension PostgresSource: RestorableSource {
 
     private func otherSessions(_ database: String, _ admin: PostgresConnection) throws -> Int {
         Int(try admin.scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", database) ?? "0") ?? 0
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND \(Self.clientSessions)",
+            database) ?? "0") ?? 0
     }
 
     /// Fails before anything is created when the target is taken or, in place, still in use.
@@ -218,8 +219,15 @@ extension PostgresSource: RestorableSource {
         }
     }
 
+    /// Sessions of people and applications, not the server's own: an autovacuum worker that happens to
+    /// be in a freshly restored database is a superuser process that a role without SUPERUSER may not
+    /// terminate ("must be a superuser to terminate superuser process", seen when verify dropped its
+    /// scratch database on a loaded machine), and DROP DATABASE and RENAME stop autovacuum workers
+    /// themselves.
+    static let clientSessions = "backend_type = 'client backend'"
+
     private func dropDatabase(_ name: String, admin: PostgresConnection) throws {
-        try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+        try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND \(Self.clientSessions)", name)
         try admin.executeFormatted("DROP DATABASE IF EXISTS %I", name)
     }
 
@@ -230,7 +238,7 @@ extension PostgresSource: RestorableSource {
             guard terminate else {
                 throw BackupError(.targetBusy, "\(sessions) session(s) connected to \(original) during the restore; it was left untouched; pass --force to disconnect them")
             }
-            try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", original)
+            try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND \(Self.clientSessions)", original)
         }
         let aside = plan.previous ?? "\(original)_dropping_\(plan.work.suffix(16))"
         try admin.executeFormatted("ALTER DATABASE %I RENAME TO %I", original, aside)
