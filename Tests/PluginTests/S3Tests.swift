@@ -92,7 +92,7 @@ import Testing
         let parts = Int(fields.first?.split(separator: "-").last?.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) ?? "")
         #expect(parts != nil && parts! <= 20 && parts! > 5, "ETag \(fields)")
         #expect(fields.last == "\(total)")
-        let digest = hash.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = Checksum.hex(hash.finalize())
         let downloaded = try await Shell.sh("'\(moto.tools)/aws' --endpoint-url \(moto.endpoint) s3 cp s3://\(bucket)/big_20260101T000000Z.bin - | sha256sum",
                                             environment: moto.environment)
         #expect(downloaded.stdout.hasPrefix(digest))

@@ -74,26 +74,38 @@ struct S3Client: Sendable {
             var request = try await prepare(method, key: key, query: query, headers: headers,
                                             payloadHash: hashes?.sha256 ?? SigV4.emptyPayloadHash, contentMD5: hashes?.md5)
             if let body { request.body = .bytes(body) }
-            let response: HTTPClientResponse
-            do {
-                response = try await http.execute(request, deadline: .distantFuture)
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                throw S3Failure(operation: operation, transport: "\(error)")
-            }
-            let bytes: ByteBuffer
-            do {
-                bytes = try await response.body.collect(upTo: 64 << 20)
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                throw S3Failure(operation: operation, transport: "\(error)")
-            }
+            let response = try await transport(operation) { try await http.execute(request, deadline: .distantFuture) }
+            let bytes = try await transport(operation) { try await response.body.collect(upTo: 64 << 20) }
             let result = Response(status: Int(response.status.code), headers: response.headers, body: Array(buffer: bytes))
             // CompleteMultipartUpload (a POST) can answer 200 with an error in the body.
             if accept(result.status), !(method == .POST && result.status == 200 && result.xml?.name == "Error") { return result }
             throw Self.failure(operation, result)
+        }
+    }
+
+    /// `send`, its final failure as the engine's error (not found, or a destination failure naming the fix).
+    @discardableResult
+    func call(
+        _ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
+        body: ByteBuffer? = nil, operation: String, accept: @escaping (Int) -> Bool = { (200..<300).contains($0) }
+    ) async throws -> Response {
+        do {
+            return try await send(method, key: key, query: query, headers: headers, body: body, operation: operation, accept: accept)
+        } catch let failure as S3Failure {
+            throw failure.backupError
+        }
+    }
+
+    /// Runs one network step; a failure other than cancellation becomes a transient `S3Failure`.
+    func transport<T>(_ operation: String, _ step: () async throws -> T) async throws -> T {
+        do {
+            return try await step()
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch let failure as S3Failure {
+            throw failure
+        } catch {
+            throw S3Failure(operation: operation, transport: "\(error)")
         }
     }
 
@@ -103,14 +115,7 @@ struct S3Client: Sendable {
         if offset > 0 { headers.append(("range", "bytes=\(offset)-")) }
         if let etag { headers.append(("if-match", etag)) }
         let request = try await prepare(.GET, key: key, query: [], headers: headers, payloadHash: SigV4.emptyPayloadHash, contentMD5: nil)
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(request, deadline: .distantFuture)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            throw S3Failure(operation: operation, transport: "\(error)")
-        }
+        let response = try await transport(operation) { try await http.execute(request, deadline: .distantFuture) }
         guard (200..<300).contains(Int(response.status.code)) else {
             let body = (try? await response.body.collect(upTo: 1 << 20)).map { Array(buffer: $0) } ?? []
             throw Self.failure(operation, Response(status: Int(response.status.code), headers: response.headers, body: body))
@@ -149,7 +154,7 @@ struct S3Client: Sendable {
     /// The hex SHA-256 that SigV4 signs (S3 checks the body against it) and the base64 MD5 S3 checks too.
     static func hashes(_ body: ByteBuffer) -> (sha256: String, md5: String) {
         body.withUnsafeReadableBytes { bytes in
-            (SigV4.hex(SHA256.hash(data: bytes)), Data(Insecure.MD5.hash(data: bytes)).base64EncodedString())
+            (Checksum.hex(SHA256.hash(data: bytes)), Data(Insecure.MD5.hash(data: bytes)).base64EncodedString())
         }
     }
 }

@@ -24,12 +24,11 @@ extension S3Destination {
             let created = try await write(Lease(holder: me, expires: Date().timeIntervalSince1970 + lease.inSeconds),
                                           to: key, condition: ("if-none-match", "*"))
             if let etag = created { return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: etag), nil) }
-            let found = try await call(.GET, key: key, operation: "GetObject \(client.location(key))", accept: { $0 == 200 || $0 == 404 })
-            guard found.status == 200 else { continue }  // released meanwhile
-            let held = try? JSONDecoder().decode(Lease.self, from: Data(found.body))
+            guard let found = try await readLease(key) else { continue }  // released meanwhile
+            let held = found.lease
             let holder = held?.holder ?? "an unreadable lock"
             if (held?.expires ?? 0) < Date().timeIntervalSince1970 {
-                guard let etag = found.headers.first(name: "etag") else { continue }
+                guard let etag = found.etag else { continue }
                 let taken = try await write(Lease(holder: me, expires: Date().timeIntervalSince1970 + lease.inSeconds),
                                             to: key, condition: ("if-match", etag))
                 if let taken { return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: taken), holder) }
@@ -43,10 +42,17 @@ extension S3Destination {
         }
     }
 
+    /// The lease stored at `key` (nil inside when unreadable) and its ETag; nil when there is none.
+    func readLease(_ key: String) async throws -> (lease: Lease?, etag: String?)? {
+        let found = try await client.call(.GET, key: key, operation: "GetObject \(client.location(key))", accept: { $0 == 200 || $0 == 404 })
+        guard found.status == 200 else { return nil }
+        return (try? JSONDecoder().decode(Lease.self, from: Data(found.body)), found.headers.first(name: "etag"))
+    }
+
     /// Writes `lease` to `key` if `condition` holds; its new ETag, or nil when the condition failed.
     func write(_ lease: Lease, to key: String, condition: (String, String)) async throws -> String? {
         let body = ByteBuffer(bytes: try JSONEncoder().encode(lease))
-        let response = try await call(.PUT, key: key, headers: [condition], body: body, operation: "PutObject \(client.location(key))",
+        let response = try await client.call(.PUT, key: key, headers: [condition], body: body, operation: "PutObject \(client.location(key))",
                                       accept: { $0 == 200 || $0 == 412 || $0 == 404 || $0 == 409 || $0 == 501 })
         if response.status == 501 {
             throw BackupError(.destination, "this S3 store does not support conditional writes (\(condition.0)), which locks across pods need; set s3.lock = none and run one pod per job at a time")
@@ -61,7 +67,7 @@ extension S3Destination {
         repeat {
             var query = [("uploads", ""), ("prefix", key(job + "_"))]
             if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.upload)] }
-            let response = try await call(.GET, key: nil, query: query, operation: "ListMultipartUploads s3://\(client.endpoint.bucket)/\(key(job + "_"))")
+            let response = try await client.call(.GET, key: nil, query: query, operation: "ListMultipartUploads s3://\(client.endpoint.bucket)/\(key(job + "_"))")
             guard let xml = response.xml else { break }
             for upload in xml.all("Upload") {
                 guard let key = upload.value("Key"), let id = upload.value("UploadId"), key.hasPrefix(prefix) else { continue }
@@ -73,7 +79,7 @@ extension S3Destination {
                     let started = upload.date("Initiated") ?? Date()
                     guard started.timeIntervalSinceNow < -86_400 else { continue }
                 }
-                try await call(.DELETE, key: key, query: [("uploadId", id)], operation: "AbortMultipartUpload \(client.location(key))",
+                try await client.call(.DELETE, key: key, query: [("uploadId", id)], operation: "AbortMultipartUpload \(client.location(key))",
                                accept: { (200..<300).contains($0) || $0 == 404 })
                 removed.append(name + " (upload in progress)")
             }
@@ -115,22 +121,18 @@ final class S3JobLock: JobLock {
 
     /// The lease's current ETag when the stored lease still names this holder.
     private func ownETag() async throws -> String? {
-        let found = try await destination.call(.GET, key: key, operation: "GetObject \(destination.client.location(key))",
-                                               accept: { $0 == 200 || $0 == 404 })
-        guard found.status == 200, let current = found.headers.first(name: "etag"),
-              (try? JSONDecoder().decode(S3Destination.Lease.self, from: Data(found.body)))?.holder == holder
-        else { return nil }
-        return current
+        guard let found = try await destination.readLease(key), found.lease?.holder == holder else { return nil }
+        return found.etag
     }
 
     func release() async throws {
         let operation = "DeleteObject \(destination.client.location(key))"
-        let deleted = try await destination.call(.DELETE, key: key, headers: [("if-match", etag.withLock { $0 })], operation: operation,
+        let deleted = try await destination.client.call(.DELETE, key: key, headers: [("if-match", etag.withLock { $0 })], operation: operation,
                                                  accept: { (200..<300).contains($0) || $0 == 404 || $0 == 412 })
         // A renewal stopped mid-flight (a signal) may have reached the store with its answer lost, so the
         // lease has an ETag this holder never saw; it is still this holder's if it names this holder.
         guard deleted.status == 412, let current = try await ownETag() else { return }
-        try await destination.call(.DELETE, key: key, headers: [("if-match", current)], operation: operation,
+        try await destination.client.call(.DELETE, key: key, headers: [("if-match", current)], operation: operation,
                                    accept: { (200..<300).contains($0) || $0 == 404 || $0 == 412 })
     }
 }

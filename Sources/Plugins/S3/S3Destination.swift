@@ -22,13 +22,13 @@ public struct S3Destination: LockingDestination {
 
     public func checkWritable() async throws {
         let probe = key(".backup-write-test-\(UUID().uuidString.prefix(8))")
-        try await call(.PUT, key: probe, headers: client.writeHeaders, body: ByteBuffer(), operation: "PutObject \(client.location(probe))")
+        try await client.call(.PUT, key: probe, headers: client.writeHeaders, body: ByteBuffer(), operation: "PutObject \(client.location(probe))")
         _ = try? await client.send(.DELETE, key: probe, operation: "DeleteObject \(client.location(probe))", accept: { _ in true })
     }
 
     public func begin(name: String) async throws -> any Upload {
         let key = key(name)
-        let response = try await call(.POST, key: key, query: [("uploads", "")], headers: client.writeHeaders,
+        let response = try await client.call(.POST, key: key, query: [("uploads", "")], headers: client.writeHeaders,
                                       operation: "CreateMultipartUpload \(client.location(key))")
         guard let uploadID = response.xml?.value("UploadId"), !uploadID.isEmpty else {
             throw BackupError(.destination, "CreateMultipartUpload \(client.location(key)): the answer has no UploadId")
@@ -44,7 +44,7 @@ public struct S3Destination: LockingDestination {
         repeat {
             var query = [("list-type", "2"), ("prefix", key(namePrefix))]
             if let token { query.append(("continuation-token", token)) }
-            let response = try await call(.GET, key: nil, query: query, operation: "ListObjectsV2 s3://\(client.endpoint.bucket)/\(key(namePrefix))")
+            let response = try await client.call(.GET, key: nil, query: query, operation: "ListObjectsV2 s3://\(client.endpoint.bucket)/\(key(namePrefix))")
             guard let xml = response.xml, xml.name == "ListBucketResult" else {
                 throw BackupError(.destination, "ListObjectsV2 s3://\(client.endpoint.bucket)/\(key(namePrefix)): the answer is not a listing")
             }
@@ -61,16 +61,16 @@ public struct S3Destination: LockingDestination {
     }
 
     public func read(name: String) async throws -> [UInt8] {
-        try await call(.GET, key: key(name), operation: "GetObject \(client.location(key(name)))").body
+        try await client.call(.GET, key: key(name), operation: "GetObject \(client.location(key(name)))").body
     }
 
     public func replace(name: String, bytes: [UInt8]) async throws {
-        try await call(.PUT, key: key(name), headers: client.writeHeaders, body: ByteBuffer(bytes: bytes),
+        try await client.call(.PUT, key: key(name), headers: client.writeHeaders, body: ByteBuffer(bytes: bytes),
                        operation: "PutObject \(client.location(key(name)))")
     }
 
     public func delete(name: String) async throws {
-        try await call(.DELETE, key: key(name), operation: "DeleteObject \(client.location(key(name)))",
+        try await client.call(.DELETE, key: key(name), operation: "DeleteObject \(client.location(key(name)))",
                        accept: { (200..<300).contains($0) || $0 == 404 })
     }
 
@@ -89,14 +89,7 @@ public struct S3Destination: LockingDestination {
                 etag = etag ?? response.headers.first(name: "etag")
                 var body = response.body.makeAsyncIterator()
                 while true {
-                    let next: ByteBuffer?
-                    do {
-                        next = try await body.next()
-                    } catch is CancellationError {
-                        throw CancellationError()
-                    } catch {
-                        throw S3Failure(operation: operation, transport: "the connection broke at byte \(offset) (\(error))")
-                    }
+                    let next = try await client.transport("\(operation) (the connection broke at byte \(offset))") { try await body.next() }
                     guard let next else { break }
                     failures = 0
                     offset += Int64(next.readableBytes)
@@ -113,18 +106,6 @@ public struct S3Destination: LockingDestination {
                 guard failure.isTransient, failures < client.retry.attempts else { throw failure.backupError }
                 try await Task.sleep(for: client.retry.delay(after: failures))
             }
-        }
-    }
-
-    @discardableResult
-    func call(
-        _ method: HTTPMethod, key: String?, query: [(String, String)] = [], headers: [(String, String)] = [],
-        body: ByteBuffer? = nil, operation: String, accept: @escaping (Int) -> Bool = { (200..<300).contains($0) }
-    ) async throws -> S3Client.Response {
-        do {
-            return try await client.send(method, key: key, query: query, headers: headers, body: body, operation: operation, accept: accept)
-        } catch let failure as S3Failure {
-            throw failure.backupError
         }
     }
 }

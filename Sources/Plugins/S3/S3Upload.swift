@@ -95,7 +95,7 @@ final class S3Upload: Upload {
         // Sidecars first: a backup never appears without its manifest.
         for sidecar in sidecars {
             let sidecarKey = sidecarKey(sidecar.name)
-            let response = try await send(.PUT, key: sidecarKey, headers: [("if-none-match", "*")] + client.writeHeaders,
+            let response = try await client.call(.PUT, key: sidecarKey, headers: [("if-none-match", "*")] + client.writeHeaders,
                                           body: ByteBuffer(bytes: sidecar.bytes), operation: "PutObject \(client.location(sidecarKey))",
                                           accept: { $0 == 200 || $0 == 412 })
             guard response.status == 200 else {
@@ -113,14 +113,14 @@ final class S3Upload: Upload {
             "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(Self.escaped($0.etag))</ETag></Part>"
         }.joined() + "</CompleteMultipartUpload>"
         let operation = "CompleteMultipartUpload of \(client.location(key))"
-        let response = try await send(.POST, key: key, query: [("uploadId", uploadID)], headers: [("if-none-match", "*")],
+        let response = try await client.call(.POST, key: key, query: [("uploadId", uploadID)], headers: [("if-none-match", "*")],
                                       body: ByteBuffer(string: xml), operation: operation,
                                       accept: { $0 == 200 || $0 == 412 || $0 == 404 })
         guard response.status != 200 else { return }
         // 412 or NoSuchUpload: another object is there, or this completion already succeeded and only its
         // answer was lost (a retry). S3's ETag of a multipart object tells which.
-        let expected = "\"" + SigV4.hex(Insecure.MD5.hash(data: parts.flatMap(\.md5))) + "-\(parts.count)\""
-        let head = try await send(.HEAD, key: key, operation: "HeadObject \(client.location(key))", accept: { $0 == 200 || $0 == 404 })
+        let expected = "\"" + Checksum.hex(Insecure.MD5.hash(data: parts.flatMap(\.md5))) + "-\(parts.count)\""
+        let head = try await client.call(.HEAD, key: key, operation: "HeadObject \(client.location(key))", accept: { $0 == 200 || $0 == 404 })
         guard head.status == 200, head.headers.first(name: "etag") == expected else {
             throw BackupError(.destination, "\(client.location(key)) already exists; it was not replaced")
         }
@@ -139,17 +139,6 @@ final class S3Upload: Upload {
                 _ = try? await client.send(.DELETE, key: sidecar, operation: "DeleteObject \(client.location(sidecar))", accept: { _ in true })
             }
         }.value
-    }
-
-    private func send(
-        _ method: HTTPMethod, key: String, query: [(String, String)] = [], headers: [(String, String)] = [],
-        body: ByteBuffer? = nil, operation: String, accept: @escaping (Int) -> Bool
-    ) async throws -> S3Client.Response {
-        do {
-            return try await client.send(method, key: key, query: query, headers: headers, body: body, operation: operation, accept: accept)
-        } catch let failure as S3Failure {
-            throw failure.backupError
-        }
     }
 
     static func escaped(_ text: String) -> String {

@@ -1,4 +1,5 @@
 import Crypto
+import Engine
 import Foundation
 
 /// Credentials that sign requests. `description` never shows the secret or the token.
@@ -43,13 +44,13 @@ struct SigV4 {
             payloadHash,
         ].joined(separator: "\n")
         let scope = "\(day)/\(region)/\(service)/aws4_request"
-        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, Self.hex(SHA256.hash(data: Data(canonical.utf8)))]
+        let stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, Checksum.hex(SHA256.hash(data: Data(canonical.utf8)))]
             .joined(separator: "\n")
         var key = SymmetricKey(data: Data(("AWS4" + credentials.secretAccessKey).utf8))
         for part in [day, region, service, "aws4_request"] {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
-        let signature = Self.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
+        let signature = Checksum.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
         var result = [
             ("Authorization", "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedNames), Signature=\(signature)"),
             ("x-amz-date", amzDate),
@@ -101,10 +102,6 @@ struct SigV4 {
     }
 
     static func encodePath(_ path: String) -> String { encode(path, keepSlash: true) }
-
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
-    }
 
     /// Header values are signed with surrounding spaces removed and inner runs of spaces made one.
     private static func trimmed(_ value: String) -> String {
