@@ -22,7 +22,10 @@ final class S3Upload: Upload {
     private let concurrency: Int
     private var buffer: ByteBuffer
     private var nextPart = 1
-    private var inFlight: [Task<Part, any Error>] = []
+    private var inFlight: [Task<(Part, ByteBuffer), any Error>] = []
+    /// Buffers of parts the server took, emptied for the next parts: the upload allocates `concurrency`
+    /// part buffers once rather than one per part, which the allocator would not always give back.
+    private var spare: [ByteBuffer] = []
     private var done: [Part] = []
     private var bytes: Int64 = 0
     private var sidecarsWritten: [String] = []
@@ -60,7 +63,11 @@ final class S3Upload: Upload {
         let number = nextPart
         bytes += Int64(body.readableBytes)
         nextPart += 1
-        buffer = ByteBufferAllocator().buffer(capacity: Int(plan.size(ofPart: nextPart)))
+        let capacity = Int(plan.size(ofPart: nextPart))
+        // Emptied here, once nothing else holds it (emptying a shared buffer would allocate a new one).
+        buffer = spare.popLast() ?? ByteBufferAllocator().buffer(capacity: capacity)
+        buffer.clear()
+        buffer.reserveCapacity(capacity)
         let client = client, key = key, uploadID = uploadID
         inFlight.append(Task {
             // Hashed once: the MD5 goes in Content-MD5 and, later, into the object's expected ETag.
@@ -72,7 +79,7 @@ final class S3Upload: Upload {
             guard let etag = response.headers.first(name: "etag") else {
                 throw BackupError(.destination, "UploadPart \(number) of \(client.location(key)): the answer has no ETag")
             }
-            return Part(number: number, etag: etag, md5: md5)
+            return (Part(number: number, etag: etag, md5: md5), body)
         })
         while inFlight.count >= concurrency { try await finishOldest() }
     }
@@ -81,8 +88,10 @@ final class S3Upload: Upload {
         let task = inFlight.first!
         do {
             // A run stopped by a signal stops the part's request too, rather than wait for its retries.
-            done.append(try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() })
+            let (part, body) = try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
             inFlight.removeFirst()
+            done.append(part)
+            spare.append(body)
         } catch let failure as S3Failure {
             throw failure.backupError
         }
