@@ -10,7 +10,7 @@ struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
         abstract: "Back up PostgreSQL databases to a volume, safely and verifiably.",
-        subcommands: [NowCommand.self, RunCommand.self, ListCommand.self, RestoreCommand.self, VerifyCommand.self, PruneCommand.self, NextCommand.self,
+        subcommands: [NowCommand.self, RunCommand.self, ListCommand.self, RestoreCommand.self, VerifyCommand.self, PruneCommand.self, CopyCommand.self, NextCommand.self,
                       CheckConfigCommand.self])
 }
 

@@ -8,6 +8,8 @@ final class DaemonStatus: Sendable {
     private struct JobMetrics {
         let lastSuccess, lastFailure, lastDuration, lastRawBytes, lastStoredBytes, nextRun, lastVerification, runStarted: Gauge
         let runs, failures: Counter
+        /// Per destination (`destination` label): when a copy was last stored there, and last failed there.
+        let destinationSuccess, destinationFailure: [String: Gauge]
     }
 
     let registry: PrometheusCollectorRegistry
@@ -27,6 +29,13 @@ final class DaemonStatus: Sendable {
             func gauge(_ name: String, _ unit: String, _ help: String) -> Gauge {
                 registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "backup", metricName: name, unitName: unit, helpText: help), labels: label)
             }
+            func perDestination(_ name: String, _ help: String) -> [String: Gauge] {
+                Dictionary(uniqueKeysWithValues: job.destinations.map { target in
+                    (target.name, registry.makeGauge(
+                        descriptor: MetricNameDescriptor(namespace: "backup", metricName: name, unitName: "seconds", helpText: help),
+                        labels: label + [("destination", target.name)]))
+                })
+            }
             func counter(_ name: String, _ help: String) -> Counter {
                 registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "backup", metricName: name, unitName: "total", helpText: help), labels: label)
             }
@@ -40,7 +49,11 @@ final class DaemonStatus: Sendable {
                 lastVerification: gauge("last_verification", "ok", "1 if the last verified backup restored with its row counts, 0 if it failed, -1 if none was verified"),
                 runStarted: gauge("run_started_timestamp", "seconds", "Unix time the job's run in progress started (0: not running), to alert on a run far past its usual duration"),
                 runs: counter("runs", "Runs of the job since the daemon started"),
-                failures: counter("failures", "Failed runs of the job since the daemon started"))
+                failures: counter("failures", "Failed runs of the job since the daemon started"),
+                destinationSuccess: perDestination("destination_last_success_timestamp",
+                                                   "Unix time a backup of the job was last stored at this destination (0: not since the daemon started)"),
+                destinationFailure: perDestination("destination_last_failure_timestamp",
+                                                   "Unix time a run of the job last failed at this destination (0: none yet)"))
             metrics[job.name]!.lastVerification.set(Double(-1))
         }
         self.metrics = metrics
@@ -62,12 +75,16 @@ final class DaemonStatus: Sendable {
             metrics.lastSuccess.set(time)
             metrics.lastRawBytes.set(Double(event.rawBytes))
             metrics.lastStoredBytes.set(Double(event.bytes))
-        case .failure:
+        case .failure, .partial:
             metrics.lastFailure.set(time)
             metrics.failures.increment()
         }
+        for result in event.destinations {
+            let gauge = result.status == .success ? metrics.destinationSuccess[result.name] : metrics.destinationFailure[result.name]
+            gauge?.set(time)
+        }
         if let verification = event.verification { metrics.lastVerification.set(verification == "passed" ? 1.0 : 0.0) }
-        state.withLock { $0.lastFailed[event.job] = event.status == .failure }
+        state.withLock { $0.lastFailed[event.job] = event.status != .success }
     }
 
     /// At start: the newest backup already stored, so backup age survives a restart of the daemon.

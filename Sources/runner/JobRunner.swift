@@ -35,11 +35,11 @@ struct JobRunner {
         let event: JobEvent
         do {
             let outcome = try await pipeline.run(job, logger: logger)
-            let manifest = outcome.record.manifest
-            event = JobEvent(job: job.name, database: manifest.database, status: .success, bytes: manifest.storedBytes,
-                             rawBytes: manifest.rawBytes, durationSeconds: outcome.duration,
-                             file: outcome.record.object.location, error: nil,
-                             verification: job.verifyAfterBackup ? "passed" : nil, finishedAt: Date())
+            event = Self.event(job, outcome, status: .success, error: nil, failures: [], duration: outcome.duration)
+        } catch let partial as PartialBackup {
+            logger.error("backup failed: \(partial)", metadata: ["job": "\(job.name)"])
+            event = Self.event(job, partial.outcome, status: .partial, error: "\(partial)", failures: partial.failures,
+                               duration: (clock.now - begin).inSeconds)
         } catch {
             if Task.isCancelled || error is CancellationError {
                 // SIGTERM or SIGINT: an interruption, not a failure of the backup (whose partial file is gone).
@@ -58,6 +58,23 @@ struct JobRunner {
         return event.status == .success
     }
 
+    /// The event of a run that stored its backup at one destination or more.
+    static func event(_ job: Job, _ outcome: BackupOutcome, status: JobEvent.Status, error: String?,
+                      failures: [DestinationFailure], duration: Double) -> JobEvent {
+        let manifest = outcome.record.manifest
+        var event = JobEvent(job: job.name, database: manifest.database, status: status, bytes: manifest.storedBytes,
+                             rawBytes: manifest.rawBytes, durationSeconds: duration,
+                             file: outcome.record.object.location, error: error,
+                             verification: job.verifyAfterBackup ? "passed" : nil, finishedAt: Date())
+        event.destinations = job.destinations.map { target in
+            let copy = outcome.copies.first { $0.destination == target.name }
+            let failure = failures.first { $0.destination == target.name }
+            return JobEvent.DestinationResult(name: target.name, status: failure == nil && copy != nil ? .success : .failure,
+                                              file: copy?.record.object.location, error: failure.map { "\($0.error)" })
+        }
+        return event
+    }
+
     /// `verify = after-backup`: a backup that does not restore fails its run; it is kept, marked unverified,
     /// and retention does not run, so an unverifiable backup never displaces a verified one.
     @Sendable static func verify(_ record: BackupRecord, of job: Job, logger: Logger) async throws {
@@ -73,7 +90,10 @@ struct JobRunner {
         } catch {
             problem = "\(error)"
         }
-        try await pipeline.mark(record, verification: problem.map { "failed: \($0)" } ?? "passed", in: job.destination)
+        // Every copy's manifest says the same (`job` has the destinations that stored the backup).
+        for target in job.destinations {
+            try await pipeline.mark(record, verification: problem.map { "failed: \($0)" } ?? "passed", in: target.destination)
+        }
         if let problem {
             throw BackupError(.verificationFailed, "backup verification failed (the backup is kept, marked unverified): \(problem)")
         }

@@ -11,6 +11,9 @@ struct ListCommand: AsyncParsableCommand {
     @Option(name: .long, help: "List only this job's backups.")
     var job: String?
 
+    @Option(name: .long, help: "List only what this destination of the job holds (as its `destination` names it).")
+    var from: String?
+
     @Flag(name: .long, help: "Print a JSON array instead of a table.")
     var json = false
 
@@ -30,9 +33,13 @@ struct ListCommand: AsyncParsableCommand {
         /// The chain of stages in the order applied, e.g. `["zstd"]`.
         var stages: [String]?
         var problem: String?
+        /// The job's destinations that hold this backup, in the order configured (`path` is the first's).
+        var destinations: [String]?
+        /// The destination a problem was found at.
+        var destination: String?
 
         enum CodingKeys: String, CodingKey {
-            case job, file, path, bytes, sha256, created, database, format, compressor, stages, problem
+            case job, file, path, bytes, sha256, created, database, format, compressor, stages, problem, destinations, destination
             case rawBytes = "raw_bytes"
         }
     }
@@ -42,27 +49,50 @@ struct ListCommand: AsyncParsableCommand {
             _ = options.bootstrapLogging()
             var entries: [Entry] = []
             var problems: [Entry] = []
-            for job in try options.loadJobs(only: self.job) {
-                let catalog: Catalog
+            var several = false
+            for configured in try options.loadJobs(only: self.job) {
+                let job: Job
                 do {
-                    catalog = try await BackupCatalog.scan(job.name, in: job.destination)
+                    job = try from.map { try configured.from($0) } ?? configured
                 } catch {
-                    throw Failure(message: "cannot list job \(job.name): \(error)", exitCode: 1)
+                    throw Failure(message: "\(error)", exitCode: 64)
                 }
-                for problem in catalog.problems {
-                    FileHandle.standardError.write(Data("backup: warning: job \(job.name): \(problem.problem)\n".utf8))
-                    problems.append(Entry(job: job.name, file: problem.name, path: problem.location, problem: problem.problem))
+                several = several || job.destinations.count > 1
+                var byName: [String: Int] = [:]
+                var own: [Entry] = []
+                for target in job.destinations {
+                    let catalog: Catalog
+                    do {
+                        catalog = try await BackupCatalog.scan(job.name, in: target.destination)
+                    } catch {
+                        let at = job.destinations.count > 1 ? " at \(target.name)" : ""
+                        throw Failure(message: "cannot list job \(job.name)\(at): \(error)", exitCode: 1)
+                    }
+                    for problem in catalog.problems {
+                        let at = job.destinations.count > 1 ? " at \(target.name)" : ""
+                        FileHandle.standardError.write(Data("backup: warning: job \(job.name)\(at): \(problem.problem)\n".utf8))
+                        problems.append(Entry(job: job.name, file: problem.name, path: problem.location, problem: problem.problem,
+                                              destination: target.name))
+                    }
+                    for record in catalog.records {
+                        if let index = byName[record.name] {
+                            own[index].destinations?.append(target.name)
+                            continue
+                        }
+                        byName[record.name] = own.count
+                        own.append(Entry(
+                            job: job.name, file: record.name, path: record.object.location, bytes: record.object.bytes,
+                            rawBytes: record.manifest.rawBytes, sha256: record.manifest.sha256,
+                            created: Timestamp.iso8601(record.created), database: record.manifest.database,
+                            format: record.manifest.format,
+                            compressor: record.manifest.stages.first { $0.kind == PluginKind.compressor.rawValue }?.name,
+                            stages: record.manifest.stages.map(\.name), destinations: [target.name]))
+                    }
                 }
-                entries += catalog.records.map { record in
-                    Entry(job: job.name, file: record.name, path: record.object.location, bytes: record.object.bytes,
-                          rawBytes: record.manifest.rawBytes, sha256: record.manifest.sha256,
-                          created: Timestamp.iso8601(record.created), database: record.manifest.database,
-                          format: record.manifest.format,
-                          compressor: record.manifest.stages.first { $0.kind == PluginKind.compressor.rawValue }?.name,
-                          stages: record.manifest.stages.map(\.name))
-                }
+                // Oldest first, as one destination lists them; ISO 8601 UTC times sort as text.
+                entries += own.sorted { ($0.created ?? "", $0.file) < ($1.created ?? "", $1.file) }
             }
-            json ? try printJSON(entries + problems) : printTable(entries)
+            json ? try printJSON(entries + problems) : printTable(entries, showDestinations: several)
         }
     }
 
@@ -72,9 +102,15 @@ struct ListCommand: AsyncParsableCommand {
         print(String(decoding: try encoder.encode(entries), as: UTF8.self))
     }
 
-    private func printTable(_ entries: [Entry]) {
-        let rows = [["JOB", "CREATED (UTC)", "SIZE", "RAW", "FILE"]] + entries.map {
+    private func printTable(_ entries: [Entry], showDestinations: Bool) {
+        var rows = [["JOB", "CREATED (UTC)", "SIZE", "RAW", "FILE"]] + entries.map {
             [$0.job, $0.created ?? "", ByteCount.format($0.bytes ?? 0), ByteCount.format($0.rawBytes ?? 0), $0.path]
+        }
+        // With several destinations: which hold each backup (FILE is the first's copy).
+        if showDestinations {
+            rows = rows.enumerated().map { index, row in
+                Array(row.dropLast()) + [index == 0 ? "AT" : (entries[index - 1].destinations ?? []).joined(separator: ","), row.last ?? ""]
+            }
         }
         for line in TextTable.lines(rows) { print(line) }
         if entries.isEmpty { print("(no backups yet)") }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Logging
 
 struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,28 +28,34 @@ struct PruneCommand: AsyncParsableCommand {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
             let now = asOf.flatMap(Timestamp.parseISO8601) ?? Date()
+            // Each destination by its own retention policy, as after a backup.
             for job in try options.loadJobs(only: job) {
-                let records = try await BackupCatalog.records(of: job.name, in: job.destination)
-                let context = RetentionContext(now: now, timeZone: job.timeZone)
-                let decisions: [RetentionDecision]
-                do {
-                    decisions = try await RetentionRunner.review(job, records: records, justMade: nil, context: context)
-                } catch {
-                    throw Failure(message: "prune of job \(job.name) failed: \(error)", exitCode: 1)
-                }
-                print("[\(job.name)] \(decisions.filter(\.keep).count) kept, \(decisions.filter { !$0.keep }.count) to delete")
-                for decision in decisions {
-                    print("  \(decision.keep ? "keep  " : "delete")  \(Timestamp.iso8601(decision.backup.created))  \(decision.backup.name)  (\(decision.reason))")
-                }
-                if !dryRun {
-                    let doomed = decisions.filter { !$0.keep }.map(\.backup)
-                    do {
-                        try await RetentionRunner.delete(doomed, from: job, logger: logger)
-                    } catch {
-                        throw Failure(message: "prune of job \(job.name) failed: \(error)", exitCode: 1)
-                    }
+                for target in job.destinations {
+                    try await prune(job, at: target, now: now, logger: logger)
                 }
             }
+        }
+    }
+
+    private func prune(_ job: Job, at target: JobDestination, now: Date, logger: Logger) async throws {
+        let at = job.destinations.count > 1 ? " at \(target.name)" : ""
+        let context = RetentionContext(now: now, timeZone: job.timeZone)
+        let decisions: [RetentionDecision]
+        do {
+            let records = try await BackupCatalog.records(of: job.name, in: target.destination)
+            decisions = try await RetentionRunner.review(job, at: target, records: records, justMade: nil, context: context)
+        } catch {
+            throw Failure(message: "prune of job \(job.name)\(at) failed: \(error)", exitCode: 1)
+        }
+        print("[\(job.name)]\(at) \(decisions.filter(\.keep).count) kept, \(decisions.filter { !$0.keep }.count) to delete")
+        for decision in decisions {
+            print("  \(decision.keep ? "keep  " : "delete")  \(Timestamp.iso8601(decision.backup.created))  \(decision.backup.name)  (\(decision.reason))")
+        }
+        guard !dryRun else { return }
+        do {
+            try await RetentionRunner.delete(decisions.filter { !$0.keep }.map(\.backup), from: job, at: target, logger: logger)
+        } catch {
+            throw Failure(message: "prune of job \(job.name)\(at) failed: \(error)", exitCode: 1)
         }
     }
 }

@@ -16,6 +16,9 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(name: .long, help: "latest, a backup's file name or timestamp, or the location of a backup: a file path or an s3://bucket/key URL.")
     var backup: String = "latest"
 
+    @Option(name: .long, help: "Read from this destination of the job (as its `destination` names it); default: the first that has the backup.")
+    var from: String?
+
     @Option(name: .long, help: "Restore into this new database instead of in place.")
     var toDatabase: String?
 
@@ -49,7 +52,7 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
-            let (job, record) = try await BackupChoice.resolve(options: options, job: job, backup: backup)
+            let (job, record) = try await BackupChoice.resolve(options: options, job: job, backup: backup, from: from)
             let mode: RestoreMode = toDatabase.map { .newDatabase($0, replace: force) }
                 ?? .inPlace(terminate: force, dropPrevious: dropPrevious)
             guard let source = job.source as? any RestorableSource else {
@@ -90,7 +93,7 @@ struct RestoreCommand: AsyncParsableCommand {
 
 /// Picks the job and the backup a restore or verify means, including a backup given as a file path.
 enum BackupChoice {
-    static func resolve(options: CommonOptions, job name: String?, backup: String) async throws -> (Job, BackupRecord) {
+    static func resolve(options: CommonOptions, job name: String?, backup: String, from: String? = nil) async throws -> (Job, BackupRecord) {
         let jobs = try options.loadJobs(only: name)
         let pipeline = RestorePipeline(registry: ProcessSettings.registry)
         // A location (a path, later a URL) that a destination plugin reads, rather than a name or `latest`.
@@ -105,7 +108,7 @@ enum BackupChoice {
             // The file's own job name finds it; the configured job (the one named, or the only one) says
             // where and how to restore.
             var job = jobs.first { $0.name == manifest.job } ?? jobs[0]
-            job.destination = place
+            job.destinations = [JobDestination(name: "location", destination: place, retention: job.retention)]
             job.name = manifest.job
             return (job, try await pipeline.find(.named(file), job: job))
         }
@@ -113,7 +116,11 @@ enum BackupChoice {
             throw Failure(message: "name the job with --job; jobs: \(jobs.map(\.name).joined(separator: ", "))", exitCode: 64)
         }
         do {
-            return (jobs[0], try await pipeline.find(BackupSelector(backup), job: jobs[0]))
+            if let from {
+                let job = try jobs[0].from(from)
+                return (job, try await pipeline.find(BackupSelector(backup), job: job))
+            }
+            return try await pipeline.locate(BackupSelector(backup), job: jobs[0])
         } catch {
             throw Failure(message: "\(error)", exitCode: 1)
         }

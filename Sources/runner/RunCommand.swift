@@ -59,7 +59,13 @@ struct RunCommand: AsyncParsableCommand {
         let start = Date()
         var firstRuns: [String: Date?] = [:]
         for job in jobs {
-            let newest = try? await BackupCatalog.records(of: job.name, in: job.destination).last?.created
+            // The newest backup at any destination.
+            var newest: Date?
+            for target in job.destinations {
+                if let created = try? await BackupCatalog.records(of: job.name, in: target.destination).last?.created {
+                    newest = max(newest ?? created, created)
+                }
+            }
             let due = job.isDueAtStart(now: start, newestBackup: newest) ? start : job.nextRun(after: start)
             firstRuns[job.name] = due
             status?.stored(job.name, newest: newest)

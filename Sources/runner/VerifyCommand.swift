@@ -16,6 +16,9 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "latest (default), a backup's file name or timestamp, or all.")
     var backup: String = "latest"
 
+    @Option(name: .long, help: "Read from this destination of the job (as its `destination` names it); default: the first that has the backup; with --backup all, each backup once.")
+    var from: String?
+
     @Flag(name: .long, help: "Only re-hash the stored files; needs no database server.")
     var checksumsOnly = false
 
@@ -24,24 +27,32 @@ struct VerifyCommand: AsyncParsableCommand {
             let logger = options.bootstrapLogging()
             let pipeline = RestorePipeline(registry: ProcessSettings.registry)
             var failures: [String] = []
-            for job in try options.loadJobs(only: job) {
-                let records: [BackupRecord]
-                if backup == "all" {
-                    let catalog = try await BackupCatalog.scan(job.name, in: job.destination)
-                    records = catalog.records
-                    for problem in catalog.problems {
-                        print("\(problem.name): NOT A WHOLE BACKUP (\(problem.problem))")
-                        failures.append("\(problem.name): \(problem.problem)")
+            for configured in try options.loadJobs(only: job) {
+                var found: [(job: Job, record: BackupRecord)] = []
+                do {
+                    let job = try from.map { try configured.from($0) } ?? configured
+                    if backup == "all" {
+                        var seen: Set<String> = []
+                        for target in job.destinations {
+                            let one = job.restricted(to: [target.name])
+                            let catalog = try await BackupCatalog.scan(job.name, in: target.destination)
+                            for record in catalog.records where seen.insert(record.name).inserted { found.append((one, record)) }
+                            for problem in catalog.problems {
+                                let at = job.destinations.count > 1 ? " at \(target.name)" : ""
+                                print("\(problem.name)\(at): NOT A WHOLE BACKUP (\(problem.problem))")
+                                failures.append("\(problem.name): \(problem.problem)")
+                            }
+                        }
+                    } else if from != nil {
+                        found = [(job, try await pipeline.find(BackupSelector(backup), job: job))]
+                    } else {
+                        found = [try await pipeline.locate(BackupSelector(backup), job: job)]
                     }
-                } else {
-                    do {
-                        records = [try await pipeline.find(BackupSelector(backup), job: job)]
-                    } catch {
-                        failures.append("\(job.name): \(error)")
-                        continue
-                    }
+                } catch {
+                    failures.append("\(configured.name): \(error)")
+                    continue
                 }
-                for record in records {
+                for (job, record) in found {
                     if let problem = try await verify(record, job: job, pipeline: pipeline, logger: logger) {
                         failures.append("\(record.name): \(problem)")
                     }

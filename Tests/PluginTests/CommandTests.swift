@@ -293,7 +293,7 @@ import Testing
             "S3_SECRET_FILE": secret,
         ])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("configuration OK: 3 jobs"), "\(result.stdout)")
+        #expect(result.stdout.contains("configuration OK: 4 jobs"), "\(result.stdout)")
     }
 
     @Test func exampleConfigUsesEveryKey() throws {

@@ -118,8 +118,8 @@ private struct LineParser {
             throw error(nil, "expected 'key = value', a [job] header or a # comment")
         }
         let key = String(line[..<equals]).trimmingWhitespace()
-        guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" }) else {
-            throw error(key.isEmpty ? nil : key, "a key is made of letters, digits, '.' and '_', as in notify.timeout")
+        guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "_" || $0 == "@" }) else {
+            throw error(key.isEmpty ? nil : key, "a key is made of letters, digits, '.', '_' and '@', as in notify.timeout or name@label.key")
         }
         let value = try parseValue(String(line[line.index(after: equals)...]).trimmingWhitespace(), key: key)
         return .entry(ConfigEntry(key: key, value: value, file: file, line: lineNumber))

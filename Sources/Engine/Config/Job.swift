@@ -6,7 +6,10 @@ public struct Job: Sendable {
     public var source: any Source
     /// The byte stages between source and destination, in the order applied (today: the compressor).
     public var stages: [JobStage]
-    public var destination: any Destination
+    /// Where each backup is stored, in the order configured (`destination = a, b`): one dump is
+    /// streamed to all of them at once. Never empty.
+    public var destinations: [JobDestination]
+    /// The job's retention policy: what a destination without its own applies.
     public var retention: any RetentionPolicy
     /// Seconds between backups in `backup run`.
     public var interval: Double
@@ -30,6 +33,44 @@ public struct Job: Sendable {
     /// Every registered plugin's settings in this job (defaults applied), by plugin name: what a plugin the
     /// job does not use needs to read a location given by hand, e.g. another destination's credentials.
     public var pluginSettings: [String: PluginSettings] = [:]
+}
+
+/// One place a job stores its backups: a destination plugin instance and the retention applied there.
+public struct JobDestination: Sendable {
+    /// As the configuration names it: the plugin (`b`) or a labelled instance of it (`b@eu`).
+    public var name: String
+    public var destination: any Destination
+    public var retention: any RetentionPolicy
+
+    public init(name: String, destination: any Destination, retention: any RetentionPolicy) {
+        self.name = name
+        self.destination = destination
+        self.retention = retention
+    }
+}
+
+extension Job {
+    /// A job with one destination, named `destination`, applying the job's retention.
+    public init(name: String, source: any Source, stages: [JobStage], destination: any Destination,
+                retention: any RetentionPolicy, interval: Double, settings: [EffectiveSetting]) {
+        self.init(name: name, source: source, stages: stages,
+                  destinations: [JobDestination(name: "destination", destination: destination, retention: retention)],
+                  retention: retention, interval: interval, settings: settings)
+    }
+
+    /// The first destination configured: where `restore`, `verify` and `list` look unless told otherwise.
+    public var destination: any Destination {
+        get { destinations[0].destination }
+        set { destinations[0].destination = newValue }
+    }
+
+    /// This job with only the destinations `names` (in the configured order), e.g. those that published a
+    /// backup, or the one `--from` names.
+    public func restricted(to names: [String]) -> Job {
+        var job = self
+        job.destinations = destinations.filter { names.contains($0.name) }
+        return job
+    }
 }
 
 /// One stage of a job's chain and the role it fills.

@@ -26,7 +26,7 @@ public struct JobLoader: Sendable {
     public static let coreKeys: [KeySpec] = [
         KeySpec("source", .string, summary: "the source plugin"),
         KeySpec("compressor", .string, summary: "the compressor plugin"),
-        KeySpec("destination", .string, summary: "the destination plugin"),
+        KeySpec("destination", .string, summary: "the destination plugins, comma-separated: one dump is stored at each (a second of one plugin is labelled, `<plugin>@eu`)"),
         KeySpec("retention", .string, summary: "the retention plugin"),
         KeySpec("interval", .duration, default: "24h", summary: "time between backups in `backup run`"),
         KeySpec("schedule", .string, summary: "cron schedule for `backup run` (5 fields or @hourly/@daily/@weekly/@monthly/@yearly), instead of interval"),
@@ -189,8 +189,9 @@ public struct JobLoader: Sendable {
         return key.hasSuffix("_file") && !isDeclared(key) ? String(key.dropLast(5)) : key
     }
 
-    private func spec(for key: String) -> KeySpec? {
+    func spec(for key: String) -> KeySpec? {
         if let core = (Self.coreKeys + processKeys).first(where: { $0.name == key }) { return core }
+        if let scoped = destinationScopedSpec(key) { return scoped }
         guard let dot = key.firstIndex(of: "."), let factory = registry.factory(named: String(key[..<dot]))
         else { return nil }
         let name = String(key[key.index(after: dot)...])
@@ -224,13 +225,23 @@ public struct JobLoader: Sendable {
         }
         let sourceFactory = try pick(.source, from: registry.sources) { $0.name }
         let compressorFactory = try pick(.compressor, from: registry.compressors) { $0.name }
-        let destinationFactory = try pick(.destination, from: registry.destinations) { $0.name }
+        let instances = try destinationInstances(entries, file: file)
         let retentionFactory = try pick(.retention, from: registry.retentions) { $0.name }
-        let chosen: [any PluginFactory] = [sourceFactory, compressorFactory, destinationFactory, retentionFactory]
+        var chosen: [any PluginFactory] = [sourceFactory, compressorFactory]
+        for instance in instances where !chosen.contains(where: { $0.name == instance.factory.name }) {
+            chosen.append(instance.factory)
+        }
+        chosen.append(retentionFactory)
         let notifying = try pickNotifiers(entries, file: file)
         var effective = effectiveCore(entries)
+        for instance in instances {
+            if let missing = missingKey(of: instance, in: entries) {
+                throw ConfigError(file: file, line: nil, key: missing.key,
+                                  message: "missing; \(instance.name) needs it (\(missing.summary))")
+            }
+        }
         for factory in chosen + notifying {
-            for spec in factory.keys where spec.required && spec.defaultValue == nil {
+            for spec in factory.keys where spec.required && spec.defaultValue == nil && !(factory is any DestinationFactory) {
                 if !entries.contains(where: { $0.key == "\(factory.name).\(spec.name)" }) {
                     throw ConfigError(file: file, line: nil, key: "\(factory.name).\(spec.name)",
                                       message: "missing; \(factory.name) needs it (\(spec.summary))")
@@ -238,11 +249,13 @@ public struct JobLoader: Sendable {
             }
             effective += effectiveSettings(of: factory, in: entries)
         }
+        effective += effectiveScopedSettings(entries)
         func settings(_ factory: any PluginFactory) -> PluginSettings {
             PluginSettings(plugin: factory.name, values: values(for: factory, in: entries))
         }
-        // The plugin being made, so its SettingError is pinned on its own key, not another plugin's namesake.
-        var making: (any PluginFactory)?
+        // The plugin (or destination instance) being made, so its SettingError is pinned on its own key,
+        // not another plugin's namesake.
+        var making: String?
         do {
             let zoneName = entries.last { $0.key == "timezone" }?.value ?? defaultTimeZone
             guard let timeZone = TimeZone(identifier: zoneName) else {
@@ -257,21 +270,35 @@ public struct JobLoader: Sendable {
             }
             let interval = DurationParser.seconds(entries.last { $0.key == "interval" }?.value ?? "24h") ?? 86_400
             guard interval >= 1 else { throw SettingError(key: "interval", message: "must be at least 1s") }
-            making = sourceFactory
+            making = sourceFactory.name
             let source = try sourceFactory.make(settings(sourceFactory))
-            making = compressorFactory
+            making = compressorFactory.name
             let compressor = try compressorFactory.make(settings(compressorFactory))
-            making = destinationFactory
-            let destination = try destinationFactory.make(settings(destinationFactory))
-            making = retentionFactory
+            making = retentionFactory.name
             let retention = try retentionFactory.make(settings(retentionFactory))
+            var destinations: [JobDestination] = []
+            var places: [(name: String, plugin: String, values: [String: String])] = []
+            for instance in instances {
+                let own = self.values(of: instance, in: entries)
+                if let same = places.first(where: { $0.plugin == instance.factory.name && $0.values == own }) {
+                    making = nil
+                    throw SettingError(key: "destination", message: "\(same.name) and \(instance.name) have the same settings, so they would store into one place; give \(instance.name) its own keys (\(instance.name).…)")
+                }
+                places.append((instance.name, instance.factory.name, own))
+                making = instance.name
+                let destination = try instance.factory.make(PluginSettings(plugin: instance.name, values: own))
+                let kept = self.retention(of: instance, in: entries, jobs: retentionFactory)
+                making = kept.own ? "\(instance.name).\(kept.factory.name)" : kept.factory.name
+                let policy = kept.own ? try kept.factory.make(kept.settings) : retention
+                destinations.append(JobDestination(name: instance.name, destination: destination, retention: policy))
+            }
             var notifiers: [any Notifier] = []
             for factory in notifying {
-                making = factory
+                making = factory.name
                 notifiers.append(try factory.make(settings(factory)))
             }
             making = nil
-            var job = Job(name: name, source: source, stages: [JobStage(.compressor, compressor)], destination: destination,
+            var job = Job(name: name, source: source, stages: [JobStage(.compressor, compressor)], destinations: destinations,
                        retention: retention, interval: interval,
                        verifyAfterBackup: entries.last { $0.key == "verify" }?.value == "after-backup",
                        schedule: schedule,
@@ -288,8 +315,10 @@ public struct JobLoader: Sendable {
             job.lockLease = .milliseconds(Int64(lease * 1000))
             return job
         } catch let error as SettingError {
-            let key = making.map { "\($0.name).\(error.key)" } ?? error.key
-            let entry = entries.last { $0.key == key || $0.key == error.key }
+            let key = making.map { "\($0).\(error.key)" } ?? error.key
+            // An instance's key may be set on its plugin (`b.bucket` for `b@eu`).
+            let pluginKey = key.replacingOccurrences(of: "@[A-Za-z0-9_]+[.]", with: ".", options: .regularExpression)
+            let entry = entries.last { $0.key == key } ?? entries.last { $0.key == pluginKey || $0.key == error.key }
             throw ConfigError(file: entry?.file ?? file, line: entry?.line, key: entry?.key ?? key,
                               message: error.message)
         } catch {

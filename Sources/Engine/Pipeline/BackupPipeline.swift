@@ -10,12 +10,37 @@ public protocol ProgressObserver: Sendable {
     func finished(job: String)
 }
 
+/// One destination's copy of a run's backup.
+public struct BackupCopy: Sendable {
+    /// The destination's name in the job (`b`, `b@eu`).
+    public var destination: String
+    public var record: BackupRecord
+    /// Backups that this destination's retention removed after the copy was published.
+    public var deleted: [String]
+}
+
 /// What one successful backup produced.
 public struct BackupOutcome: Sendable {
+    /// The first destination's copy (every copy has the same bytes and manifest).
     public var record: BackupRecord
     public var duration: Double
-    /// Backups that retention removed after this one was published.
-    public var deleted: [String]
+    /// Backups that retention removed after this one was published, at every destination.
+    public var deleted: [String] { copies.flatMap(\.deleted) }
+    /// Every destination's copy, in the order configured.
+    public var copies: [BackupCopy]
+}
+
+/// A run that published its backup to some of the job's destinations but not all (or whose retention
+/// failed at one): the copies that were published stay, and the run fails, naming each destination and why.
+public struct PartialBackup: Error, CustomStringConvertible, Sendable {
+    public var outcome: BackupOutcome
+    public var failures: [DestinationFailure]
+
+    public var description: String {
+        let stored = outcome.copies.map(\.destination).joined(separator: ", ")
+        return "partial backup: stored at \(stored) (\(outcome.record.name)); failed at "
+            + failures.map(\.description).joined(separator: "; ")
+    }
 }
 
 /// Runs one backup of one job: source → compressor → SHA-256 → destination, then retention.
@@ -42,33 +67,70 @@ public struct BackupPipeline: Sendable {
         self.now = now
     }
 
+    /// Runs one backup to every destination of `job`. Throws when no destination published it, and
+    /// ``PartialBackup`` when some did and others did not.
     public func run(_ job: Job, logger: Logger) async throws -> BackupOutcome {
         var logger = logger
         logger[metadataKey: "job"] = "\(job.name)"
+        var run = FanOutRun(job: job)
         // First, so a missing or unwritable destination is named as such, not as a lock failure.
-        try await job.destination.checkWritable()
-        guard let locking = capability(of: job.destination, as: (any LockingDestination).self) else {
-            return try await runLocked(job, logger: logger)
+        for target in run.targets {
+            do {
+                try await target.destination.checkWritable()
+            } catch {
+                try run.fail(target.name, error)
+            }
         }
-        let (lock, previous) = try await locking.lock(job: job.name, wait: waitForLock, lease: lockLease)
-        let jobLogger = logger
+        var lockers: [Locker] = []
+        for target in run.targets {
+            guard let locking = capability(of: target.destination, as: (any LockingDestination).self) else { continue }
+            do {
+                let (lock, previous) = try await locking.lock(job: job.name, wait: waitForLock, lease: lockLease)
+                lockers.append(Locker(target: target.name, locking: locking, lock: lock, previous: previous))
+            } catch {
+                do {
+                    // Another run of this job holds a lock: this run goes ahead nowhere.
+                    if (error as? BackupError)?.code == .targetBusy { throw error }
+                    try run.fail(target.name, error)
+                } catch {
+                    await Self.release(lockers.map(\.lock), lease: lockLease, logger: logger)
+                    throw error
+                }
+            }
+        }
+        guard !lockers.isEmpty else { return try await runLocked(run, logger: logger) }
+        let locks = lockers.map(\.lock)
         let outcome: Result<BackupOutcome, any Error>
         do {
-            outcome = .success(try await Self.renewing(lock, lease: lockLease, every: lockRenewal ?? lockLease / 3) {
-                try await runHoldingLock(job, locking: locking, previous: previous, logger: jobLogger)
+            outcome = .success(try await Self.renewing(CombinedLock(locks), lease: lockLease, every: lockRenewal ?? lockLease / 3) {
+                [run, lockers, logger] in try await runHoldingLocks(run, lockers: lockers, logger: logger)
             })
         } catch {
             outcome = .failure(error)
         }
-        do {
-            // In a task of its own, so a run stopped by a signal (this task cancelled) still gives the
-            // lock back rather than leaving the next run to wait for the lease to lapse.
-            try await Task { try await lock.release() }.value
-        } catch {
-            // Not a failed backup: the lock lapses when its lease runs out, and the next run takes it over.
-            logger.warning("could not release the job's lock (\(error)); it lapses after \(lockLease)")
-        }
+        await Self.release(locks, lease: lockLease, logger: logger)
         return try outcome.get()
+    }
+
+    /// A destination whose lock this run holds.
+    struct Locker: Sendable {
+        var target: String
+        var locking: any LockingDestination
+        var lock: any JobLock
+        var previous: String?
+    }
+
+    /// Gives the locks back, each in a task of its own, so a run stopped by a signal (this task cancelled)
+    /// still releases them rather than leaving the next run to wait for the lease to lapse.
+    static func release(_ locks: [any JobLock], lease: Duration, logger: Logger) async {
+        for lock in locks {
+            do {
+                try await Task { try await lock.release() }.value
+            } catch {
+                // Not a failed backup: the lock lapses when its lease runs out, and the next run takes it over.
+                logger.warning("could not release the job's lock (\(error)); it lapses after \(lease)")
+            }
+        }
     }
 
     /// Runs `body` while renewing `lock` (taken for `lease`) every `interval`. A lock found lost
@@ -101,43 +163,68 @@ public struct BackupPipeline: Sendable {
         }
     }
 
-    /// The start-up clean-up and the backup, with the job's lock held.
-    private func runHoldingLock(_ job: Job, locking: any LockingDestination, previous: String?, logger: Logger) async throws -> BackupOutcome {
-        if let previous {
-            logger.notice("took over the job's lock from \(previous), which ended without releasing it")
+    /// The start-up clean-up at each locked destination, then the backup.
+    private func runHoldingLocks(_ run: FanOutRun, lockers: [Locker], logger: Logger) async throws -> BackupOutcome {
+        var run = run
+        let job = run.job
+        for locker in lockers where run.targets.contains(where: { $0.name == locker.target }) {
+            let at = job.destinations.count > 1 ? " at \(locker.target)" : ""
+            if let previous = locker.previous {
+                logger.notice("took over the job's lock\(at) from \(previous), which ended without releasing it")
+            }
+            do {
+                var leftovers = try await locker.locking.removeLeftovers(job: job.name)
+                // Sidecars whose backup is gone: a run killed while publishing, or retention while deleting.
+                // The lock is held, so no run of this job is publishing them now.
+                for problem in try await BackupCatalog.scan(job.name, in: locker.locking).problems where problem.leftover {
+                    try await locker.locking.delete(name: problem.name)
+                    leftovers.append(problem.name)
+                }
+                if !leftovers.isEmpty {
+                    logger.notice("removed what an interrupted run left behind\(at): \(leftovers.joined(separator: ", "))")
+                }
+            } catch {
+                try run.fail(locker.target, error)
+            }
         }
-        var leftovers = try await locking.removeLeftovers(job: job.name)
-        // Sidecars whose backup is gone: a run killed while publishing, or retention while deleting. The
-        // lock is held, so no run of this job is publishing them now.
-        for problem in try await BackupCatalog.scan(job.name, in: job.destination).problems where problem.leftover {
-            try await job.destination.delete(name: problem.name)
-            leftovers.append(problem.name)
-        }
-        if !leftovers.isEmpty {
-            logger.notice("removed what an interrupted run left behind: \(leftovers.joined(separator: ", "))")
-        }
-        return try await runLocked(job, logger: logger)
+        return try await runLocked(run, logger: logger)
     }
 
-    /// One backup, with the destination checked and the job's lock (where it has locks) already held.
-    private func runLocked(_ job: Job, logger: Logger) async throws -> BackupOutcome {
+    /// One backup to every destination still in `run`, each checked and its lock (where it has locks) held.
+    private func runLocked(_ run: FanOutRun, logger: Logger) async throws -> BackupOutcome {
+        var run = run
+        let job = run.job
         let info = try await job.source.prepare(logger: logger)
-        let started = try await uniqueStart(job, info: info)
+        let started = try await uniqueStart(job, targets: run.targets, info: info)
         let name = JobName.backupFileName(job: job.name, started: started, dumpExtension: info.fileExtension,
                                           stageExtensions: job.stageExtensions)
         let clock = ContinuousClock()
         let begin = clock.now
-        let upload = try await job.destination.begin(name: name)
-        let record: BackupRecord
+        var uploads: [(name: String, upload: any Upload)] = []
+        for target in run.targets {
+            do {
+                uploads.append((target.name, try await target.destination.begin(name: name)))
+            } catch {
+                do {
+                    try run.fail(target.name, error)
+                } catch {
+                    for upload in uploads { await upload.upload.abort() }
+                    throw error
+                }
+            }
+        }
+        let fanOut = FanOutUpload(uploads)
+        let manifest: Manifest
+        let published: [(name: String, object: StoredObject)]
         do {
             let stream = BackupStream(source: job.source, info: info, logger: logger) { [observer] raw in
                 observer?.progress(job: job.name, rawBytes: raw, estimatedTotal: info.estimatedBytes,
                                    elapsed: (clock.now - begin).inSeconds)
             }
             let encoder = ChainTransform.chain(try job.stages.map { try $0.stage.makeEncoder() })
-            let result = try await stream.run(encoder: encoder, upload: upload)
+            let result = try await stream.run(encoder: encoder, upload: fanOut)
             let details = result.details
-            let manifest = Manifest(
+            manifest = Manifest(
                 job: job.name, file: name, database: info.database, serverVersion: info.serverVersion,
                 dumpToolVersion: info.dumpToolVersion, format: info.format, stages: job.stageRecords,
                 rawBytes: result.rawBytes, storedBytes: result.storedBytes,
@@ -145,29 +232,53 @@ public struct BackupPipeline: Sendable {
                 startedAt: started, finishedAt: now(), rowCounts: details.rowCounts,
                 sidecars: details.sidecars.isEmpty ? nil : details.sidecars.map { name + $0.suffix })
             let extra = details.sidecars.map { (name: name + $0.suffix, bytes: $0.bytes) }
-            let object = try await upload.commit(sidecars: extra + [(name + Manifest.suffix, try manifest.encoded())])
-            record = BackupRecord(object: object, manifest: manifest)
+            published = try await fanOut.commitAll(sidecars: extra + [(name + Manifest.suffix, try manifest.encoded())])
         } catch {
-            await upload.abort()
+            await fanOut.abort()
             observer?.finished(job: job.name)
+            // Every upload failed: name the destinations that were lost before the stream too.
+            if !fanOut.failures.isEmpty, fanOut.failures.count == uploads.count, !run.failures.isEmpty {
+                throw FanOutUpload.allFailed(run.failures + fanOut.failures)
+            }
             throw error
         }
         observer?.finished(job: job.name)
+        run.failures += fanOut.failures
         let duration = (clock.now - begin).inSeconds
-        let m = record.manifest
-        logger.info("backup complete", metadata: [
-            "file": "\(record.object.location)", "raw_bytes": "\(m.rawBytes)", "stored_bytes": "\(m.storedBytes)",
-            "duration_s": "\(String(format: "%.2f", duration))", "sha256": "\(m.sha256)",
-        ])
-        try await beforeRetention?(record, job)
-        let deleted = try await RetentionRunner.apply(job, justMade: record, logger: logger)
-        return BackupOutcome(record: record, duration: duration, deleted: deleted)
+        var copies = published.map {
+            BackupCopy(destination: $0.name, record: BackupRecord(object: $0.object, manifest: manifest), deleted: [])
+        }
+        let record = copies[0].record
+        var metadata: Logger.Metadata = [
+            "file": "\(record.object.location)", "raw_bytes": "\(manifest.rawBytes)", "stored_bytes": "\(manifest.storedBytes)",
+            "duration_s": "\(String(format: "%.2f", duration))", "sha256": "\(manifest.sha256)",
+        ]
+        if job.destinations.count > 1 {
+            metadata["copies"] = "\(copies.map { "\($0.destination)=\($0.record.object.location)" }.joined(separator: " "))"
+        }
+        logger.info("backup complete", metadata: metadata)
+        try await beforeRetention?(record, job.restricted(to: copies.map(\.destination)))
+        // Retention only where the new backup was published, each destination by its own policy.
+        for index in copies.indices {
+            guard let target = job.destinations.first(where: { $0.name == copies[index].destination }) else { continue }
+            do {
+                copies[index].deleted = try await RetentionRunner.apply(job, at: target, justMade: copies[index].record, logger: logger)
+            } catch {
+                if job.destinations.count == 1 || Task.isCancelled { throw error }
+                run.failures.append(DestinationFailure(destination: target.name, error: BackupError(.destination, "retention: \(error)")))
+            }
+        }
+        let outcome = BackupOutcome(record: record, duration: duration, copies: copies)
+        guard run.failures.isEmpty else { throw PartialBackup(outcome: outcome, failures: run.failures) }
+        return outcome
     }
 
     /// File names have one-second resolution; two backups of a job in one second wait for the next one
     /// rather than overwrite or fail.
-    private func uniqueStart(_ job: Job, info: SourceInfo) async throws -> Date {
-        let existing = Set(try await job.destination.list(prefix: job.name + "_").map(\.name))
+    /// The name must be free at every destination.
+    private func uniqueStart(_ job: Job, targets: [JobDestination], info: SourceInfo) async throws -> Date {
+        var existing: Set<String> = []
+        for target in targets { existing.formUnion(try await target.destination.list(prefix: job.name + "_").map(\.name)) }
         // A clock that moves finds a free second within 1 s; one that does not (it was set back, or is
         // stopped) is an error after 10 s, not a wait for ever.
         // Both bounds: 10 s of wall time (a starved machine may take that for a few sleeps) and 5 tries.

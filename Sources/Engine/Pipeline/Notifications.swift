@@ -8,7 +8,7 @@ import Logging
 public enum Notifications {
     public static func deliver(_ event: JobEvent, for job: Job, logger: Logger) async {
         guard !job.notifiers.isEmpty else { return }
-        guard job.notifyWhen == .always || event.status == .failure else { return }
+        guard job.notifyWhen == .always || event.status != .success else { return }
         let timeout = job.notifyTimeout
         await withTaskGroup(of: Void.self) { group in
             for notifier in job.notifiers {

@@ -18,12 +18,14 @@ public enum RetentionCheck: String, Sendable {
 /// should look at it), so a good older backup is never deleted in its place.
 public enum RetentionRunner {
     /// Deletes what the policy does not keep; returns the names deleted.
-    public static func apply(_ job: Job, justMade: BackupRecord, logger: Logger) async throws -> [String] {
-        let records = try await BackupCatalog.records(of: job.name, in: job.destination)
-        let decisions = try await review(job, records: records, justMade: justMade,
+    /// `target` is one of the job's destinations (default: the first), with the policy applied there.
+    public static func apply(_ job: Job, at target: JobDestination? = nil, justMade: BackupRecord, logger: Logger) async throws -> [String] {
+        let target = target ?? job.destinations[0]
+        let records = try await BackupCatalog.records(of: job.name, in: target.destination)
+        let decisions = try await review(job, at: target, records: records, justMade: justMade,
                                          context: RetentionContext(now: Date(), timeZone: job.timeZone))
         let doomed = decisions.filter { !$0.keep }.map(\.backup).sorted { $0.created < $1.created }
-        try await delete(doomed, from: job, logger: logger)
+        try await delete(doomed, from: job, at: target, logger: logger)
         return doomed.map(\.name)
     }
 
@@ -31,21 +33,22 @@ public enum RetentionRunner {
     /// `retention.check` says; what fails the check is set aside as damaged and the policy decides again
     /// without it, until every kept backup is proven. Each backup is read at most once.
     public static func review(
-        _ job: Job, records: [BackupRecord], justMade: BackupRecord?, context: RetentionContext
+        _ job: Job, at target: JobDestination? = nil, records: [BackupRecord], justMade: BackupRecord?, context: RetentionContext
     ) async throws -> [RetentionDecision] {
+        let target = target ?? job.destinations[0]
         var damaged = sizeAndVerificationDamage(records)
         guard job.retentionCheck == .checksum else {
-            return decisions(job.retention, records: records, justMade: justMade, context: context, damaged: damaged)
+            return decisions(target.retention, records: records, justMade: justMade, context: context, damaged: damaged)
         }
         var proven: Set<String> = []
         while true {
-            let current = decisions(job.retention, records: records, justMade: justMade, context: context, damaged: damaged)
+            let current = decisions(target.retention, records: records, justMade: justMade, context: context, damaged: damaged)
             guard current.contains(where: { !$0.keep }) else { return current }
             let unproven = current.filter { $0.keep && damaged[$0.backup.name] == nil && !proven.contains($0.backup.name) }
             guard !unproven.isEmpty else { return current }
             for decision in unproven {
                 proven.insert(decision.backup.name)
-                if let problem = try await checksumProblem(decision.backup, in: job.destination) {
+                if let problem = try await checksumProblem(decision.backup, in: target.destination) {
                     damaged[decision.backup.name] = problem
                 }
             }
@@ -76,16 +79,17 @@ public enum RetentionRunner {
     }
 
     /// Removes backups with their sidecars and manifest.
-    public static func delete(_ records: [BackupRecord], from job: Job, logger: Logger) async throws {
+    public static func delete(_ records: [BackupRecord], from job: Job, at target: JobDestination? = nil, logger: Logger) async throws {
+        let destination = (target ?? job.destinations[0]).destination
         for record in records {
             // The manifest goes last: a backup whose data is gone but manifest remains is invisible, while
             // the reverse order could leave data the engine no longer recognises as its own.
-            try await job.destination.delete(name: record.name)
+            try await destination.delete(name: record.name)
             CrashPoint.reach("retention.after-data")
             for sidecar in record.manifest.sidecars ?? [] where sidecar.hasPrefix(record.name) {
-                try await job.destination.delete(name: sidecar)
+                try await destination.delete(name: sidecar)
             }
-            try await job.destination.delete(name: record.name + Manifest.suffix)
+            try await destination.delete(name: record.name + Manifest.suffix)
             logger.info("retention deleted backup", metadata: ["job": "\(job.name)", "file": "\(record.object.location)"])
         }
     }

@@ -92,7 +92,7 @@ public protocol LockingDestination: Destination {
     func removeLeftovers(job: String) async throws -> [String]
 }
 
-/// A destination that wraps another (retries, several destinations, a dry run) and adds no capability
+/// A destination that wraps another (retries, a dry run) and adds no capability
 /// of its own; the engine looks through it for what the wrapped destination can do.
 public protocol WrappingDestination: Destination {
     var wrapped: any Destination { get }

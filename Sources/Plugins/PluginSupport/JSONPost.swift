@@ -68,6 +68,9 @@ extension JobEvent {
             return "Backup of \(what) succeeded: \(size) in \(String(format: "%.1f", durationSeconds)) s\(verified)\(file.map { ", \($0)" } ?? "")"
         case .failure:
             return "Backup of \(what) FAILED after \(String(format: "%.1f", durationSeconds)) s: \(error ?? "unknown error")"
+        case .partial:
+            let stored = destinations.filter { $0.status == .success }.map(\.name).joined(separator: ", ")
+            return "Backup of \(what) PARTIAL after \(String(format: "%.1f", durationSeconds)) s: stored at \(stored) only: \(error ?? "unknown error")"
         }
     }
 }

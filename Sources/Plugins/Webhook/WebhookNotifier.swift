@@ -36,6 +36,10 @@ public struct WebhookNotifier: Notifier {
             "file": event.file ?? NSNull(), "error": event.error ?? NSNull(),
             "verification": event.verification ?? NSNull(), "finished_at": Timestamp.iso8601(event.finishedAt),
             "message": event.summaryLine,
+            "destinations": event.destinations.map { result -> [String: Any] in
+                ["name": result.name, "status": result.status.rawValue,
+                 "file": result.file ?? NSNull(), "error": result.error ?? NSNull()]
+            },
         ]
     }
 }

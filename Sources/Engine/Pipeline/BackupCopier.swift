@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+
+extension Job {
+    /// This job with only the destination named `name`, or an error naming the job's destinations.
+    public func from(_ name: String) throws -> Job {
+        guard destinations.contains(where: { $0.name == name }) else {
+            throw BackupError(.notFound, "job \(self.name) has no destination '\(name)'; its destinations: \(destinations.map(\.name).joined(separator: ", "))")
+        }
+        return restricted(to: [name])
+    }
+}
+
+extension RestorePipeline {
+    /// The backup `selector` names and the job restricted to the destination it is read from: for
+    /// `latest`, the newest backup at any destination (the first configured holding it when several do);
+    /// for a name, the first destination configured that holds it. A destination whose listing fails is
+    /// passed over while another has the backup; when none has it, its error is the one thrown.
+    public func locate(_ selector: BackupSelector, job: Job) async throws -> (job: Job, record: BackupRecord) {
+        var found: [(job: Job, record: BackupRecord)] = []
+        var firstError: (any Error)?
+        for target in job.destinations {
+            let one = job.restricted(to: [target.name])
+            do {
+                found.append((one, try await find(selector, job: one)))
+                if selector != .latest { break }
+            } catch let error as BackupError where error.code == .notFound {
+                if job.destinations.count == 1 { throw error }
+            } catch {
+                if job.destinations.count == 1 { throw error }
+                firstError = firstError ?? BackupError(.destination, "\(target.name): \(error)")
+            }
+        }
+        // `max` keeps the first of equals, so the first destination configured wins a tie.
+        if let best = found.max(by: { $0.record.created < $1.record.created }) { return best }
+        if let firstError { throw firstError }
+        switch selector {
+        case .latest:
+            throw BackupError(.notFound, "job \(job.name) has no backups yet at any destination; run `backup now` first")
+        case .named(let text):
+            throw BackupError(.notFound, "job \(job.name) has no backup '\(text)' at any destination; `backup list --job \(job.name)` shows them")
+        }
+    }
+}
+
+/// Copies stored backups between two destinations of a job (`backup copy`).
+public struct BackupCopier: Sendable {
+    public var lockLease: Duration = .seconds(300)
+
+    public init() {}
+
+    /// What happened to one backup.
+    public enum Result: Sendable, Equatable {
+        /// Copied; the new copy's location.
+        case copied(String)
+        /// The target already had it (compared by name, size and SHA-256 in its manifest).
+        case present
+    }
+
+    /// Copies each of `records` from `from` to `to`, holding the job's lock at `to` (so no run of the job
+    /// there removes the copy in progress as a leftover). Streams the data, checks its SHA-256 against the
+    /// manifest before anything is published, and publishes through `to`'s upload, which never replaces an
+    /// existing object. A backup `to` already has is skipped, so a second run copies nothing.
+    public func copy(_ records: [BackupRecord], job: String, from: any Destination, to: any Destination,
+                     logger: Logger, each: @escaping @Sendable (BackupRecord, Result) -> Void) async throws {
+        try await to.checkWritable()
+        guard let locking = capability(of: to, as: (any LockingDestination).self) else {
+            return try await copyLocked(records, job: job, from: from, to: to, each: each)
+        }
+        let (lock, _) = try await locking.lock(job: job, wait: false, lease: lockLease)
+        let outcome: Swift.Result<Void, any Error>
+        do {
+            outcome = .success(try await BackupPipeline.renewing(lock, lease: lockLease, every: lockLease / 3) {
+                try await copyLocked(records, job: job, from: from, to: to, each: each)
+            })
+        } catch {
+            outcome = .failure(error)
+        }
+        await BackupPipeline.release([lock], lease: lockLease, logger: logger)
+        try outcome.get()
+    }
+
+    private func copyLocked(_ records: [BackupRecord], job: String, from: any Destination, to: any Destination,
+                            each: @Sendable (BackupRecord, Result) -> Void) async throws {
+        let present = Dictionary(try await BackupCatalog.records(of: job, in: to).map { ($0.name, $0) }) { first, _ in first }
+        for record in records {
+            if let there = present[record.name] {
+                guard there.manifest.sha256 == record.manifest.sha256, there.object.bytes == record.object.bytes else {
+                    throw BackupError(.targetBusy, "\(there.object.location) exists and differs from \(record.object.location) (another SHA-256 or size); it is not replaced")
+                }
+                each(record, .present)
+                continue
+            }
+            each(record, .copied(try await copyOne(record, from: from, to: to)))
+        }
+    }
+
+    /// One backup: data streamed and hashed, then its sidecars and manifest as stored at `from`, byte for byte.
+    private func copyOne(_ record: BackupRecord, from: any Destination, to: any Destination) async throws -> String {
+        let upload = try await to.begin(name: record.name)
+        do {
+            var checksum = Checksum()
+            try await from.stream(name: record.name, chunkSize: RestorePipeline.chunkSize) { chunk in
+                checksum.update(chunk)
+                try await upload.write(chunk)
+            }
+            try checksum.check(record)
+            var sidecars: [(name: String, bytes: [UInt8])] = []
+            for name in record.manifest.sidecars ?? [] {
+                sidecars.append((name, try await from.read(name: name)))
+            }
+            sidecars.append((record.name + Manifest.suffix, try await from.read(name: record.name + Manifest.suffix)))
+            return try await upload.commit(sidecars: sidecars).location
+        } catch {
+            await upload.abort()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+
+/// A destination that did not get a run's backup, and why.
+public struct DestinationFailure: Sendable, CustomStringConvertible {
+    public var destination: String
+    public var error: any Error
+
+    public init(destination: String, error: any Error) {
+        self.destination = destination
+        self.error = error
+    }
+
+    public var description: String { "\(destination): \(error)" }
+}
+
+/// One dump's stored bytes written to several uploads at once (`destination = a, b`).
+///
+/// Every chunk goes to every upload still alive, concurrently; the next chunk waits for the slowest, so
+/// memory stays bounded by the stream's chunks in flight whatever the number of destinations. An upload
+/// that fails is aborted and dropped, its failure kept, while the others go on: one full volume does not
+/// cost the off-site copy. Only when no upload is left does `write` or `commit` throw: with one
+/// destination, that upload's own error; with several, one naming each destination and why.
+final class FanOutUpload: Upload {
+    /// One destination's upload. `@unchecked Sendable`: an upload is used by one task at a time, since
+    /// each step waits for every upload before the next begins.
+    private final class Target: @unchecked Sendable {
+        let name: String
+        let upload: any Upload
+        var failed = false
+
+        init(name: String, upload: any Upload) {
+            self.name = name
+            self.upload = upload
+        }
+    }
+
+    private let targets: [Target]
+    /// The uploads that failed so far, in the order they failed.
+    private(set) var failures: [DestinationFailure] = []
+
+    init(_ uploads: [(name: String, upload: any Upload)]) {
+        targets = uploads.map { Target(name: $0.name, upload: $0.upload) }
+    }
+
+    private var alive: [Target] { targets.filter { !$0.failed } }
+
+    func write(_ bytes: [UInt8]) async throws {
+        let alive = alive
+        if alive.count == 1 {
+            // One destination: no task per chunk.
+            do {
+                try await alive[0].upload.write(bytes)
+            } catch {
+                await fail(alive[0], error)
+            }
+        } else {
+            for (target, result) in await Self.each(alive, { try await $0.upload.write(bytes) }) {
+                if case .failure(let error) = result { await fail(target, error) }
+            }
+        }
+        try checkAlive()
+    }
+
+    /// Publishes every upload still alive; returns each destination's stored object, in the configured
+    /// order. Throws only when none published.
+    func commitAll(sidecars: [(name: String, bytes: [UInt8])]) async throws -> [(name: String, object: StoredObject)] {
+        var published: [(name: String, object: StoredObject)] = []
+        for (target, result) in await Self.each(alive, { try await $0.upload.commit(sidecars: sidecars) }) {
+            switch result {
+            case .success(let object): published.append((target.name, object))
+            case .failure(let error): await fail(target, error)
+            }
+        }
+        try checkAlive()
+        return published
+    }
+
+    func commit(sidecars: [(name: String, bytes: [UInt8])]) async throws -> StoredObject {
+        try await commitAll(sidecars: sidecars)[0].object
+    }
+
+    func abort() async {
+        // Those that failed were aborted then.
+        _ = await Self.each(alive, { await $0.upload.abort() })
+    }
+
+    private func fail(_ target: Target, _ error: any Error) async {
+        guard !target.failed else { return }
+        target.failed = true
+        failures.append(DestinationFailure(destination: target.name, error: error))
+        await target.upload.abort()
+    }
+
+    /// Throws when no upload is left: the only destination's own error, or every destination's.
+    private func checkAlive() throws {
+        guard alive.isEmpty else { return }
+        throw Self.allFailed(failures)
+    }
+
+    /// The error of a run that no destination got: with one destination its own error, unchanged.
+    static func allFailed(_ failures: [DestinationFailure]) -> any Error {
+        if failures.count == 1 { return failures[0].error }
+        let code = (failures.first?.error as? BackupError)?.code ?? .destination
+        return BackupError(code, "no destination stored the backup: " + failures.map(\.description).joined(separator: "; "))
+    }
+
+    /// Runs `body` on every target at once; returns each target's result, in the targets' order.
+    /// Cancellation reaches every body through the group.
+    private static func each<T: Sendable>(_ targets: [Target], _ body: @escaping @Sendable (Target) async throws -> T)
+        async -> [(Target, Result<T, any Error>)]
+    {
+        let results = await withTaskGroup(of: (Int, Result<T, any Error>).self) { group in
+            for (index, target) in targets.enumerated() {
+                group.addTask {
+                    do {
+                        return (index, .success(try await body(target)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var results: [Int: Result<T, any Error>] = [:]
+            for await (index, result) in group { results[index] = result }
+            return results
+        }
+        return targets.indices.compactMap { index in results[index].map { (targets[index], $0) } }
+    }
+}
+
+/// The destinations a run still writes to, and those it lost on the way.
+struct FanOutRun: Sendable {
+    let job: Job
+    private(set) var targets: [JobDestination]
+    var failures: [DestinationFailure] = []
+
+    init(job: Job) {
+        self.job = job
+        targets = job.destinations
+    }
+
+    /// Drops destination `name` from the run for `error`. Throws when none is left (with one destination,
+    /// its own error) and when the run was cancelled, which stops it everywhere.
+    mutating func fail(_ name: String, _ error: any Error) throws {
+        if error is CancellationError || Task.isCancelled { throw error }
+        targets.removeAll { $0.name == name }
+        failures.append(DestinationFailure(destination: name, error: error))
+        if targets.isEmpty { throw FanOutUpload.allFailed(failures) }
+    }
+}
+
+/// The locks of a run's destinations, renewed together: one lost is the run's lock lost.
+final class CombinedLock: JobLock {
+    private let locks: [any JobLock]
+
+    init(_ locks: [any JobLock]) { self.locks = locks }
+
+    func renew() async throws {
+        for lock in locks { try await lock.renew() }
+    }
+
+    func release() async throws {
+        var first: (any Error)?
+        for lock in locks {
+            do { try await lock.release() } catch { first = first ?? error }
+        }
+        if let first { throw first }
+    }
+}

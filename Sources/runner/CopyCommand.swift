@@ -1,0 +1,71 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Synchronization
+
+struct CopyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy stored backups (with manifests and sidecars) from one of a job's destinations to another; what is there already is skipped.")
+
+    @OptionGroup var options: CommonOptions
+
+    @Option(name: .long, help: "The job whose backups to copy (may be omitted when there is one job).")
+    var job: String?
+
+    @Option(name: .long, help: "The destination to copy from, as the job's `destination` names it (e.g. local).")
+    var from: String
+
+    @Option(name: .long, help: "The destination to copy to (e.g. s3).")
+    var to: String
+
+    @Option(name: .long, help: "latest (default), a backup's file name or timestamp, or all.")
+    var backup: String = "latest"
+
+    func validate() throws {
+        if from == to { throw ValidationError("--from and --to name the same destination") }
+    }
+
+    func run() async throws {
+        try await reportingFailures {
+            let logger = options.bootstrapLogging()
+            let jobs = try options.loadJobs(only: job)
+            guard job != nil || jobs.count == 1 else {
+                throw Failure(message: "name the job with --job; jobs: \(jobs.map(\.name).joined(separator: ", "))", exitCode: 64)
+            }
+            let job = jobs[0]
+            let counts = Mutex((copied: 0, present: 0))
+            do {
+                let source = try job.from(from)
+                let target = try job.from(to)
+                let records: [BackupRecord]
+                if backup == "all" {
+                    records = try await BackupCatalog.records(of: job.name, in: source.destination)
+                } else {
+                    records = [try await RestorePipeline(registry: ProcessSettings.registry).find(BackupSelector(backup), job: source)]
+                }
+                var copier = BackupCopier()
+                copier.lockLease = job.lockLease
+                try await SignalCancellation.throwing { [copier] in
+                    try await copier.copy(records, job: job.name, from: source.destination, to: target.destination, logger: logger) { record, result in
+                        switch result {
+                        case .copied(let location):
+                            counts.withLock { $0.copied += 1 }
+                            print("copied \(record.name) to \(location)")
+                        case .present:
+                            counts.withLock { $0.present += 1 }
+                            print("\(record.name): already at \(to)")
+                        }
+                    }
+                }
+            } catch let interrupted as Interrupted {
+                throw Failure(message: "copy interrupted by signal \(interrupted.signal); the copy in progress was removed",
+                              exitCode: 128 + interrupted.signal)
+            } catch {
+                throw Failure(message: "copy of job \(job.name) from \(from) to \(to) failed: \(error)", exitCode: 1)
+            }
+            let done = counts.withLock { $0 }
+            print("\(done.copied) copied, \(done.present) already at \(to)")
+        }
+    }
+}
