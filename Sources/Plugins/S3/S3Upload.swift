@@ -60,14 +60,10 @@ final class S3Upload: Upload {
             throw BackupError(.destination, "the backup is larger than s3.max_size \(SizeParser.text(plan.maxSize)) (\(plan.maxParts) parts); raise s3.max_size, s3.max_parts or s3.part_size")
         }
         let body = buffer
+        buffer = ByteBuffer()
         let number = nextPart
         bytes += Int64(body.readableBytes)
         nextPart += 1
-        let capacity = Int(plan.size(ofPart: nextPart))
-        // Emptied here, once nothing else holds it (emptying a shared buffer would allocate a new one).
-        buffer = spare.popLast() ?? ByteBufferAllocator().buffer(capacity: capacity)
-        buffer.clear()
-        buffer.reserveCapacity(capacity)
         let client = client, key = key, uploadID = uploadID
         inFlight.append(Task {
             // Hashed once: the MD5 goes in Content-MD5 and, later, into the object's expected ETag.
@@ -82,6 +78,13 @@ final class S3Upload: Upload {
             return (Part(number: number, etag: etag, md5: md5), body)
         })
         while inFlight.count >= concurrency { try await finishOldest() }
+        // The next part's buffer only now, with at most `concurrency - 1` parts in flight: a reused buffer
+        // is resident already, so taking it before the wait would hold one part more. Emptied here, once
+        // nothing else holds it (emptying a shared buffer would allocate a new one).
+        let capacity = Int(plan.size(ofPart: nextPart))
+        buffer = spare.popLast() ?? ByteBufferAllocator().buffer(capacity: capacity)
+        buffer.clear()
+        buffer.reserveCapacity(capacity)
     }
 
     private func finishOldest() async throws {
@@ -113,6 +116,7 @@ final class S3Upload: Upload {
             sidecarsWritten.append(sidecarKey)
         }
         try await complete()
+        releaseBuffers()
         return StoredObject(name: name, location: client.location(key), bytes: bytes)
     }
 
@@ -135,10 +139,17 @@ final class S3Upload: Upload {
         }
     }
 
+    /// The part buffers are not needed once the upload ended; verify and retention run after it.
+    private func releaseBuffers() {
+        spare = []
+        buffer = ByteBuffer()
+    }
+
     func abort() async {
         for task in inFlight { task.cancel() }
         for task in inFlight { _ = try? await task.value }
         inFlight = []
+        releaseBuffers()
         // In a task of its own: a run stopped by a signal (this task cancelled) still aborts the upload.
         let client = client, key = key, uploadID = uploadID, sidecars = sidecarsWritten
         await Task {
