@@ -117,18 +117,52 @@ struct FanOutTests {
         #expect(a.events.value.suffix(2) == ["lock", "release"])
         #expect(a.memory.names.count == 2, "no second backup at a")
     }
+
+    @Test("a destination dropped mid-stream is no longer renewed, so its store being down cannot end the run at the others")
+    func droppedLockIsNotRenewed() async throws {
+        let a = LeaseDestination()
+        let b = LeaseDestination(failingWrite: 0, renewError: BackupError(.destination, "store down"))
+        // About 4 s of dump, twice the lease: renewing b all along would end the run when its lease lapsed.
+        // Whole pipeline chunks, so the first one reaches the uploads (and fails b) at once.
+        var source = FakeSource(chunks: Array(repeating: [UInt8](repeating: 3, count: BackupStream.chunkSize), count: 40))
+        source.pause = .milliseconds(100)
+        var job = makeJob(source: source, destination: a)
+        job.destinations = [
+            JobDestination(name: "a", destination: a, retention: KeepLastRetention(last: 9)),
+            JobDestination(name: "b", destination: b, retention: KeepLastRetention(last: 9)),
+        ]
+        var pipeline = BackupPipeline(now: { day() })
+        pipeline.lockLease = .seconds(2)
+        pipeline.lockRenewal = .milliseconds(50)
+        let partial = try await #require(throws: PartialBackup.self) { try await pipeline.run(job, logger: testLogger) }
+        #expect(partial.failures.map(\.destination) == ["b"])
+        #expect(a.memory.names == [newName, newName + Manifest.suffix])
+        #expect(a.renewals.value > b.renewals.value, "a renewed throughout (\(a.renewals.value)), b only until dropped (\(b.renewals.value))")
+        #expect(b.events.value == ["lock", "leftovers", "release"], "b's lock is still given back")
+    }
 }
 
 /// A memory destination with a lock that records what happens to it.
 private final class LeaseDestination: LockingDestination {
-    let memory = MemoryDestination()
+    let memory: MemoryDestination
     let events = Recorder<[String]>([])
     let holder = Recorder<String?>(nil)
+    let renewals = Recorder(0)
+    /// What renewing the lock throws: a store that is down.
+    let renewError: BackupError?
+
+    init(failingWrite: Int? = nil, renewError: BackupError? = nil) {
+        memory = MemoryDestination(failingWrite: failingWrite)
+        self.renewError = renewError
+    }
 
     final class Lock: JobLock {
         let owner: LeaseDestination
         init(_ owner: LeaseDestination) { self.owner = owner }
-        func renew() async throws {}
+        func renew() async throws {
+            owner.renewals.update { $0 += 1 }
+            if let error = owner.renewError { throw error }
+        }
         func release() async throws { owner.events.update { $0.append("release") } }
     }
 

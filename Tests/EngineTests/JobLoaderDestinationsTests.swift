@@ -47,6 +47,12 @@ struct JobLoaderDestinationsTests {
         #expect(shared.destinations.map(kept) == [2, 2])
     }
 
+    @Test("an instance's keys set for every job bother no job that does not list it")
+    func inheritedInstanceKeys() throws {
+        let jobs = try load("mem@eu.bucket = other\n[both]\ndestination = mem, mem@eu\n[one]\ndestination = mem\n")
+        #expect(jobs.map { $0.destinations.map(\.name) } == [["mem", "mem@eu"], ["mem"]])
+    }
+
     @Test("mistakes in the destination list are one-line errors naming the fix", arguments: [
         ("destination = mem, nope", "unknown destination 'nope'; known: mem"),
         ("destination = mem, mem", "listed twice"),

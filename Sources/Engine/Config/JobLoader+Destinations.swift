@@ -45,7 +45,8 @@ extension JobLoader {
     }
 
     /// The job's destinations, from `destination` (default: the registry's), each named once.
-    func destinationInstances(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> [DestinationInstance] {
+    /// `own`: the settings the job's section sets itself, nil when all are the job's (no sections).
+    func destinationInstances(_ entries: [ConfigEntry], file: String, own: Set<String>?) throws(ConfigError) -> [DestinationInstance] {
         let entry = entries.last { $0.key == "destination" }
         let value = entry?.value ?? registry.defaults[.destination] ?? ""
         func error(_ message: String) -> ConfigError {
@@ -69,9 +70,10 @@ extension JobLoader {
             }
             instances.append(DestinationInstance(name: name, factory: factory))
         }
-        // Keys of an instance the job does not use are a mistake, not a harmless leftover.
+        // Keys of an instance the job does not use are a mistake, not a harmless leftover; inherited ones
+        // (defaults several jobs share) are not the job's mistake.
         let names = Set(instances.map(\.name))
-        for entry in entries {
+        for entry in entries where own?.contains(entry.key) ?? true {
             guard let scoped = destinationScoped(entry.key), scoped.instance.contains("@"), !names.contains(scoped.instance) else { continue }
             throw ConfigError(file: entry.file, line: entry.line, key: entry.key,
                               message: "\(scoped.instance) is not one of this job's destinations (destination = \(value)); add it there or remove this key")

@@ -105,7 +105,7 @@ public struct JobLoader: Sendable {
             let overridden = Set(own.map { settingName($0.key) })
             let merged = defaults.filter { !overridden.contains(settingName($0.key)) } + own
             let entries = try resolveFileKeys(merged, file: document.file)
-            return try makeJob(name: section.name, entries: entries, file: document.file)
+            return try makeJob(name: section.name, entries: entries, file: document.file, own: overridden)
         }
     }
 
@@ -202,7 +202,8 @@ public struct JobLoader: Sendable {
         (Self.coreKeys + processKeys).map(\.name) + registry.all.flatMap { factory in factory.keys.map { "\(factory.name).\($0.name)" } }
     }
 
-    private func makeJob(name: String, entries: [ConfigEntry], file: String) throws(ConfigError) -> Job {
+    /// `own`: the settings the job's section sets itself (nil: the file has no sections).
+    private func makeJob(name: String, entries: [ConfigEntry], file: String, own: Set<String>? = nil) throws(ConfigError) -> Job {
         for entry in entries {
             guard let spec = spec(for: entry.key) else {
                 let near = NearestKeys.find(entry.key, among: allKeys)
@@ -225,7 +226,7 @@ public struct JobLoader: Sendable {
         }
         let sourceFactory = try pick(.source, from: registry.sources) { $0.name }
         let compressorFactory = try pick(.compressor, from: registry.compressors) { $0.name }
-        let instances = try destinationInstances(entries, file: file)
+        let instances = try destinationInstances(entries, file: file, own: own)
         let retentionFactory = try pick(.retention, from: registry.retentions) { $0.name }
         var chosen: [any PluginFactory] = [sourceFactory, compressorFactory]
         for instance in instances where !chosen.contains(where: { $0.name == instance.factory.name }) {

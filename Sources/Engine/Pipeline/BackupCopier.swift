@@ -14,8 +14,9 @@ extension Job {
 extension RestorePipeline {
     /// The backup `selector` names and the job restricted to the destination it is read from: for
     /// `latest`, the newest backup at any destination (the first configured holding it when several do);
-    /// for a name, the first destination configured that holds it. A destination whose listing fails is
-    /// passed over while another has the backup; when none has it, its error is the one thrown.
+    /// for a name, the first destination configured that holds it. For `latest`, a destination that cannot
+    /// be listed is an error (its newest is unknown; `--from` picks another); for a name, it is passed over
+    /// while another has the backup.
     public func locate(_ selector: BackupSelector, job: Job) async throws -> (job: Job, record: BackupRecord) {
         var found: [(job: Job, record: BackupRecord)] = []
         var firstError: (any Error)?
@@ -28,6 +29,10 @@ extension RestorePipeline {
                 if job.destinations.count == 1 { throw error }
             } catch {
                 if job.destinations.count == 1 { throw error }
+                if selector == .latest {
+                    let others = job.destinations.map(\.name).filter { $0 != target.name }.joined(separator: " or ")
+                    throw BackupError(.destination, "cannot list \(target.name), so the newest backup is unknown (\(error)); name another destination with --from (\(others))")
+                }
                 firstError = firstError ?? BackupError(.destination, "\(target.name): \(error)")
             }
         }

@@ -81,40 +81,45 @@ public struct BackupPipeline: Sendable {
                 try run.fail(target.name, error)
             }
         }
+        // Locks are taken in the order of the destinations' names, the same in every configuration that
+        // lists them, so two runs never each hold a lock the other waits for; released in reverse.
         var lockers: [Locker] = []
-        for target in run.targets {
+        for target in run.targets.sorted(by: { $0.name < $1.name }) {
             guard let locking = capability(of: target.destination, as: (any LockingDestination).self) else { continue }
             do {
                 let (lock, previous) = try await locking.lock(job: job.name, wait: waitForLock, lease: lockLease)
-                lockers.append(Locker(target: target.name, locking: locking, lock: lock, previous: previous))
+                lockers.append(Locker(target: target.name, destination: target.destination, locking: locking, lock: lock, previous: previous))
             } catch {
                 do {
                     // Another run of this job holds a lock: this run goes ahead nowhere.
                     if (error as? BackupError)?.code == .targetBusy { throw error }
                     try run.fail(target.name, error)
                 } catch {
-                    await Self.release(lockers.map(\.lock), lease: lockLease, logger: logger)
+                    await Self.release(lockers.reversed().map(\.lock), lease: lockLease, logger: logger)
                     throw error
                 }
             }
         }
         guard !lockers.isEmpty else { return try await runLocked(run, logger: logger) }
-        let locks = lockers.map(\.lock)
+        let locks = CombinedLock(lockers.map { ($0.target, $0.lock) })
+        run.onDrop = { locks.drop($0) }
         let outcome: Result<BackupOutcome, any Error>
         do {
-            outcome = .success(try await Self.renewing(CombinedLock(locks), lease: lockLease, every: lockRenewal ?? lockLease / 3) {
+            outcome = .success(try await Self.renewing(locks, lease: lockLease, every: lockRenewal ?? lockLease / 3) {
                 [run, lockers, logger] in try await runHoldingLocks(run, lockers: lockers, logger: logger)
             })
         } catch {
             outcome = .failure(error)
         }
-        await Self.release(locks, lease: lockLease, logger: logger)
+        await Self.release(lockers.reversed().map(\.lock), lease: lockLease, logger: logger)
         return try outcome.get()
     }
 
     /// A destination whose lock this run holds.
     struct Locker: Sendable {
         var target: String
+        /// The job's destination (wrappers included), for the clean-up's listing and deletes.
+        var destination: any Destination
         var locking: any LockingDestination
         var lock: any JobLock
         var previous: String?
@@ -176,8 +181,8 @@ public struct BackupPipeline: Sendable {
                 var leftovers = try await locker.locking.removeLeftovers(job: job.name)
                 // Sidecars whose backup is gone: a run killed while publishing, or retention while deleting.
                 // The lock is held, so no run of this job is publishing them now.
-                for problem in try await BackupCatalog.scan(job.name, in: locker.locking).problems where problem.leftover {
-                    try await locker.locking.delete(name: problem.name)
+                for problem in try await BackupCatalog.scan(job.name, in: locker.destination).problems where problem.leftover {
+                    try await locker.destination.delete(name: problem.name)
                     leftovers.append(problem.name)
                 }
                 if !leftovers.isEmpty {
@@ -195,7 +200,7 @@ public struct BackupPipeline: Sendable {
         var run = run
         let job = run.job
         let info = try await job.source.prepare(logger: logger)
-        let started = try await uniqueStart(job, targets: run.targets, info: info)
+        let started = try await uniqueStart(&run, info: info)
         let name = JobName.backupFileName(job: job.name, started: started, dumpExtension: info.fileExtension,
                                           stageExtensions: job.stageExtensions)
         let clock = ContinuousClock()
@@ -213,7 +218,7 @@ public struct BackupPipeline: Sendable {
                 }
             }
         }
-        let fanOut = FanOutUpload(uploads)
+        let fanOut = FanOutUpload(uploads, onFailure: run.onDrop)
         let manifest: Manifest
         let published: [(name: String, object: StoredObject)]
         do {
@@ -275,10 +280,17 @@ public struct BackupPipeline: Sendable {
 
     /// File names have one-second resolution; two backups of a job in one second wait for the next one
     /// rather than overwrite or fail.
-    /// The name must be free at every destination.
-    private func uniqueStart(_ job: Job, targets: [JobDestination], info: SourceInfo) async throws -> Date {
+    /// The name must be free at every destination; one that cannot be listed is dropped from the run.
+    private func uniqueStart(_ run: inout FanOutRun, info: SourceInfo) async throws -> Date {
+        let job = run.job
         var existing: Set<String> = []
-        for target in targets { existing.formUnion(try await target.destination.list(prefix: job.name + "_").map(\.name)) }
+        for target in run.targets {
+            do {
+                existing.formUnion(try await target.destination.list(prefix: job.name + "_").map(\.name))
+            } catch {
+                try run.fail(target.name, error)
+            }
+        }
         // A clock that moves finds a free second within 1 s; one that does not (it was set back, or is
         // stopped) is an error after 10 s, not a wait for ever.
         // Both bounds: 10 s of wall time (a starved machine may take that for a few sleeps) and 5 tries.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A destination that did not get a run's backup, and why.
 public struct DestinationFailure: Sendable, CustomStringConvertible {
@@ -35,11 +36,14 @@ final class FanOutUpload: Upload {
     }
 
     private let targets: [Target]
+    /// Told the name of each destination that fails (to stop renewing its lock).
+    private let onFailure: (@Sendable (String) -> Void)?
     /// The uploads that failed so far, in the order they failed.
     private(set) var failures: [DestinationFailure] = []
 
-    init(_ uploads: [(name: String, upload: any Upload)]) {
+    init(_ uploads: [(name: String, upload: any Upload)], onFailure: (@Sendable (String) -> Void)? = nil) {
         targets = uploads.map { Target(name: $0.name, upload: $0.upload) }
+        self.onFailure = onFailure
     }
 
     private var alive: [Target] { targets.filter { !$0.failed } }
@@ -51,11 +55,12 @@ final class FanOutUpload: Upload {
             do {
                 try await alive[0].upload.write(bytes)
             } catch {
-                await fail(alive[0], error)
+                try await fail(alive[0], error)
             }
         } else {
-            for (target, result) in await Self.each(alive, { try await $0.upload.write(bytes) }) {
-                if case .failure(let error) = result { await fail(target, error) }
+            let results = await Self.each(alive, { try await $0.upload.write(bytes) })
+            for (target, result) in results {
+                if case .failure(let error) = result { try await fail(target, error) }
             }
         }
         try checkAlive()
@@ -65,10 +70,11 @@ final class FanOutUpload: Upload {
     /// order. Throws only when none published.
     func commitAll(sidecars: [(name: String, bytes: [UInt8])]) async throws -> [(name: String, object: StoredObject)] {
         var published: [(name: String, object: StoredObject)] = []
-        for (target, result) in await Self.each(alive, { try await $0.upload.commit(sidecars: sidecars) }) {
+        let results = await Self.each(alive, { try await $0.upload.commit(sidecars: sidecars) })
+        for (target, result) in results {
             switch result {
             case .success(let object): published.append((target.name, object))
-            case .failure(let error): await fail(target, error)
+            case .failure(let error): try await fail(target, error)
             }
         }
         try checkAlive()
@@ -84,10 +90,14 @@ final class FanOutUpload: Upload {
         _ = await Self.each(alive, { await $0.upload.abort() })
     }
 
-    private func fail(_ target: Target, _ error: any Error) async {
+    /// Drops `target` for `error`; a signal (cancellation) is not a destination's failure and stops the
+    /// whole stream instead, leaving every upload for `abort`.
+    private func fail(_ target: Target, _ error: any Error) async throws {
+        if error is CancellationError || Task.isCancelled { throw error }
         guard !target.failed else { return }
         target.failed = true
         failures.append(DestinationFailure(destination: target.name, error: error))
+        onFailure?(target.name)
         await target.upload.abort()
     }
 
@@ -132,6 +142,8 @@ struct FanOutRun: Sendable {
     let job: Job
     private(set) var targets: [JobDestination]
     var failures: [DestinationFailure] = []
+    /// Told the name of each destination dropped (to stop renewing its lock).
+    var onDrop: (@Sendable (String) -> Void)?
 
     init(job: Job) {
         self.job = job
@@ -144,24 +156,33 @@ struct FanOutRun: Sendable {
         if error is CancellationError || Task.isCancelled { throw error }
         targets.removeAll { $0.name == name }
         failures.append(DestinationFailure(destination: name, error: error))
+        onDrop?(name)
         if targets.isEmpty { throw FanOutUpload.allFailed(failures) }
     }
 }
 
-/// The locks of a run's destinations, renewed together: one lost is the run's lock lost.
+/// The locks of a run's destinations, renewed together: one lost is the run's lock lost. A destination
+/// the run dropped (its store failing) is no longer renewed, so its outage cannot end the run at the
+/// others once its lease would lapse; its lock is released with the rest at the end.
 final class CombinedLock: JobLock {
-    private let locks: [any JobLock]
+    private let locks: [(name: String, lock: any JobLock)]
+    private let dropped = Mutex<Set<String>>([])
 
-    init(_ locks: [any JobLock]) { self.locks = locks }
+    init(_ locks: [(name: String, lock: any JobLock)]) { self.locks = locks }
+
+    func drop(_ name: String) {
+        dropped.withLock { _ = $0.insert(name) }
+    }
 
     func renew() async throws {
-        for lock in locks { try await lock.renew() }
+        let skipped = dropped.withLock { $0 }
+        for entry in locks where !skipped.contains(entry.name) { try await entry.lock.renew() }
     }
 
     func release() async throws {
         var first: (any Error)?
-        for lock in locks {
-            do { try await lock.release() } catch { first = first ?? error }
+        for entry in locks.reversed() {
+            do { try await entry.lock.release() } catch { first = first ?? error }
         }
         if let first { throw first }
     }
