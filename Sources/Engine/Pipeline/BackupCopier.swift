@@ -73,16 +73,9 @@ public struct BackupCopier: Sendable {
             return try await copyLocked(records, job: job, from: from, to: to, each: each)
         }
         let (lock, _) = try await locking.lock(job: job, wait: false, lease: lockLease)
-        let outcome: Swift.Result<Void, any Error>
-        do {
-            outcome = .success(try await BackupPipeline.renewing(lock, lease: lockLease, every: lockLease / 3) {
-                try await copyLocked(records, job: job, from: from, to: to, each: each)
-            })
-        } catch {
-            outcome = .failure(error)
+        try await BackupPipeline.holding(lock, releasing: [lock], lease: lockLease, every: lockLease / 3, logger: logger) {
+            try await copyLocked(records, job: job, from: from, to: to, each: each)
         }
-        await BackupPipeline.release([lock], lease: lockLease, logger: logger)
-        try outcome.get()
     }
 
     private func copyLocked(_ records: [BackupRecord], job: String, from: any Destination, to: any Destination,

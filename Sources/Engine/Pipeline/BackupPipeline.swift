@@ -103,15 +103,23 @@ public struct BackupPipeline: Sendable {
         guard !lockers.isEmpty else { return try await runLocked(run, logger: logger) }
         let locks = CombinedLock(lockers.map { ($0.target, $0.lock) })
         run.onDrop = { locks.drop($0) }
-        let outcome: Result<BackupOutcome, any Error>
+        return try await Self.holding(locks, releasing: lockers.reversed().map(\.lock), lease: lockLease,
+                                      every: lockRenewal ?? lockLease / 3, logger: logger) {
+            [run, lockers, logger] in try await runHoldingLocks(run, lockers: lockers, logger: logger)
+        }
+    }
+
+    /// Runs `body` while renewing `lock`, then releases `locks` (those `lock` stands for) whatever the
+    /// outcome, and returns or throws the body's.
+    static func holding<T: Sendable>(_ lock: any JobLock, releasing locks: [any JobLock], lease: Duration, every interval: Duration,
+                                     logger: Logger, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let outcome: Result<T, any Error>
         do {
-            outcome = .success(try await Self.renewing(locks, lease: lockLease, every: lockRenewal ?? lockLease / 3) {
-                [run, lockers, logger] in try await runHoldingLocks(run, lockers: lockers, logger: logger)
-            })
+            outcome = .success(try await renewing(lock, lease: lease, every: interval, body))
         } catch {
             outcome = .failure(error)
         }
-        await Self.release(lockers.reversed().map(\.lock), lease: lockLease, logger: logger)
+        await release(locks, lease: lease, logger: logger)
         return try outcome.get()
     }
 
