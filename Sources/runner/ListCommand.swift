@@ -65,12 +65,10 @@ struct ListCommand: AsyncParsableCommand {
                     do {
                         catalog = try await BackupCatalog.scan(job.name, in: target.destination)
                     } catch {
-                        let at = job.destinations.count > 1 ? " at \(target.name)" : ""
-                        throw Failure(message: "cannot list job \(job.name)\(at): \(error)", exitCode: 1)
+                        throw Failure(message: "cannot list job \(job.name)\(job.at(target.name)): \(error)", exitCode: 1)
                     }
                     for problem in catalog.problems {
-                        let at = job.destinations.count > 1 ? " at \(target.name)" : ""
-                        FileHandle.standardError.write(Data("backup: warning: job \(job.name)\(at): \(problem.problem)\n".utf8))
+                        FileHandle.standardError.write(Data("backup: warning: job \(job.name)\(job.at(target.name)): \(problem.problem)\n".utf8))
                         problems.append(Entry(job: job.name, file: problem.name, path: problem.location, problem: problem.problem,
                                               destination: target.name))
                     }

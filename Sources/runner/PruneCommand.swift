@@ -38,7 +38,7 @@ struct PruneCommand: AsyncParsableCommand {
     }
 
     private func prune(_ job: Job, at target: JobDestination, now: Date, logger: Logger) async throws {
-        let at = job.destinations.count > 1 ? " at \(target.name)" : ""
+        let at = job.at(target.name)
         let context = RetentionContext(now: now, timeZone: job.timeZone)
         let decisions: [RetentionDecision]
         do {

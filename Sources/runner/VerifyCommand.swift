@@ -38,7 +38,7 @@ struct VerifyCommand: AsyncParsableCommand {
                             let catalog = try await BackupCatalog.scan(job.name, in: target.destination)
                             for record in catalog.records where seen.insert(record.name).inserted { found.append((one, record)) }
                             for problem in catalog.problems {
-                                let at = job.destinations.count > 1 ? " at \(target.name)" : ""
+                                let at = job.at(target.name)
                                 print("\(problem.name)\(at): NOT A WHOLE BACKUP (\(problem.problem))")
                                 failures.append("\(problem.name): \(problem.problem)")
                             }

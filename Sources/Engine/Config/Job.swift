@@ -64,6 +64,9 @@ extension Job {
         set { destinations[0].destination = newValue }
     }
 
+    /// ` at <destination>` for messages when the job has several destinations; empty with one.
+    public func at(_ destination: String) -> String { destinations.count > 1 ? " at \(destination)" : "" }
+
     /// This job with only the destinations `names` (in the configured order), e.g. those that published a
     /// backup, or the one `--from` names.
     public func restricted(to names: [String]) -> Job {

@@ -181,7 +181,7 @@ public struct BackupPipeline: Sendable {
         var run = run
         let job = run.job
         for locker in lockers where run.targets.contains(where: { $0.name == locker.target }) {
-            let at = job.destinations.count > 1 ? " at \(locker.target)" : ""
+            let at = job.at(locker.target)
             if let previous = locker.previous {
                 logger.notice("took over the job's lock\(at) from \(previous), which ended without releasing it")
             }
