@@ -28,6 +28,8 @@ public struct BackupError: Error, CustomStringConvertible, Sendable {
         public static let destinationFull = Code("destination-full")
         /// Compression or decompression failed.
         public static let compression = Code("compression")
+        /// Decryption failed: no key or the wrong key for the backup, or its encrypted bytes are damaged.
+        public static let decryption = Code("decryption")
         /// A named job or backup does not exist.
         public static let notFound = Code("not-found")
         /// A stored backup does not match its manifest.

@@ -11,7 +11,7 @@ struct BackupCommand: AsyncParsableCommand {
         commandName: "backup",
         abstract: "Back up PostgreSQL databases to a volume, safely and verifiably.",
         subcommands: [NowCommand.self, RunCommand.self, ListCommand.self, RestoreCommand.self, VerifyCommand.self, PruneCommand.self, CopyCommand.self, NextCommand.self,
-                      CheckConfigCommand.self])
+                      CheckConfigCommand.self, KeygenCommand.self])
 }
 
 /// Whether logs (and the final failure line) are JSON; set once by `bootstrapLogging`.

@@ -71,7 +71,8 @@ struct CommonOptions: ParsableArguments {
 
     /// Loads and validates the process's settings and every job; a configuration error ends the process
     /// with its one-line message.
-    func loadConfiguration() throws -> (process: ProcessSettings, jobs: [Job]) {
+    /// `overrides`: settings from command-line options, set for every job (see ``KeyOptions``).
+    func loadConfiguration(overrides: [ConfigEntry] = []) throws -> (process: ProcessSettings, jobs: [Job]) {
         let environment = ProcessInfo.processInfo.environment
         let loader = JobLoader(registry: ProcessSettings.registry, processKeys: ProcessSettings.keys)
         do {
@@ -84,7 +85,7 @@ struct CommonOptions: ParsableArguments {
             } else {
                 document = try LegacyEnvironment.document(environment)
             }
-            let loaded = try loader.loadConfiguration(document)
+            let loaded = try loader.loadConfiguration(overrides.isEmpty ? document : document.overriding(overrides))
             return (ProcessSettings(loaded.process, effective: loaded.processSettings), loaded.jobs)
         } catch let error as ConfigError {
             throw Failure(message: "config error: \(error)", exitCode: Failure.configExitCode)
@@ -92,13 +93,31 @@ struct CommonOptions: ParsableArguments {
     }
 
     /// Loads and validates every job; a configuration error ends the process with its one-line message.
-    func loadJobs(only name: String? = nil) throws -> [Job] {
-        let jobs = try loadConfiguration().jobs
+    func loadJobs(only name: String? = nil, overrides: [ConfigEntry] = []) throws -> [Job] {
+        let jobs = try loadConfiguration(overrides: overrides).jobs
         guard let name else { return jobs }
         guard let job = jobs.first(where: { $0.name == name }) else {
             throw Failure(message: "no job named '\(name)'; jobs: \(jobs.map(\.name).joined(separator: ", "))",
                           exitCode: ExitCode.validationFailure.rawValue)
         }
         return [job]
+    }
+}
+
+/// The keys that decrypt backups, for the commands that read them (restore, verify): given here, they
+/// replace the config's `age.identity_file` and `age.passphrase_file`, so the backup pod's config needs
+/// no secret key and a restore Job mounts one.
+struct KeyOptions: ParsableArguments {
+    @Option(name: .long, help: "age identity file (AGE-SECRET-KEY-1… lines, as `backup keygen` or age-keygen writes it) that decrypts encrypted backups (default: the config's age.identity_file).")
+    var identity: String?
+
+    @Option(name: .long, help: "File holding the passphrase of backups encrypted with age.passphrase (default: the config's age.passphrase_file).")
+    var passphraseFile: String?
+
+    var overrides: [ConfigEntry] {
+        var entries: [ConfigEntry] = []
+        if let identity { entries.append(ConfigEntry(key: "age.identity_file", value: identity, file: "--identity", line: nil)) }
+        if let passphraseFile { entries.append(ConfigEntry(key: "age.passphrase_file", value: passphraseFile, file: "--passphrase-file", line: nil)) }
+        return entries
     }
 }

@@ -40,6 +40,8 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Create the database in this tablespace instead of the source database's.")
     var tablespace: String?
 
+    @OptionGroup var keys: KeyOptions
+
     func validate() throws {
         if toDatabase == nil && !yes {
             throw ValidationError("an in-place restore replaces the job's database: pass --yes to confirm, or --to-database NAME to restore beside it")
@@ -52,7 +54,7 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
-            let (job, record) = try await BackupChoice.resolve(options: options, job: job, backup: backup, from: from)
+            let (job, record) = try await BackupChoice.resolve(options: options, job: job, backup: backup, from: from, overrides: keys.overrides)
             let mode: RestoreMode = toDatabase.map { .newDatabase($0, replace: force) }
                 ?? .inPlace(terminate: force, dropPrevious: dropPrevious)
             guard let source = job.source as? any RestorableSource else {
@@ -60,8 +62,14 @@ struct RestoreCommand: AsyncParsableCommand {
             }
             let pipeline = RestorePipeline(registry: ProcessSettings.registry)
             let choices = RestoreOptions(privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace)
+            let request: RestoreRequest
+            do {
+                request = try await pipeline.request(record, mode: mode, options: choices, job: job)
+            } catch {
+                throw Failure(message: "restore failed: \(error)", exitCode: 1)
+            }
             print("Restoring \(record.object.location) (job \(job.name), made \(Timestamp.iso8601(record.created))):")
-            for step in try await source.describe(try await pipeline.request(record, mode: mode, options: choices, job: job)) {
+            for step in try await source.describe(request) {
                 print("  - \(step)")
             }
             let progress = TerminalProgress.isTerminal ? TerminalProgress() : nil
@@ -93,8 +101,10 @@ struct RestoreCommand: AsyncParsableCommand {
 
 /// Picks the job and the backup a restore or verify means, including a backup given as a file path.
 enum BackupChoice {
-    static func resolve(options: CommonOptions, job name: String?, backup: String, from: String? = nil) async throws -> (Job, BackupRecord) {
-        let jobs = try options.loadJobs(only: name)
+    static func resolve(
+        options: CommonOptions, job name: String?, backup: String, from: String? = nil, overrides: [ConfigEntry] = []
+    ) async throws -> (Job, BackupRecord) {
+        let jobs = try options.loadJobs(only: name, overrides: overrides)
         let pipeline = RestorePipeline(registry: ProcessSettings.registry)
         // A location (a path, later a URL) that a destination plugin reads, rather than a name or `latest`.
         if let (place, file) = try ProcessSettings.registry.resolve(location: backup, job: jobs[0]) {

@@ -19,6 +19,8 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Read from this destination of the job (as its `destination` names it); default: the first that has the backup; with --backup all, each backup once.")
     var from: String?
 
+    @OptionGroup var keys: KeyOptions
+
     @Flag(name: .long, help: "Only re-hash the stored files; needs no database server.")
     var checksumsOnly = false
 
@@ -27,7 +29,7 @@ struct VerifyCommand: AsyncParsableCommand {
             let logger = options.bootstrapLogging()
             let pipeline = RestorePipeline(registry: ProcessSettings.registry)
             var failures: [String] = []
-            for configured in try options.loadJobs(only: job) {
+            for configured in try options.loadJobs(only: job, overrides: keys.overrides) {
                 var found: [(job: Job, record: BackupRecord)] = []
                 do {
                     let job = try from.map { try configured.from($0) } ?? configured

@@ -186,6 +186,46 @@ struct RawCompressorFactory: CompressorFactory {
     func make(_ settings: PluginSettings) throws -> any Compressor { RawCompressor() }
 }
 
+/// A toy encryption (`shift`): adds `shift.key` to every byte; reading needs `shift.secret` equal to it,
+/// as an encryption's decoder needs a key the encoder does not. The key it encrypted with is recorded.
+struct ShiftEncryption: Encryption {
+    var key: Int?
+    var secret: Int?
+    var name: String { "shift" }
+    var fileExtension: String? { "shift" }
+    var parameters: [String: String] { key.map { ["key": String($0)] } ?? [:] }
+
+    func makeEncoder() throws -> any ByteTransform { ShiftTransform(by: UInt8(key ?? 0)) }
+
+    func makeDecoder(for record: StageRecord) throws -> any ByteTransform {
+        guard let secret else { throw BackupError(.decryption, "the backup is encrypted; set shift.secret") }
+        guard record.parameters?["key"] == String(secret) else { throw BackupError(.decryption, "wrong shift.secret") }
+        return ShiftTransform(by: 0 &- UInt8(secret))
+    }
+}
+
+final class ShiftTransform: ByteTransform {
+    let by: UInt8
+    init(by: UInt8) { self.by = by }
+    func update(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws { output += input.map { $0 &+ by } }
+    func finish(into output: inout [UInt8]) throws {}
+}
+
+struct ShiftEncryptionFactory: EncryptionFactory {
+    let name = "shift"
+    let summary = "a toy encryption"
+    let keys = [KeySpec("key", .integer(1...255), summary: "what to add"), KeySpec("secret", .integer(1...255), secret: true, summary: "what reads")]
+
+    func make(_ settings: PluginSettings) throws -> any Encryption {
+        guard settings.integer("key") != nil else { throw SettingError(key: "key", message: "missing; shift needs it") }
+        return try makeForReading(settings)
+    }
+
+    func makeForReading(_ settings: PluginSettings) throws -> any Encryption {
+        ShiftEncryption(key: settings.integer("key"), secret: settings.integer("secret"))
+    }
+}
+
 // MARK: - Destination
 
 /// A destination in memory. Uploads become visible only on `commit`, as the protocol requires.
@@ -370,6 +410,7 @@ extension PluginRegistry {
     static let test = PluginRegistry(
         sources: [FakeSourceFactory()],
         compressors: [XorCompressorFactory(name: "fz"), XorCompressorFactory(name: "fy"), RawCompressorFactory()],
+        encryptions: [ShiftEncryptionFactory()],
         destinations: [MemoryDestinationFactory()],
         retentions: [KeepLastFactory()],
         notifiers: [RecordingNotifierFactory()],

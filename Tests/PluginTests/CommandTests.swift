@@ -1,3 +1,4 @@
+import Age
 import BuiltinPlugins
 import Engine
 import Foundation
@@ -251,7 +252,7 @@ import Testing
         defer { cli.cleanUp() }
         for _ in 0..<3 { #expect(try await cli.run("now").status == 0) }
         let before = try cli.files()
-        try (try String(contentsOfFile: cli.configPath, encoding: .utf8) + "\nretention = age\nage.max = 1d\nage.min_keep = 1\n")
+        try (try String(contentsOfFile: cli.configPath, encoding: .utf8) + "\nretention = expire\nexpire.after = 1d\nexpire.min_keep = 1\n")
             .write(toFile: cli.configPath, atomically: true, encoding: .utf8)
         let later = Timestamp.iso8601(Date().addingTimeInterval(3 * 86_400))
         let dry = try await cli.run("prune", "--dry-run", "--as-of", later)
@@ -288,9 +289,11 @@ import Testing
         try "example\n".write(toFile: secret, atomically: true, encoding: .utf8)
         try "tok\n".write(toFile: token, atomically: true, encoding: .utf8)
         try "https://hooks.slack.com/services/T0/B0/x\n".write(toFile: slack, atomically: true, encoding: .utf8)
+        let recipients = directory + "/recipients"
+        try "# the backup pod's recipients\n\(AgeKeys.generate().recipient)\n".write(toFile: recipients, atomically: true, encoding: .utf8)
         let result = try await Shell.run(Paths.backup, ["check-config", "--config", Self.path], environment: [
             "APP_PASSWORD_FILE": secret, "POSTGRESQL_PASSWORD": "x", "WEBHOOK_TOKEN_FILE": token, "SLACK_URL_FILE": slack,
-            "S3_SECRET_FILE": secret,
+            "S3_SECRET_FILE": secret, "AGE_RECIPIENTS_FILE": recipients, "REPORTS_PASSPHRASE_FILE": secret,
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("configuration OK: 4 jobs"), "\(result.stdout)")

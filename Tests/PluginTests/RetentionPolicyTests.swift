@@ -1,4 +1,4 @@
-import Age
+import Expire
 import BuiltinPlugins
 import Count
 import Engine
@@ -65,8 +65,8 @@ import Testing
     }
 
     @Test(arguments: [(10, 3, 11), (1, 3, 3), (400, 3, 365)])
-    func ageKeepsYoungBackupsAndAlwaysAMinimum(days: Int, minKeep: Int, expectedKept: Int) {
-        let policy = AgeRetention(maxAge: Double(days) * 86_400, minKeep: minKeep)
+    func expireKeepsYoungBackupsAndAlwaysAMinimum(days: Int, minKeep: Int, expectedKept: Int) {
+        let policy = ExpireRetention(maxAge: Double(days) * 86_400, minKeep: minKeep)
         let decisions = policy.decide(Self.year2025, context: RetentionContext(now: Self.utc("2025-12-31T01:00:00Z")))
         #expect(decisions.filter(\.keep).count == expectedKept)
         #expect(decisions.filter { !$0.keep }.allSatisfy { $0.reason == "older than \(days)d" })
@@ -76,7 +76,7 @@ import Testing
     /// backup failed its verification.
     @Test func engineGuaranteesOverrideThePolicy() {
         var records = Array(Self.year2025.suffix(5))
-        let policy = AgeRetention(maxAge: 0, minKeep: 1)
+        let policy = ExpireRetention(maxAge: 0, minKeep: 1)
         let context = RetentionContext(now: Self.utc("2026-06-01T00:00:00Z"))
         #expect(RetentionRunner.plan(policy, records: records, justMade: nil, context: context).count == 4)
         records[4].manifest.verification = "failed: row counts differ"

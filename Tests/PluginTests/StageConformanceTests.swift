@@ -1,3 +1,4 @@
+import Age
 import BuiltinPlugins
 import Engine
 import Foundation
@@ -11,32 +12,59 @@ import Testing
     struct Case: Sendable, CustomStringConvertible {
         var kind: PluginKind
         var stage: any Stage
-        var description: String { "\(stage.name)\(stage.level.map { " level \($0)" } ?? "")" }
+        /// The settings a restore makes the stage with: the plugin's defaults, or for an encryption the keys
+        /// that open what it wrote.
+        var settings: PluginSettings
+        var label = ""
+        var description: String { "\(stage.name)\(stage.level.map { " level \($0)" } ?? "")\(label)" }
+    }
+
+    static func defaults(_ factory: any PluginFactory) -> [String: String] {
+        var values: [String: String] = [:]
+        for key in factory.keys { values[key.name] = key.defaultValue }
+        return values
     }
 
     /// Every compressor the registry lists, with its defaults and at each end of its level range.
-    static let cases: [Case] = BuiltinPlugins.registry.compressors.flatMap { factory -> [Case] in
-        var defaults: [String: String] = [:]
-        for key in factory.keys { defaults[key.name] = key.defaultValue }
+    static let compressorCases: [Case] = BuiltinPlugins.registry.compressors.flatMap { factory -> [Case] in
+        let defaults = defaults(factory)
         var variants = [defaults]
         if let level = factory.keys.first(where: { $0.name == "level" }), case .integer(let range) = level.kind {
             variants += [range.lowerBound, range.upperBound].map { defaults.merging(["level": String($0)]) { $1 } }
         }
         // A variant that cannot be made is a failure of everyPluginAndLevelIsCovered, not a silent gap.
         return variants.compactMap { values in
-            (try? factory.make(PluginSettings(plugin: factory.name, values: values))).map { Case(kind: .compressor, stage: $0) }
+            (try? factory.make(PluginSettings(plugin: factory.name, values: values))).map {
+                Case(kind: .compressor, stage: $0, settings: PluginSettings(plugin: factory.name, values: defaults))
+            }
         }
     }
+
+    /// A key pair (as `backup keygen` makes it) and a passphrase.
+    static let keys = AgeKeys.generate()
+    static let keySettings: [(label: String, values: [String: String])] = [
+        (" to a recipient", ["recipients": keys.recipient, "identity": keys.identity]),
+        (" with a passphrase", ["passphrase": "correct horse battery staple", "work_factor": "10"]),
+    ]
+
+    /// Every encryption the registry lists, with each kind of key.
+    static let encryptionCases: [Case] = BuiltinPlugins.registry.encryptions.flatMap { factory -> [Case] in
+        keySettings.compactMap { label, keys in
+            let settings = PluginSettings(plugin: factory.name, values: defaults(factory).merging(keys) { $1 })
+            return (try? factory.make(settings)).map { Case(kind: .encryption, stage: $0, settings: settings, label: label) }
+        }
+    }
+
+    static let cases = compressorCases + encryptionCases
 
     @Test func everyPluginAndLevelIsCovered() throws {
         var expected = 0
         for factory in BuiltinPlugins.registry.compressors {
-            var values: [String: String] = [:]
-            for key in factory.keys { values[key.name] = key.defaultValue }
-            _ = try factory.make(PluginSettings(plugin: factory.name, values: values))
+            _ = try factory.make(PluginSettings(plugin: factory.name, values: Self.defaults(factory)))
             expected += factory.keys.contains { $0.name == "level" } ? 3 : 1
         }
-        #expect(Self.cases.count == expected && expected >= 7)
+        expected += BuiltinPlugins.registry.encryptions.count * Self.keySettings.count
+        #expect(Self.cases.count == expected && expected >= 9)
     }
 
     static let text = Array((0..<20_000).map { "row \($0)\tname \($0 % 97)\n" }.joined().utf8)
@@ -51,10 +79,10 @@ import Testing
         return output
     }
 
-    /// The decoder a restore builds: from the manifest's record, by the plugin made with its defaults.
+    /// The decoder a restore builds: from the manifest's record, by the plugin made with the case's settings.
     static func restoringDecoder(_ c: Case) throws -> any ByteTransform {
         let record = StageRecord(c.stage, kind: c.kind)
-        return try BuiltinPlugins.registry.stage(for: record).makeDecoder(for: record)
+        return try BuiltinPlugins.registry.stage(for: record, settings: c.settings).makeDecoder(for: record)
     }
 
     @Test(arguments: cases)

@@ -34,6 +34,19 @@ public struct ConfigDocument: Sendable, Equatable {
         self.sections = sections
     }
 
+    /// The document with `entries` (e.g. from command-line options) set for every job: any `x` or `x_file`
+    /// the file sets for a key of `entries` is dropped first, so the two never meet as a conflict.
+    public func overriding(_ entries: [ConfigEntry]) -> ConfigDocument {
+        func setting(_ key: String) -> String { key.hasSuffix("_file") ? String(key.dropLast(5)) : key }
+        let replaced = Set(entries.map { setting($0.key) })
+        var document = self
+        document.defaults = defaults.filter { !replaced.contains(setting($0.key)) } + entries
+        for index in document.sections.indices {
+            document.sections[index].entries.removeAll { replaced.contains(setting($0.key)) }
+        }
+        return document
+    }
+
     /// Parses `text` as the file named `file`, expanding `${VAR}` and `${VAR:-default}` from `environment`.
     /// Bounds that keep a wrong file (a binary, a dump) from costing time: parsing stays linear and short.
     static let maximumLineBytes = 64 << 10

@@ -26,6 +26,7 @@ public struct JobLoader: Sendable {
     public static let coreKeys: [KeySpec] = [
         KeySpec("source", .string, summary: "the source plugin"),
         KeySpec("compressor", .string, summary: "the compressor plugin"),
+        KeySpec("encryption", .string, default: PluginKind.off, summary: "the encryption plugin applied after the compressor, or \(PluginKind.off)"),
         KeySpec("destination", .string, summary: "the destination plugins, comma-separated: one dump is stored at each (a second of one plugin is labelled, `<plugin>@eu`)"),
         KeySpec("retention", .string, summary: "the retention plugin"),
         KeySpec("interval", .duration, default: "24h", summary: "time between backups in `backup run`"),
@@ -51,9 +52,20 @@ public struct JobLoader: Sendable {
     public let defaultTimeZone: String
     public let readFile: @Sendable (String) throws -> String
 
+    /// A `_file` key's file as UTF-8 text; also a device such as `/dev/null` (an empty value), which
+    /// `String(contentsOfFile:)` refuses.
+    public static func readTextFile(_ path: String) throws -> String {
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        guard let text = String(data: try handle.readToEnd() ?? Data(), encoding: .utf8) else {
+            throw CocoaError(.fileReadInapplicableStringEncoding)
+        }
+        return text
+    }
+
     public init(
         registry: PluginRegistry, processKeys: [KeySpec] = [],
-        readFile: @escaping @Sendable (String) throws -> String = { try String(contentsOfFile: $0, encoding: .utf8) },
+        readFile: @escaping @Sendable (String) throws -> String = JobLoader.readTextFile,
         defaultTimeZone: String = ProcessInfo.processInfo.environment["TZ"].flatMap { $0.isEmpty ? nil : $0 } ?? "UTC"
     ) {
         self.registry = registry
@@ -226,9 +238,10 @@ public struct JobLoader: Sendable {
         }
         let sourceFactory = try pick(.source, from: registry.sources) { $0.name }
         let compressorFactory = try pick(.compressor, from: registry.compressors) { $0.name }
+        let encryptionFactory = try pickEncryption(entries, file: file)
         let instances = try destinationInstances(entries, file: file, own: own)
         let retentionFactory = try pick(.retention, from: registry.retentions) { $0.name }
-        var chosen: [any PluginFactory] = [sourceFactory, compressorFactory]
+        var chosen: [any PluginFactory] = [sourceFactory, compressorFactory] + (encryptionFactory.map { [$0] } ?? [])
         for instance in instances where !chosen.contains(where: { $0.name == instance.factory.name }) {
             chosen.append(instance.factory)
         }
@@ -275,6 +288,11 @@ public struct JobLoader: Sendable {
             let source = try sourceFactory.make(settings(sourceFactory))
             making = compressorFactory.name
             let compressor = try compressorFactory.make(settings(compressorFactory))
+            var stages = [JobStage(.compressor, compressor)]
+            if let encryptionFactory {
+                making = encryptionFactory.name
+                stages.append(JobStage(.encryption, try encryptionFactory.make(settings(encryptionFactory))))
+            }
             making = retentionFactory.name
             let retention = try retentionFactory.make(settings(retentionFactory))
             var destinations: [JobDestination] = []
@@ -299,9 +317,18 @@ public struct JobLoader: Sendable {
                 notifiers.append(try factory.make(settings(factory)))
             }
             making = nil
-            var job = Job(name: name, source: source, stages: [JobStage(.compressor, compressor)], destinations: destinations,
+            let verifyAfterBackup = entries.last { $0.key == "verify" }?.value == "after-backup"
+            if verifyAfterBackup, let encryption = stages.last(where: { $0.kind == .encryption }) {
+                // Verifying restores the backup, so it needs the key a pod that only encrypts does not hold.
+                do {
+                    _ = try encryption.stage.makeDecoder(for: StageRecord(encryption.stage, kind: .encryption))
+                } catch {
+                    throw SettingError(key: "verify", message: "after-backup restores each backup, which needs the key that decrypts it: \(error); or set verify = off and run `backup verify` where the key is")
+                }
+            }
+            var job = Job(name: name, source: source, stages: stages, destinations: destinations,
                        retention: retention, interval: interval,
-                       verifyAfterBackup: entries.last { $0.key == "verify" }?.value == "after-backup",
+                       verifyAfterBackup: verifyAfterBackup,
                        schedule: schedule,
                        catchUp: KeySpec.isTrue(entries.last { $0.key == "catch_up" }?.value ?? "true"),
                        timeZone: timeZone,
@@ -325,6 +352,17 @@ public struct JobLoader: Sendable {
         } catch {
             throw ConfigError(file: file, line: nil, key: nil, message: "\(error)")
         }
+    }
+
+    /// The encryption plugin `encryption` names; nil for ``PluginKind/off`` (the default).
+    private func pickEncryption(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> (any EncryptionFactory)? {
+        guard let entry = entries.last(where: { $0.key == PluginKind.encryption.rawValue }), entry.value != PluginKind.off else { return nil }
+        guard let factory = registry.encryptions.first(where: { $0.name == entry.value }) else {
+            let known = [PluginKind.off] + registry.names(of: .encryption)
+            throw ConfigError(file: entry.file, line: entry.line, key: entry.key,
+                              message: "unknown encryption '\(entry.value)'; known: \(known.joined(separator: ", "))")
+        }
+        return factory
     }
 
     /// The factories `notify` names, in order, each once.

@@ -1,9 +1,13 @@
 /// The plugin roles a job is composed of, one plugin each.
 public enum PluginKind: String, Sendable, CaseIterable {
-    case source, compressor, destination, retention
+    case source, compressor, encryption, destination, retention
 
-    /// The roles whose plugins are byte stages, in the order a backup applies them.
-    public static let stages: [PluginKind] = [.compressor]
+    /// The roles whose plugins are byte stages, in the order a backup applies them: encryption after
+    /// compression, since encrypted bytes do not compress.
+    public static let stages: [PluginKind] = [.compressor, .encryption]
+
+    /// The value that turns the optional `encryption` role off: no plugin has this name in that role.
+    public static let off = "none"  // architecture: a value, not a plugin's name
 }
 
 /// Maps config names to plugin factories. Built from an explicit list (see `BuiltinPlugins` in Plugins);
@@ -11,6 +15,8 @@ public enum PluginKind: String, Sendable, CaseIterable {
 public struct PluginRegistry: Sendable {
     public let sources: [any SourceFactory]
     public let compressors: [any CompressorFactory]
+    /// Optional: a job without `encryption` stores what its compressor wrote.
+    public let encryptions: [any EncryptionFactory]
     public let destinations: [any DestinationFactory]
     public let retentions: [any RetentionPolicyFactory]
     /// Notifiers are not a role with one plugin per job: a job names any number of them in `notify`.
@@ -21,12 +27,13 @@ public struct PluginRegistry: Sendable {
     /// - Precondition: names are unique across all roles (a plugin's name is also its key prefix), and each
     ///   default names a registered plugin of its role. Violations are programming errors.
     public init(
-        sources: [any SourceFactory], compressors: [any CompressorFactory],
+        sources: [any SourceFactory], compressors: [any CompressorFactory], encryptions: [any EncryptionFactory] = [],
         destinations: [any DestinationFactory], retentions: [any RetentionPolicyFactory],
         notifiers: [any NotifierFactory] = [], defaults: [PluginKind: String]
     ) {
         self.sources = sources
         self.compressors = compressors
+        self.encryptions = encryptions
         self.destinations = destinations
         self.retentions = retentions
         self.notifiers = notifiers
@@ -39,12 +46,13 @@ public struct PluginRegistry: Sendable {
     }
 
     /// Every factory, of every role.
-    public var all: [any PluginFactory] { sources + compressors + destinations + retentions + notifiers }
+    public var all: [any PluginFactory] { sources + compressors + encryptions + destinations + retentions + notifiers }
 
     public func names(of kind: PluginKind) -> [String] {
         switch kind {
         case .source: sources.map(\.name)
         case .compressor: compressors.map(\.name)
+        case .encryption: encryptions.map(\.name)
         case .destination: destinations.map(\.name)
         case .retention: retentions.map(\.name)
         }
@@ -64,11 +72,12 @@ public struct PluginRegistry: Sendable {
         return nil
     }
 
-    /// The stage a manifest entry names, made with its default settings: what reads a backup whatever
-    /// the job is configured to write now.
-    public func stage(for record: StageRecord) throws -> any Stage {
+    /// The stage a manifest entry names, made with `settings` of its plugin (a job's, which may hold the key
+    /// a decoder needs), else its defaults: what reads a backup whatever the job is configured to write now.
+    public func stage(for record: StageRecord, settings given: PluginSettings? = nil) throws -> any Stage {
         let factories: [any PluginFactory] = switch PluginKind(rawValue: record.kind) {
         case .compressor: compressors
+        case .encryption: encryptions
         default: []
         }
         guard let factory = factories.first(where: { $0.name == record.name }) else {
@@ -77,10 +86,15 @@ public struct PluginRegistry: Sendable {
         }
         var values: [String: String] = [:]
         for key in factory.keys { values[key.name] = key.defaultValue }
-        let settings = PluginSettings(plugin: factory.name, values: values)
-        switch factory {
-        case let compressor as any CompressorFactory: return try compressor.make(settings)
-        default: throw BackupError(.notFound, "'\(record.name)' is not a stage")
+        let settings = given ?? PluginSettings(plugin: factory.name, values: values)
+        do {
+            switch factory {
+            case let compressor as any CompressorFactory: return try compressor.make(settings)
+            case let encryption as any EncryptionFactory: return try encryption.makeForReading(settings)
+            default: throw BackupError(.notFound, "'\(record.name)' is not a stage")
+            }
+        } catch let error as SettingError {
+            throw BackupError(.config, "\(factory.name).\(error.key): \(error.message)")
         }
     }
 }

@@ -81,10 +81,14 @@ public struct RestorePipeline: Sendable {
         try checksum.check(record)
     }
 
-    /// The request for `record`, with its sidecars loaded.
+    /// The request for `record`, with its sidecars loaded; throws first when a stage of its chain cannot be
+    /// undone here (e.g. no key for its encryption).
     public func request(
         _ record: BackupRecord, mode: RestoreMode, options: RestoreOptions = RestoreOptions(), job: Job
     ) async throws -> RestoreRequest {
+        // A stage that cannot undo its part (an encryption without the key) says so before anything is read
+        // or the server is touched.
+        for entry in record.manifest.stages { _ = try stage(for: entry, job: job).makeDecoder(for: entry) }
         let destination = job.destination
         var sidecars: [String: [UInt8]] = [:]
         for name in record.manifest.sidecars ?? [] {
@@ -102,7 +106,7 @@ public struct RestorePipeline: Sendable {
         if let own = job.stages.first(where: { $0.kind.rawValue == record.kind && $0.stage.name == record.name }) {
             return own.stage
         }
-        return try registry.stage(for: record)
+        return try registry.stage(for: record, settings: job.pluginSettings[record.name])
     }
 
     /// Restores `record` as `mode` says, hashing the stored bytes as they stream: a mismatch with the
@@ -120,12 +124,12 @@ public struct RestorePipeline: Sendable {
         guard let source = job.source as? any RestorableSource else {
             throw BackupError(.notFound, "the \(type(of: job.source)) source of job \(job.name) cannot restore")
         }
+        let stages = try record.manifest.stages.map { try stage(for: $0, job: job) }
         let request = try await request(record, mode: mode, options: options, job: job)
         // A source that reads a local file itself takes no feed, so nothing would hash what it reads:
         // prove the file first then, whatever the caller asked.
         let proven = checkFirst || request.localDumpFile != nil
         if proven { try await checkChecksum(record, in: job.destination) }
-        let stages = try record.manifest.stages.map { try stage(for: $0, job: job) }
         let destination = job.destination
         let fed = FeedDone()
         let report = try await source.restore(request, logger: logger) { sink in

@@ -48,6 +48,24 @@ public protocol CompressorFactory: PluginFactory {
     func make(_ settings: PluginSettings) throws -> any Compressor
 }
 
+/// A stage that makes backups unreadable without a key (the `encryption` role).
+///
+/// Implementation requirements:
+/// - The encoder needs no secret a backup pod should not hold (public keys), where the format allows it.
+/// - `makeDecoder` throws ``BackupError/Code/decryption`` naming the setting to supply when the stage holds
+///   no key that opens the backup, and on any damaged, truncated or reordered input.
+/// - `parameters` names the keys a backup was encrypted to, never a secret.
+public protocol Encryption: Stage {}
+
+/// Makes an ``Encryption`` from its settings.
+public protocol EncryptionFactory: PluginFactory {
+    /// For a job that encrypts: the settings must say whom to encrypt to.
+    func make(_ settings: PluginSettings) throws -> any Encryption
+    /// For reading a backup (restore, verify) with whatever keys `settings` hold, even when the job does
+    /// not encrypt (any longer).
+    func makeForReading(_ settings: PluginSettings) throws -> any Encryption
+}
+
 /// One stage as the manifest records it: its role, plugin, level and parameters, in the order applied.
 public struct StageRecord: Codable, Sendable, Equatable {
     /// The role (``PluginKind`` raw value), e.g. `compressor`.

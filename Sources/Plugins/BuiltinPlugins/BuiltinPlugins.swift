@@ -1,5 +1,6 @@
 import Age
 import Count
+import Expire
 import Engine
 import Gzip
 import Local
@@ -18,8 +19,9 @@ public enum BuiltinPlugins {
     public static let registry = PluginRegistry(
         sources: [PostgresSourceFactory()],
         compressors: [GzipCompressorFactory(), ZstdCompressorFactory(), NoneCompressorFactory()],
+        encryptions: [AgeEncryptionFactory()],
         destinations: [LocalDestinationFactory(), S3DestinationFactory()],
-        retentions: [CountRetentionFactory(), RollingRetentionFactory(), AgeRetentionFactory()],
+        retentions: [CountRetentionFactory(), RollingRetentionFactory(), ExpireRetentionFactory()],
         notifiers: [WebhookNotifierFactory(), SlackNotifierFactory(), TeamsNotifierFactory()],
         defaults: [.source: "postgres", .compressor: "gzip", .destination: "local", .retention: "count"])
 }

@@ -1,22 +1,24 @@
 import Engine
 import Foundation
 
-/// `age`: deletes backups older than `age.max`, but always keeps the newest `age.min_keep`.
-public struct AgeRetentionFactory: RetentionPolicyFactory {
+/// `expire`: deletes backups older than `expire.after`, but always keeps the newest `expire.min_keep`.
+/// Called `age` (keys `age.max`, `age.min_keep`) before `age` became the encryption stage; the old keys
+/// still work.
+public struct ExpireRetentionFactory: RetentionPolicyFactory {
     public init() {}
-    public let name = "age"
+    public let name = "expire"
     public let summary = "delete backups older than a maximum age"
     public let keys = [
-        KeySpec("max", .duration, default: "30d", summary: "backups older than this are deleted"),
-        KeySpec("min_keep", .integer(1...10_000), default: "3", summary: "newest backups kept whatever their age"),
+        KeySpec("after", .duration, default: "30d", aliases: ["age.max"], summary: "backups older than this are deleted"),
+        KeySpec("min_keep", .integer(1...10_000), default: "3", aliases: ["age.min_keep"], summary: "newest backups kept whatever their age"),
     ]
 
     public func make(_ settings: PluginSettings) throws -> any RetentionPolicy {
-        AgeRetention(maxAge: try settings.seconds(required: "max"), minKeep: try settings.integer(required: "min_keep"))
+        ExpireRetention(maxAge: try settings.seconds(required: "after"), minKeep: try settings.integer(required: "min_keep"))
     }
 }
 
-public struct AgeRetention: RetentionPolicy {
+public struct ExpireRetention: RetentionPolicy {
     public var maxAge: Double
     public var minKeep: Int
 

@@ -1,0 +1,125 @@
+import Crypto
+import Engine
+
+/// `age`: encrypts each backup to age's format (age-encryption.org/v1), for X25519 public keys (`age1…`)
+/// or a passphrase, so a pod holding only recipients cannot read what it wrote. Debian's `age -d` reads the
+/// files; restore and verify read them with an identity (`AGE-SECRET-KEY-1…`) or the passphrase.
+///
+/// The format is written here against its specification (and tested with its published vectors): no
+/// available Swift library implements it; the primitives (X25519, HKDF, HMAC, ChaCha20-Poly1305, scrypt)
+/// are swift-crypto's.
+public struct AgeEncryptionFactory: EncryptionFactory {
+    public init() {}
+    public let name = "age"
+    public let summary = "age encryption to public keys (age1…) or a passphrase, readable by age -d"
+    public let keys = [
+        KeySpec("recipients", .string,
+                summary: "age1… public keys to encrypt to, separated by commas or lines (age.recipients_file: one per line, # comments)"),
+        KeySpec("passphrase", .string, secret: true,
+                summary: "encrypt (and decrypt) with this passphrase instead of recipients (prefer age.passphrase_file)"),
+        KeySpec("work_factor", .integer(10...ScryptRecipient.maximumWorkFactor), default: "18",
+                summary: "scrypt work factor (log2) of a passphrase: 18 needs 256 MiB for about a second, as age -p"),
+        KeySpec("identity", .string, secret: true,
+                summary: "AGE-SECRET-KEY-1… lines that decrypt, for restore and verify only (age.identity_file, from a Secret the backup pod does not mount)"),
+    ]
+
+    public func make(_ settings: PluginSettings) throws -> any Encryption {
+        let stage = try AgeEncryption(settings)
+        guard !stage.recipients.isEmpty || stage.passphrase != nil else {
+            throw SettingError(key: "recipients", message: "missing; age needs age1… public keys to encrypt to (age.recipients or age.recipients_file), or age.passphrase_file; `backup keygen` makes a key pair")
+        }
+        return stage
+    }
+
+    public func makeForReading(_ settings: PluginSettings) throws -> any Encryption {
+        try AgeEncryption(settings)
+    }
+}
+
+public struct AgeEncryption: Encryption {
+    public var name: String { "age" }
+    public var fileExtension: String? { "age" }
+    let recipients: [X25519Recipient]
+    let passphrase: String?
+    let workFactor: Int
+    let identities: [X25519Identity]
+
+    init(_ settings: PluginSettings) throws {
+        var recipients: [X25519Recipient] = []
+        for token in AgeKeyList.tokens(settings.string("recipients") ?? "") {
+            guard let recipient = X25519Recipient(token) else {
+                let hint = token.hasPrefix("ssh-") ? "; ssh keys are not supported, use age1… keys (`backup keygen`)" : ""
+                throw SettingError(key: "recipients", message: "'\(token.prefix(80))' is not an age1… public key\(hint)")
+            }
+            if !recipients.contains(recipient) { recipients.append(recipient) }
+        }
+        self.recipients = recipients
+        passphrase = settings.string("passphrase").flatMap { $0.isEmpty ? nil : $0 }
+        if passphrase != nil && !recipients.isEmpty {
+            throw SettingError(key: "passphrase", message: "set either age.recipients or age.passphrase: age allows a passphrase only as a file's sole recipient")
+        }
+        workFactor = settings.integer("work_factor") ?? 18
+        var identities: [X25519Identity] = []
+        for (index, token) in AgeKeyList.tokens(settings.string("identity") ?? "").enumerated() {
+            // Never echo the token: it is (part of) a secret key.
+            guard let identity = X25519Identity(token) else {
+                throw SettingError(key: "identity", message: "entry \(index + 1) is not an AGE-SECRET-KEY-1… identity (as age-keygen or `backup keygen` writes)")
+            }
+            identities.append(identity)
+        }
+        self.identities = identities
+    }
+
+    /// The recipients, or that a passphrase was used: what the manifest shows about who can read a backup.
+    public var parameters: [String: String] {
+        passphrase != nil ? ["passphrase": "scrypt"] : ["recipients": recipients.map(\.encoded).joined(separator: ",")]
+    }
+
+    public func makeEncoder() throws -> any ByteTransform {
+        if let passphrase { return AgeEncoder(recipients: [ScryptRecipient(passphrase: passphrase, workFactor: workFactor)]) }
+        return AgeEncoder(recipients: recipients)
+    }
+
+    public func makeDecoder(for record: StageRecord) throws -> any ByteTransform {
+        var tried: [any AgeIdentity] = identities
+        if let passphrase { tried.append(ScryptRecipient(passphrase: passphrase, workFactor: workFactor)) }
+        let recorded: String? = record.parameters?["recipients"]
+        let madeFor = recorded.map { "encrypted to \($0.split(separator: ",").joined(separator: ", "))" }
+            ?? (record.parameters?["passphrase"] != nil ? "encrypted with a passphrase" : "encrypted with age")
+        guard !tried.isEmpty else {
+            let need = record.parameters?["passphrase"] != nil
+                ? "its passphrase: pass --passphrase-file FILE or set age.passphrase_file"
+                : "an identity that decrypts it: pass --identity FILE or set age.identity_file"
+            throw BackupError(.decryption, "the backup is \(madeFor); reading it needs \(need)")
+        }
+        let mine = identities.map(\.recipient.encoded)
+        let intended = Set(recorded?.split(separator: ",").map(String.init) ?? [])
+        var noMatch = "no key given opens it: the backup is \(madeFor)"
+            + (mine.isEmpty ? "" : "; the identities given are for \(mine.joined(separator: ", "))")
+            + (passphrase == nil ? "" : (identities.isEmpty ? "; the passphrase given is wrong" : "; nor does the passphrase"))
+        if let right = mine.first(where: intended.contains) {
+            // The right key that does not open its own stanza: the header was changed since it was written.
+            noMatch = "the age header is damaged: the key given (for \(right)) is one of the backup's recipients, but its stanza does not open"
+        }
+        return AgeDecoder(identities: tried, noMatch: noMatch)
+    }
+}
+
+/// What `backup keygen` prints: a new identity and its recipient, as age-keygen makes them.
+public enum AgeKeys {
+    /// A new X25519 identity (`AGE-SECRET-KEY-1…`) and its recipient (`age1…`).
+    public static func generate() -> (identity: String, recipient: String) {
+        let identity = X25519Identity()
+        return (identity.encoded, identity.recipient.encoded)
+    }
+
+    /// The recipient of each identity in `text` (an identity file: one per line, `#` comments), in order.
+    public static func recipients(ofIdentities text: String) throws -> [String] {
+        try AgeKeyList.tokens(text).enumerated().map { index, token in
+            guard let identity = X25519Identity(token) else {
+                throw BackupError(.config, "entry \(index + 1) is not an AGE-SECRET-KEY-1… identity")
+            }
+            return identity.recipient.encoded
+        }
+    }
+}

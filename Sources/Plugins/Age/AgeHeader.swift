@@ -1,0 +1,163 @@
+import Crypto
+import Foundation
+
+/// Why an age file could not be read, in the specification's (and its test suite's) categories.
+public struct AgeFailure: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        /// The header is malformed (or the file is not age at all, or ends inside its header).
+        case header
+        /// The header parsed and a key opened it, but its MAC is wrong: the header was altered.
+        case hmac
+        /// No identity or passphrase given opens any of the header's stanzas.
+        case noMatch
+        /// The encrypted payload is damaged, truncated, reordered or extended.
+        case payload
+    }
+
+    public var kind: Kind
+    public var message: String
+    public var description: String { message }
+
+    init(_ kind: Kind, _ message: String) {
+        self.kind = kind
+        self.message = message
+    }
+}
+
+/// One recipient stanza: `-> type args…` and its body.
+struct AgeStanza: Equatable {
+    var type: String
+    var arguments: [String]
+    var body: [UInt8]
+}
+
+/// The header of an age v1 file (age-encryption.org/v1): its stanzas and MAC, parsed strictly, since the
+/// MAC covers the header's bytes as written and every encoding has exactly one valid form.
+struct AgeHeader {
+    static let versionLine = "age-encryption.org/v1"
+    /// Far above any real header (a stanza is about 100 bytes); beyond it the input is not age.
+    static let maximumSize = 1 << 20
+
+    var stanzas: [AgeStanza]
+    var mac: [UInt8]
+    /// The bytes the MAC covers: from the version line to the final line's `---`.
+    var macInput: [UInt8]
+
+    /// The header at the start of `bytes` and its length, or nil when `bytes` ends before the header does.
+    static func parse(_ bytes: ArraySlice<UInt8>) throws(AgeFailure) -> (header: AgeHeader, length: Int)? {
+        let start = bytes.startIndex
+        var position = start
+        var stanzas: [AgeStanza] = []
+        /// The next line without its LF; nil when incomplete.
+        func line() throws(AgeFailure) -> String? {
+            guard let end = bytes[position...].firstIndex(of: 0x0a) else {
+                if bytes.count > maximumSize { throw AgeFailure(.header, "not an age file: no end of header within 1 MiB") }
+                return nil
+            }
+            let text = bytes[position..<end]
+            guard text.allSatisfy({ (0x20...0x7e).contains($0) }) else {
+                throw AgeFailure(.header, "the age header has a character that is not printable ASCII (or a CR)")
+            }
+            position = end + 1
+            return String(decoding: text, as: UTF8.self)
+        }
+        guard let version = try line() else {
+            let prefix = Array(versionLine.utf8).prefix(bytes.count)
+            if !bytes.elementsEqual(prefix) { throw AgeFailure(.header, "not an age file (it does not start with \(versionLine))") }
+            return nil
+        }
+        guard version == versionLine else {
+            throw AgeFailure(.header, version.hasPrefix("age-encryption.org/")
+                ? "unsupported age version '\(version)'" : "not an age file (it does not start with \(versionLine))")
+        }
+        while true {
+            let lineStart = position
+            guard let text = try line() else { return nil }
+            if text.hasPrefix("---") {
+                guard text.hasPrefix("--- ") else { throw AgeFailure(.header, "the age header's MAC line is malformed") }
+                let encoded = String(text.dropFirst(4))
+                guard let mac = AgeBase64.decode(encoded), mac.count == 32 else {
+                    throw AgeFailure(.header, "the age header's MAC is not 32 bytes of canonical base64")
+                }
+                let header = AgeHeader(stanzas: stanzas, mac: mac, macInput: Array(bytes[start..<(lineStart + 3)]))
+                return (header, position - start)
+            }
+            guard text.hasPrefix("-> ") else { throw AgeFailure(.header, "the age header has a line that is neither a stanza nor its MAC") }
+            let arguments = text.dropFirst(3).split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            guard arguments.allSatisfy({ !$0.isEmpty }) else {
+                throw AgeFailure(.header, "an age stanza has an empty argument")
+            }
+            var encoded = ""
+            while true {
+                guard let bodyLine = try line() else { return nil }
+                guard bodyLine.count <= 64, bodyLine.utf8.allSatisfy(AgeBase64.isAlphabet) else {
+                    throw AgeFailure(.header, "an age stanza's body line is not base64 of at most 64 columns")
+                }
+                encoded += bodyLine
+                if bodyLine.count < 64 { break }
+            }
+            guard let body = AgeBase64.decode(encoded) else { throw AgeFailure(.header, "an age stanza's body is not canonical base64") }
+            stanzas.append(AgeStanza(type: arguments[0], arguments: Array(arguments.dropFirst()), body: body))
+        }
+    }
+
+    /// The header with `stanzas`, MAC'd with `fileKey`, as bytes.
+    static func encode(_ stanzas: [AgeStanza], fileKey: SymmetricKey) -> [UInt8] {
+        var text = versionLine + "\n"
+        for stanza in stanzas {
+            text += "-> " + ([stanza.type] + stanza.arguments).joined(separator: " ") + "\n"
+            let body = AgeBase64.encode(stanza.body)
+            var index = body.startIndex
+            // Full 64-column lines, then a shorter (possibly empty) last one.
+            while true {
+                let end = body.index(index, offsetBy: 64, limitedBy: body.endIndex) ?? body.endIndex
+                text += String(body[index..<end]) + "\n"
+                if body.distance(from: index, to: end) < 64 { break }
+                index = end
+            }
+        }
+        text += "---"
+        var bytes = Array(text.utf8)
+        bytes += Array((" " + AgeBase64.encode(mac(bytes, fileKey: fileKey)) + "\n").utf8)
+        return bytes
+    }
+
+    static func mac(_ input: [UInt8], fileKey: SymmetricKey) -> [UInt8] {
+        let key = HKDF<SHA256>.deriveKey(inputKeyMaterial: fileKey, salt: [UInt8](), info: Array("header".utf8), outputByteCount: 32)
+        return Array(HMAC<SHA256>.authenticationCode(for: input, using: key))
+    }
+
+    /// Throws `.hmac` unless the MAC matches `fileKey`.
+    func checkMAC(fileKey: SymmetricKey) throws(AgeFailure) {
+        let key = HKDF<SHA256>.deriveKey(inputKeyMaterial: fileKey, salt: [UInt8](), info: Array("header".utf8), outputByteCount: 32)
+        guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: macInput, using: key) else {
+            throw AgeFailure(.hmac, "the age header was altered (its MAC does not match)")
+        }
+    }
+}
+
+/// Base64 as age writes it: the standard alphabet, no padding, and only the canonical encoding accepted.
+enum AgeBase64 {
+    static func isAlphabet(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "+"), UInt8(ascii: "/"): true
+        default: false
+        }
+    }
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var text = Data(bytes).base64EncodedString()
+        while text.hasSuffix("=") { text.removeLast() }
+        return text
+    }
+
+    /// nil for padding, characters outside the alphabet, or a non-canonical encoding (stray low bits).
+    static func decode(_ text: String) -> [UInt8]? {
+        guard text.utf8.allSatisfy(isAlphabet), text.utf8.count % 4 != 1 else { return nil }
+        let padded = text + String(repeating: "=", count: (4 - text.utf8.count % 4) % 4)
+        guard let data = Data(base64Encoded: padded) else { return nil }
+        let bytes = [UInt8](data)
+        return encode(bytes) == text ? bytes : nil
+    }
+}
