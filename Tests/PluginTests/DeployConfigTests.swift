@@ -1,3 +1,4 @@
+import Age
 import Foundation
 import Testing
 
@@ -24,7 +25,9 @@ import Testing
         let directory = try Paths.temporaryDirectory("deploy-config")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try "secret\n".write(toFile: "\(directory)/password", atomically: true, encoding: .utf8)
+        try "# public keys\n\(AgeKeys.generate().recipient)\n".write(toFile: "\(directory)/recipients", atomically: true, encoding: .utf8)
         let config = body.replacingOccurrences(of: "/var/run/secrets/backup/password", with: "\(directory)/password")
+            .replacingOccurrences(of: "/etc/backup-age/recipients", with: "\(directory)/recipients")
         #expect(config.contains("[app]") && config.contains(expected))
         try config.write(toFile: "\(directory)/backup.conf", atomically: true, encoding: .utf8)
         let result = try await Shell.run(Paths.backup, ["check-config", "--config", "\(directory)/backup.conf"], environment: environment)
@@ -45,7 +48,7 @@ import Testing
         }
         let parameters = ["DATABASE_SERVICE_NAME": "postgresql", "POSTGRESQL_PORT_NUM": "5432", "S3_BUCKET": "my-backups",
                           "S3_PREFIX": "backups/", "S3_REGION": "us-east-1", "S3_ENDPOINT": "", "NUM_BACKUPS": "31",
-                          "TZ": "Etc/UTC", "DATABASE_NAME": "mydb"]
+                          "TZ": "Etc/UTC", "DATABASE_NAME": "mydb", "AGE_RECIPIENTS": AgeKeys.generate().recipient]
         var config = body
             .replacingOccurrences(of: "/var/run/secrets/db/", with: "\(directory)/")
             .replacingOccurrences(of: "/var/run/secrets/s3/", with: "\(directory)/")
