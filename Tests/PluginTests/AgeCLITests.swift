@@ -154,14 +154,23 @@ import Testing
     }
 
     enum Damage: String, CaseIterable, Sendable {
-        case wrongKey, flippedHeader, flippedMiddleChunk, flippedLastChunk, truncated, lastChunkRemoved
+        case wrongKey, flippedHeader, alteredMAC, flippedMiddleChunk, flippedLastChunk, truncated, lastChunkRemoved
     }
 
     /// What the error says for each: a header byte flipped in the stanza's body fails to open it.
     static let reasons: [Damage: String] = [
-        .wrongKey: "no key given opens it", .flippedHeader: "age header", .flippedMiddleChunk: "chunk 2 does not authenticate",
+        .wrongKey: "no key given opens it", .flippedHeader: "age header is damaged", .alteredMAC: "its MAC does not match", .flippedMiddleChunk: "chunk 2 does not authenticate",
         .flippedLastChunk: "the last chunk", .truncated: "the last chunk", .lastChunkRemoved: "its last chunk is missing",
     ]
+
+    /// Replaces the first letter of the `line`-th line after the line that starts with `prefix` (0: that
+    /// line itself, after the prefix) with another base64 letter.
+    static func replaceLetter(after prefix: String, line: Int, in bytes: inout [UInt8]) {
+        var index = bytes.firstRange(of: Array(prefix.utf8))!.lowerBound
+        if line == 0 { index += prefix.utf8.count }
+        for _ in 0..<line { index = bytes[index...].firstIndex(of: 0x0a)! + 1 }
+        bytes[index] = bytes[index] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
+    }
 
     /// The last line of stderr: the command's one-line error (log lines come before it).
     static func errorLine(_ stderr: String) -> String {
@@ -195,7 +204,10 @@ import Testing
         var identity = key.file
         switch damage {
         case .wrongKey: identity = stranger.file
-        case .flippedHeader: bytes[header / 2] ^= 0x01
+        // Another base64 letter at the start of the stanza's body (the wrapped file key) and of the MAC, so
+        // the header still parses and only the cryptography can tell.
+        case .flippedHeader: Self.replaceLetter(after: "-> X25519 ", line: 1, in: &bytes)
+        case .alteredMAC: Self.replaceLetter(after: "--- ", line: 0, in: &bytes)
         case .flippedMiddleChunk: bytes[start + sealed + 1000] ^= 0x01
         case .flippedLastChunk: bytes[bytes.count - 20] ^= 0x01
         case .truncated: bytes.removeLast(1000)

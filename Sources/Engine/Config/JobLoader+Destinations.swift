@@ -28,7 +28,7 @@ extension JobLoader {
     func destinationScopedSpec(_ key: String) -> KeySpec? {
         guard let scoped = destinationScoped(key) else { return nil }
         if scoped.rest == "retention" {
-            return KeySpec("retention", .choice(registry.retentions.map(\.name)),
+            return KeySpec("retention", .choice(registry.retentions.map(\.name) + registry.retentions.flatMap(\.formerNames)),
                            summary: "this destination's retention plugin (default: the job's)")
         }
         if let dot = scoped.rest.firstIndex(of: "."),
@@ -104,7 +104,9 @@ extension JobLoader {
         -> (factory: any RetentionPolicyFactory, settings: PluginSettings, own: Bool)
     {
         let chosen = scopedValue("retention", of: instance, in: entries)?.value
-        let factory = chosen.flatMap { name in registry.retentions.first { $0.name == name } } ?? jobs
+        let factory = chosen.flatMap { name in
+            registry.retentions.first { $0.name == name } ?? registry.retentions.first { $0.formerNames.contains(name) }
+        } ?? jobs
         var values: [String: String] = [:]
         var own = chosen != nil
         for spec in factory.keys {

@@ -230,7 +230,8 @@ public struct JobLoader: Sendable {
         func pick<Factory>(_ kind: PluginKind, from factories: [Factory], _ nameOf: (Factory) -> String) throws(ConfigError) -> Factory {
             let entry = entries.last { $0.key == kind.rawValue }
             let name = entry?.value ?? registry.defaults[kind] ?? ""
-            guard let factory = factories.first(where: { nameOf($0) == name }) else {
+            guard let factory = factories.first(where: { nameOf($0) == name })
+                ?? factories.first(where: { ($0 as? any PluginFactory)?.formerNames.contains(name) == true }) else {
                 throw ConfigError(file: entry?.file ?? file, line: entry?.line, key: kind.rawValue,
                                   message: "unknown \(kind.rawValue) '\(name)'; known: \(registry.names(of: kind).joined(separator: ", "))")
             }

@@ -8,4 +8,11 @@ public protocol PluginFactory: Sendable {
     /// One line describing the plugin, for listings and errors.
     var summary: String { get }
     var keys: [KeySpec] { get }
+    /// Names the plugin had in earlier releases, still accepted where its role is chosen (`retention =
+    /// <former name>`), so a rename breaks no config. A former name may be another role's plugin now.
+    var formerNames: [String] { get }
+}
+
+extension PluginFactory {
+    public var formerNames: [String] { [] }
 }

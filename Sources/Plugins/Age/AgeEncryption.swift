@@ -25,6 +25,10 @@ public struct AgeEncryptionFactory: EncryptionFactory {
 
     public func make(_ settings: PluginSettings) throws -> any Encryption {
         let stage = try AgeEncryption(settings)
+        // Only for writing: a reader may hold a passphrase (for older backups) beside today's recipients.
+        if stage.passphrase != nil && !stage.recipients.isEmpty {
+            throw SettingError(key: "passphrase", message: "set either age.recipients or age.passphrase: age allows a passphrase only as a file's sole recipient")
+        }
         guard !stage.recipients.isEmpty || stage.passphrase != nil else {
             throw SettingError(key: "recipients", message: "missing; age needs age1… public keys to encrypt to (age.recipients or age.recipients_file), or age.passphrase_file; `backup keygen` makes a key pair")
         }
@@ -46,18 +50,18 @@ public struct AgeEncryption: Encryption {
 
     init(_ settings: PluginSettings) throws {
         var recipients: [X25519Recipient] = []
-        for token in AgeKeyList.tokens(settings.string("recipients") ?? "") {
+        for (index, token) in AgeKeyList.tokens(settings.string("recipients") ?? "").enumerated() {
+            // The token is not echoed: a secret key pasted here by mistake must not reach a log.
             guard let recipient = X25519Recipient(token) else {
-                let hint = token.hasPrefix("ssh-") ? "; ssh keys are not supported, use age1… keys (`backup keygen`)" : ""
-                throw SettingError(key: "recipients", message: "'\(token.prefix(80))' is not an age1… public key\(hint)")
+                let hint = X25519Identity(token) != nil
+                    ? ": it is an identity (a secret key); put its recipient here (`backup keygen -y FILE`) and keep the identity out of this config"
+                    : token.hasPrefix("ssh-") ? ": ssh keys are not supported, use age1… keys (`backup keygen`)" : " (age1…, as `backup keygen` prints it)"
+                throw SettingError(key: "recipients", message: "entry \(index + 1) is not an age public key\(hint)")
             }
             if !recipients.contains(recipient) { recipients.append(recipient) }
         }
         self.recipients = recipients
         passphrase = settings.string("passphrase").flatMap { $0.isEmpty ? nil : $0 }
-        if passphrase != nil && !recipients.isEmpty {
-            throw SettingError(key: "passphrase", message: "set either age.recipients or age.passphrase: age allows a passphrase only as a file's sole recipient")
-        }
         workFactor = settings.integer("work_factor") ?? 18
         var identities: [X25519Identity] = []
         for (index, token) in AgeKeyList.tokens(settings.string("identity") ?? "").enumerated() {
@@ -72,11 +76,11 @@ public struct AgeEncryption: Encryption {
 
     /// The recipients, or that a passphrase was used: what the manifest shows about who can read a backup.
     public var parameters: [String: String] {
-        passphrase != nil ? ["passphrase": "scrypt"] : ["recipients": recipients.map(\.encoded).joined(separator: ",")]
+        passphrase != nil && recipients.isEmpty ? ["passphrase": "scrypt"] : ["recipients": recipients.map(\.encoded).joined(separator: ",")]
     }
 
     public func makeEncoder() throws -> any ByteTransform {
-        if let passphrase { return AgeEncoder(recipients: [ScryptRecipient(passphrase: passphrase, workFactor: workFactor)]) }
+        if let passphrase, recipients.isEmpty { return AgeEncoder(recipients: [ScryptRecipient(passphrase: passphrase, workFactor: workFactor)]) }
         return AgeEncoder(recipients: recipients)
     }
 
