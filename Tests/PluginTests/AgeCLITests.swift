@@ -137,7 +137,7 @@ import Testing
         let line = Self.errorLine(restore.stderr)
         #expect(line.hasPrefix("backup: restore failed: ") && line.contains(key.recipient) && line.contains("--identity")
                 && line.contains("age.identity_file"), "\(restore.stderr)")
-        #expect(!restore.stderr.contains("Restoring") && !restore.stdout.contains("create database"), "nothing was started: \(restore.stdout)")
+        #expect(!restore.stdout.contains("Restoring") && !restore.stdout.contains("create database"), "nothing was started: \(restore.stdout)")
         #expect(try await !server.databases().contains("age_pod_dst"))
         let verify = try await cli.run("verify")
         #expect(verify.status == 1 && verify.stderr.contains("--identity"), "\(verify.stdout) \(verify.stderr)")
