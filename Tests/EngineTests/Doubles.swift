@@ -410,7 +410,7 @@ extension PluginRegistry {
     static let test = PluginRegistry(
         sources: [FakeSourceFactory()],
         compressors: [XorCompressorFactory(name: "fz"), XorCompressorFactory(name: "fy"), RawCompressorFactory()],
-        encryptions: [ShiftEncryptionFactory()],
+        encryptions: [ShiftEncryptionFactory()], encryptionOff: "none",
         destinations: [MemoryDestinationFactory()],
         retentions: [KeepLastFactory()],
         notifiers: [RecordingNotifierFactory()],

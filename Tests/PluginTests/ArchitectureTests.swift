@@ -27,8 +27,6 @@ import Testing
         var found: [String] = []
         for file in try Self.swiftFiles(under: "\(Paths.root)/Sources/Engine") {
             for (number, line) in try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                // The one literal `"none"` that is a setting's value (no encryption), marked where it is defined.
-                if line.contains("// architecture: a value, not a plugin's name") { continue }
                 if patterns.contains(where: { line.range(of: $0, options: .regularExpression) != nil }) {
                     found.append("\(file.dropFirst(Paths.root.count + 1)):\(number + 1): \(line.trimmingCharacters(in: .whitespaces))")
                 }

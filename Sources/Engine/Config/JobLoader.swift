@@ -26,7 +26,7 @@ public struct JobLoader: Sendable {
     public static let coreKeys: [KeySpec] = [
         KeySpec("source", .string, summary: "the source plugin"),
         KeySpec("compressor", .string, summary: "the compressor plugin"),
-        KeySpec("encryption", .string, default: PluginKind.off, summary: "the encryption plugin applied after the compressor, or \(PluginKind.off)"),
+        KeySpec("encryption", .string, summary: "the encryption plugin applied after the compressor (default: none)"),
         KeySpec("destination", .string, summary: "the destination plugins, comma-separated: one dump is stored at each (a second of one plugin is labelled, `<plugin>@eu`)"),
         KeySpec("retention", .string, summary: "the retention plugin"),
         KeySpec("interval", .duration, default: "24h", summary: "time between backups in `backup run`"),
@@ -355,11 +355,12 @@ public struct JobLoader: Sendable {
         }
     }
 
-    /// The encryption plugin `encryption` names; nil for ``PluginKind/off`` (the default).
+    /// The encryption plugin `encryption` names; nil when it is not set or is the registry's
+    /// ``PluginRegistry/encryptionOff``.
     private func pickEncryption(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> (any EncryptionFactory)? {
-        guard let entry = entries.last(where: { $0.key == PluginKind.encryption.rawValue }), entry.value != PluginKind.off else { return nil }
+        guard let entry = entries.last(where: { $0.key == PluginKind.encryption.rawValue }), entry.value != registry.encryptionOff else { return nil }
         guard let factory = registry.encryptions.first(where: { $0.name == entry.value }) else {
-            let known = [PluginKind.off] + registry.names(of: .encryption)
+            let known = (registry.encryptionOff.map { [$0] } ?? []) + registry.names(of: .encryption)
             throw ConfigError(file: entry.file, line: entry.line, key: entry.key,
                               message: "unknown encryption '\(entry.value)'; known: \(known.joined(separator: ", "))")
         }

@@ -5,9 +5,6 @@ public enum PluginKind: String, Sendable, CaseIterable {
     /// The roles whose plugins are byte stages, in the order a backup applies them: encryption after
     /// compression, since encrypted bytes do not compress.
     public static let stages: [PluginKind] = [.compressor, .encryption]
-
-    /// The value that turns the optional `encryption` role off: no plugin has this name in that role.
-    public static let off = "none"  // architecture: a value, not a plugin's name
 }
 
 /// Maps config names to plugin factories. Built from an explicit list (see `BuiltinPlugins` in Plugins);
@@ -17,6 +14,9 @@ public struct PluginRegistry: Sendable {
     public let compressors: [any CompressorFactory]
     /// Optional: a job without `encryption` stores what its compressor wrote.
     public let encryptions: [any EncryptionFactory]
+    /// The value of `encryption` that turns the role off explicitly (e.g. in a job whose defaults
+    /// encrypt), as the list of plugins names it; nil when only leaving the key out does.
+    public let encryptionOff: String?
     public let destinations: [any DestinationFactory]
     public let retentions: [any RetentionPolicyFactory]
     /// Notifiers are not a role with one plugin per job: a job names any number of them in `notify`.
@@ -27,19 +27,23 @@ public struct PluginRegistry: Sendable {
     /// - Precondition: names are unique across all roles (a plugin's name is also its key prefix), and each
     ///   default names a registered plugin of its role. Violations are programming errors.
     public init(
-        sources: [any SourceFactory], compressors: [any CompressorFactory], encryptions: [any EncryptionFactory] = [],
+        sources: [any SourceFactory], compressors: [any CompressorFactory],
+        encryptions: [any EncryptionFactory] = [], encryptionOff: String? = nil,
         destinations: [any DestinationFactory], retentions: [any RetentionPolicyFactory],
         notifiers: [any NotifierFactory] = [], defaults: [PluginKind: String]
     ) {
         self.sources = sources
         self.compressors = compressors
         self.encryptions = encryptions
+        self.encryptionOff = encryptionOff
         self.destinations = destinations
         self.retentions = retentions
         self.notifiers = notifiers
         self.defaults = defaults
         let names = all.map(\.name)
         precondition(Set(names).count == names.count, "duplicate plugin name in \(names)")
+        precondition(encryptionOff.map { off in !encryptions.contains { $0.name == off } } ?? true,
+                     "encryptionOff names an encryption plugin")
         for (kind, name) in defaults {
             precondition(self.names(of: kind).contains(name), "default \(kind) '\(name)' is not registered")
         }

@@ -19,7 +19,7 @@ public enum BuiltinPlugins {
     public static let registry = PluginRegistry(
         sources: [PostgresSourceFactory()],
         compressors: [GzipCompressorFactory(), ZstdCompressorFactory(), NoneCompressorFactory()],
-        encryptions: [AgeEncryptionFactory()],
+        encryptions: [AgeEncryptionFactory()], encryptionOff: "none",
         destinations: [LocalDestinationFactory(), S3DestinationFactory()],
         retentions: [CountRetentionFactory(), RollingRetentionFactory(), ExpireRetentionFactory()],
         notifiers: [WebhookNotifierFactory(), SlackNotifierFactory(), TeamsNotifierFactory()],
