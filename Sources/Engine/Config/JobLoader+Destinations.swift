@@ -104,9 +104,7 @@ extension JobLoader {
         -> (factory: any RetentionPolicyFactory, settings: PluginSettings, own: Bool)
     {
         let chosen = scopedValue("retention", of: instance, in: entries)?.value
-        let factory = chosen.flatMap { name in
-            registry.retentions.first { $0.name == name } ?? registry.retentions.first { $0.formerNames.contains(name) }
-        } ?? jobs
+        let factory = chosen.flatMap { PluginRegistry.named($0, in: registry.retentions) } ?? jobs
         var values: [String: String] = [:]
         var own = chosen != nil
         for spec in factory.keys {

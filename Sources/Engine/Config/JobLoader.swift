@@ -227,21 +227,20 @@ public struct JobLoader: Sendable {
             }
         }
         /// The factory the job names for `kind` (or the registry's default), typed for its role.
-        func pick<Factory>(_ kind: PluginKind, from factories: [Factory], _ nameOf: (Factory) -> String) throws(ConfigError) -> Factory {
+        func pick<Factory>(_ kind: PluginKind, from factories: [Factory]) throws(ConfigError) -> Factory {
             let entry = entries.last { $0.key == kind.rawValue }
             let name = entry?.value ?? registry.defaults[kind] ?? ""
-            guard let factory = factories.first(where: { nameOf($0) == name })
-                ?? factories.first(where: { ($0 as? any PluginFactory)?.formerNames.contains(name) == true }) else {
+            guard let factory = PluginRegistry.named(name, in: factories) else {
                 throw ConfigError(file: entry?.file ?? file, line: entry?.line, key: kind.rawValue,
                                   message: "unknown \(kind.rawValue) '\(name)'; known: \(registry.names(of: kind).joined(separator: ", "))")
             }
             return factory
         }
-        let sourceFactory = try pick(.source, from: registry.sources) { $0.name }
-        let compressorFactory = try pick(.compressor, from: registry.compressors) { $0.name }
+        let sourceFactory = try pick(.source, from: registry.sources)
+        let compressorFactory = try pick(.compressor, from: registry.compressors)
         let encryptionFactory = try pickEncryption(entries, file: file)
         let instances = try destinationInstances(entries, file: file, own: own)
-        let retentionFactory = try pick(.retention, from: registry.retentions) { $0.name }
+        let retentionFactory = try pick(.retention, from: registry.retentions)
         var chosen: [any PluginFactory] = [sourceFactory, compressorFactory] + (encryptionFactory.map { [$0] } ?? [])
         for instance in instances where !chosen.contains(where: { $0.name == instance.factory.name }) {
             chosen.append(instance.factory)
@@ -359,7 +358,7 @@ public struct JobLoader: Sendable {
     /// ``PluginRegistry/encryptionOff``.
     private func pickEncryption(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> (any EncryptionFactory)? {
         guard let entry = entries.last(where: { $0.key == PluginKind.encryption.rawValue }), entry.value != registry.encryptionOff else { return nil }
-        guard let factory = registry.encryptions.first(where: { $0.name == entry.value }) else {
+        guard let factory = PluginRegistry.named(entry.value, in: registry.encryptions) else {
             let known = (registry.encryptionOff.map { [$0] } ?? []) + registry.names(of: .encryption)
             throw ConfigError(file: entry.file, line: entry.line, key: entry.key,
                               message: "unknown encryption '\(entry.value)'; known: \(known.joined(separator: ", "))")

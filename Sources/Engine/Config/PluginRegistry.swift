@@ -62,6 +62,13 @@ public struct PluginRegistry: Sendable {
         }
     }
 
+    /// The factory of `factories` called `name`, else the one that was called so in an earlier release
+    /// (``PluginFactory/formerNames``).
+    public static func named<Factory>(_ name: String, in factories: [Factory]) -> Factory? {
+        func factory(_ element: Factory) -> (any PluginFactory)? { element as? any PluginFactory }
+        return factories.first { factory($0)?.name == name } ?? factories.first { factory($0)?.formerNames.contains(name) == true }
+    }
+
     public func factory(named name: String) -> (any PluginFactory)? {
         all.first { $0.name == name }
     }

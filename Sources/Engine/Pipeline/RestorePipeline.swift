@@ -88,14 +88,15 @@ public struct RestorePipeline: Sendable {
     ) async throws -> RestoreRequest {
         // A stage that cannot undo its part (an encryption without the key) says so before anything is read
         // or the server is touched.
-        for entry in record.manifest.stages { _ = try stage(for: entry, job: job).makeDecoder(for: entry) }
+        let stages = try record.manifest.stages.map { try stage(for: $0, job: job) }
+        for (stage, entry) in zip(stages, record.manifest.stages) { _ = try stage.makeDecoder(for: entry) }
         let destination = job.destination
         var sidecars: [String: [UInt8]] = [:]
         for name in record.manifest.sidecars ?? [] {
             sidecars[name] = try await destination.read(name: name)
         }
         // A stored file the source may read directly, when the chain left the dump's bytes as they were.
-        let unchanged = try record.manifest.stages.allSatisfy { try stage(for: $0, job: job).passesBytesThrough }
+        let unchanged = stages.allSatisfy(\.passesBytesThrough)
         let local = unchanged ? destination.localFile(record.object) : nil
         return RestoreRequest(manifest: record.manifest, mode: mode, options: options, sidecars: sidecars, localDumpFile: local)
     }

@@ -63,15 +63,11 @@ public struct AgeEncryption: Encryption {
         self.recipients = recipients
         passphrase = settings.string("passphrase").flatMap { $0.isEmpty ? nil : $0 }
         workFactor = settings.integer("work_factor") ?? 18
-        var identities: [X25519Identity] = []
-        for (index, token) in AgeKeyList.tokens(settings.string("identity") ?? "").enumerated() {
-            // Never echo the token: it is (part of) a secret key.
-            guard let identity = X25519Identity(token) else {
-                throw SettingError(key: "identity", message: "entry \(index + 1) is not an AGE-SECRET-KEY-1… identity (as age-keygen or `backup keygen` writes)")
-            }
-            identities.append(identity)
+        do {
+            identities = try AgeKeyList.identities(settings.string("identity") ?? "")
+        } catch {
+            throw SettingError(key: "identity", message: "\(error)")
         }
-        self.identities = identities
     }
 
     /// The recipients, or that a passphrase was used: what the manifest shows about who can read a backup.
@@ -119,11 +115,10 @@ public enum AgeKeys {
 
     /// The recipient of each identity in `text` (an identity file: one per line, `#` comments), in order.
     public static func recipients(ofIdentities text: String) throws -> [String] {
-        try AgeKeyList.tokens(text).enumerated().map { index, token in
-            guard let identity = X25519Identity(token) else {
-                throw BackupError(.config, "entry \(index + 1) is not an AGE-SECRET-KEY-1… identity")
-            }
-            return identity.recipient.encoded
+        do {
+            return try AgeKeyList.identities(text).map(\.recipient.encoded)
+        } catch {
+            throw BackupError(.config, "\(error)")
         }
     }
 }

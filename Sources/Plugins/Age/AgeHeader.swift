@@ -122,15 +122,18 @@ struct AgeHeader {
         return bytes
     }
 
+    /// The header MAC's key, derived from the file key.
+    private static func macKey(_ fileKey: SymmetricKey) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: fileKey, salt: [UInt8](), info: Array("header".utf8), outputByteCount: 32)
+    }
+
     static func mac(_ input: [UInt8], fileKey: SymmetricKey) -> [UInt8] {
-        let key = HKDF<SHA256>.deriveKey(inputKeyMaterial: fileKey, salt: [UInt8](), info: Array("header".utf8), outputByteCount: 32)
-        return Array(HMAC<SHA256>.authenticationCode(for: input, using: key))
+        Array(HMAC<SHA256>.authenticationCode(for: input, using: macKey(fileKey)))
     }
 
     /// Throws `.hmac` unless the MAC matches `fileKey`.
     func checkMAC(fileKey: SymmetricKey) throws(AgeFailure) {
-        let key = HKDF<SHA256>.deriveKey(inputKeyMaterial: fileKey, salt: [UInt8](), info: Array("header".utf8), outputByteCount: 32)
-        guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: macInput, using: key) else {
+        guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: macInput, using: Self.macKey(fileKey)) else {
             throw AgeFailure(.hmac, "the age header was altered (its MAC does not match)")
         }
     }

@@ -41,7 +41,7 @@ final class AgeEncoder: ByteTransform {
         let fileKey = SymmetricKey(size: .bits128)
         let stanzas = try recipients.map { try $0.wrap(fileKey) }
         output += AgeHeader.encode(stanzas, fileKey: fileKey)
-        let nonce = (0..<AgeStream.nonceSize).map { _ in UInt8.random(in: 0...255) }
+        let nonce = AgeKeyList.randomBytes(AgeStream.nonceSize)
         output += nonce
         key = AgeStream.payloadKey(fileKey: fileKey, nonce: nonce)
     }
