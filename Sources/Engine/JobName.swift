@@ -26,6 +26,15 @@ public enum JobName {
         return isBackupFile(backup, of: job) ? (backup, true) : nil
     }
 
+    /// True when `name` is a sidecar name the engine writes for `backup`: `<backup>.<word>.json`, the word
+    /// lower-case ASCII letters and not `manifest` (the manifest is not one of its own sidecars). What a
+    /// stored manifest lists is checked against this before anything is read, copied or deleted by it.
+    public static func isSidecar(_ name: String, of backup: String) -> Bool {
+        guard name.hasPrefix(backup + "."), name.hasSuffix(".json") else { return false }
+        let word = name.dropFirst(backup.count + 1).dropLast(5)
+        return !word.isEmpty && word.count <= 32 && word != "manifest" && word.allSatisfy { $0.isASCII && $0.isLowercase }
+    }
+
     /// True when `fileName` has the shape of a backup of `job`; the manifest decides the rest.
     public static func isBackupFile(_ fileName: String, of job: String) -> Bool {
         let prefix = job + "_"

@@ -27,6 +27,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var rowCounts: [String: Int64]?
     /// Names of the other files that belong to this backup (besides the data and this manifest).
     public var sidecars: [String]?
+    /// Size and SHA-256 of each sidecar, checked before a sidecar is used; nil in manifests written
+    /// before this was recorded (their sidecars are still read, by name checks and strict parsing alone).
+    public var sidecarChecksums: [String: SidecarChecksum]?
     /// Set by `verify = after-backup`: `passed`, or `failed: <why>` (the backup is kept, marked unverified).
     public var verification: String?
 
@@ -34,7 +37,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         job: String, file: String, database: String, serverVersion: String, dumpToolVersion: String, format: String,
         stages: [StageRecord], rawBytes: Int64, storedBytes: Int64, sha256: String,
         startedAt: Date, finishedAt: Date, rowCounts: [String: Int64]? = nil, sidecars: [String]? = nil,
-        verification: String? = nil
+        sidecarChecksums: [String: SidecarChecksum]? = nil, verification: String? = nil
     ) {
         self.job = job
         self.file = file
@@ -50,6 +53,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         self.finishedAt = finishedAt
         self.rowCounts = rowCounts
         self.sidecars = sidecars
+        self.sidecarChecksums = sidecarChecksums
         self.verification = verification
     }
 
@@ -68,7 +72,9 @@ public struct Manifest: Codable, Sendable, Equatable {
         case startedAt = "started_at"
         case finishedAt = "finished_at"
         case rowCounts = "row_counts"
-        case sidecars, verification
+        case sidecars
+        case sidecarChecksums = "sidecar_checksums"
+        case verification
     }
 
     /// Version 1's names for what version 2 calls `stages`; its dump tool's version was under
@@ -125,10 +131,32 @@ public struct Manifest: Codable, Sendable, Equatable {
         finishedAt = try c.decode(Date.self, forKey: .finishedAt)
         rowCounts = try c.decodeIfPresent([String: Int64].self, forKey: .rowCounts)
         sidecars = try c.decodeIfPresent([String].self, forKey: .sidecars)
+        sidecarChecksums = try c.decodeIfPresent([String: SidecarChecksum].self, forKey: .sidecarChecksums)
         verification = try c.decodeIfPresent(String.self, forKey: .verification)
     }
 
     public static let suffix = ".manifest.json"
+    /// The most a manifest may be: far beyond the row counts of any real database, but a bound, so a
+    /// planted endless file cannot fill memory.
+    public static let maximumBytes = 128 << 20
+
+    /// What is wrong with the names this manifest gives, read for the backup stored as `name` of `job`:
+    /// nil when `file` is that name and every sidecar has the shape the engine writes for it
+    /// (`<name>.<word>.json`), each once and each with a checksum where checksums are recorded. Nothing a
+    /// manifest names is read, copied or deleted unless this holds, so a stored file cannot point the
+    /// engine outside the backup (`../secret`, `/dev/zero`, another backup's files).
+    public func nameProblem(job: String, name: String) -> String? {
+        guard self.job == job, file == name else { return "the manifest of \(name) names job \(self.job), file \(file)" }
+        let listed = sidecars ?? []
+        for sidecar in listed where !JobName.isSidecar(sidecar, of: name) {
+            return "the manifest of \(name) lists a sidecar \(sidecar.debugDescription.prefix(120)), which is not a name this tool writes (\(name).<word>.json); the backup is damaged or was tampered with"
+        }
+        guard Set(listed).count == listed.count else { return "the manifest of \(name) lists a sidecar twice" }
+        if let sidecarChecksums, Set(sidecarChecksums.keys) != Set(listed) {
+            return "the manifest of \(name) has checksums for other sidecars than it lists"
+        }
+        return nil
+    }
 
     /// The manifest as JSON in this release's format: a version 1 manifest read and written again (a
     /// verification recorded in it) becomes version 2, as its fields now are.
@@ -155,6 +183,23 @@ public struct Manifest: Codable, Sendable, Equatable {
             return date
         }
         return try decoder.decode(Manifest.self, from: Data(bytes))
+    }
+}
+
+/// The size and SHA-256 of one sidecar, as the manifest records them.
+public struct SidecarChecksum: Codable, Sendable, Equatable {
+    public var bytes: Int64
+    public var sha256: String
+
+    public init(bytes: Int64, sha256: String) {
+        self.bytes = bytes
+        self.sha256 = sha256
+    }
+
+    public init(of contents: [UInt8]) {
+        var checksum = Checksum()
+        checksum.update(contents)
+        self.init(bytes: checksum.bytes, sha256: checksum.hex())
     }
 }
 

@@ -22,6 +22,9 @@ struct CopyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "latest (default), a backup's file name or timestamp, or all.")
     var backup: String = "latest"
 
+    @Flag(name: .long, help: "If a run of the job holds its lock at the target, wait for it instead of failing.")
+    var wait = false
+
     func validate() throws {
         if from == to { throw ValidationError("--from and --to name the same destination") }
     }
@@ -35,17 +38,24 @@ struct CopyCommand: AsyncParsableCommand {
             }
             let job = jobs[0]
             let counts = Mutex((copied: 0, present: 0))
+            var damaged: [String] = []
             do {
                 let source = try job.from(from)
                 let target = try job.from(to)
                 let records: [BackupRecord]
                 if backup == "all" {
-                    records = try await BackupCatalog.records(of: job.name, in: source.destination)
+                    let catalog = try await BackupCatalog.scan(job.name, in: source.destination)
+                    records = catalog.records
+                    for problem in catalog.problems where !problem.leftover {
+                        print("\(problem.name): NOT COPIED, not a whole backup (\(problem.problem))")
+                        damaged.append(problem.name)
+                    }
                 } else {
                     records = [try await RestorePipeline(registry: ProcessSettings.registry).find(BackupSelector(backup), job: source)]
                 }
                 var copier = BackupCopier()
                 copier.lockLease = job.lockLease
+                copier.waitForLock = wait
                 try await SignalCancellation.throwing { [copier] in
                     try await copier.copy(records, job: job.name, from: source.destination, to: target.destination, logger: logger) { record, result in
                         switch result {
@@ -65,7 +75,10 @@ struct CopyCommand: AsyncParsableCommand {
                 throw Failure(message: "copy of job \(job.name) from \(from) to \(to) failed: \(error)", exitCode: 1)
             }
             let done = counts.withLock { $0 }
-            print("\(done.copied) copied, \(done.present) already at \(to)")
+            print("\(done.copied) copied, \(done.present) already at \(to)" + (damaged.isEmpty ? "" : ", \(damaged.count) damaged not copied"))
+            if !damaged.isEmpty {
+                throw Failure(message: "copy of job \(job.name) from \(from) to \(to) left out what is not a whole backup: \(damaged.joined(separator: ", ")); `backup list --job \(job.name)` says why", exitCode: 1)
+            }
         }
     }
 }

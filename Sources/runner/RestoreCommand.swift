@@ -111,9 +111,13 @@ enum BackupChoice {
             let manifest: Manifest
             do {
                 // Read as the destination reads it: a symbolic link in place of the manifest is refused.
-                manifest = try Manifest.decode(try await place.read(name: file + Manifest.suffix))
+                manifest = try Manifest.decode(try await place.read(name: file + Manifest.suffix, limit: Manifest.maximumBytes))
             } catch {
                 throw Failure(message: "\(backup) has no readable manifest beside it (\(file)\(Manifest.suffix)): \(error)", exitCode: 1)
+            }
+            // The job's name leads to the backup's files: only a name this tool could have written.
+            guard JobName.isValid(manifest.job), manifest.file == file else {
+                throw Failure(message: "the manifest beside \(backup) names job \(manifest.job.debugDescription.prefix(120)), file \(manifest.file.debugDescription.prefix(120)); it is damaged or not ours", exitCode: 1)
             }
             // The file's own job name finds it; the configured job (the one named, or the only one) says
             // where and how to restore.

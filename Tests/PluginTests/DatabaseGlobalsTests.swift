@@ -30,13 +30,6 @@ import Testing
         #expect(StoredSetting("no equals sign") == nil)
     }
 
-    @Test func privilegedAttributesAreTakenOutOfPgDumpallLines() {
-        #expect(GlobalsRestore.withoutPrivileges("ALTER ROLE su WITH SUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN REPLICATION BYPASSRLS;")
-                == "ALTER ROLE su WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS;")
-        #expect(GlobalsRestore.withoutPrivileges(#"ALTER ROLE "SUPERUSER" WITH NOSUPERUSER LOGIN;"#) == #"ALTER ROLE "SUPERUSER" WITH NOSUPERUSER LOGIN;"#)
-        #expect(GlobalsRestore.withoutPrivileges("CREATE ROLE su;") == "CREATE ROLE su;")
-    }
-
     @Test func createRoleAttributesLeaveOutPrivilegesUnlessAllowed() {
         var role = DatabaseGlobals.Role(name: "r")
         role.superuser = true
@@ -49,14 +42,69 @@ import Testing
         #expect(role.privilegedAttributes == ["SUPERUSER", "BYPASSRLS"])
     }
 
-    /// A file the previous release wrote (format 1) still decodes, with its pg_dumpall lines and grants.
-    @Test func version1FilesDecode() throws {
+    /// A file the previous release wrote (format 1) still decodes: its pg_dumpall lines read into the
+    /// attributes, comment and settings format 2 records, none kept as text.
+    @Test func version1FilesDecodeIntoData() throws {
         let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: "\(Paths.root)/Tests/Fixtures/globals-v1.json")))
         let globals = try DatabaseGlobals.decode(bytes)
         #expect(globals.version == 1 && globals.owner == "v1_own" && globals.acl == nil)
         #expect(globals.roles.map(\.name) == ["v1_own", "v1_reader", "v1_su"])
-        #expect(globals.roles[2].sql?.last?.contains("WITH SUPERUSER") == true)
+        #expect(globals.roles.allSatisfy { $0.sql == nil })
+        let su = globals.roles[2]
+        #expect(su.superuser && su.login && su.replication && su.bypassrls && su.inherit && !su.createdb && !su.createrole)
+        #expect(!globals.roles[0].superuser && !globals.roles[0].login)
+        #expect(globals.roles[1].comment == "reads")
         #expect(globals.grants == [DatabaseGlobals.AclEntry(grantee: "v1_reader", grantor: nil, privilege: "CONNECT", grantable: false)])
+    }
+
+    /// Every shape pg_dumpall writes for a role, read as data.
+    @Test func version1LinesOfEveryShape() throws {
+        var role = DatabaseGlobals.Role(name: "Odd \"Name\"")
+        role.sql = [
+            #"CREATE ROLE "Odd ""Name""";"#,
+            #"ALTER ROLE "Odd ""Name""" WITH NOSUPERUSER NOINHERIT CREATEROLE CREATEDB LOGIN NOREPLICATION NOBYPASSRLS CONNECTION LIMIT 5 VALID UNTIL '2030-01-01 00:00:00+00';"#,
+            #"COMMENT ON ROLE "Odd ""Name""" IS 'it''s; DROP';"#,
+            #"ALTER ROLE "Odd ""Name""" SET search_path TO '$user', 'my "schema"';"#,
+            #"ALTER ROLE "Odd ""Name""" SET work_mem TO '8MB';"#,
+        ]
+        try role.readVersionOneLines()
+        #expect(role.sql == nil && !role.inherit && role.createrole && role.createdb && role.login && !role.superuser)
+        #expect(role.connectionLimit == 5 && role.validUntil == "2030-01-01 00:00:00+00" && role.comment == "it's; DROP")
+        #expect(role.settings == [#"search_path="$user", "my ""schema""""#, "work_mem=8MB"])
+        let path = try #require(StoredSetting(role.settings[0]))
+        #expect(path.values == ["$user", #"my "schema""#])
+    }
+
+    /// What a planted file may say instead is refused as a whole, naming the role and the line.
+    @Test(arguments: [
+        "DROP DATABASE app_victim;",
+        "alter role evil with superuser login;",
+        "ALTER ROLE evil WITH\tSUPERUSER;",
+        "CREATE ROLE evil; DROP DATABASE app_victim;",
+        "ALTER ROLE evil WITH SUPERUSER PASSWORD 'x';",
+        "ALTER ROLE other WITH SUPERUSER;",
+        "GRANT pg_read_server_files TO evil;",
+        "ALTER ROLE evil SET search_path TO public;",
+        "COMMENT ON ROLE evil IS E'\\x41';",
+        "ALTER ROLE evil WITH LOGIN",
+        "CREATE ROLE evil;;",
+    ])
+    func version1LinesOfOtherShapesAreRefused(line: String) throws {
+        var role = DatabaseGlobals.Role(name: "evil")
+        role.sql = ["CREATE ROLE evil;", line]
+        #expect(throws: DatabaseGlobals.Role.LineError.self) { try role.readVersionOneLines() }
+        let file = #"{"database":"d","owner":"evil","encoding":"UTF8","collate":"C","ctype":"C","settings":[],"roles":[{"name":"evil","sql":"#
+            + String(decoding: try JSONEncoder().encode(["CREATE ROLE evil;", line]), as: UTF8.self) + "}]}"
+        #expect(throws: (any Error).self) { try DatabaseGlobals.decode(Array(file.utf8)) }
+    }
+
+    /// A grant's privilege is one of the three a database has, never text spliced into SQL.
+    @Test func grantsOfOtherPrivilegesAreRefused() throws {
+        let file = #"{"database":"d","owner":"o","encoding":"UTF8","collate":"C","ctype":"C","settings":[],"roles":[],"#
+            + #""grants":[{"grantee":"x","privilege":"CONNECT ON DATABASE postgres TO x; DROP DATABASE v; --","grantable":false}]}"#
+        #expect(throws: (any Error).self) { try DatabaseGlobals.decode(Array(file.utf8)) }
+        let fine = file.replacingOccurrences(of: "CONNECT ON DATABASE postgres TO x; DROP DATABASE v; --", with: "TEMPORARY")
+        #expect(try DatabaseGlobals.decode(Array(fine.utf8)).grants?.first?.privilege == "TEMPORARY")
     }
 
     @Test func version2RoundTripsThroughItsJSON() throws {

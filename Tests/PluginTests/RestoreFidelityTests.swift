@@ -178,8 +178,7 @@ import Testing
         #expect(try await cli.run("now").status == 0)
         let dump = try await server.dumpForComparison("v1_app")
         let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
-        try FileManager.default.removeItem(atPath: "\(cli.backups)/\(file).globals.json")
-        try FileManager.default.copyItem(atPath: "\(Paths.root)/Tests/Fixtures/globals-v1.json", toPath: "\(cli.backups)/\(file).globals.json")
+        try cli.plantGlobals(of: file, from: "\(Paths.root)/Tests/Fixtures/globals-v1.json")
 
         let cluster = try await FreshCluster.start(superuser: "admin")
         defer { cluster.stop() }

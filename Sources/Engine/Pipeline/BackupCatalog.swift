@@ -62,10 +62,15 @@ public enum BackupCatalog {
             // A manifest that cannot be read or decoded is a problem of this backup, reported, never a
             // reason to stop every run of the job; retention neither counts nor deletes such a backup.
             do {
-                let manifest = try Manifest.decode(try await destination.read(name: manifestName))
-                guard manifest.job == job, manifest.file == name else {
+                let manifest = try Manifest.decode(try await destination.read(name: manifestName, limit: Manifest.maximumBytes))
+                // What the manifest names is checked before anything uses it: a bad name is damage, reported.
+                if let problem = manifest.nameProblem(job: job, name: name) {
+                    problems.append(CatalogProblem(name: name, location: data.location, problem: problem, leftover: false))
+                    continue
+                }
+                if let missing = (manifest.sidecars ?? []).first(where: { sidecar in !group.sidecars.contains { $0.name == sidecar } }) {
                     problems.append(CatalogProblem(name: name, location: data.location,
-                                                   problem: "the manifest of \(name) names job \(manifest.job), file \(manifest.file)", leftover: false))
+                                                   problem: "\(name) lacks its sidecar \(missing); it cannot be restored as it was made", leftover: false))
                     continue
                 }
                 records.append(BackupRecord(object: data, manifest: manifest))

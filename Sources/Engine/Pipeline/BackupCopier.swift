@@ -51,6 +51,8 @@ extension RestorePipeline {
 /// Copies stored backups between two destinations of a job (`backup copy`).
 public struct BackupCopier: Sendable {
     public var lockLease: Duration = .seconds(300)
+    /// Wait for a run holding the job's lock at the target to finish, instead of failing (`--wait`).
+    public var waitForLock = false
 
     public init() {}
 
@@ -72,7 +74,7 @@ public struct BackupCopier: Sendable {
         guard let locking = capability(of: to, as: (any LockingDestination).self) else {
             return try await copyLocked(records, job: job, from: from, to: to, each: each)
         }
-        let (lock, _) = try await locking.lock(job: job, wait: false, lease: lockLease)
+        let (lock, _) = try await locking.lock(job: job, wait: waitForLock, lease: lockLease)
         try await BackupPipeline.holding(lock, releasing: [lock], lease: lockLease, every: lockLease / 3, logger: logger) {
             try await copyLocked(records, job: job, from: from, to: to, each: each)
         }
@@ -103,11 +105,8 @@ public struct BackupCopier: Sendable {
                 try await upload.write(chunk)
             }
             try checksum.check(record)
-            var sidecars: [(name: String, bytes: [UInt8])] = []
-            for name in record.manifest.sidecars ?? [] {
-                sidecars.append((name, try await from.read(name: name)))
-            }
-            sidecars.append((record.name + Manifest.suffix, try await from.read(name: record.name + Manifest.suffix)))
+            var sidecars = try await record.readSidecars(from: from)
+            sidecars.append((record.name + Manifest.suffix, try await from.read(name: record.name + Manifest.suffix, limit: Manifest.maximumBytes)))
             return try await upload.commit(sidecars: sidecars).location
         } catch {
             await upload.abort()

@@ -243,7 +243,9 @@ public struct BackupPipeline: Sendable {
                 rawBytes: result.rawBytes, storedBytes: result.storedBytes,
                 sha256: result.sha256,
                 startedAt: started, finishedAt: now(), rowCounts: details.rowCounts,
-                sidecars: details.sidecars.isEmpty ? nil : details.sidecars.map { name + $0.suffix })
+                sidecars: details.sidecars.isEmpty ? nil : details.sidecars.map { name + $0.suffix },
+                sidecarChecksums: details.sidecars.isEmpty ? nil : Dictionary(
+                    details.sidecars.map { (name + $0.suffix, SidecarChecksum(of: $0.bytes)) }, uniquingKeysWith: { first, _ in first }))
             let extra = details.sidecars.map { (name: name + $0.suffix, bytes: $0.bytes) }
             published = try await fanOut.commitAll(sidecars: extra + [(name + Manifest.suffix, try manifest.encoded())])
         } catch {

@@ -51,7 +51,8 @@ public struct RestorePipeline: Sendable {
 
     /// The record `selector` names among the job's backups.
     public func find(_ selector: BackupSelector, job: Job) async throws -> BackupRecord {
-        let records = try await BackupCatalog.records(of: job.name, in: job.destination)
+        let catalog = try await BackupCatalog.scan(job.name, in: job.destination)
+        let records = catalog.records
         switch selector {
         case .latest:
             guard let newest = records.last else {
@@ -62,6 +63,10 @@ public struct RestorePipeline: Sendable {
             let name = URL(fileURLWithPath: text).lastPathComponent
             let matches = records.filter { $0.name == name || $0.name.contains("_\(text).") }
             guard let record = matches.last else {
+                // A damaged backup by that name is reported as such, not as missing.
+                if let problem = catalog.problems.last(where: { $0.name == name || $0.name.contains("_\(text).") }) {
+                    throw BackupError(.corrupt, "\(problem.location) is not a whole backup: \(problem.problem)")
+                }
                 throw BackupError(.notFound,
                     "job \(job.name) has no backup '\(text)'; `backup list --job \(job.name)` shows them")
             }
@@ -69,13 +74,14 @@ public struct RestorePipeline: Sendable {
         }
     }
 
-    /// Re-reads the stored file and compares its SHA-256 with the manifest.
+    /// Re-reads the stored file and compares its SHA-256 with the manifest, and its sidecars with theirs.
     public func checkChecksum(_ record: BackupRecord, in destination: any Destination) async throws {
         try await Self.checkChecksum(record, in: destination)
     }
 
-    /// Re-reads the stored file and compares its SHA-256 with the manifest.
+    /// Re-reads the stored file and compares its SHA-256 with the manifest, and its sidecars with theirs.
     public static func checkChecksum(_ record: BackupRecord, in destination: any Destination) async throws {
+        _ = try await record.readSidecars(from: destination)
         var checksum = Checksum()
         try await destination.stream(name: record.name, chunkSize: chunkSize) { checksum.update($0) }
         try checksum.check(record)
@@ -92,8 +98,8 @@ public struct RestorePipeline: Sendable {
         for (stage, entry) in zip(stages, record.manifest.stages) { _ = try stage.makeDecoder(for: entry) }
         let destination = job.destination
         var sidecars: [String: [UInt8]] = [:]
-        for name in record.manifest.sidecars ?? [] {
-            sidecars[name] = try await destination.read(name: name)
+        for sidecar in try await record.readSidecars(from: destination) {
+            sidecars[sidecar.name] = sidecar.bytes
         }
         // A stored file the source may read directly, when the chain left the dump's bytes as they were.
         let unchanged = stages.allSatisfy(\.passesBytesThrough)

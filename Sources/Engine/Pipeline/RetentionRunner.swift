@@ -86,7 +86,7 @@ public enum RetentionRunner {
             // the reverse order could leave data the engine no longer recognises as its own.
             try await destination.delete(name: record.name)
             CrashPoint.reach("retention.after-data")
-            for sidecar in record.manifest.sidecars ?? [] where sidecar.hasPrefix(record.name) {
+            for sidecar in record.manifest.sidecars ?? [] where JobName.isSidecar(sidecar, of: record.name) {
                 try await destination.delete(name: sidecar)
             }
             try await destination.delete(name: record.name + Manifest.suffix)

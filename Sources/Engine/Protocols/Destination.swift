@@ -60,6 +60,19 @@ extension Destination {
 extension Destination {
     /// Every object in the destination's own area.
     public func list() async throws -> [StoredObject] { try await list(prefix: "") }
+
+    /// A small object (a manifest, a sidecar) read whole, failing with `.corrupt` once it passes `limit`
+    /// bytes: what a stored file is, is never trusted to be small.
+    public func read(name: String, limit: Int) async throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        try await stream(name: name, chunkSize: min(limit + 1, 1 << 20)) { chunk in
+            guard bytes.count + chunk.count <= limit else {
+                throw BackupError(.corrupt, "\(name) is larger than the \(limit) bytes such a file may be; it is damaged or not ours")
+            }
+            bytes += chunk
+        }
+        return bytes
+    }
 }
 
 /// A held per-job lock. Where the store has no lock that its holder's death releases (an object store),

@@ -116,10 +116,21 @@ struct DatabaseGlobals: Codable, Equatable {
         return Array(try encoder.encode(self))
     }
 
+    /// The privileges a database's ACL can hold; anything else in a file is refused, never spliced.
+    static let databasePrivileges: Set<String> = ["CREATE", "TEMPORARY", "CONNECT"]
+
+    /// Reads a stored file into data only: version 1's role lines are parsed (never run), and a privilege
+    /// outside `databasePrivileges` refuses the file.
     static func decode(_ bytes: [UInt8]) throws -> DatabaseGlobals {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(DatabaseGlobals.self, from: Data(bytes))
+        var globals = try decoder.decode(DatabaseGlobals.self, from: Data(bytes))
+        for index in globals.roles.indices { try globals.roles[index].readVersionOneLines() }
+        for entry in (globals.acl ?? []) + (globals.grants ?? []) where !databasePrivileges.contains(entry.privilege) {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription:
+                "a database privilege \(entry.privilege.debugDescription.prefix(40)) that PostgreSQL does not have"))
+        }
+        return globals
     }
 }
 

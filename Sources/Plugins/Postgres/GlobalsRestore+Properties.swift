@@ -27,10 +27,12 @@ extension GlobalsRestore {
         if g.version >= 2 {
             if let acl = g.acl { try setACL(acl, on: database, owner: g.owner) }
         } else {
+            // The privilege is one of three words (checked when the file was read), never text from the file.
             for grant in g.grants ?? [] {
-                try admin.executeFormatted("GRANT %s ON DATABASE %I TO " + (grant.grantee == "PUBLIC" ? "PUBLIC" : "%I")
+                guard let privilege = DatabaseGlobals.databasePrivileges.first(where: { $0 == grant.privilege }) else { continue }
+                try admin.executeFormatted("GRANT \(privilege) ON DATABASE %I TO " + (grant.grantee == "PUBLIC" ? "PUBLIC" : "%I")
                                            + (grant.grantable ? " WITH GRANT OPTION" : ""),
-                                           grant.grantee == "PUBLIC" ? [grant.privilege, database] : [grant.privilege, database, grant.grantee])
+                                           grant.grantee == "PUBLIC" ? [database] : [database, grant.grantee])
             }
         }
     }
@@ -50,7 +52,7 @@ extension GlobalsRestore {
             }
         }
         for group in groups {
-            let privileges = group.privileges.filter { ["CREATE", "TEMPORARY", "CONNECT"].contains($0) }.joined(separator: ", ")
+            let privileges = group.privileges.filter { DatabaseGlobals.databasePrivileges.contains($0) }.joined(separator: ", ")
             guard !privileges.isEmpty else { continue }
             let to = group.grantee == "PUBLIC" ? "PUBLIC" : "%I"
             let template = "GRANT \(privileges) ON DATABASE %I TO \(to)" + (group.grantable ? " WITH GRANT OPTION" : "")

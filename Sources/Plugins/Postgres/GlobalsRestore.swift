@@ -179,37 +179,21 @@ extension GlobalsRestore {
         }
     }
 
+    /// Creates `role` from its recorded attributes (a version 1 file's lines were read into them, never run).
     private func create(_ role: DatabaseGlobals.Role) throws {
-        if let lines = role.sql {
-            // A version 1 file: pg_dumpall's lines, with the privileged attributes taken out unless allowed.
-            createdRoles.append(role.name)
-            for line in lines { try admin.execute(options.privilegedRoles ? line : Self.withoutPrivileges(line)) }
-        } else {
-            let attributes = Self.attributes(role, privileged: options.privilegedRoles).joined(separator: " ")
-            var template = "CREATE ROLE %I WITH \(attributes)"
-            var arguments = [role.name]
-            if let until = role.validUntil { template += " VALID UNTIL %L"; arguments.append(until) }
-            try admin.executeFormatted(template, arguments)
-            createdRoles.append(role.name)
-            if let comment = role.comment { try admin.executeFormatted("COMMENT ON ROLE %I IS %L", role.name, comment) }
-            for item in role.settings {
-                guard let setting = StoredSetting(item) else { continue }
-                try admin.executeFormatted("ALTER ROLE %I " + setting.setClause.template, [role.name] + setting.setClause.arguments)
-            }
+        let attributes = Self.attributes(role, privileged: options.privilegedRoles).joined(separator: " ")
+        var template = "CREATE ROLE %I WITH \(attributes)"
+        var arguments = [role.name]
+        if let until = role.validUntil { template += " VALID UNTIL %L"; arguments.append(until) }
+        try admin.executeFormatted(template, arguments)
+        createdRoles.append(role.name)
+        if let comment = role.comment { try admin.executeFormatted("COMMENT ON ROLE %I IS %L", role.name, comment) }
+        for item in role.settings {
+            guard let setting = StoredSetting(item) else { continue }
+            try admin.executeFormatted("ALTER ROLE %I " + setting.setClause.template, [role.name] + setting.setClause.arguments)
         }
         let denied = role.privilegedAttributes
         logger.notice("created role \(role.name) (without a password\(denied.isEmpty || options.privilegedRoles ? "" : "; not \(denied.joined(separator: ", "))"))")
-    }
-
-    /// `ALTER ROLE … WITH` from pg_dumpall, with SUPERUSER, REPLICATION and BYPASSRLS turned into their `NO` forms.
-    static func withoutPrivileges(_ line: String) -> String {
-        guard line.hasPrefix("ALTER ROLE "), let with = line.range(of: " WITH ") else { return line }
-        let tail = line[with.upperBound...].split(separator: " ", omittingEmptySubsequences: false).map { word -> String in
-            let bare = word.hasSuffix(";") ? String(word.dropLast()) : String(word)
-            let end = word.hasSuffix(";") ? ";" : ""
-            return ["SUPERUSER", "REPLICATION", "BYPASSRLS"].contains(bare) ? "NO\(bare)\(end)" : String(word)
-        }
-        return String(line[..<with.upperBound]) + tail.joined(separator: " ")
     }
 
     private func grant(_ membership: DatabaseGlobals.Membership, serverMajor: Int) throws {

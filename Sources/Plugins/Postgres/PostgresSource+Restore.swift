@@ -23,8 +23,13 @@ extension PostgresSource: RestorableSource {
 
     func plan(_ request: RestoreRequest, at time: Date) throws -> Plan {
         let stamp = Timestamp.compact(time).lowercased()
-        let globals = try request.sidecars.first { $0.key.hasSuffix(DatabaseGlobals.suffix) }
-            .map { try DatabaseGlobals.decode($0.value) }
+        let globals = try request.sidecars.first { $0.key.hasSuffix(DatabaseGlobals.suffix) }.map { name, bytes in
+            do {
+                return try DatabaseGlobals.decode(bytes)
+            } catch {
+                throw BackupError(.corrupt, "\(name) cannot be read (\(error)); it is damaged or was not written by this tool, and nothing of it is run")
+            }
+        }
         let plan: Plan
         switch request.mode {
         case .newDatabase(let name, _):

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Testing
 
 /// Runs the real `backup` executable against a config file, as a person or a CronJob would.
 struct BackupCLI {
@@ -65,6 +66,23 @@ struct BackupCLI {
 
     func manifest(of file: String) throws -> Manifest {
         try Manifest.decode(Array(try Data(contentsOf: URL(fileURLWithPath: "\(backups)/\(file)\(Manifest.suffix)"))))
+    }
+
+    /// Rewrites `file`'s manifest: `change` edits it as JSON (an attacker's or an older release's).
+    func editManifest(of file: String, _ change: (inout [String: Any]) -> Void) throws {
+        let url = URL(fileURLWithPath: "\(backups)/\(file)\(Manifest.suffix)")
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        change(&json)
+        try JSONSerialization.data(withJSONObject: json).write(to: url)
+    }
+
+    /// Replaces `file`'s globals sidecar with `source`'s bytes, its manifest then as an older release wrote
+    /// it (no sidecar checksums), so only the sidecar's own contents decide what a restore does with it.
+    func plantGlobals(of file: String, from source: String) throws {
+        let sidecar = "\(backups)/\(file).globals.json"
+        try FileManager.default.removeItem(atPath: sidecar)
+        try FileManager.default.copyItem(atPath: source, toPath: sidecar)
+        try editManifest(of: file) { $0["sidecar_checksums"] = nil }
     }
 
     func cleanUp() { try? FileManager.default.removeItem(atPath: directory) }
