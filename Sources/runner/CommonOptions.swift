@@ -72,9 +72,9 @@ struct CommonOptions: ParsableArguments {
     /// Loads and validates the process's settings and every job; a configuration error ends the process
     /// with its one-line message.
     /// `overrides`: settings from command-line options, set for every job (see ``KeyOptions``).
-    func loadConfiguration(overrides: [ConfigEntry] = []) throws -> (process: ProcessSettings, jobs: [Job]) {
+    func loadConfiguration(overrides: [ConfigEntry] = [], forReading: Bool = false) throws -> (process: ProcessSettings, jobs: [Job]) {
         let environment = ProcessInfo.processInfo.environment
-        let loader = JobLoader(registry: ProcessSettings.registry, processKeys: ProcessSettings.keys)
+        let loader = JobLoader(registry: ProcessSettings.registry, processKeys: ProcessSettings.keys, forReading: forReading)
         do {
             let document: ConfigDocument
             if let path = configPath {
@@ -93,8 +93,8 @@ struct CommonOptions: ParsableArguments {
     }
 
     /// Loads and validates every job; a configuration error ends the process with its one-line message.
-    func loadJobs(only name: String? = nil, overrides: [ConfigEntry] = []) throws -> [Job] {
-        let jobs = try loadConfiguration(overrides: overrides).jobs
+    func loadJobs(only name: String? = nil, overrides: [ConfigEntry] = [], forReading: Bool = false) throws -> [Job] {
+        let jobs = try loadConfiguration(overrides: overrides, forReading: forReading).jobs
         guard let name else { return jobs }
         guard let job = jobs.first(where: { $0.name == name }) else {
             throw Failure(message: "no job named '\(name)'; jobs: \(jobs.map(\.name).joined(separator: ", "))",

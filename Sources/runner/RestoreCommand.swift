@@ -104,7 +104,7 @@ enum BackupChoice {
     static func resolve(
         options: CommonOptions, job name: String?, backup: String, from: String? = nil, overrides: [ConfigEntry] = []
     ) async throws -> (Job, BackupRecord) {
-        let jobs = try options.loadJobs(only: name, overrides: overrides)
+        let jobs = try options.loadJobs(only: name, overrides: overrides, forReading: true)
         let pipeline = RestorePipeline(registry: ProcessSettings.registry)
         // A location (a path, later a URL) that a destination plugin reads, rather than a name or `latest`.
         if let (place, file) = try ProcessSettings.registry.resolve(location: backup, job: jobs[0]) {

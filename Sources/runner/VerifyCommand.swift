@@ -29,7 +29,7 @@ struct VerifyCommand: AsyncParsableCommand {
             let logger = options.bootstrapLogging()
             let pipeline = RestorePipeline(registry: ProcessSettings.registry)
             var failures: [String] = []
-            for configured in try options.loadJobs(only: job, overrides: keys.overrides) {
+            for configured in try options.loadJobs(only: job, overrides: keys.overrides, forReading: true) {
                 var found: [(job: Job, record: BackupRecord)] = []
                 do {
                     let job = try from.map { try configured.from($0) } ?? configured

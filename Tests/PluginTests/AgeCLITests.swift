@@ -153,6 +153,38 @@ import Testing
         #expect(try await cli.listed().count == 2)
     }
 
+    /// Backups made with a passphrase, before the job moved to recipients, are read with today's
+    /// production config and `--passphrase-file`; given only an identity, the restore says what it needs
+    /// before it creates anything.
+    @Test func oldPassphraseBackupsRestoreWithTheProductionConfig() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("age_old_src", rows: 100)
+        let keys = try Paths.temporaryDirectory("age-old-keys")
+        defer { try? FileManager.default.removeItem(atPath: keys) }
+        let key = try Self.keyPair(in: keys)
+        let passphraseFile = "\(keys)/passphrase"
+        try "old secret\n".write(toFile: passphraseFile, atomically: true, encoding: .utf8)
+        let cli = try await BackupCLI(label: "age-old") {
+            server.config(database: "age_old_src", directory: $0, extra: "encryption = age\nage.passphrase_file = \(passphraseFile)\nage.work_factor = 10")
+        }
+        defer { cli.cleanUp() }
+        #expect(try await cli.run("now").status == 0)
+        let old = try #require(try cli.files().first { $0.hasSuffix(".age") })
+        let config = try String(contentsOfFile: cli.configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "age.passphrase_file = \(passphraseFile)", with: "age.recipients = \(key.recipient)")
+            .write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+        #expect(try await cli.run("now").status == 0)
+
+        let wrongKind = try await cli.run("restore", "--backup", old, "--identity", key.file, "--to-database", "age_old_dst")
+        #expect(wrongKind.status == 1 && wrongKind.stderr.contains("it needs its passphrase") && wrongKind.stderr.contains("--passphrase-file"),
+                "\(wrongKind.stderr)")
+        #expect(try await !server.databases().contains("age_old_dst"), "nothing is created for a key that cannot open the backup")
+        let restored = try await cli.run("restore", "--backup", old, "--passphrase-file", passphraseFile, "--to-database", "age_old_dst")
+        #expect(restored.status == 0, "\(restored.stdout) \(restored.stderr)")
+        let verified = try await cli.run("verify", "--backup", "all", "--passphrase-file", passphraseFile, "--identity", key.file)
+        #expect(verified.status == 0 && verified.stdout.components(separatedBy: "tables match").count == 3, "\(verified.stdout) \(verified.stderr)")
+    }
+
     enum Damage: String, CaseIterable, Sendable {
         case wrongKey, flippedHeader, alteredMAC, flippedMiddleChunk, flippedLastChunk, truncated, lastChunkRemoved
     }

@@ -51,6 +51,9 @@ public struct JobLoader: Sendable {
     /// The timezone when a job sets none: `$TZ`, else UTC.
     public let defaultTimeZone: String
     public let readFile: @Sendable (String) throws -> String
+    /// Jobs for the commands that only read backups (restore, verify): stages are made for reading, so a
+    /// reader may hold what only writing forbids together (age: a passphrase beside recipients).
+    public let forReading: Bool
 
     /// A `_file` key's file as UTF-8 text; also a device such as `/dev/null` (an empty value), which
     /// `String(contentsOfFile:)` refuses.
@@ -66,9 +69,11 @@ public struct JobLoader: Sendable {
     public init(
         registry: PluginRegistry, processKeys: [KeySpec] = [],
         readFile: @escaping @Sendable (String) throws -> String = JobLoader.readTextFile,
-        defaultTimeZone: String = ProcessInfo.processInfo.environment["TZ"].flatMap { $0.isEmpty ? nil : $0 } ?? "UTC"
+        defaultTimeZone: String = ProcessInfo.processInfo.environment["TZ"].flatMap { $0.isEmpty ? nil : $0 } ?? "UTC",
+        forReading: Bool = false
     ) {
         self.registry = registry
+        self.forReading = forReading
         self.processKeys = processKeys
         self.defaultTimeZone = defaultTimeZone
         self.readFile = readFile
@@ -291,7 +296,8 @@ public struct JobLoader: Sendable {
             var stages = [JobStage(.compressor, compressor)]
             if let encryptionFactory {
                 making = encryptionFactory.name
-                stages.append(JobStage(.encryption, try encryptionFactory.make(settings(encryptionFactory))))
+                let settings = settings(encryptionFactory)
+                stages.append(JobStage(.encryption, try forReading ? encryptionFactory.makeForReading(settings) : encryptionFactory.make(settings)))
             }
             making = retentionFactory.name
             let retention = try retentionFactory.make(settings(retentionFactory))

@@ -17,8 +17,9 @@ public struct AgeEncryptionFactory: EncryptionFactory {
                 summary: "age1… public keys to encrypt to, separated by commas or lines (age.recipients_file: one per line, # comments)"),
         KeySpec("passphrase", .string, secret: true,
                 summary: "encrypt (and decrypt) with this passphrase instead of recipients (prefer age.passphrase_file)"),
-        KeySpec("work_factor", .integer(10...ScryptRecipient.maximumWorkFactor), default: "18",
-                summary: "scrypt work factor (log2) of a passphrase: 18 needs 256 MiB for about a second, as age -p"),
+        // Writing stops at 20 (1 GiB per backup and per restore); reading accepts up to age's own 22.
+        KeySpec("work_factor", .integer(10...20), default: "18",
+                summary: "scrypt work factor (log2) of a passphrase: 18 needs 256 MiB for about a second, as age -p; each step doubles both, up to 20"),
         KeySpec("identity", .string, secret: true,
                 summary: "AGE-SECRET-KEY-1… lines that decrypt, for restore and verify only (age.identity_file, from a Secret the backup pod does not mount)"),
     ]
@@ -58,6 +59,9 @@ public struct AgeEncryption: Encryption {
                     : token.hasPrefix("ssh-") ? ": ssh keys are not supported, use age1… keys (`backup keygen`)" : " (age1…, as `backup keygen` prints it)"
                 throw SettingError(key: "recipients", message: "entry \(index + 1) is not an age public key\(hint)")
             }
+            guard recipient.isUsable else {
+                throw SettingError(key: "recipients", message: "entry \(index + 1) \(X25519Recipient.lowOrder)")
+            }
             if !recipients.contains(recipient) { recipients.append(recipient) }
         }
         self.recipients = recipients
@@ -91,6 +95,13 @@ public struct AgeEncryption: Encryption {
                 ? "its passphrase: pass --passphrase-file FILE or set age.passphrase_file"
                 : "an identity that decrypts it: pass --identity FILE or set age.identity_file"
             throw BackupError(.decryption, "the backup is \(madeFor); reading it needs \(need)")
+        }
+        // A key of the wrong kind cannot open the file: said now, before a restore creates anything.
+        if record.parameters?["passphrase"] != nil, passphrase == nil {
+            throw BackupError(.decryption, "the backup is \(madeFor); an identity cannot open it, it needs its passphrase: pass --passphrase-file FILE or set age.passphrase_file")
+        }
+        if record.parameters?["recipients"] != nil, identities.isEmpty {
+            throw BackupError(.decryption, "the backup is \(madeFor); a passphrase cannot open it, it needs an identity: pass --identity FILE or set age.identity_file")
         }
         let mine = identities.map(\.recipient.encoded)
         let intended = Set(recorded?.split(separator: ",").map(String.init) ?? [])
