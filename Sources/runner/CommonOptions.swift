@@ -76,16 +76,22 @@ struct CommonOptions: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         let loader = JobLoader(registry: ProcessSettings.registry, processKeys: ProcessSettings.keys, forReading: forReading)
         do {
-            let document: ConfigDocument
+            var document: ConfigDocument
+            var text: String?
             if let path = configPath {
                 guard let data = FileManager.default.contents(atPath: path) else {
                     throw ConfigError(file: path, line: nil, key: nil, message: "cannot read the configuration file; check the path")
                 }
-                document = try ConfigDocument.parse(String(decoding: data, as: UTF8.self), file: path, environment: environment)
+                text = String(decoding: data, as: UTF8.self)
+                document = try ConfigDocument.parse(text!, file: path, environment: environment)
             } else {
                 document = try LegacyEnvironment.document(environment)
             }
-            let loaded = try loader.loadConfiguration(overrides.isEmpty ? document : document.overriding(overrides))
+            if !overrides.isEmpty { document = document.overriding(overrides) }
+            let loaded = try loader.loadConfiguration(document)
+            // Logging is bootstrapped by every command before it loads the configuration.
+            let logger = Logger(label: "backup")
+            for warning in SecretAudit.warnings(document, text: text, loader: loader) { logger.warning("\(warning)") }
             return (ProcessSettings(loaded.process, effective: loaded.processSettings), loaded.jobs)
         } catch let error as ConfigError {
             throw Failure(message: "config error: \(error)", exitCode: Failure.configExitCode)

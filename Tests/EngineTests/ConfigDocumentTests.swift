@@ -73,9 +73,23 @@ struct ConfigDocumentTests {
         ("${PW:-}", [:], ""),
         ("${PW}", ["PW": ""], ""),
         ("${PW}", ["PW": "has # hash"], "has # hash"),
+        // A default may name another variable, as in sh; the inner one is expanded only when used.
+        ("${X:-${HOME}}", ["HOME": "/home/a"], "/home/a"),
+        ("${X:-${HOME}}", ["X": "x", "HOME": "/home/a"], "x"),
+        ("${X:-pre-${Y:-${Z}}-post}", ["Z": "z"], "pre-z-post"),
+        ("${X:-${HOME}}/more}", ["HOME": "/h"], "/h/more}"),
     ] as [(String, [String: String], String)])
     func expansion(_ example: (line: String, environment: [String: String], expected: String)) throws {
         #expect(try value(example.line, environment: example.environment) == example.expected)
+    }
+
+    @Test func jobsDifferingOnlyInCaseAreRefused() {
+        #expect(throws: ConfigError.self) { try parse("[app]\nfake.database = a\n[App]\nfake.database = b\n") }
+        do {
+            _ = try parse("[app]\nfake.database = a\n[App]\nfake.database = b\n")
+        } catch {
+            #expect(error.line == 3 && error.message.contains("differ only in case"), "\(error)")
+        }
     }
 
     @Test("defaults come before the first section; each [job] collects its own entries")

@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Local
 import Testing
 
 /// Whatever a stored manifest or sidecar says, as someone who can write the volume or the bucket would
@@ -192,5 +193,29 @@ import Testing
         let waited = try await cli.run("copy", "--from", "local", "--to", "s3", "--wait", "--backup", "all")
         #expect(waited.status == 0, "\(waited.stdout) \(waited.stderr)")
         #expect(waited.stdout.contains("already at s3") || waited.stdout.contains("copied"), "\(waited.stdout)")
+    }
+
+    /// The volume itself takes a name as one file in its directory, whatever a caller was told: a path is
+    /// refused before anything is opened, and a FIFO or device planted under a backup's name is not read.
+    @Test func theVolumeTakesNoPathsAndReadsOnlyRegularFiles() async throws {
+        let directory = try Paths.temporaryDirectory("stored-names")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: "\(directory)/volume", withIntermediateDirectories: false)
+        try "precious\n".write(toFile: "\(directory)/victim.txt", atomically: false, encoding: .utf8)
+        let volume = LocalDestination(path: "\(directory)/volume")
+        for name in ["../victim.txt", "a/../../victim.txt", "..", ".", ""] {
+            await #expect(throws: BackupError.self) { try await volume.read(name: name) }
+            await #expect(throws: BackupError.self) { try await volume.delete(name: name) }
+            await #expect(throws: BackupError.self) { try await volume.replace(name: name, bytes: [1]) }
+            await #expect(throws: BackupError.self) { try await volume.begin(name: name) }
+        }
+        #expect(try String(contentsOfFile: "\(directory)/victim.txt", encoding: .utf8) == "precious\n")
+        let fifo = "app_20261206T000000Z.sql.gz.manifest.json"
+        #expect(mkfifo("\(directory)/volume/\(fifo)", 0o600) == 0)
+        await #expect(throws: BackupError.self) { try await volume.read(name: fifo, limit: 1 << 20) }
+        let upload = try await volume.begin(name: "app_20261206T000000Z.sql.gz")
+        await #expect(throws: BackupError.self) { try await upload.commit(sidecars: [("../escaped.json", [1])]) }
+        await upload.abort()
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/escaped.json"))
     }
 }

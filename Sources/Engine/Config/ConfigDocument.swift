@@ -75,6 +75,10 @@ public struct ConfigDocument: Sendable, Equatable {
                 if let first = sectionLines[name] {
                     throw parser.error(nil, "job [\(name)] is already defined at line \(first); rename one of them")
                 }
+                // Job names become file and object names; on a case-insensitive volume these would clash.
+                if let other = sectionLines.keys.first(where: { $0.lowercased() == name.lowercased() }) {
+                    throw parser.error(nil, "jobs [\(other)] (line \(sectionLines[other]!)) and [\(name)] differ only in case, so their files would clash on a case-insensitive volume; rename one of them")
+                }
                 sectionLines[name] = parser.lineNumber
                 document.sections.append(ConfigSection(name: name, line: parser.lineNumber, entries: []))
                 seen = [:]
@@ -181,7 +185,22 @@ private struct LineParser {
         var rest = Substring(text)
         while let start = rest.range(of: "${") {
             result += rest[..<start.lowerBound]
-            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+            // The closing brace that matches: a default may itself hold `${VAR}` (`${A:-${B}}`), as in sh.
+            var depth = 0
+            var scan = start.upperBound
+            var closing: Substring.Index?
+            while scan < rest.endIndex, closing == nil {
+                if rest[scan...].hasPrefix("${") {
+                    depth += 1
+                    scan = rest.index(scan, offsetBy: 2)
+                    continue
+                }
+                if rest[scan] == "}" {
+                    if depth == 0 { closing = scan } else { depth -= 1 }
+                }
+                scan = rest.index(after: scan)
+            }
+            guard let end = closing else {
                 throw error(key, "'${' has no closing '}'")
             }
             let body = String(rest[start.upperBound..<end])
@@ -200,7 +219,7 @@ private struct LineParser {
             if let value = environment[name], !(value.isEmpty && fallback != nil) {
                 result += value
             } else if let fallback {
-                result += fallback
+                result += try expand(fallback, key: key)
             } else {
                 throw error(key, "environment variable \(name) is not set; set it or write ${\(name):-default}")
             }

@@ -199,6 +199,11 @@ public struct JobLoader: Sendable {
 
     private func isDeclared(_ key: String) -> Bool { spec(for: key) != nil }
 
+    /// True when `key`, or the setting its `_file` form sets, holds a secret.
+    public func isSecret(_ key: String) -> Bool {
+        spec(for: key.hasSuffix("_file") && !isDeclared(key) ? String(key.dropLast(5)) : key)?.secret == true
+    }
+
     /// The setting a key sets: `x` for both `x` and an undeclared `x_file`.
     /// `schedule` and `interval` are two ways to say when, so a job's one replaces an inherited other.
     private func settingName(_ key: String) -> String {

@@ -92,7 +92,7 @@ public struct LocalDestination: Destination {
     }
 
     public func replace(name: String, bytes: [UInt8]) async throws {
-        let final = "\(path)/\(name)"
+        let final = try Self.file(name, in: path)
         let partial = "\(path)/.\(name).replacing"
         try Self.refuseLink(final)
         // A leftover, or a link someone planted: removed (unlink never follows), then created afresh.
@@ -115,13 +115,19 @@ public struct LocalDestination: Destination {
     }
 
     public func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws {
-        let path = "\(path)/\(name)"
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        let path = try Self.file(name, in: path)
+        // O_NONBLOCK: opening a FIFO planted under our name must not wait for a writer; a regular file
+        // ignores it.
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             if errno == ELOOP { throw Self.linkError(path) }
             throw BackupError(errno == ENOENT ? .notFound : .destination, "cannot read \(path) (\(Errno.text()))")
         }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw BackupError(.corrupt, "\(path) is not a regular file where the backup expects one of its own; remove it (and find out who put it there)")
+        }
         var buffer = [UInt8](repeating: 0, count: chunkSize)
         while true {
             let count = buffer.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, chunkSize) }
@@ -130,6 +136,15 @@ public struct LocalDestination: Destination {
             if count == 0 { return }
             try await sink(Array(buffer[0..<count]))
         }
+    }
+
+    /// `directory/name` when `name` is one file in the directory: never a path (`a/b`, `..`), whatever
+    /// a caller was told by a stored file.
+    static func file(_ name: String, in directory: String) throws -> String {
+        guard !name.isEmpty, name != ".", name != "..", !name.contains("/"), !name.contains("\0") else {
+            throw BackupError(.corrupt, "\(name.debugDescription.prefix(120)) is not a file name in \(directory); a stored file that names it is damaged or not ours")
+        }
+        return "\(directory)/\(name)"
     }
 
     /// Fails when `path` is a symbolic link: every name we write or read is a file of our own.
@@ -151,7 +166,7 @@ public struct LocalDestination: Destination {
     }
 
     public func delete(name: String) async throws {
-        if unlink("\(path)/\(name)") != 0 && errno != ENOENT {
+        if unlink(try Self.file(name, in: path)) != 0 && errno != ENOENT {
             throw BackupError(.destination, "cannot delete \(path)/\(name) (\(Errno.text()))")
         }
         LocalUpload.syncDirectory(path)
@@ -170,6 +185,7 @@ final class LocalUpload: Upload {
     init(directory: String, name: String) throws {
         self.directory = directory
         self.name = name
+        _ = try LocalDestination.file(name, in: directory)
         let partial = "\(directory)/.\(name).partial"
         fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw LocalDestination.createFailure(partial) }
@@ -226,8 +242,8 @@ final class LocalUpload: Upload {
     }
 
     private func publishSidecar(_ sidecar: String, _ bytes: [UInt8]) throws {
+        let final = try LocalDestination.file(sidecar, in: directory)
         let partial = "\(directory)/.\(sidecar).partial"
-        let final = "\(directory)/\(sidecar)"
         let sideFD = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
         guard sideFD >= 0 else { throw LocalDestination.createFailure(partial) }
         created.append(partial)

@@ -1,0 +1,42 @@
+@testable import Engine
+import Foundation
+import Testing
+
+/// Secrets left where every user of the machine can read them are named, with the fix; secrets kept
+/// properly (a private file, a `${VAR}`, a private config file) raise nothing.
+@Suite struct SecretAuditTests {
+    static let text = """
+        fake.user = app
+        fake.password = hunter2
+        [a]
+        fake.database = a
+        fake.password_file = /secrets/open
+        [b]
+        fake.database = b
+        fake.password_file = /secrets/closed
+        [c]
+        fake.database = c
+        fake.password = ${PW}
+        fake.cert_file = /secrets/open
+        """
+
+    static func warnings(configMode: UInt32) throws -> [String] {
+        let document = try ConfigDocument.parse(text, file: "/etc/backup.conf", environment: ["PW": "x"])
+        let modes: [String: UInt32] = ["/etc/backup.conf": configMode, "/secrets/open": 0o644, "/secrets/closed": 0o440]
+        return SecretAudit.warnings(document, text: text, loader: JobLoader(registry: .test), mode: { modes[$0] })
+    }
+
+    @Test func worldReadableSecretsAreNamed() throws {
+        let found = try Self.warnings(configMode: 0o644)
+        #expect(found == [
+            "/etc/backup.conf:2: fake.password is written out in a file every user of this machine can read (mode 0644); use fake.password_file or ${VAR}, or chmod 600 /etc/backup.conf",
+            "/secrets/open (fake.password_file, /etc/backup.conf:5) is readable by every user of this machine (mode 0644); chmod 600 it, or mount the Secret with defaultMode 0400",
+        ])
+        #expect(found.allSatisfy { !$0.contains("hunter2") })
+    }
+
+    @Test func privateConfigFilesRaiseOnlyTheOpenSecretFile() throws {
+        let found = try Self.warnings(configMode: 0o600)
+        #expect(found.count == 1 && found[0].hasPrefix("/secrets/open (fake.password_file"))
+    }
+}
