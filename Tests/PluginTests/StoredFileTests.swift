@@ -165,11 +165,13 @@ import Testing
         let (cli, _) = try await Self.cli("wait", database: "stored_wait")
         defer { cli.cleanUp() }
         #expect(try await cli.run("now").status == 0)
-        // A run that holds the job's locks for a few seconds: its pg_dump sleeps first.
+        // A run that holds the job's locks until the test opens a gate: its pg_dump says it started (the
+        // locks are taken before the dump), then waits for the gate (at most two minutes).
+        let gate = "\(cli.directory)/gate", started = "\(cli.directory)/started"
         let wrapper = "\(cli.directory)/pg_dump"
         try """
             #!/bin/sh
-            case "$1" in --version|-V) ;; *) sleep 6 ;; esac
+            case "$1" in --version|-V) ;; *) touch '\(started)'; i=0; while [ ! -f '\(gate)' ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done ;; esac
             exec /usr/lib/postgresql/15/bin/pg_dump "$@"
             """.write(toFile: wrapper, atomically: true, encoding: .utf8)
         chmod(wrapper, 0o700)
@@ -181,18 +183,22 @@ import Testing
             """, environment: cli.environment)
         let pid = try #require(Int32(running.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { kill(pid, SIGKILL) }
-        // Until the run holds the lock, a copy may still get through: try until one is refused.
-        var refused: Shell.Result?
-        for _ in 0..<20 {
-            let copy = try await cli.run("copy", "--from", "local", "--to", "s3")
-            if copy.status != 0 { refused = copy; break }
-            try await Task.sleep(for: .milliseconds(200))
+        let clock = ContinuousClock()
+        let begin = clock.now
+        while !FileManager.default.fileExists(atPath: started), clock.now - begin < .seconds(120) {
+            try await Task.sleep(for: .milliseconds(100))
         }
-        let busy = try #require(refused, "no copy was refused while a run held the lock")
-        #expect(busy.stderr.contains("pass --wait to wait for it"), "\(busy.stderr)")
-        let waited = try await cli.run("copy", "--from", "local", "--to", "s3", "--wait", "--backup", "all")
-        #expect(waited.status == 0, "\(waited.stdout) \(waited.stderr)")
-        #expect(waited.stdout.contains("already at s3") || waited.stdout.contains("copied"), "\(waited.stdout)")
+        try #require(FileManager.default.fileExists(atPath: started), "the run never started its dump")
+        let busy = try await cli.run("copy", "--from", "local", "--to", "s3")
+        #expect(busy.status == 1 && busy.stderr.contains("pass --wait to wait for it"), "\(busy.stderr)")
+        // --wait: the copy waits while the run holds the lock, and copies once it is done.
+        let waiting = try await Shell.sh("""
+            '\(Paths.backup)' copy --from local --to s3 --wait --backup all --config '\(cli.configPath)' > '\(cli.directory)/copy.out' 2>&1 &
+            copy=$!; sleep 2; kill -0 $copy && echo waiting; touch '\(gate)'; wait $copy; echo "status=$?"
+            """, environment: cli.environment)
+        let output = (try? String(contentsOfFile: "\(cli.directory)/copy.out", encoding: .utf8)) ?? ""
+        #expect(waiting.stdout.contains("waiting") && waiting.stdout.contains("status=0"), "\(waiting.stdout) \(output)")
+        #expect(output.contains("already at s3") || output.contains("copied"), "\(output)")
     }
 
     /// The volume itself takes a name as one file in its directory, whatever a caller was told: a path is
