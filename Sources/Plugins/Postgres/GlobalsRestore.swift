@@ -216,12 +216,18 @@ extension GlobalsRestore {
     /// Lets a restoring role that is not a superuser act as `role` (own objects as it, grant as it) by
     /// making it a member until `finish`. A role that is a superuser here is left alone: borrowing it would
     /// make the restorer one.
+    ///
+    /// From PostgreSQL 16 a membership may lack SET and INHERIT: a CREATEROLE role that creates a role is
+    /// given an ADMIN-only membership in it, which counts as MEMBER but cannot `SET ROLE` nor own as it.
+    /// So there the test is SET, and the borrowed grant (made by the restorer, so `finish` revokes exactly
+    /// it) has INHERIT and SET; the automatic ADMIN grant, made by the bootstrap superuser, stays as it was.
     func actAs(_ role: String) throws {
         guard !restorerIsSuperuser, role != restorer, !borrowed.contains(role) else { return }
-        guard try admin.scalar("SELECT pg_has_role(current_user, $1, 'MEMBER')", role) == "f",
+        let modern = admin.serverMajor >= 16
+        guard try admin.scalar("SELECT pg_has_role(current_user, $1, '\(modern ? "SET" : "MEMBER")')", role) == "f",
               try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role) == "f" else { return }
         do {
-            try admin.executeFormatted("GRANT %I TO %I", role, restorer)
+            try admin.executeFormatted("GRANT %I TO %I" + (modern ? " WITH INHERIT TRUE, SET TRUE" : ""), role, restorer)
         } catch {
             throw BackupError(.authentication, "cannot act as role \(role), which owns or grants what the backup holds (\(error)); restore as a superuser or as a role with CREATEROLE")
         }
