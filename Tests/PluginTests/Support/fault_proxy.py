@@ -18,7 +18,9 @@ query string contains `query` (either any if absent), and applies to the first `
     "500", "503", "501" answer InternalError, SlowDown or NotImplemented (after reading the request)
     "answer"            answer `status` with S3 error `code` and the extra `headers` (an object)
     "reset-request"     read `after_bytes` of the request body, then reset the connection
-    "reset-response"    forward the request, relay `after_bytes` of the answer's body, then reset
+    "reset-response"    forward the request, then reset before any of the answer (the request took effect,
+                        its answer is lost); with `after_bytes`, relay the answer's head and that much of
+                        its body first
     "stall"             read the request and never answer (until the client gives up, or 300 s); with
                         `after_bytes`, read only that much of the body and then nothing more for 300 s
     "throttle"          read the request body at `rate` bytes a second, then forward it
@@ -226,7 +228,8 @@ def relay(client, method, head, body, cut):
                 client.sendall(data)
         answer_body, _ = read_exactly(upstream, rest, int(length))
         if cut is not None:
-            client.sendall(answer_head + answer_body[:cut.get("after_bytes", 0)])
+            if cut.get("after_bytes", 0) > 0:
+                client.sendall(answer_head + answer_body[:cut["after_bytes"]])
             time.sleep(0.05)
             reset(client)
             return False
