@@ -89,14 +89,22 @@ extension S3Destination {
     }
 
     public func removeLeftovers(job: String) async throws -> [String] {
+        let operation = "ListMultipartUploads s3://\(client.endpoint.bucket)/\(key(job + "_"))"
         var removed: [String] = []
+        var bound = ListingBound(operation: operation, tokenName: "NextKeyMarker and NextUploadIdMarker")
         var markers: (key: String, upload: String)?
         repeat {
             var query = [("uploads", ""), ("prefix", key(job + "_"))]
             if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.upload)] }
-            let response = try await client.call(.GET, key: nil, query: query, operation: "ListMultipartUploads s3://\(client.endpoint.bucket)/\(key(job + "_"))")
+            let response = try await client.call(.GET, key: nil, query: query, operation: operation)
             guard let xml = response.xml else { break }
-            for upload in xml.all("Upload") {
+            let uploads = xml.all("Upload")
+            // One token of both markers; an upload is its key and id (one key may have several uploads).
+            let next = xml.value("NextKeyMarker").map { $0 + " / " + (xml.value("NextUploadIdMarker") ?? "") }
+            let token = try bound.next(listed: uploads.map { "\($0.value("Key") ?? "") \($0.value("UploadId") ?? "")" },
+                                       truncated: xml.value("IsTruncated") == "true", token: next)
+            markers = token.map { _ in (xml.value("NextKeyMarker") ?? "", xml.value("NextUploadIdMarker") ?? "") }
+            for upload in uploads {
                 guard let key = upload.value("Key"), let id = upload.value("UploadId"), key.hasPrefix(prefix) else { continue }
                 let name = String(key.dropFirst(prefix.count))
                 // Exactly this job's: job `x` never takes job `x_20260101T000000Z`'s upload for its own.
@@ -110,8 +118,6 @@ extension S3Destination {
                                accept: { (200..<300).contains($0) || $0 == 404 })
                 removed.append(name + " (upload in progress)")
             }
-            markers = xml.value("IsTruncated") == "true"
-                ? (xml.value("NextKeyMarker") ?? "", xml.value("NextUploadIdMarker") ?? "") : nil
         } while markers != nil
         return removed
     }
