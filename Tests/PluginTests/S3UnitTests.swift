@@ -82,6 +82,14 @@ import Testing
         #expect { _ = try cycle.next(listed: ["c"], truncated: true, token: "t1") } throws: { "\($0)".contains("'t1' again on page 3") }
     }
 
+    /// A certificate nobody trusts and a clock that is off are not the network: another try meets the same.
+    @Test func whatAnotherTryCannotMend() {
+        #expect(S3Failure(operation: "o", transport: "reset").isTransient)
+        #expect(!S3Failure(operation: "o", transport: "handshakeFailed", untrustedCertificate: true).isTransient)
+        #expect(S3Failure(operation: "o", status: 503, code: "SlowDown").isTransient)
+        #expect(!S3Failure(operation: "o", status: 403, code: "RequestTimeTooSkewed").isTransient)
+    }
+
     @Test func endpointsAndAddressing() throws {
         let aws = try S3Endpoint(url: nil, bucket: "b", region: "eu-west-1", pathStyle: nil)
         #expect(aws.target(key: "p/k").base == "https://b.s3.eu-west-1.amazonaws.com" && aws.target(key: "p/k").path == "/p/k")
