@@ -39,7 +39,8 @@ struct ListingBound {
             }
         }
         if let again = listed.first(where: previous.contains) {
-            throw failure("page \(pages) lists \(Self.quoted(again)) again, as page \(pages - 1) did: the store ignores the continuation")
+            throw failure(
+                "page \(pages) lists \(Self.quoted(again)) again, as page \(pages - 1) did: the store ignores the continuation")
         }
         previous = Set(listed)
         guard truncated else { return nil }

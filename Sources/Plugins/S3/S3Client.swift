@@ -126,7 +126,8 @@ struct S3Client: Sendable {
         } catch let failure as S3Failure {
             throw failure
         } catch {
-            throw S3Failure(operation: operation, transport: "\(error)", untrustedCertificate: Self.isUntrustedCertificate(error))
+            throw S3Failure(operation: operation, transport: "\(error)",
+                            untrustedCertificate: Self.isUntrustedCertificate(error))
         }
     }
 

@@ -51,8 +51,8 @@ public struct S3Destination: LockingDestination {
                 throw BackupError(.destination, "\(operation): the answer is not a listing")
             }
             let contents = xml.all("Contents")
-            token = try bound.next(listed: contents.compactMap { $0.value("Key") }, truncated: xml.value("IsTruncated") == "true",
-                                   token: xml.value("NextContinuationToken"))
+            token = try bound.next(listed: contents.compactMap { $0.value("Key") },
+                                   truncated: xml.value("IsTruncated") == "true", token: xml.value("NextContinuationToken"))
             for content in contents {
                 guard let key = content.value("Key"), key.hasPrefix(prefix) else { continue }
                 let name = String(key.dropFirst(prefix.count))

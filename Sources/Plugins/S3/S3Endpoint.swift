@@ -96,7 +96,8 @@ enum S3HTTPClients {
             let pipeline = channel.pipeline.syncOperations
             let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self)
             try pipeline.addHandler(S3IdleTimeoutHandler(timeout: timeout), position: .after(decoder))
-            try channel.syncOptions?.setOption(ChannelOptions.tcpOption(.init(rawValue: TCP_NOTSENT_LOWAT)), value: unsentLimit)
+            let notSentLowWater = ChannelOptions.tcpOption(.init(rawValue: TCP_NOTSENT_LOWAT))
+            try channel.syncOptions?.setOption(notSentLowWater, value: unsentLimit)
         }
     }
 }

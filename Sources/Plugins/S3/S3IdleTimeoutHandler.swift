@@ -68,7 +68,8 @@ final class S3IdleTimeoutHandler: ChannelDuplexHandler {
     /// A promise for the write that `promise` is for: progress when the write leaves NIO; when it fails
     /// because this handler closed the connection, `promise` fails with the timeout. (The client fails a
     /// request with the first error it sees, and a write that fails on close comes first.)
-    private func observed(_ promise: EventLoopPromise<Void>?, _ context: ChannelHandlerContext) -> EventLoopPromise<Void> {
+    private func observed(_ promise: EventLoopPromise<Void>?,
+                          _ context: ChannelHandlerContext) -> EventLoopPromise<Void> {
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenComplete { result in
             switch result {
@@ -94,7 +95,9 @@ final class S3IdleTimeoutHandler: ChannelDuplexHandler {
 
     private func schedule(_ context: ChannelHandlerContext) {
         guard check == nil else { return }
-        check = context.eventLoop.assumeIsolated().scheduleTask(deadline: lastProgress + timeout) { self.expire(context) }
+        check = context.eventLoop.assumeIsolated().scheduleTask(deadline: lastProgress + timeout) {
+            self.expire(context)
+        }
     }
 
     /// The check came due: fails the request if nothing moved since, else waits for the new deadline.
