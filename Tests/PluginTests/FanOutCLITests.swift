@@ -182,6 +182,26 @@ import Testing
         #expect(try await cli.run("verify", "--checksums-only", "--backup", "all", "--from", "local").status == 0)
     }
 
+    /// A copy killed mid-upload leaves its upload open in the bucket; the next copy, holding the job's
+    /// lock there, removes it, as the next backup would.
+    @Test func aCopyRemovesTheUploadAKilledCopyLeft() async throws {
+        let moto = try await MotoServer.shared
+        try await PostgresServer.shared.makeSampleDatabase("fan_left", rows: 100)
+        let bucket = try await moto.makeBucket("fan-left")
+        let cli = try await Self.cli("left", database: "fan_left", bucket: bucket)
+        defer { cli.cleanUp() }
+        #expect(try await cli.run("now").status == 0)
+        #expect(try await moto.aws(["s3", "rm", "--recursive", "s3://\(bucket)/fan/left/"]).status == 0)
+        let data = try #require(try cli.files().first { $0.hasSuffix(".sql.gz") })
+        let started = try await moto.aws(["s3api", "create-multipart-upload", "--bucket", bucket, "--key", "fan/left/\(data)"])
+        #expect(started.status == 0, "\(started.stderr)")
+        #expect(try await moto.uploadsInProgress(bucket).count == 1, "what a copy killed mid-upload leaves")
+        let copied = try await cli.run("copy", "--from", "local", "--to", "s3")
+        #expect(copied.status == 0 && copied.stdout.contains("1 copied, 0 already at s3"), "\(copied.stdout)\(copied.stderr)")
+        #expect(copied.stderr.contains("removed what an interrupted run left behind: \(data) (upload in progress)"), "\(copied.stderr)")
+        #expect(try await moto.uploadsInProgress(bucket).isEmpty)
+    }
+
     @Test func aCopyWhoseBytesDoNotMatchTheManifestPublishesNothing() async throws {
         let moto = try await MotoServer.shared
         try await PostgresServer.shared.makeSampleDatabase("fan_bad", rows: 100)

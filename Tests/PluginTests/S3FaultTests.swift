@@ -92,7 +92,7 @@ import Testing
         await #expect {
             try await upload.write(Self.bytes(6_000_000, seed: 5))
             _ = try await upload.commit(sidecars: [])
-        } throws: { "\($0)".contains("UploadPart 1") }
+        } throws: { "\($0)".contains("UploadPart 1") && "\($0)".contains("nothing sent or received for 8 s (s3.request_timeout)") }
         // Two tries of 8 s each and a short wait; the bound only tells a timeout from a hang (300 s).
         #expect(clock.now - start < .seconds(120))
         await upload.abort()
@@ -100,6 +100,51 @@ import Testing
         #expect(stalled.count == 2, "one try and one retry: \(proxy.log)")
         #expect(try await moto.uploadsInProgress(bucket).isEmpty)
         #expect(try await moto.keys(bucket).isEmpty)
+    }
+
+    /// A 5 MiB part through a 100 KB/s link with a 10 s request timeout: the bytes keep moving, so the part
+    /// goes up once (about 52 s) and is never cut off and sent again (s3.request_timeout is an idle timeout).
+    @Test func aSlowUploadThatKeepsMovingIsNotCutOff() async throws {
+        let moto = try await MotoServer.shared
+        let proxy = try await FaultProxy()
+        defer { proxy.stop() }
+        let bucket = try await moto.makeBucket("slow")
+        let destination = try await Self.destination(proxy, bucket: bucket, extra: ["retries": "1", "request_timeout": "10s"])
+        try proxy.plan([["method": "PUT", "query": "partNumber", "fault": "throttle", "rate": 100_000, "times": -1]])
+        let payload = Self.bytes(5 << 20, seed: 6)
+        let upload = try await destination.begin(name: "slow_20260101T000000Z.bin")
+        try await upload.write(payload)
+        _ = try await upload.commit(sidecars: [])
+        let parts = proxy.log.split(separator: "\n").filter { $0.contains("partNumber=") }
+        #expect(parts.count == 1 && parts[0].hasSuffix(" throttle"), "one part (5 MiB is the minimum), sent once: \(proxy.log)")
+        let stored = try await moto.aws(["s3api", "head-object", "--bucket", bucket, "--key", "slow_20260101T000000Z.bin",
+                                         "--query", "ContentLength", "--output", "text"])
+        #expect(stored.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(5 << 20)", "\(stored.stdout)\(stored.stderr)")
+        #expect(try await moto.uploadsInProgress(bucket).isEmpty)
+    }
+
+    /// The same link stopping mid-part (the server takes 1 MB of it, then nothing more): after
+    /// s3.request_timeout of silence the request fails, is retried once, and the upload fails rather than hang.
+    @Test func anUploadThatStopsMovingTimesOut() async throws {
+        let moto = try await MotoServer.shared
+        let proxy = try await FaultProxy()
+        defer { proxy.stop() }
+        let bucket = try await moto.makeBucket("stop")
+        let destination = try await Self.destination(proxy, bucket: bucket, extra: ["retries": "1", "request_timeout": "8s"])
+        try proxy.plan([["method": "PUT", "query": "partNumber", "fault": "stall", "after_bytes": 1_000_000, "times": -1]])
+        let upload = try await destination.begin(name: "stop_20260101T000000Z.bin")
+        let clock = ContinuousClock()
+        let start = clock.now
+        await #expect {
+            try await upload.write(Self.bytes(5 << 20, seed: 7))
+            _ = try await upload.commit(sidecars: [])
+        } throws: { "\($0)".contains("UploadPart 1") && "\($0)".contains("nothing sent or received for 8 s (s3.request_timeout)") }
+        // Two tries of 8 s each and a short wait; the bound only tells a timeout from a hang (300 s).
+        #expect(clock.now - start < .seconds(120))
+        await upload.abort()
+        let stalled = proxy.log.split(separator: "\n").filter { $0.contains("partNumber=1&") && $0.hasSuffix(" stall") }
+        #expect(stalled.count == 2, "one try and one retry: \(proxy.log)")
+        #expect(try await moto.uploadsInProgress(bucket).isEmpty)
     }
 
     /// Through the real command: faults on the way up and down, and the restored database is the same.

@@ -60,6 +60,36 @@ import Testing
         #expect(S3XML.parse(Array("<Error><Code>NoSuchKey".utf8)) == nil)
     }
 
+    /// A listing ends at the page that says it is complete; a store that never says so is stopped.
+    @Test func listingsAreBounded() throws {
+        var bound = ListingBound(operation: "ListObjectsV2 s3://b/p/", tokenName: "NextContinuationToken", maxPages: 3)
+        #expect(try bound.next(listed: ["p/a"], truncated: true, token: "t1") == "t1")
+        #expect(try bound.next(listed: ["p/b"], truncated: true, token: "t2") == "t2")
+        #expect(try bound.next(listed: ["p/c"], truncated: false, token: nil) == nil)
+        var endless = ListingBound(operation: "ListObjectsV2 s3://b/p/", tokenName: "NextContinuationToken", maxPages: 3)
+        _ = try endless.next(listed: [], truncated: true, token: "t1")
+        _ = try endless.next(listed: [], truncated: true, token: "t2")
+        #expect { _ = try endless.next(listed: [], truncated: true, token: "t3") } throws: {
+            "\($0)".contains("ListObjectsV2 s3://b/p/: the store still says there is more after 3 pages")
+        }
+        var tokenless = ListingBound(operation: "L", tokenName: "NextContinuationToken")
+        #expect { _ = try tokenless.next(listed: ["a"], truncated: true, token: nil) } throws: {
+            "\($0)".contains("says there is more (IsTruncated) but has no NextContinuationToken")
+        }
+        var cycle = ListingBound(operation: "L", tokenName: "NextContinuationToken")
+        _ = try cycle.next(listed: ["a"], truncated: true, token: "t1")
+        _ = try cycle.next(listed: ["b"], truncated: true, token: "t2")
+        #expect { _ = try cycle.next(listed: ["c"], truncated: true, token: "t1") } throws: { "\($0)".contains("'t1' again on page 3") }
+    }
+
+    /// A certificate nobody trusts and a clock that is off are not the network: another try meets the same.
+    @Test func whatAnotherTryCannotMend() {
+        #expect(S3Failure(operation: "o", transport: "reset").isTransient)
+        #expect(!S3Failure(operation: "o", transport: "handshakeFailed", untrustedCertificate: true).isTransient)
+        #expect(S3Failure(operation: "o", status: 503, code: "SlowDown").isTransient)
+        #expect(!S3Failure(operation: "o", status: 403, code: "RequestTimeTooSkewed").isTransient)
+    }
+
     @Test func endpointsAndAddressing() throws {
         let aws = try S3Endpoint(url: nil, bucket: "b", region: "eu-west-1", pathStyle: nil)
         #expect(aws.target(key: "p/k").base == "https://b.s3.eu-west-1.amazonaws.com" && aws.target(key: "p/k").path == "/p/k")

@@ -76,6 +76,11 @@ public struct BackupCopier: Sendable {
         }
         let (lock, _) = try await locking.lock(job: job, wait: waitForLock, lease: lockLease)
         try await BackupPipeline.holding(lock, releasing: [lock], lease: lockLease, every: lockLease / 3, logger: logger) {
+            // A copy (or backup) killed mid-upload left its upload behind; with the lock held, none is running.
+            let leftovers = try await locking.removeLeftovers(job: job)
+            if !leftovers.isEmpty {
+                logger.notice("removed what an interrupted run left behind: \(leftovers.joined(separator: ", "))")
+            }
             try await copyLocked(records, job: job, from: from, to: to, each: each)
         }
     }

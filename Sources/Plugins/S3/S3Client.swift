@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// What an S3 request failed with: the HTTP status and S3's error code and message, or the transport error.
 /// Never holds a signature, a key or a secret: S3's `Message` is a fixed sentence per code.
@@ -13,6 +14,13 @@ struct S3Failure: Error, CustomStringConvertible {
     var code: String?
     var message: String?
     var transport: String?
+    /// A redirect's `Location`, and the bucket's region as S3 names it (`x-amz-bucket-region`).
+    var location: String?
+    var bucketRegion: String?
+    /// The server's clock, its `Date` header (RequestTimeTooSkewed).
+    var serverDate: String?
+    /// The transport failed because the server's TLS certificate is not trusted.
+    var untrustedCertificate = false
 
     var description: String {
         if let transport { return "\(operation) failed: \(transport)" }
@@ -21,11 +29,12 @@ struct S3Failure: Error, CustomStringConvertible {
     }
 
     /// Worth another try: the network, a timeout, the server's own trouble, or being asked to slow down.
+    /// Not a certificate nobody trusts, nor a clock that is off: another try meets the same.
     var isTransient: Bool {
-        if transport != nil { return true }
+        if transport != nil { return !untrustedCertificate }
         guard let status else { return false }
         if [500, 502, 503, 504, 429, 408].contains(status) { return true }
-        return ["SlowDown", "RequestTimeout", "InternalError", "RequestTimeTooSkewed"].contains(code ?? "")
+        return ["SlowDown", "RequestTimeout", "InternalError"].contains(code ?? "")
     }
 
     /// The engine's error for people: not found, or a destination failure naming the fix where one is known.
@@ -37,8 +46,20 @@ struct S3Failure: Error, CustomStringConvertible {
             return BackupError(.destination, "\(description); check the S3 access key and secret (s3.access_key_id, s3.secret_access_key or AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
         case "AccessDenied":
             return BackupError(.destination, "\(description); the credentials may not write to this bucket and prefix; check the IAM policy")
+        case "RequestTimeTooSkewed":
+            let now = Date().formatted(.iso8601)
+            return BackupError(.destination, "\(description); this machine's clock differs from the server's by more than S3 allows (server: \(serverDate ?? "no Date header"), here: \(now)); check its time synchronisation (NTP; in Kubernetes, the node's clock)")
         default:
             if status == 404 { return BackupError(.notFound, "\(description)") }
+            if untrustedCertificate {
+                return BackupError(.destination, "\(description); the server's TLS certificate is not signed by a CA this machine trusts: for a private endpoint, set s3.ca_file to the PEM file of the CA that signs it; else check s3.endpoint")
+            }
+            if let bucketRegion {
+                return BackupError(.destination, "\(description); the bucket is in region \(bucketRegion) (x-amz-bucket-region): set s3.region = \(bucketRegion), and s3.endpoint to that region's if it is set")
+            }
+            if let location {
+                return BackupError(.destination, "\(description); the store sends this request to \(location): set s3.endpoint (and s3.region) to the bucket's")
+            }
             return BackupError(.destination, "\(description)")
         }
     }
@@ -105,8 +126,16 @@ struct S3Client: Sendable {
         } catch let failure as S3Failure {
             throw failure
         } catch {
-            throw S3Failure(operation: operation, transport: "\(error)")
+            throw S3Failure(operation: operation, transport: "\(error)",
+                            untrustedCertificate: Self.isUntrustedCertificate(error))
         }
+    }
+
+    /// A TLS handshake that failed verifying the server's certificate or its name.
+    static func isUntrustedCertificate(_ error: any Error) -> Bool {
+        if let error = error as? NIOSSLExtraError, error == .failedToValidateHostname { return true }
+        guard case .handshakeFailed(let reason)? = error as? NIOSSLError else { return false }
+        return "\(reason)".contains("CERTIFICATE_VERIFY_FAILED")
     }
 
     /// Opens a GET whose body the caller reads; one try (the caller resumes a broken read itself).
@@ -147,8 +176,16 @@ struct S3Client: Sendable {
     static func failure(_ operation: String, _ response: Response) -> S3Failure {
         let xml = response.xml
         let error = xml?.name == "Error" ? xml : xml?["Error"]
-        return S3Failure(operation: operation, status: response.status, code: error?.value("Code"),
-                         message: error?.value("Message").map { String($0.prefix(300)) })
+        var failure = S3Failure(operation: operation, status: response.status, code: error?.value("Code"),
+                                message: error?.value("Message").map { String($0.prefix(300)) })
+        // Redirects are not followed (a signature is for one host): where to, for the error.
+        if [301, 302, 307, 308].contains(response.status) || failure.code == "AuthorizationHeaderMalformed" {
+            failure.location = response.headers.first(name: "location").map { String($0.prefix(300)) }
+                ?? error?.value("Endpoint").map { String($0.prefix(300)) }
+            failure.bucketRegion = response.headers.first(name: "x-amz-bucket-region").map { String($0.prefix(60)) }
+        }
+        failure.serverDate = response.headers.first(name: "date")
+        return failure
     }
 
     /// The hex SHA-256 that SigV4 signs (S3 checks the body against it) and the base64 MD5 S3 checks too.

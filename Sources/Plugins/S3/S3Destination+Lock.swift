@@ -20,26 +20,53 @@ extension S3Destination {
         guard locking else { return (S3NoLock(), nil) }
         let key = lockKey(job)
         let me = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) \(UUID().uuidString.prefix(8))"
+        func mine() -> Lease { Lease(holder: me, expires: Date().timeIntervalSince1970 + lease.inSeconds) }
+        // The holder this run tried to take the lock over from, until the next read tells how that went.
+        var takingOverFrom: String?
+        var changes = 0
         while true {
-            let created = try await write(Lease(holder: me, expires: Date().timeIntervalSince1970 + lease.inSeconds),
-                                          to: key, condition: ("if-none-match", "*"))
-            if let etag = created { return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: etag), nil) }
-            guard let found = try await readLease(key) else { continue }  // released meanwhile
+            if let etag = try await write(mine(), to: key, condition: ("if-none-match", "*")) {
+                return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: etag), nil)
+            }
+            let found = try await readLease(key)
+            // A write of this run that reached the store with its answer lost (the retry then failed its
+            // condition): the lease is this run's, not another's.
+            if let found, found.lease?.holder == me, let etag = found.etag {
+                return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: etag), takingOverFrom)
+            }
+            takingOverFrom = nil
+            guard let found else {
+                // Released meanwhile: another try, a bounded number of times in a row.
+                changes += 1
+                try checkChanges(changes, key)
+                continue
+            }
             let held = found.lease
             let holder = held?.holder ?? "an unreadable lock"
-            if (held?.expires ?? 0) < Date().timeIntervalSince1970 {
-                guard let etag = found.etag else { continue }
-                let taken = try await write(Lease(holder: me, expires: Date().timeIntervalSince1970 + lease.inSeconds),
-                                            to: key, condition: ("if-match", etag))
-                if let taken { return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: taken), holder) }
-                continue  // another run took it over first
+            if (held?.expires ?? 0) < Date().timeIntervalSince1970, let etag = found.etag {
+                takingOverFrom = holder
+                if let taken = try await write(mine(), to: key, condition: ("if-match", etag)) {
+                    return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: taken), holder)
+                }
+                // Another run took it over first, or this write's answer was lost: the next read tells.
+                changes += 1
+                try checkChanges(changes, key)
+                continue
             }
             guard wait else {
                 let until = Date(timeIntervalSince1970: held?.expires ?? 0).formatted(.iso8601)
                 throw BackupError(.targetBusy, "job \(job) is already running (\(holder) holds \(client.location(key)), lease until \(until)); pass --wait to wait for it")
             }
+            changes = 0
             try await Task.sleep(for: .seconds(2))
         }
+    }
+
+    /// Fails once the lock changed between a write and a read `changes` times in a row: a store, or other
+    /// runs, that never let the lock be either taken or seen held.
+    private func checkChanges(_ changes: Int, _ key: String) throws {
+        guard changes >= 10 else { return }
+        throw BackupError(.targetBusy, "the lock \(client.location(key)) changed between writing and reading it \(changes) times in a row (gone, or taken by another run, each time); runs of this job may be starting and stopping in a loop")
     }
 
     /// The lease stored at `key` (nil inside when unreadable) and its ETag; nil when there is none.
@@ -62,14 +89,22 @@ extension S3Destination {
     }
 
     public func removeLeftovers(job: String) async throws -> [String] {
+        let operation = "ListMultipartUploads s3://\(client.endpoint.bucket)/\(key(job + "_"))"
         var removed: [String] = []
+        var bound = ListingBound(operation: operation, tokenName: "NextKeyMarker and NextUploadIdMarker")
         var markers: (key: String, upload: String)?
         repeat {
             var query = [("uploads", ""), ("prefix", key(job + "_"))]
             if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.upload)] }
-            let response = try await client.call(.GET, key: nil, query: query, operation: "ListMultipartUploads s3://\(client.endpoint.bucket)/\(key(job + "_"))")
+            let response = try await client.call(.GET, key: nil, query: query, operation: operation)
             guard let xml = response.xml else { break }
-            for upload in xml.all("Upload") {
+            let uploads = xml.all("Upload")
+            // One token of both markers; an upload is its key and id (one key may have several uploads).
+            let next = xml.value("NextKeyMarker").map { $0 + " / " + (xml.value("NextUploadIdMarker") ?? "") }
+            let token = try bound.next(listed: uploads.map { "\($0.value("Key") ?? "") \($0.value("UploadId") ?? "")" },
+                                       truncated: xml.value("IsTruncated") == "true", token: next)
+            markers = token.map { _ in (xml.value("NextKeyMarker") ?? "", xml.value("NextUploadIdMarker") ?? "") }
+            for upload in uploads {
                 guard let key = upload.value("Key"), let id = upload.value("UploadId"), key.hasPrefix(prefix) else { continue }
                 let name = String(key.dropFirst(prefix.count))
                 // Exactly this job's: job `x` never takes job `x_20260101T000000Z`'s upload for its own.
@@ -83,8 +118,6 @@ extension S3Destination {
                                accept: { (200..<300).contains($0) || $0 == 404 })
                 removed.append(name + " (upload in progress)")
             }
-            markers = xml.value("IsTruncated") == "true"
-                ? (xml.value("NextKeyMarker") ?? "", xml.value("NextUploadIdMarker") ?? "") : nil
         } while markers != nil
         return removed
     }

@@ -39,23 +39,27 @@ public struct S3Destination: LockingDestination {
     }
 
     public func list(prefix namePrefix: String) async throws -> [StoredObject] {
+        let operation = "ListObjectsV2 s3://\(client.endpoint.bucket)/\(key(namePrefix))"
         var objects: [StoredObject] = []
+        var bound = ListingBound(operation: operation, tokenName: "NextContinuationToken")
         var token: String?
         repeat {
             var query = [("list-type", "2"), ("prefix", key(namePrefix))]
             if let token { query.append(("continuation-token", token)) }
-            let response = try await client.call(.GET, key: nil, query: query, operation: "ListObjectsV2 s3://\(client.endpoint.bucket)/\(key(namePrefix))")
+            let response = try await client.call(.GET, key: nil, query: query, operation: operation)
             guard let xml = response.xml, xml.name == "ListBucketResult" else {
-                throw BackupError(.destination, "ListObjectsV2 s3://\(client.endpoint.bucket)/\(key(namePrefix)): the answer is not a listing")
+                throw BackupError(.destination, "\(operation): the answer is not a listing")
             }
-            for content in xml.all("Contents") {
+            let contents = xml.all("Contents")
+            token = try bound.next(listed: contents.compactMap { $0.value("Key") },
+                                   truncated: xml.value("IsTruncated") == "true", token: xml.value("NextContinuationToken"))
+            for content in contents {
                 guard let key = content.value("Key"), key.hasPrefix(prefix) else { continue }
                 let name = String(key.dropFirst(prefix.count))
                 // Deeper "folders" belong to others sharing the prefix; dot names are ours (locks, probes).
                 guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else { continue }
                 objects.append(StoredObject(name: name, location: client.location(key), bytes: Int64(content.value("Size") ?? "") ?? 0))
             }
-            token = xml.value("IsTruncated") == "true" ? xml.value("NextContinuationToken") : nil
         } while token != nil
         return objects.sorted { $0.name < $1.name }
     }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Engine
 import Foundation
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 import Synchronization
 
@@ -47,8 +48,8 @@ struct S3Endpoint: Sendable {
 enum S3HTTPClients {
     private static let clients = Mutex<[String: HTTPClient]>([:])
 
-    /// `timeout` bounds a connection that neither sends nor receives for that long (an idle timeout, so a
-    /// large part on a slow link is not cut short; a stalled server is).
+    /// `timeout` bounds a request whose connection neither sends nor receives for that long (an idle
+    /// timeout, so a large part on a slow link is not cut short; a stalled server is): S3IdleTimeoutHandler.
     static func client(caFile: String?, timeout: Duration) throws -> HTTPClient {
         let key = "\(caFile ?? "")|\(timeout)"
         return try clients.withLock { clients in
@@ -62,7 +63,12 @@ enum S3HTTPClients {
     private static func make(caFile: String?, timeout: Duration) throws -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         let idle = TimeAmount.milliseconds(Int64(timeout.inSeconds * 1000))
-        configuration.timeout = .init(connect: .seconds(10), read: idle, write: idle)
+        // No read or write timeout of the client's own: its read timeout would start while a part is still
+        // being sent. S3IdleTimeoutHandler measures idleness in both directions instead.
+        configuration.timeout = .init(connect: .seconds(10))
+        // S3 speaks HTTP/1.1; the handler and the socket option are set on HTTP/1.1 connections.
+        configuration.httpVersion = .http1Only
+        configuration.http1_1ConnectionDebugInitializer = { channel in prepare(channel, timeout: idle) }
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
         // s3.concurrency parts at once (up to 64), besides the job's other requests.
@@ -76,5 +82,22 @@ enum S3HTTPClients {
             configuration.tlsConfiguration = tls
         }
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+
+    /// At most this many bytes wait unsent in the kernel (TCP_NOTSENT_LOWAT; bytes in flight are not
+    /// limited, so neither is throughput): a write that completes is then close to bytes sent, and when the
+    /// last one completes, little is left to go (this, 2.6 s at 100 KB/s, and what is in flight).
+    static let unsentLimit = 256 << 10
+
+    /// A new connection: the idle timeout between the response decoder and the client's handler, which
+    /// then sees requests and answers as HTTP parts, and the limit on unsent bytes.
+    private static func prepare(_ channel: any Channel, timeout: TimeAmount) -> EventLoopFuture<Void> {
+        channel.eventLoop.submit {
+            let pipeline = channel.pipeline.syncOperations
+            let decoder = try pipeline.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self)
+            try pipeline.addHandler(S3IdleTimeoutHandler(timeout: timeout), position: .after(decoder))
+            let notSentLowWater = ChannelOptions.tcpOption(.init(rawValue: TCP_NOTSENT_LOWAT))
+            try channel.syncOptions?.setOption(notSentLowWater, value: unsentLimit)
+        }
     }
 }

@@ -1,35 +1,55 @@
 #!/usr/bin/env python3
 """A fault-injecting HTTP proxy on loopback for the S3 tests: between `backup` and moto_server.
 
-    fault_proxy.py UPSTREAM_PORT PLAN_FILE
+    fault_proxy.py UPSTREAM_PORT PLAN_FILE [CERT_FILE KEY_FILE]
 
 Prints the port it listens on (127.0.0.1), then forwards every request to 127.0.0.1:UPSTREAM_PORT
-unchanged (so request signatures stay valid), except where PLAN_FILE says otherwise. The plan is JSON,
-re-read on each request; a changed plan starts its counters afresh:
+unchanged (so request signatures stay valid), except where PLAN_FILE says otherwise. With CERT_FILE and
+KEY_FILE (PEM) it speaks TLS to its clients with that certificate (moto behind it stays plain HTTP).
+Each connection's receive buffer is 64 KiB (SO_RCVBUF), as a modest real link has, so a client
+writing faster than a `throttle` reads is held back by TCP rather than by a large kernel buffer.
+The plan is JSON, re-read on each request; a changed plan starts its counters afresh:
 
     [{"method": "PUT", "query": "partNumber", "fault": "503", "times": 2}, ...]
 
 A rule matches a request whose method is `method` (any if absent), whose path contains `path` and whose
 query string contains `query` (either any if absent), and applies to the first `times` matching requests (-1: all). Faults:
+    "forward"           forward as without a rule (a rule that lets the first `times` matches through)
     "500", "503", "501" answer InternalError, SlowDown or NotImplemented (after reading the request)
+    "answer"            answer `status` with S3 error `code` and the extra `headers` (an object)
     "reset-request"     read `after_bytes` of the request body, then reset the connection
-    "reset-response"    forward the request, relay `after_bytes` of the answer's body, then reset
-    "stall"             read the request and never answer (until the client gives up, or 300 s)
+    "reset-response"    forward the request, then reset before any of the answer (the request took effect,
+                        its answer is lost); with `after_bytes`, relay the answer's head and that much of
+                        its body first
+    "stall"             read the request and never answer (until the client gives up, or 300 s); with
+                        `after_bytes`, read only that much of the body and then nothing more for 300 s
+    "throttle"          read the request body at `rate` bytes a second, then forward it
+    "endless-list"      answer a listing (ListObjectsV2, or ListMultipartUploads) as a store that ignores
+                        continuation tokens would: the same made-up key under the prefix, "truncated", with
+                        the continuation token (upload-id marker) `token`, or a new one each time without it
 Every request is logged to stderr as one line: method, path and query, and the fault applied.
 """
 
+import itertools
 import json
-import os
 import socket
+import ssl
 import struct
 import sys
 import threading
 import time
+import urllib.parse
+from xml.sax.saxutils import escape
 
 UPSTREAM = ("127.0.0.1", int(sys.argv[1]))
 PLAN_FILE = sys.argv[2]
+TLS = sys.argv[3:5] if len(sys.argv) >= 5 else None
+# 64 KiB asked for (Linux books twice that): with a throttle, the client's bytes wait in its own socket
+# rather than in a large receive buffer here, as on a slow link.
+RECEIVE_BUFFER = 64 * 1024
 lock = threading.Lock()
 state = {"plan_text": None, "plan": [], "counts": []}
+tokens = itertools.count(1)
 
 
 def fault_for(method, target):
@@ -91,9 +111,46 @@ def read_exactly(connection, buffer, length):
     return buffer[:length], buffer[length:]
 
 
-def error_answer(code, status, reason):
+def read_throttled(connection, buffer, length, rate):
+    """`read_exactly` at `rate` bytes a second on average, in reads of at most 16 KiB."""
+    start = time.monotonic()
+    received = bytearray(buffer)
+    while len(received) < length:
+        data = connection.recv(min(16384, length - len(received)))
+        if not data:
+            raise ConnectionError("closed mid-body")
+        received += data
+        ahead = len(received) / rate - (time.monotonic() - start)
+        if ahead > 0:
+            time.sleep(ahead)
+    return bytes(received[:length]), bytes(received[length:])
+
+
+def answer(status, reason, body, headers=None, content_type="application/xml"):
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
+            f"{extra}\r\n").encode() + body
+
+
+def error_answer(code, status, reason, headers=None):
     body = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>injected by the test proxy</Message></Error>'.encode()
-    return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/xml\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    return answer(status, reason, body, headers)
+
+
+def endless_listing(target, rule):
+    """A listing that says there is more, whatever continuation token the request carried."""
+    query = urllib.parse.parse_qs(target.partition("?")[2], keep_blank_values=True)
+    key = escape(query.get("prefix", [""])[0] + "endless-list-key")
+    token = escape(rule.get("token") or f"endless-{next(tokens)}")
+    if "list-type" in query:
+        body = ('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys>'
+                f'<IsTruncated>true</IsTruncated><Contents><Key>{key}</Key><Size>1</Size></Contents>'
+                f'<NextContinuationToken>{token}</NextContinuationToken></ListBucketResult>')
+    else:
+        body = ('<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult><IsTruncated>true</IsTruncated>'
+                f'<NextKeyMarker>{key}</NextKeyMarker><NextUploadIdMarker>{token}</NextUploadIdMarker>'
+                f'<Upload><Key>{key}</Key><UploadId>endless-upload</UploadId></Upload></ListMultipartUploadsResult>')
+    return answer(200, "OK", body.encode())
 
 
 def serve(client):
@@ -114,11 +171,24 @@ def serve(client):
                 read_exactly(client, buffer, min(length, rule.get("after_bytes", 0)))
                 reset(client)
                 return
-            body, buffer = read_exactly(client, buffer, length)
-            if fault in ("500", "503", "501"):
-                client.sendall({"500": error_answer("InternalError", 500, "Internal Server Error"),
-                                "503": error_answer("SlowDown", 503, "Slow Down"),
-                                "501": error_answer("NotImplemented", 501, "Not Implemented")}[fault])
+            if fault == "stall" and "after_bytes" in rule:
+                read_exactly(client, buffer, min(length, rule["after_bytes"]))
+                time.sleep(300)
+                client.close()
+                return
+            if fault == "throttle":
+                body, buffer = read_throttled(client, buffer, length, rule["rate"])
+            else:
+                body, buffer = read_exactly(client, buffer, length)
+            if fault in ("500", "503", "501", "answer"):
+                client.sendall({"500": lambda: error_answer("InternalError", 500, "Internal Server Error"),
+                                "503": lambda: error_answer("SlowDown", 503, "Slow Down"),
+                                "501": lambda: error_answer("NotImplemented", 501, "Not Implemented"),
+                                "answer": lambda: error_answer(rule["code"], rule["status"], "Injected",
+                                                               rule.get("headers"))}[fault]())
+                continue
+            if fault == "endless-list":
+                client.sendall(endless_listing(target, rule))
                 continue
             if fault == "stall":
                 client.settimeout(300)
@@ -158,7 +228,8 @@ def relay(client, method, head, body, cut):
                 client.sendall(data)
         answer_body, _ = read_exactly(upstream, rest, int(length))
         if cut is not None:
-            client.sendall(answer_head + answer_body[:cut.get("after_bytes", 0)])
+            if cut.get("after_bytes", 0) > 0:
+                client.sendall(answer_head + answer_body[:cut["after_bytes"]])
             time.sleep(0.05)
             reset(client)
             return False
@@ -171,12 +242,30 @@ def relay(client, method, head, body, cut):
 def main():
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Set before listening, so accepted connections have it from their first byte.
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
+    context = None
+    if TLS:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(TLS[0], TLS[1])
     print(listener.getsockname()[1], flush=True)
     while True:
         client, _ = listener.accept()
-        threading.Thread(target=serve, args=(client,), daemon=True).start()
+        threading.Thread(target=serve_tls if context else serve, args=(client, context) if context else (client,),
+                         daemon=True).start()
+
+
+def serve_tls(client, context):
+    """`serve` behind a TLS handshake; a client that refuses the certificate is logged and let go."""
+    try:
+        client = context.wrap_socket(client, server_side=True)
+    except (ssl.SSLError, OSError) as error:
+        print(f"TLS handshake failed: {error}", file=sys.stderr, flush=True)
+        client.close()
+        return
+    serve(client)
 
 
 if __name__ == "__main__":
