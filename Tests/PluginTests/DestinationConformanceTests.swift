@@ -32,6 +32,25 @@ import Testing
         #expect(try await destination.read(name: "job_20260101T000000Z.sql.manifest.json") == Array("{}".utf8))
     }
 
+    /// A name is one object of the destination's own area, whatever a caller was told by a stored file:
+    /// a path (`../x`, `a/../../x`) is refused before anything is read, written or deleted.
+    @Test(arguments: destinations)
+    func namesThatArePathsAreRefused(_ kind: DestinationFixture) async throws {
+        let (destination, cleanUp) = try await Self.make(kind)
+        defer { cleanUp() }
+        for name in ["../victim.txt", "a/../../victim.txt", "..", ".", ""] {
+            await #expect(throws: BackupError.self, "read \(name)") { try await destination.read(name: name) }
+            await #expect(throws: BackupError.self, "delete \(name)") { try await destination.delete(name: name) }
+            await #expect(throws: BackupError.self, "replace \(name)") { try await destination.replace(name: name, bytes: [1]) }
+            await #expect(throws: BackupError.self, "begin \(name)") { try await destination.begin(name: name) }
+        }
+        let upload = try await destination.begin(name: "job_20260101T000000Z.sql")
+        try await upload.write([1, 2, 3])
+        await #expect(throws: BackupError.self) { try await upload.commit(sidecars: [("../escaped.json", [1])]) }
+        await upload.abort()
+        #expect(try await destination.list().isEmpty)
+    }
+
     @Test(arguments: destinations)
     func abortLeavesNothing(_ kind: DestinationFixture) async throws {
         let (destination, cleanUp) = try await Self.make(kind)

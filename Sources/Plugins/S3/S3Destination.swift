@@ -20,6 +20,17 @@ public struct S3Destination: LockingDestination {
 
     func key(_ name: String) -> String { prefix + name }
 
+    /// The key of the object `name`: one name under the prefix, never a path (`a/b`, `..`) that a store or
+    /// a proxy normalising the URL could resolve outside it, whatever a caller was told by a stored file.
+    static func objectKey(_ name: String, prefix: String) throws -> String {
+        guard !name.isEmpty, name != ".", name != "..", !name.contains("/") else {
+            throw BackupError(.corrupt, "\(name.debugDescription.prefix(120)) is not an object name under s3 prefix '\(prefix)'; a stored file that names it is damaged or not ours")
+        }
+        return prefix + name
+    }
+
+    func objectKey(_ name: String) throws -> String { try Self.objectKey(name, prefix: prefix) }
+
     public func checkWritable() async throws {
         let probe = key(".backup-write-test-\(UUID().uuidString.prefix(8))")
         try await client.call(.PUT, key: probe, headers: client.writeHeaders, body: ByteBuffer(), operation: "PutObject \(client.location(probe))")
@@ -27,14 +38,14 @@ public struct S3Destination: LockingDestination {
     }
 
     public func begin(name: String) async throws -> any Upload {
-        let key = key(name)
+        let key = try objectKey(name)
         let response = try await client.call(.POST, key: key, query: [("uploads", "")], headers: client.writeHeaders,
                                       operation: "CreateMultipartUpload \(client.location(key))")
         guard let uploadID = response.xml?.value("UploadId"), !uploadID.isEmpty else {
             throw BackupError(.destination, "CreateMultipartUpload \(client.location(key)): the answer has no UploadId")
         }
         let prefix = prefix
-        return S3Upload(client: client, name: name, key: key, sidecarKey: { prefix + $0 }, uploadID: uploadID,
+        return S3Upload(client: client, name: name, key: key, sidecarKey: { try S3Destination.objectKey($0, prefix: prefix) }, uploadID: uploadID,
                         plan: plan, concurrency: concurrency)
     }
 
@@ -65,23 +76,26 @@ public struct S3Destination: LockingDestination {
     }
 
     public func read(name: String) async throws -> [UInt8] {
-        try await client.call(.GET, key: key(name), operation: "GetObject \(client.location(key(name)))").body
+        let key = try objectKey(name)
+        return try await client.call(.GET, key: key, operation: "GetObject \(client.location(key))").body
     }
 
     public func replace(name: String, bytes: [UInt8]) async throws {
-        try await client.call(.PUT, key: key(name), headers: client.writeHeaders, body: ByteBuffer(bytes: bytes),
-                       operation: "PutObject \(client.location(key(name)))")
+        let key = try objectKey(name)
+        try await client.call(.PUT, key: key, headers: client.writeHeaders, body: ByteBuffer(bytes: bytes),
+                       operation: "PutObject \(client.location(key))")
     }
 
     public func delete(name: String) async throws {
-        try await client.call(.DELETE, key: key(name), operation: "DeleteObject \(client.location(key(name)))",
+        let key = try objectKey(name)
+        try await client.call(.DELETE, key: key, operation: "DeleteObject \(client.location(key))",
                        accept: { (200..<300).contains($0) || $0 == 404 })
     }
 
     /// Streams with ranged GETs: a connection that breaks resumes at the byte where it stopped, from the
     /// same object (`If-Match` its ETag), up to the retry limit without progress.
     public func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws {
-        let key = key(name)
+        let key = try objectKey(name)
         let operation = "GetObject \(client.location(key))"
         var offset: Int64 = 0
         var etag: String?

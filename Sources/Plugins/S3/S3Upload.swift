@@ -16,7 +16,7 @@ final class S3Upload: Upload {
     private let client: S3Client
     private let name: String
     private let key: String
-    private let sidecarKey: @Sendable (String) -> String
+    private let sidecarKey: @Sendable (String) throws -> String
     private let uploadID: String
     private let plan: PartPlan
     private let concurrency: Int
@@ -30,7 +30,7 @@ final class S3Upload: Upload {
     private var bytes: Int64 = 0
     private var sidecarsWritten: [String] = []
 
-    init(client: S3Client, name: String, key: String, sidecarKey: @escaping @Sendable (String) -> String,
+    init(client: S3Client, name: String, key: String, sidecarKey: @escaping @Sendable (String) throws -> String,
          uploadID: String, plan: PartPlan, concurrency: Int) {
         self.client = client
         self.name = name
@@ -106,7 +106,7 @@ final class S3Upload: Upload {
         while !inFlight.isEmpty { try await finishOldest() }
         // Sidecars first: a backup never appears without its manifest.
         for sidecar in sidecars {
-            let sidecarKey = sidecarKey(sidecar.name)
+            let sidecarKey = try sidecarKey(sidecar.name)
             let response = try await client.call(.PUT, key: sidecarKey, headers: [("if-none-match", "*")] + client.writeHeaders,
                                           body: ByteBuffer(bytes: sidecar.bytes), operation: "PutObject \(client.location(sidecarKey))",
                                           accept: { $0 == 200 || $0 == 412 })
