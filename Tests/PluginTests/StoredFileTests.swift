@@ -97,6 +97,14 @@ import Testing
         #expect(named.status == 1 && named.stderr.contains("not a whole backup"), "\(named.stderr)")
         let verified = try await cli.run("verify", "--backup", made[1], "--from", "s3")
         #expect(verified.status == 1 && verified.stderr.contains("not a name this tool writes"), "\(verified.stderr)")
+        let restored = try await cli.run("restore", "--backup", made[1], "--from", "s3", "--to-database", "stored_bucket_copy")
+        #expect(restored.status == 1 && restored.stderr.contains("not a whole backup"), "\(restored.stderr)")
+        // prune in the bucket: the damaged backup is neither counted nor deleted, nor what it names.
+        try String(contentsOfFile: cli.configPath, encoding: .utf8).replacingOccurrences(of: "count.keep = 10", with: "count.keep = 1")
+            .write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+        #expect(try await cli.run("prune").status == 0)
+        let keys = try await moto.keys(bucket)
+        #expect(keys.contains("./../pwned.txt") && keys.contains(made[1]) && keys.contains(made[0]), "\(keys)")
     }
 
     /// A sidecar changed after the backup (its manifest records its SHA-256) fails restore and verify
