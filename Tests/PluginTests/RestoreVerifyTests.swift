@@ -120,7 +120,7 @@ import Testing
         asApplication["PGUSER"] = server.user
         asApplication["PGPASSWORD"] = server.password
         let session = Task { [asApplication] in
-            try await Shell.run("/usr/bin/psql", ["-d", b.database, "-c", "SELECT pg_sleep(300)"], environment: asApplication)
+            try await Shell.run(Paths.pgTool("psql"), ["-d", b.database, "-c", "SELECT pg_sleep(300)"], environment: asApplication)
         }
         defer { session.cancel() }
         // psql may take many seconds to start on a loaded machine; wait up to a minute for its session.
@@ -258,7 +258,7 @@ import Testing
         #expect(result.stdout.contains("Created roles (no passwords; set them): fresh_owner, fresh_reader"), "\(result.stdout)")
         let environment = ["PGHOST": "127.0.0.1", "PGPORT": port, "PGUSER": "postgres", "PGPASSWORD": password]
         expectSameDump(try await PostgresServer.dumpForComparison("rv_fresh", environment: environment), original)
-        let facts = try await Shell.run("/usr/bin/psql", ["-X", "-At", "-d", "postgres", "-c", """
+        let facts = try await Shell.run(Paths.pgTool("psql"), ["-X", "-At", "-d", "postgres", "-c", """
             SELECT pg_get_userbyid(datdba), array_to_string(s.setconfig, ','), has_database_privilege('fresh_reader', 'rv_fresh', 'CONNECT')
             FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid WHERE datname = 'rv_fresh'
             """], environment: environment)
@@ -272,7 +272,7 @@ import Testing
         let verified = try await cli.run("verify")
         #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
         #expect(verified.stdout.contains("2 of 2 tables match"))
-        let leftovers = try await Shell.run("/usr/bin/psql", ["-X", "-At", "-d", "postgres", "-c",
+        let leftovers = try await Shell.run(Paths.pgTool("psql"), ["-X", "-At", "-d", "postgres", "-c",
             "SELECT count(*) FROM pg_database WHERE datname LIKE 'rv_fresh_verify_%'"], environment: environment)
         #expect(leftovers.stdout.hasPrefix("0"))
         // And it really goes there: pointed at a closed port, verify cannot reach its server.

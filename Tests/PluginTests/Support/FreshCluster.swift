@@ -8,16 +8,31 @@ struct FreshCluster {
     let port: Int
     let superuser: String
     let password: String
+    /// The directory of `major`'s client wrappers (`scripts/pg-versions clients`) when the cluster is of a
+    /// major given to `start`; nil for the test run's own major, whose clients are on `PATH`.
+    var clients: String?
 
-    static func start(superuser: String = "admin") async throws -> FreshCluster {
+    /// `major`: another PostgreSQL major than the test run's (one `scripts/pg-versions` prepared).
+    static func start(superuser: String = "admin", major: Int? = nil) async throws -> FreshCluster {
         let directory = try Paths.temporaryDirectory("fresh-cluster")
-        let started = try await Shell.run("/usr/bin/env", ["PG_SANDBOX_SUPERUSER=\(superuser)", "\(Paths.root)/scripts/pg-sandbox", "start", directory])
+        var variables = ["PG_SANDBOX_SUPERUSER=\(superuser)"]
+        var clients: String?
+        if let major {
+            variables.append("PG_SANDBOX_MAJOR=\(major)")
+            let made = try await Shell.run("\(Paths.root)/scripts/pg-versions", ["clients", String(major)])
+            guard made.status == 0 else { throw TestFailure("pg-versions clients \(major) failed: \(made.stderr)") }
+            clients = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let started = try await Shell.run("/usr/bin/env", variables + ["\(Paths.root)/scripts/pg-sandbox", "start", directory])
         guard started.status == 0, let port = Int(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             throw TestFailure("pg-sandbox start failed: \(started.stderr)")
         }
         let password = try String(contentsOfFile: "\(directory)/password", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        return FreshCluster(directory: directory, port: port, superuser: superuser, password: password)
+        return FreshCluster(directory: directory, port: port, superuser: superuser, password: password, clients: clients)
     }
+
+    /// This cluster's client `name` (`psql`, `pg_dump`, …).
+    func tool(_ name: String) -> String { clients.map { "\($0)/\(name)" } ?? Paths.pgTool(name) }
 
     func stop() { _ = system("'\(Paths.root)/scripts/pg-sandbox' stop '\(directory)'; rm -rf '\(directory)'") }
 
@@ -27,11 +42,11 @@ struct FreshCluster {
 
     @discardableResult
     func psql(_ sql: String, database: String = "postgres") async throws -> String {
-        try await Self.psql(sql, database: database, environment: environment)
+        try await Self.psql(sql, database: database, environment: environment, psql: tool("psql"))
     }
 
-    static func psql(_ sql: String, database: String, environment: [String: String]) async throws -> String {
-        let result = try await Shell.run("/usr/bin/psql", ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql],
+    static func psql(_ sql: String, database: String, environment: [String: String], psql: String = Paths.pgTool("psql")) async throws -> String {
+        let result = try await Shell.run(psql, ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql],
                                          environment: environment)
         guard result.status == 0 else { throw TestFailure("psql failed: \(result.stderr)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -50,6 +65,7 @@ struct FreshCluster {
             postgres.password_file = \(passwordFile)
             local.path = \(backups)
             postgres.database = postgres
+            \(clients.map { "postgres.pg_dump = \($0)/pg_dump" } ?? "")
 
             """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -80,10 +96,12 @@ extension FreshCluster {
 /// ACL entry by entry), `pg_db_role_setting`, and the roles whose names start with `prefix` (`pg_roles`
 /// attributes, comments, settings, and `pg_auth_members` on either side).
 enum DatabaseFacts {
-    static func read(_ database: String, rolePrefix prefix: String, environment: [String: String]) async throws -> [String] {
+    /// `restorer`: a role that restored the database as a CREATEROLE role, whose memberships in the roles it
+    /// created are PostgreSQL's own doing from 16 on (an ADMIN grant to the creator), not the source's.
+    static func read(_ database: String, rolePrefix prefix: String, environment: [String: String], restorer: String? = nil) async throws -> [String] {
         let sql = """
             SELECT 'database|' || concat_ws('|', pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datcollate, d.datctype,
-                d.datlocprovider, d.daticulocale, d.datconnlimit, d.datallowconn, d.datistemplate,
+                d.datlocprovider, coalesce(to_jsonb(d) ->> 'daticulocale', to_jsonb(d) ->> 'datlocale'), d.datconnlimit, d.datallowconn, d.datistemplate,
                 shobj_description(d.oid, 'pg_database'), coalesce(d.datacl::text, 'default'))
             FROM pg_database d WHERE datname = '\(database)'
             UNION ALL SELECT 'acl|' || CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END || '|' || a.privilege_type
@@ -95,7 +113,8 @@ enum DatabaseFacts {
                 rolreplication, rolbypassrls, rolconnlimit, rolvaliduntil, rolconfig::text, shobj_description(oid, 'pg_authid'))
             FROM pg_roles WHERE rolname LIKE '\(prefix)%'
             UNION ALL SELECT 'member|' || pg_get_userbyid(roleid) || '|' || pg_get_userbyid(member) || '|' || admin_option
-            FROM pg_auth_members WHERE pg_get_userbyid(roleid) LIKE '\(prefix)%' OR pg_get_userbyid(member) LIKE '\(prefix)%'
+            FROM pg_auth_members WHERE (pg_get_userbyid(roleid) LIKE '\(prefix)%' OR pg_get_userbyid(member) LIKE '\(prefix)%')
+                AND pg_get_userbyid(member) <> '\(restorer ?? "")'
             ORDER BY 1
             """
         return try await FreshCluster.psql(sql, database: "postgres", environment: environment)

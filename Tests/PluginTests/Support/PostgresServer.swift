@@ -48,7 +48,7 @@ final class PostgresServer: Sendable {
     /// Runs SQL as the superuser over TCP; throws with psql's message on failure.
     @discardableResult
     func psql(_ sql: String, database: String = "postgres") async throws -> String {
-        let result = try await Shell.run("/usr/bin/psql", [
+        let result = try await Shell.run(Paths.pgTool("psql"), [
             "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres",
             "-d", database, "-c", sql,
         ], environment: ["PGPASSWORD": superuserPassword])
@@ -78,7 +78,7 @@ final class PostgresServer: Sendable {
     }
 
     static func dumpForComparison(_ database: String, environment: [String: String]) async throws -> String {
-        let result = try await Shell.run("/usr/bin/pg_dump", ["--restrict-key=compare", "-d", database],
+        let result = try await Shell.run(Paths.pgTool("pg_dump"), ["--restrict-key=compare", "-d", database],
                                          environment: environment)
         guard result.status == 0 else { throw TestFailure("pg_dump \(database) failed: \(result.stderr)") }
         return result.stdout

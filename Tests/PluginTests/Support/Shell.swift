@@ -68,6 +68,16 @@ enum Paths {
         return "\(root)/.build/debug/backup"
     }()
 
+    /// A PostgreSQL client (`psql`, `pg_dump`, `pg_restore`) as `PATH` finds it first: the host's, or, in
+    /// the matrix runs of `scripts/test`, the wrappers of another major's clients put in front of `PATH`.
+    static func pgTool(_ name: String) -> String {
+        let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+        for directory in directories where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
+            return "\(directory)/\(name)"
+        }
+        return "/usr/bin/\(name)"
+    }
+
     /// A new empty directory, removed by the caller (or left for inspection when a test fails).
     static func temporaryDirectory(_ label: String) throws -> String {
         let path = NSTemporaryDirectory() + "backup-tests-\(label)-\(UUID().uuidString.prefix(8))"
