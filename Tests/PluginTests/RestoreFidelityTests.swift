@@ -26,6 +26,10 @@ import Testing
                 COMMENT ON ROLE \(prefix)_reader IS 'reads ''everything''';
                 ALTER ROLE \(prefix)_member SET statement_timeout = '5s';
                 """)
+            if try await server.psql("SHOW server_version_num").compare("160000", options: .numeric) != .orderedAscending {
+                // From 16 a membership has its own INHERIT and SET: one that has neither.
+                try await server.psql("GRANT \(prefix)_reader TO \(prefix)_member WITH INHERIT FALSE, SET FALSE")
+            }
             try await server.psql("CREATE DATABASE \(db) OWNER \(prefix)_own TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'de-DE' CONNECTION LIMIT 7")
             try await server.psql("""
                 REVOKE ALL ON DATABASE \(db) FROM PUBLIC; GRANT CONNECT ON DATABASE \(db) TO \(prefix)_reader;

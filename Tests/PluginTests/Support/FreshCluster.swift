@@ -112,8 +112,9 @@ enum DatabaseFacts {
             UNION ALL SELECT 'role|' || concat_ws('|', rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin,
                 rolreplication, rolbypassrls, rolconnlimit, rolvaliduntil, rolconfig::text, shobj_description(oid, 'pg_authid'))
             FROM pg_roles WHERE rolname LIKE '\(prefix)%'
-            UNION ALL SELECT 'member|' || pg_get_userbyid(roleid) || '|' || pg_get_userbyid(member) || '|' || admin_option
-            FROM pg_auth_members WHERE (pg_get_userbyid(roleid) LIKE '\(prefix)%' OR pg_get_userbyid(member) LIKE '\(prefix)%')
+            UNION ALL SELECT 'member|' || concat_ws('|', pg_get_userbyid(roleid), pg_get_userbyid(member), admin_option,
+                to_jsonb(m) ->> 'inherit_option', to_jsonb(m) ->> 'set_option')
+            FROM pg_auth_members m WHERE (pg_get_userbyid(roleid) LIKE '\(prefix)%' OR pg_get_userbyid(member) LIKE '\(prefix)%')
                 AND pg_get_userbyid(member) <> '\(restorer ?? "")'
             ORDER BY 1
             """
