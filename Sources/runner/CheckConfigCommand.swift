@@ -17,6 +17,16 @@ struct CheckConfigCommand: AsyncParsableCommand {
                 print("\n[\(job.name)]")
                 Self.printSettings(job.settings)
             }
+            // The tools each source plugin the jobs use finds here (which pg_dump versions the pod carries).
+            var sources: [String] = []
+            for job in jobs {
+                guard let name = job.settings.first(where: { $0.key == "source" })?.value, !sources.contains(name) else { continue }
+                sources.append(name)
+            }
+            for name in sources {
+                guard let factory = ProcessSettings.registry.sources.first(where: { $0.name == name }) else { continue }
+                for line in await factory.tools() { print("# \(name): \(line)") }
+            }
             print("\nconfiguration OK: \(jobs.count) job\(jobs.count == 1 ? "" : "s")")
         }
     }

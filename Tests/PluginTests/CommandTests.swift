@@ -113,6 +113,12 @@ import Testing
         #expect(result.stdout.contains("zstd.level = 7") && result.stdout.contains("count.keep = 31"))
         #expect(result.stdout.contains("postgres.password = <redacted>") && !result.stdout.contains("hunter2"))
         #expect(result.stdout.contains("configuration OK: 2 jobs"))
+        // Which pg_dump versions the machine offers (each server major needs one at least as new).
+        let version = try await Shell.run(Paths.pgTool("pg_dump"), ["--version"]).stdout.split(separator: " ")[2]
+        #expect(result.stdout.contains("# postgres: pg_dump \(version.trimmingCharacters(in: .whitespacesAndNewlines)) at "), "\(result.stdout)")
+        // The password written out in a file everyone may read is warned about, without the password.
+        #expect(result.stderr.contains("postgres.password is written out in a file every user of this machine can read"), "\(result.stderr)")
+        #expect(!result.stderr.contains("hunter2"))
     }
 }
 

@@ -57,6 +57,16 @@ public struct PostgresSourceFactory: SourceFactory {
     }
 
     public func defaultJobName(_ settings: PluginSettings) -> String? { settings.string("database") }
+
+    /// Every pg_dump found (PATH, /usr/lib/postgresql/<major>/bin): a server is backed up by one at least
+    /// as new as it, so the newest decides which servers this pod can back up.
+    public func tools() async -> [String] {
+        var found: [String] = []
+        for path in PgDumpLocator.candidates() {
+            if let tool = await PgDumpLocator.inspect(path) { found.append("pg_dump \(tool.version) at \(tool.path)") }
+        }
+        return found.isEmpty ? ["no pg_dump found: install postgresql-client-<major> for each server major, or set postgres.pg_dump"] : found
+    }
 }
 
 public struct PostgresSource: Source {
