@@ -61,3 +61,35 @@ import Testing
         #expect(!result.stdout.contains("example\n") && result.stdout.contains("s3.secret_access_key = <redacted>"))
     }
 }
+
+/// The image carries pg_dump 14 to 18: the Containerfile (which cannot be built here: no registry for its
+/// base images, no route to PostgreSQL's apt repository) installs each major's client package from a
+/// package source given as a build argument, and its build fails unless each major's pg_dump runs.
+@Suite struct ContainerfileTests {
+    static func text() throws -> String { try String(contentsOfFile: "\(Paths.root)/Containerfile", encoding: .utf8) }
+
+    /// The default of `ARG name="…"`.
+    static func argument(_ name: String, in text: String) throws -> String {
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("ARG \(name)=") })
+        return String(line.dropFirst("ARG \(name)=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+    }
+
+    @Test func theRuntimeImageInstallsAndChecksEveryMajorsClient() async throws {
+        let text = try Self.text()
+        let runtime = String(try #require(text.components(separatedBy: "FROM debian:bookworm-slim").last))
+        #expect(try Self.argument("PG_MAJORS", in: runtime) == "14 15 16 17 18")
+        #expect(try Self.argument("PG_APT_SOURCE", in: runtime).contains("apt.postgresql.org"))
+        #expect(runtime.contains("echo \"$PG_APT_SOURCE\" > /etc/apt/sources.list.d/pgdg.list"))
+        // The package list the RUN step builds from PG_MAJORS, evaluated by sh as the build would.
+        let loop = try #require(runtime.split(separator: "\n").first { $0.contains("clients=\"\" && for major in $PG_MAJORS") })
+        var line = loop.trimmingCharacters(in: .whitespaces)
+        if line.hasPrefix("&&") { line.removeFirst(2) }
+        if line.hasSuffix("\\") { line.removeLast() }
+        let script = line.replacingOccurrences(of: " && ", with: "; ") + "; echo $clients"
+        let packages = try await Shell.run("/usr/bin/env", ["PG_MAJORS=\(try Self.argument("PG_MAJORS", in: runtime))", "/bin/sh", "-c", script])
+        #expect(packages.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                == (14...18).map { "postgresql-client-\($0)" }, "\(packages.stdout) \(packages.stderr)")
+        #expect(runtime.contains("$clients") && runtime.contains("for major in $PG_MAJORS; do \"/usr/lib/postgresql/$major/bin/pg_dump\" --version; done"))
+        #expect(!runtime.contains(" postgresql-client "), "not Debian's single postgresql-client (pg_dump 15 only)")
+    }
+}
