@@ -138,3 +138,33 @@ import Testing
         #expect(try await cluster.rolesAndDatabases() == before)
     }
 }
+
+/// An object only a superuser may own (a foreign-data wrapper owned by the source's `postgres`), restored
+/// onto a cluster whose superuser is `admin`: the role is recreated without SUPERUSER by default, the load
+/// fails, and the one error line names the option that fixes it; with it, the restore succeeds.
+@Suite struct SuperuserOwnedObjectTests {
+    @Test func theErrorLineNamesAllowPrivilegedRoles() async throws {
+        let server = try await PostgresServer.shared
+        try await server.psql("CREATE DATABASE su_fdw")
+        try await server.psql("CREATE FOREIGN DATA WRAPPER su_useless; CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2)", database: "su_fdw")
+        let cli = try await BackupCLI.asSuperuser(label: "su-fdw", database: "su_fdw")
+        defer { cli.cleanUp() }
+        #expect(try await cli.run("now").status == 0)
+        let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
+        let cluster = try await FreshCluster.start(superuser: "admin")
+        defer { cluster.stop() }
+        let before = try await cluster.rolesAndDatabases()
+
+        let failed = try await cluster.restore(cli, file: file, into: "su_fdw")
+        #expect(failed.status == 1)
+        let line = failed.stderr.split(separator: "\n").last { $0.hasPrefix("backup: ") }.map(String.init) ?? ""
+        #expect(line.contains("foreign-data wrapper") && line.contains("the source's postgres was a superuser")
+                && line.contains("pass --allow-privileged-roles"), "\(failed.stderr)")
+        #expect(try await cluster.rolesAndDatabases() == before, "the failed restore left nothing")
+
+        let restored = try await cluster.restore(cli, file: file, into: "su_fdw", ["--allow-privileged-roles"])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(try await cluster.psql("SELECT pg_get_userbyid(fdwowner) FROM pg_foreign_data_wrapper WHERE fdwname = 'su_useless'",
+                                       database: "su_fdw") == "postgres")
+    }
+}

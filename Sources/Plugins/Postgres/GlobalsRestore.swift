@@ -234,6 +234,18 @@ extension GlobalsRestore {
         borrowed.append(role)
     }
 
+    /// For a failure that needed a superuser (an object only a superuser may own, such as a foreign-data
+    /// wrapper, owned on the source by a role this restore created without SUPERUSER): what to pass, in
+    /// the error line itself, since the plan that said so has scrolled away. Empty otherwise.
+    func privilegeHint(for message: String) -> String {
+        let text = message.lowercased()
+        guard text.contains("must be a superuser") || text.contains("must be superuser") || text.contains("permission denied to change owner"),
+              !options.privilegedRoles else { return "" }
+        let denied = (globals?.roles ?? []).filter { createdRoles.contains($0.name) && $0.superuser }.map(\.name)
+        guard !denied.isEmpty else { return "" }
+        return " (the source's \(denied.joined(separator: ", ")) \(denied.count == 1 ? "was a superuser, and was" : "were superusers, and were") created without SUPERUSER: pass --allow-privileged-roles to create \(denied.count == 1 ? "it" : "them") as on the source)"
+    }
+
     /// Gives the database to its recorded owner.
     func adopt(_ database: String) throws {
         guard let owner = globals?.owner, owner != restorer else { return }

@@ -137,6 +137,9 @@ extension PostgresSource: RestorableSource {
             globals.finish()
         } catch {
             guard !swapped else { globals.finish(); throw error }
+            let message = (error as? BackupError)?.message ?? "\(error)"
+            // Before undo, which forgets the roles this restore created.
+            let hint = globals.privilegeHint(for: message)
             // Whatever failed (a syntax error in the stream, the server going away, a signal), the
             // database this restore created goes, then the roles it created; nothing that existed before
             // was touched.
@@ -146,7 +149,7 @@ extension PostgresSource: RestorableSource {
             logger.notice("\(what)")
             if error is CancellationError { throw error }
             let code = (error as? BackupError)?.code ?? .sourceFailed
-            throw BackupError(code, "\((error as? BackupError)?.message ?? "\(error)"); \(what)", cause: (error as? BackupError)?.cause)
+            throw BackupError(code, message + hint + "; \(what)", cause: (error as? BackupError)?.cause)
         }
         return RestoreReport(database: request.mode.isScratch ? plan.work : plan.final, rowCounts: counts,
                              previousDatabase: plan.previous, createdRoles: request.mode.isScratch ? [] : createdRoles)
