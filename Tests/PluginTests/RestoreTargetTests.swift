@@ -168,3 +168,45 @@ import Testing
                                        database: "su_fdw") == "postgres")
     }
 }
+
+/// The builtin locale provider (PostgreSQL 17 and newer): a database using it comes back with it on a
+/// fresh cluster; a server older than 17 refuses it before anything is created, naming --locale.
+@Suite struct BuiltinLocaleTests {
+    @Test func theBuiltinProviderComesBackOrIsRefusedBefore17() async throws {
+        let server = try await PostgresServer.shared
+        let major = Int(try await server.psql("SELECT current_setting('server_version_num')::int / 10000")) ?? 0
+        let cli: BackupCLI
+        if major >= 17 {
+            try await server.psql("CREATE DATABASE bl_app TEMPLATE template0 LOCALE_PROVIDER builtin BUILTIN_LOCALE 'C.UTF-8'")
+            try await server.psql("CREATE TABLE t (x text); INSERT INTO t VALUES ('Ärger'), ('b')", database: "bl_app")
+            cli = try await BackupCLI.asSuperuser(label: "builtin", database: "bl_app")
+            #expect(try await cli.run("now").status == 0)
+        } else {
+            // Before 17 no database can use it: a backup of a 17 server's, as its globals would say.
+            try await server.psql("CREATE DATABASE bl_app TEMPLATE template0")
+            cli = try await BackupCLI.asSuperuser(label: "builtin", database: "bl_app")
+            #expect(try await cli.run("now").status == 0)
+            let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
+            let sidecar = cli.path("\(file).globals.json")
+            var globals = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: sidecar))) as? [String: Any])
+            globals["locale_provider"] = "builtin"
+            globals["builtin_locale"] = "C.UTF-8"
+            let planted = "\(cli.directory)/builtin-globals.json"
+            try JSONSerialization.data(withJSONObject: globals).write(to: URL(fileURLWithPath: planted))
+            try cli.plantGlobals(of: file, from: planted)
+        }
+        defer { cli.cleanUp() }
+        let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
+        let cluster = try await FreshCluster.start(superuser: "admin")
+        defer { cluster.stop() }
+        let restored = try await cluster.restore(cli, file: file, into: "bl_app")
+        if major >= 17 {
+            #expect(restored.status == 0, "\(restored.stderr)")
+            #expect(try await cluster.psql("SELECT datlocprovider::text || '|' || datlocale FROM pg_database WHERE datname = 'bl_app'") == "b|C.UTF-8")
+        } else {
+            #expect(restored.status == 1 && restored.stderr.contains("uses the builtin locale provider (C.UTF-8), which PostgreSQL \(major)")
+                    && restored.stderr.contains("pass --locale NAME"), "\(restored.stderr)")
+            #expect(try await cluster.psql("SELECT count(*) FROM pg_database WHERE datname = 'bl_app'") == "0")
+        }
+    }
+}
