@@ -138,7 +138,7 @@ public struct Manifest: Codable, Sendable, Equatable {
     public static let suffix = ".manifest.json"
     /// The most a manifest may be: far beyond the row counts of any real database, but a bound, so a
     /// planted endless file cannot fill memory.
-    public static let maximumBytes = 128 << 20
+    public static let maximumBytes = 32 << 20
 
     /// What is wrong with the names this manifest gives, read for the backup stored as `name` of `job`:
     /// nil when `file` is that name and every sidecar has the shape the engine writes for it
@@ -146,10 +146,12 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// manifest names is read, copied or deleted unless this holds, so a stored file cannot point the
     /// engine outside the backup (`../secret`, `/dev/zero`, another backup's files).
     public func nameProblem(job: String, name: String) -> String? {
-        guard self.job == job, file == name else { return "the manifest of \(name) names job \(self.job), file \(file)" }
+        guard self.job == job, file == name else {
+            return "the manifest of \(name) names job \(self.job.debugDescription.prefix(120)), file \(file.debugDescription.prefix(120))"
+        }
         let listed = sidecars ?? []
         for sidecar in listed where !JobName.isSidecar(sidecar, of: name) {
-            return "the manifest of \(name) lists a sidecar \(sidecar.debugDescription.prefix(120)), which is not a name this tool writes (\(name).<word>.json); the backup is damaged or was tampered with"
+            return "the manifest of \(name) lists a sidecar \(sidecar.debugDescription.prefix(120)), which is not a name this tool writes (\(name).<word>.json); the backup is damaged or not ours"
         }
         guard Set(listed).count == listed.count else { return "the manifest of \(name) lists a sidecar twice" }
         if let sidecarChecksums, Set(sidecarChecksums.keys) != Set(listed) {
@@ -186,16 +188,21 @@ public struct Manifest: Codable, Sendable, Equatable {
     }
 }
 
-/// The size and SHA-256 of one sidecar, as the manifest records them.
+/// The size and SHA-256 of one sidecar, as the manifest records them. They catch a damaged or swapped
+/// sidecar; like the manifest itself they prove nothing against someone who rewrites both.
 public struct SidecarChecksum: Codable, Sendable, Equatable {
+    /// The sidecar's size in bytes.
     public var bytes: Int64
+    /// Its SHA-256 in lower-case hex, as `sha256sum` prints it.
     public var sha256: String
 
+    /// A recorded size and SHA-256.
     public init(bytes: Int64, sha256: String) {
         self.bytes = bytes
         self.sha256 = sha256
     }
 
+    /// The size and SHA-256 of `contents`.
     public init(of contents: [UInt8]) {
         var checksum = Checksum()
         checksum.update(contents)

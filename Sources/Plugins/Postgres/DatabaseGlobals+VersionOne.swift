@@ -26,6 +26,10 @@ extension DatabaseGlobals.Role {
             }
             do {
                 try apply(tokens)
+            } catch where error.otherRole {
+                // The earlier writer filed a line under every role whose name it mentioned (`COMMENT ON ROLE
+                // bob IS '… ROLE alice …'`): it belongs to another role and is left out.
+                continue
             } catch {
                 throw LineError(role: name, line: line, reason: error.text)
             }
@@ -40,7 +44,8 @@ extension DatabaseGlobals.Role {
             for word in words { guard rest.popFirst() == .word(word) else { throw LineReason("is not of a known shape") } }
         }
         func takeRole() throws(LineReason) {
-            guard let token = rest.popFirst(), token.identifier == name else { throw LineReason("names another role than \(name)") }
+            guard let token = rest.popFirst(), let role = token.identifier else { throw LineReason("names no role") }
+            guard role == name else { throw LineReason("names another role", otherRole: true) }
         }
         switch rest.first {
         case .word("CREATE"):
@@ -108,7 +113,12 @@ extension DatabaseGlobals.Role {
 /// Why a version 1 line was refused.
 struct LineReason: Error {
     var text: String
-    init(_ text: String) { self.text = text }
+    /// The line is of a known shape but for another role than the one it is filed under.
+    var otherRole = false
+    init(_ text: String, otherRole: Bool = false) {
+        self.text = text
+        self.otherRole = otherRole
+    }
 }
 
 /// A token of a pg_dumpall role line: an upper- or lower-case word, a quoted identifier, a standard string
@@ -132,6 +142,24 @@ enum RoleLineToken: Equatable {
 
     struct ScanError: Error, CustomStringConvertible {
         var description: String
+    }
+
+    /// The text of an E'' string whose only escape is `\\`; nil for any other backslash escape.
+    static func unescape(_ raw: String) -> String? {
+        var text = ""
+        var escaped = false
+        for character in raw {
+            if escaped {
+                guard character == "\\" else { return nil }
+                text.append(character)
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else {
+                text.append(character)
+            }
+        }
+        return escaped ? nil : text
     }
 
     static func scan(_ line: String) throws(ScanError) -> [RoleLineToken] {
@@ -167,6 +195,12 @@ enum RoleLineToken: Equatable {
                 while i < chars.count, ("0"..."9").contains(chars[i]) { digits.unicodeScalars.append(chars[i]); i += 1 }
                 guard let value = Int(digits) else { throw ScanError(description: "a malformed number") }
                 tokens.append(.integer(value))
+            case "E", "e" where i + 1 < chars.count && chars[i + 1] == "'":
+                // pg_dumpall writes a text with a backslash as E'…', the backslash doubled; no other escape.
+                i += 1
+                let raw = try quoted("'")
+                guard let text = Self.unescape(raw) else { throw ScanError(description: "an escape other than \\\\ in an E'' string") }
+                tokens.append(.literal(text))
             case "a"..."z", "A"..."Z", "_":
                 var word = String.UnicodeScalarView()
                 while i < chars.count, ("a"..."z").contains(chars[i]) || ("A"..."Z").contains(chars[i])

@@ -130,6 +130,14 @@ struct DatabaseGlobals: Codable, Equatable {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription:
                 "a database privilege \(entry.privilege.debugDescription.prefix(40)) that PostgreSQL does not have"))
         }
+        // PostgreSQL's predefined roles (pg_read_server_files, …) are never recorded: a restore that
+        // created, joined or granted them would hand out what the source's database did not have.
+        let named = globals.roles.map(\.name) + (globals.memberships ?? []).flatMap { [$0.role, $0.member] }
+            + (globals.roleSettings ?? []).map(\.role) + [globals.owner]
+        if let predefined = named.first(where: { $0.hasPrefix("pg_") }) {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription:
+                "the predefined role \(predefined.debugDescription.prefix(64)), which this tool never records"))
+        }
         return globals
     }
 }

@@ -222,7 +222,8 @@ extension GlobalsRestore {
     /// So there the test is SET, and the borrowed grant (made by the restorer, so `finish` revokes exactly
     /// it) has INHERIT and SET; the automatic ADMIN grant, made by the bootstrap superuser, stays as it was.
     func actAs(_ role: String) throws {
-        guard !restorerIsSuperuser, role != restorer, !borrowed.contains(role) else { return }
+        // A predefined role (pg_*) is never borrowed: it would give the restorer what no source object needs.
+        guard !restorerIsSuperuser, role != restorer, !borrowed.contains(role), !role.hasPrefix("pg_") else { return }
         let modern = admin.serverMajor >= 16
         guard try admin.scalar("SELECT pg_has_role(current_user, $1, '\(modern ? "SET" : "MEMBER")')", role) == "f",
               try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role) == "f" else { return }

@@ -31,8 +31,18 @@ extension S3Destination {
             let found = try await readLease(key)
             // A write of this run that reached the store with its answer lost (the retry then failed its
             // condition): the lease is this run's, not another's.
-            if let found, found.lease?.holder == me, let etag = found.etag {
-                return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: etag), takingOverFrom)
+            if let found, let own = found.lease, own.holder == me, let etag = found.etag {
+                // Unless most of its lease is left (the lost answer may have come after a long stall), it is
+                // renewed first: another run may take a lapsed lease over.
+                if own.expires > Date().timeIntervalSince1970 + lease.inSeconds * 2 / 3 {
+                    return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: etag), takingOverFrom)
+                }
+                if let renewed = try await write(mine(), to: key, condition: ("if-match", etag)) {
+                    return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: renewed), takingOverFrom)
+                }
+                changes += 1
+                try checkChanges(changes, key)
+                continue
             }
             takingOverFrom = nil
             guard let found else {
