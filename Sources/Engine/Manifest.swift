@@ -151,7 +151,8 @@ public struct Manifest: Codable, Sendable, Equatable {
         }
         let listed = sidecars ?? []
         for sidecar in listed where !JobName.isSidecar(sidecar, of: name) {
-            return "the manifest of \(name) lists a sidecar \(sidecar.debugDescription.prefix(120)), which is not a name this tool writes (\(name).<word>.json); the backup is damaged or not ours"
+            return "the manifest of \(name) lists a sidecar \(sidecar.debugDescription.prefix(120)), which is not a name "
+                + "this tool writes (\(name).<word>.json); the backup is damaged or not ours"
         }
         guard Set(listed).count == listed.count else { return "the manifest of \(name) lists a sidecar twice" }
         if let sidecarChecksums, Set(sidecarChecksums.keys) != Set(listed) {

@@ -77,7 +77,8 @@ public struct ConfigDocument: Sendable, Equatable {
                 }
                 // Job names become file and object names; on a case-insensitive volume these would clash.
                 if let other = sectionLines.keys.first(where: { $0.lowercased() == name.lowercased() }) {
-                    throw parser.error(nil, "jobs [\(other)] (line \(sectionLines[other]!)) and [\(name)] differ only in case, so their files would clash on a case-insensitive volume; rename one of them")
+                    throw parser.error(nil, "jobs [\(other)] (line \(sectionLines[other]!)) and [\(name)] differ only in case, "
+                                       + "so their files would clash on a case-insensitive volume; rename one of them")
                 }
                 sectionLines[name] = parser.lineNumber
                 document.sections.append(ConfigSection(name: name, line: parser.lineNumber, entries: []))

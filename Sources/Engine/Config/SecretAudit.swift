@@ -18,9 +18,11 @@ public enum SecretAudit {
             let place = entry.line.map { "\(entry.file):\($0)" } ?? entry.file
             if entry.key.hasSuffix("_file") {
                 guard let bits = mode(entry.value), isWorldReadable(bits) else { continue }
-                warnings.append("\(entry.value) (\(entry.key), \(place)) is readable by every user of this machine (mode \(octal(bits))); chmod 600 it, or mount the Secret with defaultMode 0400")
+                warnings.append("\(entry.value) (\(entry.key), \(place)) is readable by every user of this machine "
+                                + "(mode \(octal(bits))); chmod 600 it, or mount the Secret with defaultMode 0400")
             } else if openConfig, let number = entry.line, let raw = lines?[safe: number - 1], !raw.contains("${") {
-                warnings.append("\(place): \(entry.key) is written out in a file every user of this machine can read (mode \(octal(mode(document.file) ?? 0))); use \(entry.key)_file or ${VAR}, or chmod 600 \(document.file)")
+                warnings.append("\(place): \(entry.key) is written out in a file every user of this machine can read "
+                                + "(mode \(octal(mode(document.file) ?? 0))); use \(entry.key)_file or ${VAR}, or chmod 600 \(document.file)")
             }
         }
         return warnings.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
