@@ -20,7 +20,7 @@ public enum SecretAudit {
                 guard let bits = mode(entry.value), isWorldReadable(bits) else { continue }
                 warnings.append("\(entry.value) (\(entry.key), \(place)) is readable by every user of this machine "
                                 + "(mode \(octal(bits))); chmod 600 it, or mount the Secret with defaultMode 0400")
-            } else if openConfig, let number = entry.line, let raw = lines?[safe: number - 1], !raw.contains("${") {
+            } else if openConfig, let number = entry.line, let raw = lines?[safe: number - 1], writesOut(raw) {
                 warnings.append("\(place): \(entry.key) is written out in a file every user of this machine can read "
                                 + "(mode \(octal(mode(document.file) ?? 0))); use \(entry.key)_file or ${VAR}, or chmod 600 \(document.file)")
             }
@@ -37,6 +37,12 @@ public enum SecretAudit {
     }
 
     static func isWorldReadable(_ bits: UInt32) -> Bool { bits & 0o004 != 0 }
+
+    /// Whether a line holds its value itself: no `${VAR}`, or a `${VAR:-default}` whose default is text.
+    static func writesOut(_ line: Substring) -> Bool {
+        guard line.contains("${") else { return true }
+        return line.firstMatch(of: /\$\{[A-Za-z0-9_]+:-[^}$]/) != nil
+    }
 
     static func octal(_ bits: UInt32) -> String { "0" + String(bits, radix: 8) }
 }
