@@ -123,6 +123,31 @@ import Testing
         #expect(try await moto.uploadsInProgress(bucket).isEmpty)
     }
 
+    /// A download whose reader is slower than the link (a restore's psql busy for longer than the request
+    /// timeout between chunks) is not idleness of the link: one GET, never timed out and resumed.
+    @Test func aSlowReaderIsNotAnIdleLink() async throws {
+        let moto = try await MotoServer.shared
+        let proxy = try await FaultProxy()
+        defer { proxy.stop() }
+        let bucket = try await moto.makeBucket("slowreader")
+        // The proxy passes an answer on only once it has all of it from moto: the timeout leaves room for that.
+        let destination = try await Self.destination(proxy, bucket: bucket, extra: ["retries": "3", "request_timeout": "10s"])
+        let payload = Self.bytes(24 << 20, seed: 9)
+        let upload = try await destination.begin(name: "slowreader_20260101T000000Z.bin")
+        try await upload.write(payload)
+        _ = try await upload.commit(sidecars: [])
+        var received: [UInt8] = []
+        var pauses = 0
+        try await destination.stream(name: "slowreader_20260101T000000Z.bin", chunkSize: 4 << 20) { chunk in
+            received += chunk
+            // Two pauses longer than the timeout, while the client's buffers are full and it reads no more.
+            if pauses < 2 { pauses += 1; try await Task.sleep(for: .seconds(12)) }
+        }
+        #expect(received == payload)
+        let gets = proxy.log.split(separator: "\n").filter { $0.hasPrefix("GET /\(bucket)/slowreader") }
+        #expect(gets.count == 1, "one GET, not timed out and resumed: \(proxy.log)")
+    }
+
     /// The same link stopping mid-part (the server takes 1 MB of it, then nothing more): after
     /// s3.request_timeout of silence the request fails, is retried once, and the upload fails rather than hang.
     @Test func anUploadThatStopsMovingTimesOut() async throws {

@@ -26,6 +26,13 @@ final class S3IdleTimeoutHandler: ChannelDuplexHandler {
     private var busy = false
     /// This handler closed the connection for idleness.
     private var expired = false
+    /// Part of the answer was handed up and the client has not asked for more since: it holds reads back
+    /// because its reader (say, a restore's psql) is busy. Waiting is then the reader's, not the link's,
+    /// and does not count. (False until an answer arrives: the first read may pass before this handler is
+    /// in the pipeline.)
+    private var readsHeldBack = false
+    /// The request's end left NIO: from then on only the answer can move.
+    private var requestSent = false
     private var lastProgress = NIODeadline.now()
     private var check: Scheduled<Void>?
 
@@ -37,6 +44,7 @@ final class S3IdleTimeoutHandler: ChannelDuplexHandler {
         switch unwrapOutboundIn(data) {
         case .head:
             busy = true
+            requestSent = false
             progress()
             schedule(context)
             context.write(data, promise: promise)
@@ -45,9 +53,22 @@ final class S3IdleTimeoutHandler: ChannelDuplexHandler {
                 context.write(wrapOutboundOut(.body(.byteBuffer(piece))), promise: observed(nil, context))
             }
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: observed(promise, context))
-        case .body, .end:
+        case .body:
             context.write(data, promise: observed(promise, context))
+        case .end:
+            context.write(data, promise: observed(promise, context, end: true))
         }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        readsHeldBack = false
+        context.read()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        // Until the client asks again: at once (autoRead), unless its reader holds it back.
+        readsHeldBack = true
+        context.fireChannelReadComplete()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -69,12 +90,13 @@ final class S3IdleTimeoutHandler: ChannelDuplexHandler {
     /// because this handler closed the connection, `promise` fails with the timeout. (The client fails a
     /// request with the first error it sees, and a write that fails on close comes first.)
     private func observed(_ promise: EventLoopPromise<Void>?,
-                          _ context: ChannelHandlerContext) -> EventLoopPromise<Void> {
+                          _ context: ChannelHandlerContext, end: Bool = false) -> EventLoopPromise<Void> {
         let written = context.eventLoop.makePromise(of: Void.self)
         written.futureResult.assumeIsolated().whenComplete { result in
             switch result {
             case .success:
                 self.progress()
+                if end { self.requestSent = true }
                 promise?.succeed()
             case .failure(let error):
                 promise?.fail(self.expired ? S3IdleTimeout(timeout: self.timeout) : error)
@@ -105,6 +127,11 @@ final class S3IdleTimeoutHandler: ChannelDuplexHandler {
         check = nil
         guard busy else { return }
         guard NIODeadline.now() >= lastProgress + timeout else { return schedule(context) }
+        // The answer waits on the client's reader, not on the link: the reader's time is not idleness.
+        guard !(readsHeldBack && requestSent) else {
+            progress()
+            return schedule(context)
+        }
         idle()
         expired = true
         // The client's handler fails the request with this error; the connection, mid-request, is closed.
