@@ -19,17 +19,30 @@ import Testing
         ].merging(extra) { $1 })
     }
 
+    /// A fault proxy in front of moto_server, a new bucket labelled `label`, and a destination through the
+    /// proxy; the caller stops the proxy.
+    static func throughProxy(_ label: String, extra: [String: String] = [:]) async throws
+        -> (moto: MotoServer, proxy: FaultProxy, bucket: String, destination: any Destination)
+    {
+        let moto = try await MotoServer.shared
+        let proxy = try await FaultProxy()
+        do {
+            let bucket = try await moto.makeBucket(label)
+            return (moto, proxy, bucket, try await destination(proxy, bucket: bucket, extra: extra))
+        } catch {
+            proxy.stop()
+            throw error
+        }
+    }
+
     static func bytes(_ count: Int, seed: UInt64) -> [UInt8] {
         var generator = SplitMix(seed: seed)
         return (0..<count).map { _ in generator.nextByte() }
     }
 
     @Test func transientFaultsAreRetriedAndTheObjectIsExact() async throws {
-        let moto = try await MotoServer.shared
-        let proxy = try await FaultProxy()
+        let (moto, proxy, bucket, destination) = try await Self.throughProxy("flaky")
         defer { proxy.stop() }
-        let bucket = try await moto.makeBucket("flaky")
-        let destination = try await Self.destination(proxy, bucket: bucket)
         try proxy.plan([
             ["method": "PUT", "query": "partNumber=1", "fault": "503", "times": 2],
             ["method": "PUT", "query": "partNumber=2", "fault": "reset-request", "after_bytes": 1_000_000, "times": 1],
@@ -56,11 +69,8 @@ import Testing
     }
 
     @Test func aPersistentErrorFailsNamingTheOperationAndLeavesNothing() async throws {
-        let moto = try await MotoServer.shared
-        let proxy = try await FaultProxy()
+        let (moto, proxy, bucket, destination) = try await Self.throughProxy("down", extra: ["retries": "3"])
         defer { proxy.stop() }
-        let bucket = try await moto.makeBucket("down")
-        let destination = try await Self.destination(proxy, bucket: bucket, extra: ["retries": "3"])
         try proxy.plan([["method": "PUT", "query": "partNumber", "fault": "503", "times": -1]])
         let upload = try await destination.begin(name: "down_20260101T000000Z.bin")
         await #expect {
@@ -80,11 +90,8 @@ import Testing
     /// A server that accepts a request and never answers: the request times out, is retried, and the
     /// backup fails rather than hang.
     @Test func aStalledServerTimesOutAndFails() async throws {
-        let moto = try await MotoServer.shared
-        let proxy = try await FaultProxy()
+        let (moto, proxy, bucket, destination) = try await Self.throughProxy("stall", extra: ["retries": "1", "request_timeout": "8s"])
         defer { proxy.stop() }
-        let bucket = try await moto.makeBucket("stall")
-        let destination = try await Self.destination(proxy, bucket: bucket, extra: ["retries": "1", "request_timeout": "8s"])
         try proxy.plan([["method": "PUT", "query": "partNumber", "fault": "stall", "times": -1]])
         let upload = try await destination.begin(name: "stall_20260101T000000Z.bin")
         let clock = ContinuousClock()
@@ -105,11 +112,8 @@ import Testing
     /// A 5 MiB part through a 100 KB/s link with a 10 s request timeout: the bytes keep moving, so the part
     /// goes up once (about 52 s) and is never cut off and sent again (s3.request_timeout is an idle timeout).
     @Test func aSlowUploadThatKeepsMovingIsNotCutOff() async throws {
-        let moto = try await MotoServer.shared
-        let proxy = try await FaultProxy()
+        let (moto, proxy, bucket, destination) = try await Self.throughProxy("slow", extra: ["retries": "1", "request_timeout": "10s"])
         defer { proxy.stop() }
-        let bucket = try await moto.makeBucket("slow")
-        let destination = try await Self.destination(proxy, bucket: bucket, extra: ["retries": "1", "request_timeout": "10s"])
         try proxy.plan([["method": "PUT", "query": "partNumber", "fault": "throttle", "rate": 100_000, "times": -1]])
         let payload = Self.bytes(5 << 20, seed: 6)
         let upload = try await destination.begin(name: "slow_20260101T000000Z.bin")
@@ -126,12 +130,9 @@ import Testing
     /// A download whose reader is slower than the link (a restore's psql busy for longer than the request
     /// timeout between chunks) is not idleness of the link: one GET, never timed out and resumed.
     @Test func aSlowReaderIsNotAnIdleLink() async throws {
-        let moto = try await MotoServer.shared
-        let proxy = try await FaultProxy()
-        defer { proxy.stop() }
-        let bucket = try await moto.makeBucket("slowreader")
         // The proxy passes an answer on only once it has all of it from moto: the timeout leaves room for that.
-        let destination = try await Self.destination(proxy, bucket: bucket, extra: ["retries": "3", "request_timeout": "10s"])
+        let (_, proxy, bucket, destination) = try await Self.throughProxy("slowreader", extra: ["retries": "3", "request_timeout": "10s"])
+        defer { proxy.stop() }
         let payload = Self.bytes(24 << 20, seed: 9)
         let upload = try await destination.begin(name: "slowreader_20260101T000000Z.bin")
         try await upload.write(payload)
@@ -151,11 +152,8 @@ import Testing
     /// The same link stopping mid-part (the server takes 1 MB of it, then nothing more): after
     /// s3.request_timeout of silence the request fails, is retried once, and the upload fails rather than hang.
     @Test func anUploadThatStopsMovingTimesOut() async throws {
-        let moto = try await MotoServer.shared
-        let proxy = try await FaultProxy()
+        let (moto, proxy, bucket, destination) = try await Self.throughProxy("stop", extra: ["retries": "1", "request_timeout": "8s"])
         defer { proxy.stop() }
-        let bucket = try await moto.makeBucket("stop")
-        let destination = try await Self.destination(proxy, bucket: bucket, extra: ["retries": "1", "request_timeout": "8s"])
         try proxy.plan([["method": "PUT", "query": "partNumber", "fault": "stall", "after_bytes": 1_000_000, "times": -1]])
         let upload = try await destination.begin(name: "stop_20260101T000000Z.bin")
         let clock = ContinuousClock()
