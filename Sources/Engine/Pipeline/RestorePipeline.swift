@@ -82,6 +82,12 @@ public struct RestorePipeline: Sendable {
     /// Re-reads the stored file and compares its SHA-256 with the manifest, and its sidecars with theirs.
     public static func checkChecksum(_ record: BackupRecord, in destination: any Destination) async throws {
         _ = try await record.readSidecars(from: destination)
+        try await checkData(record, in: destination)
+    }
+
+    /// The stored file's SHA-256 against the manifest, without the sidecars (a restore's request has read
+    /// and checked them already).
+    private static func checkData(_ record: BackupRecord, in destination: any Destination) async throws {
         var checksum = Checksum()
         try await destination.stream(name: record.name, chunkSize: chunkSize) { checksum.update($0) }
         try checksum.check(record)
@@ -136,7 +142,7 @@ public struct RestorePipeline: Sendable {
         // A source that reads a local file itself takes no feed, so nothing would hash what it reads:
         // prove the file first then, whatever the caller asked.
         let proven = checkFirst || request.localDumpFile != nil
-        if proven { try await checkChecksum(record, in: job.destination) }
+        if proven { try await Self.checkData(record, in: job.destination) }
         let destination = job.destination
         let fed = FeedDone()
         let report = try await source.restore(request, logger: logger) { sink in
