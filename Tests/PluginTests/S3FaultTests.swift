@@ -130,7 +130,6 @@ import Testing
     /// A download whose reader is slower than the link (a restore's psql busy for longer than the request
     /// timeout between chunks) is not idleness of the link: one GET, never timed out and resumed.
     @Test func aSlowReaderIsNotAnIdleLink() async throws {
-        // The proxy passes an answer on only once it has all of it from moto: the timeout leaves room for that.
         let (_, proxy, bucket, destination) = try await Self.throughProxy("slowreader", extra: ["retries": "3", "request_timeout": "10s"])
         defer { proxy.stop() }
         let payload = Self.bytes(24 << 20, seed: 9)
@@ -146,7 +145,7 @@ import Testing
         }
         #expect(received == payload)
         let gets = proxy.log.split(separator: "\n").filter { $0.hasPrefix("GET /\(bucket)/slowreader") }
-        #expect(gets.count == 1, "one GET, not timed out and resumed: \(proxy.log)")
+        #expect(gets.count == 1, "one GET, not timed out and resumed (a resume asks for a range): \(proxy.log)")
     }
 
     /// The same link stopping mid-part (the server takes 1 MB of it, then nothing more): after

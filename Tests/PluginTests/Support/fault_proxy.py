@@ -166,7 +166,9 @@ def serve(client):
             length = int(header(head, b"content-length") or 0)
             rule = fault_for(method, target)
             fault = rule["fault"] if rule else None
-            print(f"{method} {target} {fault or 'forwarded'}", file=sys.stderr, flush=True)
+            requested = header(head, b"range")
+            ranged = f" range {requested}" if requested else ""
+            print(f"{method} {target} {fault or 'forwarded'}{ranged}", file=sys.stderr, flush=True)
             if fault == "reset-request":
                 read_exactly(client, buffer, min(length, rule.get("after_bytes", 0)))
                 reset(client)
@@ -226,15 +228,23 @@ def relay(client, method, head, body, cut):
                 if not data:
                     return False
                 client.sendall(data)
+        if cut is None:
+            # Passed on as it arrives, so the first byte reaches the client when moto sends it.
+            remaining = int(length) - len(rest[:int(length)])
+            client.sendall(answer_head + rest[:int(length)])
+            while remaining > 0:
+                data = upstream.recv(min(65536, remaining))
+                if not data:
+                    raise ConnectionError("closed mid-answer")
+                client.sendall(data)
+                remaining -= len(data)
+            return True
         answer_body, _ = read_exactly(upstream, rest, int(length))
-        if cut is not None:
-            if cut.get("after_bytes", 0) > 0:
-                client.sendall(answer_head + answer_body[:cut["after_bytes"]])
-            time.sleep(0.05)
-            reset(client)
-            return False
-        client.sendall(answer_head + answer_body)
-        return True
+        if cut.get("after_bytes", 0) > 0:
+            client.sendall(answer_head + answer_body[:cut["after_bytes"]])
+        time.sleep(0.05)
+        reset(client)
+        return False
     finally:
         upstream.close()
 
