@@ -40,6 +40,8 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Create the database in this tablespace instead of the source database's.")
     var tablespace: String?
 
+    @OptionGroup var roles: RoleMapOptions
+
     @OptionGroup var keys: KeyOptions
 
     func validate() throws {
@@ -61,7 +63,8 @@ struct RestoreCommand: AsyncParsableCommand {
                 throw Failure(message: "job \(job.name)'s source cannot restore", exitCode: 1)
             }
             let pipeline = RestorePipeline(registry: ProcessSettings.registry)
-            let choices = RestoreOptions(privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace)
+            let choices = RestoreOptions(privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace,
+                                         roleMap: try roles.roleMap())
             let request: RestoreRequest
             do {
                 request = try await pipeline.request(record, mode: mode, options: choices, job: job)

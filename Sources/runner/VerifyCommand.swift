@@ -19,6 +19,8 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Read from this destination of the job (as its `destination` names it); default: the first that has the backup; with --backup all, each backup once.")
     var from: String?
 
+    @OptionGroup var roles: RoleMapOptions
+
     @OptionGroup var keys: KeyOptions
 
     @Flag(name: .long, help: "Only re-hash the stored files; needs no database server.")
@@ -79,7 +81,7 @@ struct VerifyCommand: AsyncParsableCommand {
             }
         }
         do {
-            let outcome = try await SignalCancellation.throwing { try await pipeline.verify(record, job: job, logger: logger) }
+            let outcome = try await SignalCancellation.throwing { try await pipeline.verify(record, job: job, options: RestoreOptions(roleMap: try roles.roleMap()), logger: logger) }
             guard outcome.restored else {
                 print("\(record.name): checksum OK; no row counts recorded (postgres.row_counts = none), so not restored")
                 return nil

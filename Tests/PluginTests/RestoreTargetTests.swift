@@ -141,9 +141,11 @@ import Testing
 
 /// An object only a superuser may own (a foreign-data wrapper owned by the source's `postgres`), restored
 /// onto a cluster whose superuser is `admin`: the role is recreated without SUPERUSER by default, the load
-/// fails, and the one error line names the option that fixes it; with it, the restore succeeds.
+/// fails, and the one error line names both options that fix it; with `--map-role postgres=admin` its
+/// objects go to `admin` and no `postgres` is created, with `--allow-privileged-roles` it is created a
+/// superuser.
 @Suite struct SuperuserOwnedObjectTests {
-    @Test func theErrorLineNamesAllowPrivilegedRoles() async throws {
+    @Test func theErrorLineNamesBothOptionsAndMapRoleRestoresIt() async throws {
         let server = try await PostgresServer.shared
         try await server.psql("CREATE DATABASE su_fdw")
         try await server.psql("CREATE FOREIGN DATA WRAPPER su_useless; CREATE TABLE t (x int); INSERT INTO t VALUES (1), (2)", database: "su_fdw")
@@ -159,8 +161,17 @@ import Testing
         #expect(failed.status == 1)
         let line = failed.stderr.split(separator: "\n").last { $0.hasPrefix("backup: ") }.map(String.init) ?? ""
         #expect(line.contains("foreign-data wrapper") && line.contains("the source's postgres was a superuser")
-                && line.contains("pass --allow-privileged-roles"), "\(failed.stderr)")
+                && line.contains("pass --allow-privileged-roles") && line.contains("--map-role postgres=ROLE"), "\(failed.stderr)")
         #expect(try await cluster.rolesAndDatabases() == before, "the failed restore left nothing")
+
+        // The objects go to the cluster's own superuser instead; no role postgres is created.
+        let mapped = try await cluster.restore(cli, file: file, into: "su_mapped", ["--map-role", "postgres=admin"])
+        #expect(mapped.status == 0, "\(mapped.stderr)")
+        #expect(try await cluster.psql("""
+            SELECT (SELECT pg_get_userbyid(fdwowner) FROM pg_foreign_data_wrapper WHERE fdwname = 'su_useless') || ' '
+                || (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 't') || ' '
+                || (SELECT count(*) FROM pg_roles WHERE rolname = 'postgres') || ' ' || (SELECT sum(x) FROM t)
+            """, database: "su_mapped") == "admin admin 0 3")
 
         let restored = try await cluster.restore(cli, file: file, into: "su_fdw", ["--allow-privileged-roles"])
         #expect(restored.status == 0, "\(restored.stderr)")

@@ -190,13 +190,15 @@ public struct RestorePipeline: Sendable {
     /// Proves a backup: (when row counts were recorded) a restore into a scratch database whose row counts
     /// must equal the manifest's, checking the checksum on the way; else the checksum alone. Throws when the
     /// checksum or the restore fails.
-    public func verify(_ record: BackupRecord, job: Job, logger: Logger) async throws -> VerifyOutcome {
+    public func verify(
+        _ record: BackupRecord, job: Job, options: RestoreOptions = RestoreOptions(), logger: Logger
+    ) async throws -> VerifyOutcome {
         guard let expected = record.manifest.rowCounts else {
             try await checkChecksum(record, in: job.destination)
             return VerifyOutcome(checks: [], restored: false)
         }
         // One read: the checksum is taken as the backup streams into the scratch database.
-        let report = try await restore(record, job: job, mode: .scratch, logger: logger, checkFirst: false)
+        let report = try await restore(record, job: job, mode: .scratch, options: options, logger: logger, checkFirst: false)
         return VerifyOutcome(checks: Self.compare(expected: expected, restored: report.rowCounts), restored: true)
     }
 

@@ -29,11 +29,15 @@ public struct RestoreOptions: Sendable, Equatable {
     public var locale: String?
     /// Create the database in this tablespace instead of the source database's.
     public var tablespace: String?
+    /// Source role name to an existing role of the target: the target gets the source role's objects,
+    /// grants and memberships, and the source role is not created.
+    public var roleMap: [String: String]
 
-    public init(privilegedRoles: Bool = false, locale: String? = nil, tablespace: String? = nil) {
+    public init(privilegedRoles: Bool = false, locale: String? = nil, tablespace: String? = nil, roleMap: [String: String] = [:]) {
         self.privilegedRoles = privilegedRoles
         self.locale = locale
         self.tablespace = tablespace
+        self.roleMap = roleMap
     }
 }
 

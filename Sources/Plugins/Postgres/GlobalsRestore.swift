@@ -11,7 +11,10 @@ import Logging
 /// created before any role, so a locale or tablespace the target lacks stops the restore with nothing
 /// to undo.
 final class GlobalsRestore {
+    /// The globals as the target is to have them: with `--map-role`'s source roles replaced.
     let globals: DatabaseGlobals?
+    /// The globals as the backup recorded them.
+    let recorded: DatabaseGlobals?
     let options: RestoreOptions
     let admin: PostgresConnection
     /// `host:port`, for messages.
@@ -26,7 +29,8 @@ final class GlobalsRestore {
     var borrowed: [String] = []
 
     init(_ globals: DatabaseGlobals?, options: RestoreOptions, admin: PostgresConnection, server: String, logger: Logger) throws {
-        self.globals = globals
+        self.globals = globals?.mapping(options.roleMap)
+        recorded = globals
         self.options = options
         self.admin = admin
         self.server = server
@@ -44,14 +48,18 @@ final class GlobalsRestore {
         try admin.scalar("SELECT 1 FROM pg_roles WHERE rolname = $1", role) != nil
     }
 
-    /// One line per role to be created, naming the privileged attributes it gets or is denied.
+    /// One line per role to be created, naming the privileged attributes it gets or is denied, and one
+    /// per role mapped onto another.
     func describeRoles() throws -> [String] {
-        try missingRoles().map { role in
+        let mapped = options.roleMap.sorted { $0.key < $1.key }.map { source, target in
+            "give the source's role \(source) and what it owns and was granted to the existing role \(target) (--map-role), without creating \(source)"
+        }
+        return try mapped + missingRoles().map { role in
             let given = Self.attributes(role, privileged: options.privilegedRoles).filter { !$0.hasPrefix("NO") && $0 != "INHERIT" }
             var line = "create role \(role.name) without a password" + (given.isEmpty ? "" : " (\(given.joined(separator: ", ")))")
             let denied = role.privilegedAttributes
             if !denied.isEmpty && !options.privilegedRoles {
-                line += "; NOT \(denied.joined(separator: ", ")) as on the source: pass --allow-privileged-roles to give it"
+                line += "; NOT \(denied.joined(separator: ", ")) as on the source: pass --allow-privileged-roles to give it, or --map-role \(role.name)=ROLE to use an existing role instead"
             }
             return line
         }
@@ -74,6 +82,7 @@ final class GlobalsRestore {
     /// Fails, naming the property and what to pass instead, when the target cannot have the database as
     /// the source had it.
     func preflight(serverMajor: Int) throws {
+        try checkRoleMap()
         guard let g = globals else { return }
         for space in g.objectTablespaces ?? [] where try admin.scalar("SELECT 1 FROM pg_tablespace WHERE spcname = $1", space) == nil {
             throw BackupError(.config, "tablespace \(space), which objects in the backup live in, does not exist on \(server); create it there (CREATE TABLESPACE) and restore again")
@@ -97,6 +106,20 @@ final class GlobalsRestore {
             throw BackupError(.config, "the database uses the builtin locale provider (\(g.builtinLocale ?? "?")), which PostgreSQL \(serverMajor) on \(server) lacks (17 or newer has it); pass --locale NAME to create it with a libc locale instead")
         default:
             break
+        }
+    }
+
+    /// Each `--map-role` names a role the backup has and a role that exists here.
+    private func checkRoleMap() throws {
+        for (source, target) in options.roleMap.sorted(by: { $0.key < $1.key }) {
+            if let recorded, !recorded.mentionedRoles.contains(source) {
+                let names = recorded.mentionedRoles.sorted()
+                let listed = names.prefix(20).joined(separator: ", ") + (names.count > 20 ? ", …" : "")
+                throw BackupError(.config, "--map-role \(source)=\(target): the backup has no role \(source); its roles are \(listed)")
+            }
+            guard try exists(role: target) else {
+                throw BackupError(.config, "--map-role \(source)=\(target): role \(target) does not exist on \(server); create it first or map \(source) to a role that exists")
+            }
         }
     }
 
@@ -174,8 +197,9 @@ extension GlobalsRestore {
         }
         // The dump's owners and grantors are among these, but which ones the file does not say. A role the
         // restorer cannot borrow (no CREATEROLE, say) is skipped: if the load needed it, the load says so.
-        for role in globals?.roles ?? [] {
-            do { try actAs(role.name) } catch { logger.debug("not acting as \(role.name): \(error)") }
+        let targets = Set(options.roleMap.values).sorted()
+        for role in (globals?.roles ?? []).map(\.name) + targets {
+            do { try actAs(role) } catch { logger.debug("not acting as \(role): \(error)") }
         }
     }
 
@@ -236,15 +260,26 @@ extension GlobalsRestore {
     }
 
     /// For a failure that needed a superuser (an object only a superuser may own, such as a foreign-data
-    /// wrapper, owned on the source by a role this restore created without SUPERUSER): what to pass, in
-    /// the error line itself, since the plan that said so has scrolled away. Empty otherwise.
-    func privilegeHint(for message: String) -> String {
+    /// wrapper, owned on the source by a superuser that is not one here): what to pass, in the error line
+    /// itself, since the plan that said so has scrolled away. Empty otherwise.
+    func privilegeHint(for message: String) throws -> String {
         let text = message.lowercased()
-        guard text.contains("must be a superuser") || text.contains("must be superuser") || text.contains("permission denied to change owner"),
-              !options.privilegedRoles else { return "" }
-        let denied = (globals?.roles ?? []).filter { createdRoles.contains($0.name) && $0.superuser }.map(\.name)
-        guard !denied.isEmpty else { return "" }
-        return " (the source's \(denied.joined(separator: ", ")) \(denied.count == 1 ? "was a superuser, and was" : "were superusers, and were") created without SUPERUSER: pass --allow-privileged-roles to create \(denied.count == 1 ? "it" : "them") as on the source)"
+        guard text.contains("must be a superuser") || text.contains("must be superuser")
+                || text.contains("permission denied to change owner") else { return "" }
+        var denied: [String] = []
+        for role in globals?.roles ?? [] where role.superuser {
+            if try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role.name) != "t" { denied.append(role.name) }
+        }
+        guard let first = denied.first else { return "" }
+        let created = denied.filter { createdRoles.contains($0) }
+        let one = denied.count == 1
+        var hint = " (the source's \(denied.joined(separator: ", ")) \(one ? "was a superuser and is" : "were superusers and are") not one here"
+        if !created.isEmpty && !options.privilegedRoles {
+            hint += ": pass --allow-privileged-roles to create \(created.count == 1 ? "it" : "them") as on the source, or"
+        } else {
+            hint += ": pass"
+        }
+        return hint + " --map-role \(first)=ROLE to give \(one ? "its" : "their") objects to an existing role)"
     }
 
     /// Gives the database to its recorded owner.

@@ -55,7 +55,8 @@ extension PostgresSource: RestorableSource {
 
     public func describe(_ request: RestoreRequest) async throws -> [String] {
         let plan = try plan(request, at: Date())
-        let tool = request.manifest.format != "custom" ? "psql"
+        let tool = !request.options.roleMap.isEmpty ? (request.manifest.format == "custom" ? "pg_restore -f - | psql" : "psql") + ", the --map-role names rewritten on the way"
+            : request.manifest.format != "custom" ? "psql"
             : request.localDumpFile == nil ? "pg_restore"
             : "pg_restore --jobs \(max(2, CPUCount.available)) reading \(request.localDumpFile!) directly"
         var steps = ["check \(request.manifest.file) against the SHA-256 in its manifest"]
@@ -139,7 +140,7 @@ extension PostgresSource: RestorableSource {
             guard !swapped else { globals.finish(); throw error }
             let message = (error as? BackupError)?.message ?? "\(error)"
             // Before undo, which forgets the roles this restore created.
-            let hint = globals.privilegeHint(for: message)
+            let hint = (try? globals.privilegeHint(for: message)) ?? ""
             // Whatever failed (a syntax error in the stream, the server going away, a signal), the
             // database this restore created goes, then the roles it created; nothing that existed before
             // was touched.
@@ -160,12 +161,18 @@ extension PostgresSource: RestorableSource {
         _ request: RestoreRequest, into database: String, serverMajor: Int, logger: Logger, feed: DumpFeed
     ) async throws -> [String: Int64] {
         var loaded: [String: Int64]?
-        if request.manifest.format == "custom", let file = request.localDumpFile {
+        if !request.options.roleMap.isEmpty {
+            let result = try await loadRenaming(request, into: database, serverMajor: serverMajor, feed: feed)
+            for (source, count) in result.renamed.sorted(by: { $0.key < $1.key }) {
+                logger.notice("gave role \(source)'s \(count) ownerships and grants in the dump to \(request.options.roleMap[source] ?? "?") (--map-role)")
+            }
+            loaded = result.rows
+        } else if request.manifest.format == "custom", let file = request.localDumpFile {
             try await parallelRestore(file, into: database, serverMajor: serverMajor)
         } else {
             loaded = try await load(request.manifest.format, into: database, serverMajor: serverMajor, feed: feed)
         }
-        if loaded == nil && request.manifest.format != "custom" {
+        if loaded == nil && (request.manifest.format != "custom" || !request.options.roleMap.isEmpty) {
             logger.info("counting the restored rows with count(*): psql's COPY tags did not pair with the dump's tables")
         }
         return try loaded ?? DatabaseGlobals.rowCounts(try PostgresConnection(retargeted(database)))
@@ -319,7 +326,7 @@ extension PostgresSource: RestorableSource {
     }
 
     /// psql and pg_restore from beside the chosen pg_dump (matching the server), else from PATH.
-    private func clientTool(_ name: String, serverMajor: Int) async throws -> Executable {
+    func clientTool(_ name: String, serverMajor: Int) async throws -> Executable {
         if let tool = try? await PgDumpLocator.find(serverMajor: serverMajor, override: pgDumpOverride) {
             let sibling = URL(fileURLWithPath: tool.path).deletingLastPathComponent().appendingPathComponent(name).path
             if FileManager.default.isExecutableFile(atPath: sibling) { return .path(FilePath(sibling)) }

@@ -1,0 +1,141 @@
+import Engine
+import Foundation
+import Logging
+import Subprocess
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// A restore with `--map-role`: the dump goes into psql as SQL with the mapped role names rewritten
+/// (``RoleRenamer``). A custom-format dump is turned into that SQL by `pg_restore -f -` on the way, so
+/// both formats load through the same rewriting, in one transaction.
+extension PostgresSource {
+    /// Loads the dump into `database` with the roles renamed; returns rows per table as psql's COPY tags
+    /// gave them (nil when they do not pair up) and how many names were rewritten per source role.
+    func loadRenaming(
+        _ request: RestoreRequest, into database: String, serverMajor: Int, feed: DumpFeed
+    ) async throws -> (rows: [String: Int64]?, renamed: [String: Int]) {
+        let map = request.options.roleMap
+        let custom = request.manifest.format == "custom"
+        let psql = try await clientTool("psql", serverMajor: serverMajor)
+        let archiveReader = custom ? try await clientTool("pg_restore", serverMajor: serverMajor) : nil
+        let tables = CounterBox(CopyRowCounter())
+        let arguments = connectionArguments + ["--dbname", PostgresTarget.dbnameArgument(database),
+                                               "-X", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
+        let result = try await withChildEnvironment { environment in try await Subprocess.run(
+            psql, arguments: Arguments(arguments), environment: environment,
+            platformOptions: Self.platformOptions, input: .inputWriter, output: .sequence, error: .sequence
+        ) { execution in
+            async let errors = StderrTail.collect(execution.standardError)
+            async let tags = CopyTags.collect(execution.standardOutput)
+            let writer = ScriptWriter(map: map, tables: tables) { _ = try await execution.standardInputWriter.write($0) }
+            var renamed: [String: Int] = [:]
+            var archiveFailure: String?
+            do {
+                if let archiveReader {
+                    (renamed, archiveFailure) = try await Self.script(from: archiveReader, environment: environment, feed: feed, into: writer)
+                } else {
+                    var own = writer
+                    try await feed { chunk in try await own.write(chunk) }
+                    try await own.finish()
+                    renamed = own.renamed
+                }
+            } catch let error as SubprocessError {
+                // psql stopped reading (it failed); its exit status and stderr say why.
+                _ = error
+            }
+            try? await execution.standardInputWriter.finish()
+            return (try await errors, try await tags, renamed, archiveFailure)
+        } }
+        let (errors, tags, renamed, archiveFailure) = result.closureResult
+        // psql first: when it fails, pg_restore is stopped, and its failure says nothing.
+        guard result.terminationStatus.isSuccess else {
+            throw BackupError(.sourceFailed, "psql failed restoring into \(database): \(errors)")
+        }
+        if let archiveFailure {
+            throw BackupError(.sourceFailed, "pg_restore could not read the backup restoring into \(database): \(archiveFailure)")
+        }
+        return (tables.counter.flatMap { CopyTags.pair(tables: $0.tables, tags: tags) }, renamed)
+    }
+
+    /// Runs `pg_restore -f -` over the archive `feed` streams, and its SQL through `writer` (in a task of its
+    /// own, while this one feeds the archive). Returns the names rewritten, and pg_restore's error if it failed.
+    nonisolated(nonsending) private static func script(
+        from archiveReader: Executable, environment: Environment, feed: DumpFeed, into writer: ScriptWriter
+    ) async throws -> ([String: Int], String?) {
+        let result = try await Subprocess.run(
+            archiveReader, arguments: ["--file", "-"], environment: environment,
+            platformOptions: platformOptions, input: .inputWriter, output: .sequence, error: .sequence
+        ) { execution in
+            async let errors = StderrTail.collect(execution.standardError)
+            async let renamed = writer.pump(execution.standardOutput) { try? execution.send(signal: .terminate) }
+            do {
+                try await feed { chunk in _ = try await execution.standardInputWriter.write(chunk) }
+            } catch is SubprocessError {
+                // pg_restore stopped reading: it failed, or psql did and the pump stopped pg_restore.
+            } catch {
+                try? execution.send(signal: .terminate)
+                throw error
+            }
+            try? await execution.standardInputWriter.finish()
+            return (try await renamed, try await errors)
+        }
+        let (renamed, errors) = result.closureResult
+        return (renamed, result.terminationStatus.isSuccess ? nil : errors)
+    }
+}
+
+/// Rewrites a SQL script's mapped role names and writes it on, counting each table's rows as it passes.
+struct ScriptWriter: Sendable {
+    let map: [String: String]
+    let tables: CounterBox
+    let sink: @Sendable ([UInt8]) async throws -> Void
+    private var renamer: RoleRenamer
+    private var output: [UInt8] = []
+
+    init(map: [String: String], tables: CounterBox, sink: @escaping @Sendable ([UInt8]) async throws -> Void) {
+        self.map = map
+        self.tables = tables
+        self.sink = sink
+        renamer = RoleRenamer(map: map)
+    }
+
+    var renamed: [String: Int] { renamer.renamed }
+
+    mutating func write(_ chunk: [UInt8]) async throws {
+        output.removeAll(keepingCapacity: true)
+        chunk.withUnsafeBytes { renamer.rewrite($0, into: &output) }
+        try await flush()
+    }
+
+    mutating func finish() async throws {
+        output.removeAll(keepingCapacity: true)
+        renamer.finish(into: &output)
+        try await flush()
+    }
+
+    private func flush() async throws {
+        guard !output.isEmpty else { return }
+        output.withUnsafeBytes { tables.counter?.scan($0) }
+        try await sink(output)
+    }
+
+    /// Writes all of `sequence` on; returns the names rewritten. When writing fails (psql stopped), `stop`
+    /// ends the writer of `sequence`, which would otherwise wait for a reader forever.
+    func pump(_ sequence: SubprocessOutputSequence, stop: @Sendable () -> Void) async throws -> [String: Int] {
+        var own = self
+        do {
+            for try await buffer in sequence {
+                try await own.write(buffer.withUnsafeBytes { Array($0) })
+            }
+            try await own.finish()
+        } catch {
+            stop()
+            throw error
+        }
+        return own.renamed
+    }
+}

@@ -1,0 +1,319 @@
+import Foundation
+
+/// Gives a source role's objects and grants to another role (`--map-role SOURCE=TARGET`) by rewriting the
+/// role's name where a SQL script from pg_dump (or `pg_restore -f -`) names a role, as the script streams
+/// into psql.
+///
+/// No SQL parser of PostgreSQL's is available as a library, and a textual search would also rewrite a
+/// table's data, a function body or a comment that happens to read `OWNER TO postgres`. So this is a lexer
+/// of the script as psql reads it (comments, strings, quoted identifiers, dollar quotes, `COPY … FROM
+/// stdin` data up to its `\.`, and psql's own `\` lines), and only a name in a role position of a
+/// statement (``RolePositions``) is rewritten. Everything else passes byte for byte. The input may be cut
+/// into chunks anywhere.
+struct RoleRenamer {
+    let map: [String: String]
+    /// How many names were rewritten, per source role.
+    private(set) var renamed: [String: Int] = [:]
+
+    private enum State {
+        case code, word, number, quoted, string, lineComment, blockComment, dollarTag, dollarBody, copyRest, copyData, meta
+        /// Saw `-` or `/` (a comment may start), `'` or `"` inside a string or identifier (it may be doubled).
+        case dash, slash, stringQuote, quotedQuote
+    }
+
+    private var state = State.code
+    private var statement = RolePositions()
+    /// The current word, quoted identifier, or (where a role may stand) string, quotes included.
+    private var held: [UInt8] = []
+    /// The held token grew past any role name: it is passed on and never renamed.
+    private var heldOverflow = false
+    /// A string that is being held (it stands where a role may) rather than passed on as it streams.
+    private var holdingString = false
+    private var escapeString = false
+    private var backslash = false
+    private var commentDepth = 0
+    private var commentLast: UInt8 = 0
+    /// `$tag$`, as read so far, and how much of it a dollar-quoted body has matched at its end.
+    private var tag: [UInt8] = []
+    private var tagMatched = 0
+    /// In COPY data: -1 mid-line, else how much of `\.` (then `\r`) the line has begun with.
+    private var copyLine = 0
+
+    private static let heldLimit = 256
+
+    init(map: [String: String]) {
+        self.map = map
+    }
+
+    mutating func rewrite(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        let input = bytes.bindMemory(to: UInt8.self)
+        var i = 0
+        while i < input.count {
+            if let skip = bulk(input, from: i, into: &out) {
+                i = skip
+                continue
+            }
+            if step(input[i], into: &out) { i += 1 }
+        }
+    }
+
+    /// Ends the script: a token still held is passed on.
+    mutating func finish(into out: inout [UInt8]) {
+        if state == .word { endWord(into: &out) } else { out += held }
+        held.removeAll()
+    }
+
+    /// Passes on a run of bytes no state change can come from, at once; nil when there is none here.
+    private mutating func bulk(_ input: UnsafeBufferPointer<UInt8>, from i: Int, into out: inout [UInt8]) -> Int? {
+        let target: UInt8
+        switch state {
+        case .lineComment, .copyRest, .meta: target = 0x0A
+        case .copyData where copyLine == -1: target = 0x0A
+        case .dollarBody where tagMatched == 0: target = 0x24
+        case .string where !holdingString && !backslash:
+            var j = i
+            while j < input.count && input[j] != 0x27 && input[j] != 0x5C { j += 1 }
+            return pass(input, i, j, into: &out)
+        default: return nil
+        }
+        let base = input.baseAddress! + i
+        let j = memchr(base, Int32(target), input.count - i).map { i + UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? input.count
+        return pass(input, i, j, into: &out)
+    }
+
+    private func pass(_ input: UnsafeBufferPointer<UInt8>, _ i: Int, _ j: Int, into out: inout [UInt8]) -> Int? {
+        guard j > i else { return nil }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: input[i..<j]))
+        return j
+    }
+
+    /// Takes one byte; false when the byte is to be read again in the state it led to.
+    private mutating func step(_ byte: UInt8, into out: inout [UInt8]) -> Bool {
+        switch state {
+        case .code: return code(byte, into: &out)
+        case .word:
+            if Self.isWordByte(byte) { hold(byte, into: &out); return true }
+            if byte == 0x27 && (held == [0x45] || held == [0x65]) {  // E'…': backslash escapes
+                out += held
+                held.removeAll()
+                startString(escapes: true, into: &out)
+                return true
+            }
+            endWord(into: &out)
+            return false
+        case .number:
+            if Self.isWordByte(byte) || byte == 0x2E { out.append(byte); return true }
+            state = .code
+            return false
+        case .quoted:
+            hold(byte, into: &out)
+            if byte == 0x22 { state = .quotedQuote }
+            return true
+        case .quotedQuote:
+            if byte == 0x22 { hold(byte, into: &out); state = .quoted; return true }
+            endQuoted(into: &out)
+            return false
+        case .string: string(byte, into: &out); return true
+        case .stringQuote:
+            if byte == 0x27 { emitString(byte, into: &out); state = .string; return true }
+            endString(into: &out)
+            return false
+        case .lineComment, .meta:
+            out.append(byte)
+            if byte == 0x0A { state = .code }
+            return true
+        case .blockComment: blockComment(byte, into: &out); return true
+        case .dash:
+            if byte == 0x2D { out.append(byte); state = .lineComment; return true }
+            statement.note(.other)
+            state = .code
+            return false
+        case .slash:
+            if byte == 0x2A { out.append(byte); commentDepth = 1; commentLast = 0; state = .blockComment; return true }
+            statement.note(.other)
+            state = .code
+            return false
+        case .dollarTag: return dollarTag(byte, into: &out)
+        case .dollarBody: dollarBody(byte, into: &out); return true
+        case .copyRest:
+            out.append(byte)
+            if byte == 0x0A { state = .copyData; copyLine = 0 }
+            return true
+        case .copyData: copyData(byte, into: &out); return true
+        }
+    }
+
+    private mutating func code(_ byte: UInt8, into out: inout [UInt8]) -> Bool {
+        switch byte {
+        case 0x20, 0x09, 0x0A, 0x0D, 0x0C: out.append(byte)
+        case 0x27: startString(escapes: false, into: &out)
+        case 0x22: startHolding(byte); state = .quoted
+        case 0x2D: out.append(byte); state = .dash
+        case 0x2F: out.append(byte); state = .slash
+        case 0x24: out.append(byte); tag = [byte]; state = .dollarTag
+        case 0x5C where statement.isEmpty: out.append(byte); state = .meta
+        case 0x30...0x39: out.append(byte); statement.note(.other); state = .number
+        case 0x3B:
+            out.append(byte)
+            let copies = statement.endsCopyFromStdin
+            statement = RolePositions()
+            if copies { state = .copyRest }
+        case 0x28, 0x29, 0x2C: out.append(byte); statement.note(.punctuation(byte))
+        case _ where Self.isWordByte(byte): startHolding(byte); state = .word
+        default: out.append(byte); statement.note(.other)
+        }
+        return true
+    }
+
+    private mutating func startHolding(_ byte: UInt8) {
+        held.removeAll(keepingCapacity: true)
+        held.append(byte)
+        heldOverflow = false
+    }
+
+    private mutating func hold(_ byte: UInt8, into out: inout [UInt8]) {
+        if heldOverflow { out.append(byte); return }
+        held.append(byte)
+        if held.count > Self.heldLimit {
+            out += held
+            held.removeAll()
+            heldOverflow = true
+        }
+    }
+
+    private mutating func endWord(into out: inout [UInt8]) {
+        state = .code
+        defer { held.removeAll(keepingCapacity: true) }
+        guard !heldOverflow else { statement.note(.other); return }
+        let replacement = statement.note(.word(held))
+        emit(replacement, original: held, into: &out)
+    }
+
+    private mutating func endQuoted(into out: inout [UInt8]) {
+        state = .code
+        defer { held.removeAll(keepingCapacity: true) }
+        guard !heldOverflow else { statement.note(.other); return }
+        let replacement = statement.note(.quoted(Self.unquoted(held)))
+        emit(replacement, original: held, into: &out)
+    }
+
+    private mutating func emit(_ name: String?, original: [UInt8], into out: inout [UInt8]) {
+        guard let name, let target = map[name] else { out += original; return }
+        renamed[name, default: 0] += 1
+        out += Array(("\"" + target.replacingOccurrences(of: "\"", with: "\"\"") + "\"").utf8)
+    }
+
+    // MARK: Strings, comments, dollar quotes, COPY data
+
+    private mutating func startString(escapes: Bool, into out: inout [UInt8]) {
+        escapeString = escapes
+        backslash = false
+        holdingString = statement.stringMayBeRole && !escapes
+        heldOverflow = false
+        if holdingString { startHolding(0x27) } else { out.append(0x27) }
+        state = .string
+    }
+
+    private mutating func string(_ byte: UInt8, into out: inout [UInt8]) {
+        if backslash {
+            backslash = false
+        } else if byte == 0x5C && escapeString {
+            backslash = true
+        } else if byte == 0x27 {
+            emitString(byte, into: &out)
+            state = .stringQuote
+            return
+        }
+        emitString(byte, into: &out)
+    }
+
+    private mutating func emitString(_ byte: UInt8, into out: inout [UInt8]) {
+        if holdingString { hold(byte, into: &out) } else { out.append(byte) }
+    }
+
+    private mutating func endString(into out: inout [UInt8]) {
+        state = .code
+        guard holdingString else { statement.note(.other); return }
+        holdingString = false
+        defer { held.removeAll(keepingCapacity: true) }
+        guard !heldOverflow else { statement.note(.other); return }
+        // 'name' with '' for a quote, as pg_restore writes SET SESSION AUTHORIZATION.
+        let text = String(decoding: held.dropFirst().dropLast(), as: UTF8.self).replacingOccurrences(of: "''", with: "'")
+        emit(statement.note(.string(text)), original: held, into: &out)
+    }
+
+    private mutating func blockComment(_ byte: UInt8, into out: inout [UInt8]) {
+        out.append(byte)
+        if commentLast == 0x2A && byte == 0x2F {
+            commentDepth -= 1
+            commentLast = 0
+            if commentDepth == 0 { state = .code }
+        } else if commentLast == 0x2F && byte == 0x2A {
+            commentDepth += 1
+            commentLast = 0
+        } else {
+            commentLast = byte
+        }
+    }
+
+    private mutating func dollarTag(_ byte: UInt8, into out: inout [UInt8]) -> Bool {
+        if byte == 0x24 {
+            out.append(byte)
+            tag.append(byte)
+            tagMatched = 0
+            state = .dollarBody
+            return true
+        }
+        // `$1` (a parameter) or `$` in an operator: not a dollar quote after all.
+        let first = tag.count == 1
+        if Self.isWordByte(byte) && byte != 0x24 && !(first && (0x30...0x39).contains(byte)) {
+            out.append(byte)
+            tag.append(byte)
+            return true
+        }
+        statement.note(.other)
+        state = .code
+        return false
+    }
+
+    private mutating func dollarBody(_ byte: UInt8, into out: inout [UInt8]) {
+        out.append(byte)
+        if byte == tag[tagMatched] {
+            tagMatched += 1
+            if tagMatched == tag.count {
+                statement.note(.other)
+                state = .code
+            }
+        } else {
+            // The tag holds no `$`, so a closing delimiter can only start again here.
+            tagMatched = byte == 0x24 ? 1 : 0
+        }
+    }
+
+    private mutating func copyData(_ byte: UInt8, into out: inout [UInt8]) {
+        out.append(byte)
+        switch (copyLine, byte) {
+        case (2, 0x0A), (3, 0x0A): state = .code
+        case (_, 0x0A): copyLine = 0
+        case (0, 0x5C): copyLine = 1
+        case (1, 0x2E): copyLine = 2
+        case (2, 0x0D): copyLine = 3
+        default: copyLine = -1
+        }
+    }
+
+    // MARK: Names
+
+    /// Bytes that continue an unquoted identifier (and, but for `$` and digits, start one).
+    static func isWordByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x5F, 0x24, 0x80...0xFF: true
+        default: false
+        }
+    }
+
+    /// The name a `"…"` identifier stands for.
+    static func unquoted(_ token: [UInt8]) -> String {
+        String(decoding: token.dropFirst().dropLast(), as: UTF8.self).replacingOccurrences(of: "\"\"", with: "\"")
+    }
+}
