@@ -64,6 +64,7 @@ import Testing
             SELECT lo_create(424242);
             ALTER LARGE OBJECT 424242 OWNER TO rm_src;
             COMMENT ON TABLE rm_s.rm_src IS 'owned by rm_src';
+            CREATE TABLE public.bulk AS SELECT i, md5(i::text) AS h FROM generate_series(1, 100000) i;
             """, database: database)
     }
 
@@ -101,6 +102,13 @@ import Testing
 
             let verified = try await cli.run("verify", "--map-role", "rm_src=rm_dst")
             #expect(verified.status == 0 && verified.stdout.contains("tables match"), "\(format): \(verified.stdout)\(verified.stderr)")
+
+            // The wrapper, owned by the superuser postgres, cannot go to rm_dst: the load fails early, with
+            // megabytes of the dump still to come (pg_restore is stopped, nothing hangs) and is undone.
+            let refused = try await cli.run("restore", "--to-database", "rm_\(format)_refused", "--map-role", "postgres=rm_dst")
+            #expect(refused.status == 1 && refused.stderr.contains("the source's postgres was a superuser; rm_dst, which --map-role gives its objects to, is not one here"),
+                    "\(format): \(refused.stderr)")
+            #expect(try await server.psql("SELECT count(*) FROM pg_database WHERE datname = 'rm_\(format)_refused'") == "0")
         }
     }
 

@@ -270,6 +270,12 @@ extension GlobalsRestore {
         for role in globals?.roles ?? [] where role.superuser {
             if try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role.name) != "t" { denied.append(role.name) }
         }
+        for (source, target) in options.roleMap.sorted(by: { $0.key < $1.key })
+        where recorded?.roles.contains(where: { $0.name == source && $0.superuser }) == true {
+            if try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", target) != "t" {
+                return " (the source's \(source) was a superuser; \(target), which --map-role gives its objects to, is not one here: map \(source) to a superuser)"
+            }
+        }
         guard let first = denied.first else { return "" }
         let created = denied.filter { createdRoles.contains($0) }
         let one = denied.count == 1
