@@ -23,13 +23,9 @@ struct JobRunner {
 
     func runOne(_ job: Job) async -> Bool {
         let progress = showProgress ? TerminalProgress() : nil
-        var pipeline = BackupPipeline(observer: progress)
+        var pipeline = BackupPipeline(observer: progress, registry: ProcessSettings.registry)
         pipeline.waitForLock = waitForLock
         pipeline.lockLease = job.lockLease
-        if job.verifyAfterBackup {
-            let logger = logger
-            pipeline.beforeRetention = { record, job in try await Self.verify(record, of: job, logger: logger) }
-        }
         let clock = ContinuousClock()
         let begin = clock.now
         let event: JobEvent
@@ -73,29 +69,5 @@ struct JobRunner {
                                               file: copy?.record.object.location, error: failure.map { "\($0.error)" })
         }
         return event
-    }
-
-    /// `verify = after-backup`: a backup that does not restore fails its run; it is kept, marked unverified,
-    /// and retention does not run, so an unverifiable backup never displaces a verified one.
-    @Sendable static func verify(_ record: BackupRecord, of job: Job, logger: Logger) async throws {
-        let pipeline = RestorePipeline(registry: ProcessSettings.registry)
-        var problem: String?
-        do {
-            let outcome = try await pipeline.verify(record, job: job, logger: logger)
-            problem = outcome.problem
-            if problem == nil {
-                logger.info("backup verified: \(outcome.checks.count) tables restored with the recorded row counts",
-                            metadata: ["job": "\(job.name)", "file": "\(record.name)"])
-            }
-        } catch {
-            problem = "\(error)"
-        }
-        // Every copy's manifest says the same (`job` has the destinations that stored the backup).
-        for target in job.destinations {
-            try await pipeline.mark(record, verification: problem.map { "failed: \($0)" } ?? "passed", in: target.destination)
-        }
-        if let problem {
-            throw BackupError(.verificationFailed, "backup verification failed (the backup is kept, marked unverified): \(problem)")
-        }
     }
 }

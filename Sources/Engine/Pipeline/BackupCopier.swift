@@ -71,15 +71,14 @@ public struct BackupCopier: Sendable {
     public func copy(_ records: [BackupRecord], job: String, from: any Destination, to: any Destination,
                      logger: Logger, each: @escaping @Sendable (BackupRecord, Result) -> Void) async throws {
         try await to.checkWritable()
-        guard let locking = capability(of: to, as: (any LockingDestination).self) else {
-            return try await copyLocked(records, job: job, from: from, to: to, each: each)
-        }
-        let (lock, _) = try await locking.lock(job: job, wait: waitForLock, lease: lockLease)
-        try await BackupPipeline.holding(lock, releasing: [lock], lease: lockLease, every: lockLease / 3, logger: logger) {
+        let locks = JobLockSession(wait: waitForLock, lease: lockLease)
+        try await locks.with(job: job, at: [("target", to)], logger: logger) { holding in
             // A copy (or backup) killed mid-upload left its upload behind; with the lock held, none is running.
-            let leftovers = try await locking.removeLeftovers(job: job)
-            if !leftovers.isEmpty {
-                logger.notice("removed what an interrupted run left behind: \(leftovers.joined(separator: ", "))")
+            for held in holding.held {
+                let leftovers = try await held.locking.removeLeftovers(job: job)
+                if !leftovers.isEmpty {
+                    logger.notice("removed what an interrupted run left behind: \(leftovers.joined(separator: ", "))")
+                }
             }
             try await copyLocked(records, job: job, from: from, to: to, each: each)
         }
