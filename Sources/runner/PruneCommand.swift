@@ -18,6 +18,9 @@ struct PruneCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Decide as if it were this time (ISO 8601, e.g. 2027-01-31T00:00:00Z); implies nothing else.")
     var asOf: String?
 
+    @Flag(name: .long, help: "If a run of the job holds its lock, wait for it instead of failing.")
+    var wait = false
+
     func validate() throws {
         if let asOf, Timestamp.parseISO8601(asOf) == nil {
             throw ValidationError("--as-of must be an ISO 8601 time such as 2027-01-31T00:00:00Z")
@@ -30,8 +33,22 @@ struct PruneCommand: AsyncParsableCommand {
             let now = asOf.flatMap(Timestamp.parseISO8601) ?? Date()
             // Each destination by its own retention policy, as after a backup.
             for job in try options.loadJobs(only: job) {
-                for target in job.destinations {
-                    try await prune(job, at: target, now: now, logger: logger)
+                guard !dryRun else {
+                    // Deletes nothing, so it needs no lock: it shows what a prune would do now.
+                    for target in job.destinations { try await prune(job, at: target, now: now, logger: logger) }
+                    continue
+                }
+                // A backup's retention decides over the same files: one or the other at a time.
+                let locks = JobLockSession(wait: wait, lease: job.lockLease)
+                do {
+                    try await locks.with(job: job.name, at: job.destinations.map { ($0.name, $0.destination) },
+                                         logger: logger) { [self] _ in
+                        for target in job.destinations { try await prune(job, at: target, now: now, logger: logger) }
+                    }
+                } catch let failure as Failure {
+                    throw failure
+                } catch {
+                    throw Failure(message: "prune of job \(job.name) failed: \(error)", exitCode: 1)
                 }
             }
         }

@@ -173,6 +173,25 @@ import Testing
                 || (SELECT count(*) FROM pg_roles WHERE rolname = 'postgres') || ' ' || (SELECT sum(x) FROM t)
             """, database: "su_mapped") == "admin admin 0 3")
 
+        // Verify on this cluster (no role postgres here) needs the same mapping.
+        let config = "\(cli.directory)/verify-on-fresh.conf"
+        try """
+            postgres.host = 127.0.0.1
+            postgres.port = \(cluster.port)
+            postgres.user = admin
+            postgres.password = ${FRESH_PASSWORD}
+            local.path = \(cli.backups)
+            \(cluster.clients.map { "postgres.pg_dump = \($0)/pg_dump" } ?? "")
+            [app]
+            postgres.database = su_fdw
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let environment = ["FRESH_PASSWORD": cluster.password]
+        let unmapped = try await Shell.run(Paths.backup, ["verify", "--config", config], environment: environment)
+        #expect(unmapped.status == 1 && unmapped.stdout.contains("RESTORE FAILED"), "\(unmapped.stdout)\(unmapped.stderr)")
+        let verified = try await Shell.run(Paths.backup, ["verify", "--config", config, "--map-role", "postgres=admin"], environment: environment)
+        #expect(verified.status == 0 && verified.stdout.contains("1 of 1 tables match"), "\(verified.stdout)\(verified.stderr)")
+
         let restored = try await cluster.restore(cli, file: file, into: "su_fdw", ["--allow-privileged-roles"])
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(try await cluster.psql("SELECT pg_get_userbyid(fdwowner) FROM pg_foreign_data_wrapper WHERE fdwname = 'su_useless'",

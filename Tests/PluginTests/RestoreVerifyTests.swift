@@ -186,6 +186,40 @@ import Testing
                 "nothing on the server may change")
     }
 
+    /// A zstd backup damaged in the middle: the decoder fails part way, psql or pg_restore has half a
+    /// stream; verify still reads the rest, names the damage, and stops the tool rather than wait on it.
+    @Test(.timeLimit(.minutes(3)), arguments: ["plain", "custom"])
+    func aDamagedZstdBackupFailsVerifyWithoutHanging(format: String) async throws {
+        let b = try await Backed.make("zflip_\(format)", extra: "compressor = zstd\npostgres.format = \(format)")
+        defer { b.cli.cleanUp() }
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: b.path)))
+        for offset in stride(from: bytes.count / 3, to: bytes.count / 2, by: 97) { bytes[offset] ^= 0x5A }
+        try Data(bytes).write(to: URL(fileURLWithPath: b.path))
+        let result = try await b.cli.run("verify")
+        #expect(result.status == 1 && result.stdout.contains("CHECKSUM MISMATCH") && result.stderr.contains("is damaged"),
+                "\(result.stdout)\(result.stderr)")
+        #expect(!(try await PostgresServer.shared.databases().contains { $0.hasPrefix("rv_zflip_\(format)_verify_") }))
+    }
+
+    /// A plain dump with a psql command planted in it (the checksum made to match): `\\!` would run a shell
+    /// command in the pod. The restore refuses it before psql sees the line, and nothing runs.
+    @Test func aPsqlCommandInTheDumpIsNeverRun() async throws {
+        let b = try await Backed.make("shell", extra: "compressor = none")
+        defer { b.cli.cleanUp() }
+        let marker = "\(b.cli.directory)/shell-ran"
+        var text = try String(contentsOfFile: b.path, encoding: .utf8)
+        let copyLine = try #require(text.range(of: "COPY public.orders"))
+        text.insert(contentsOf: "\\! touch '\(marker)'\n", at: copyLine.lowerBound)
+        try text.write(toFile: b.path, atomically: true, encoding: .utf8)
+        let sum = String(try await Shell.sh("sha256sum '\(b.path)'").stdout.prefix(64))
+        try b.editManifest { $0["sha256"] = sum; $0["stored_bytes"] = text.utf8.count }
+
+        let result = try await b.cli.run("restore", "--to-database", "rv_shell_copy")
+        #expect(result.status == 1 && result.stderr.contains("the dump holds the psql command \"\\\\! touch"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: marker), "the planted command ran")
+        #expect(try await PostgresServer.shared.databases().filter { $0.hasPrefix("rv_shell") } == ["rv_shell"])
+    }
+
     /// SIGTERM while verify restores: the scratch database is dropped and the exit says interrupted.
     @Test func sigtermDuringVerifyDropsTheScratchDatabase() async throws {
         let server = try await PostgresServer.shared

@@ -11,7 +11,8 @@ extension DatabaseGlobals {
     }
 
     /// The globals as the target is to have them with `map`'s source roles replaced by existing roles: a
-    /// mapped role is not created, and its ownership, grants, memberships and settings go to its target.
+    /// mapped role is not created, and its ownership, grants, settings and its own memberships in other
+    /// roles go to its target. Other roles' memberships in it are not carried over.
     func mapping(_ map: [String: String]) -> DatabaseGlobals {
         guard !map.isEmpty else { return self }
         func name(_ role: String) -> String { role == "PUBLIC" ? role : map[role] ?? role }
@@ -19,6 +20,9 @@ extension DatabaseGlobals {
         copy.owner = name(owner)
         copy.roles = roles.filter { map[$0.name] == nil }
         copy.memberships = memberships?.compactMap { membership in
+            // Membership *in* a mapped role would hand its members the existing target role and all it
+            // holds on that server, more than the source role gave them: left to a person.
+            guard map[membership.role] == nil else { return nil }
             var mapped = membership
             mapped.role = name(membership.role)
             mapped.member = name(membership.member)

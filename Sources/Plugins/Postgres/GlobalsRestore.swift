@@ -54,7 +54,12 @@ final class GlobalsRestore {
         let mapped = options.roleMap.sorted { $0.key < $1.key }.map { source, target in
             "give the source's role \(source) and what it owns and was granted to the existing role \(target) (--map-role), without creating \(source)"
         }
-        return try mapped + missingRoles().map { role in
+        let unshared = (recorded?.memberships ?? []).compactMap { membership in
+            options.roleMap[membership.role].map {
+                "not make \(membership.member) a member of \(membership.role)'s target \($0) (it was a member of \(membership.role)); grant \($0) to it by hand if it should have all \($0) holds"
+            }
+        }
+        return try mapped + unshared + missingRoles().map { role in
             let given = Self.attributes(role, privileged: options.privilegedRoles).filter { !$0.hasPrefix("NO") && $0 != "INHERIT" }
             var line = "create role \(role.name) without a password" + (given.isEmpty ? "" : " (\(given.joined(separator: ", ")))")
             let denied = role.privilegedAttributes
@@ -119,6 +124,13 @@ final class GlobalsRestore {
             }
             guard try exists(role: target) else {
                 throw BackupError(.config, "--map-role \(source)=\(target): role \(target) does not exist on \(server); create it first or map \(source) to a role that exists")
+            }
+            // Objects of a role that was not a superuser (SECURITY DEFINER functions, views) must not come
+            // to run with a superuser's rights unless asked for.
+            let wasSuperuser = recorded?.roles.first { $0.name == source }?.superuser ?? false
+            if !wasSuperuser, !options.privilegedRoles,
+               try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", target) == "t" {
+                throw BackupError(.config, "--map-role \(source)=\(target): \(target) is a superuser on \(server) and \(source) was not one on the source, so its functions and views would run as a superuser; map it to a role that is not one, or pass --allow-privileged-roles")
             }
         }
     }

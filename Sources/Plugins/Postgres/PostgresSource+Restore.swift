@@ -161,19 +161,21 @@ extension PostgresSource: RestorableSource {
         _ request: RestoreRequest, into database: String, serverMajor: Int, logger: Logger, feed: DumpFeed
     ) async throws -> [String: Int64] {
         var loaded: [String: Int64]?
-        if !request.options.roleMap.isEmpty {
-            let result = try await loadRenaming(request, into: database, serverMajor: serverMajor, feed: feed)
+        let script = request.manifest.format != "custom" || !request.options.roleMap.isEmpty
+        if script {
+            let result = try await loadScript(request, into: database, serverMajor: serverMajor, feed: feed)
             for (source, count) in result.renamed.sorted(by: { $0.key < $1.key }) {
-                logger.notice("gave role \(source)'s \(count) ownerships and grants in the dump to \(request.options.roleMap[source] ?? "?") (--map-role)")
+                let target = request.options.roleMap[source] ?? "?"
+                logger.notice("gave role \(source)'s \(count) ownerships and grants in the dump to \(target) (--map-role)")
             }
             loaded = result.rows
-        } else if request.manifest.format == "custom", let file = request.localDumpFile {
+            if loaded == nil {
+                logger.info("counting the restored rows with count(*): psql's COPY tags did not pair with the dump's tables")
+            }
+        } else if let file = request.localDumpFile {
             try await parallelRestore(file, into: database, serverMajor: serverMajor)
         } else {
-            loaded = try await load(request.manifest.format, into: database, serverMajor: serverMajor, feed: feed)
-        }
-        if loaded == nil && (request.manifest.format != "custom" || !request.options.roleMap.isEmpty) {
-            logger.info("counting the restored rows with count(*): psql's COPY tags did not pair with the dump's tables")
+            try await loadArchive(into: database, serverMajor: serverMajor, feed: feed)
         }
         return try loaded ?? DatabaseGlobals.rowCounts(try PostgresConnection(retargeted(database)))
     }
@@ -269,113 +271,5 @@ extension PostgresSource: RestorableSource {
         } else {
             logger.notice("the previous database is kept as \(aside)")
         }
-    }
-
-    /// Streams the dump into psql (plain) or pg_restore (custom), each in one transaction.
-    ///
-    /// Returns a plain dump's rows per table as the server counted them: psql prints each COPY's command
-    /// tag (`COPY 5000`), and the dump itself, read as it streams past, says which table each one
-    /// loaded. That spares a `count(*)` of every restored table afterwards, a second full read of the
-    /// database. Nil when the two do not pair up one to one; the caller then counts.
-    private func load(_ format: String, into database: String, serverMajor: Int, feed: DumpFeed) async throws -> [String: Int64]? {
-        let tool = format == "custom" ? "pg_restore" : "psql"
-        let arguments = format == "custom"
-            ? connectionArguments + ["--dbname", PostgresTarget.dbnameArgument(database), "--exit-on-error", "--single-transaction"]
-            : ["--host", target.host, "--port", String(target.port), "--username", target.user, "--no-password",
-               "--dbname", PostgresTarget.dbnameArgument(database), "-X", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
-        let tables = CounterBox(format == "custom" ? nil : CopyRowCounter())
-        let executable = try await clientTool(tool, serverMajor: serverMajor)
-        let result = try await withChildEnvironment { environment in try await Subprocess.run(
-            executable, arguments: Arguments(arguments), environment: environment,
-            platformOptions: Self.platformOptions, input: .inputWriter, output: .sequence, error: .sequence
-        ) { execution in
-            async let errors = StderrTail.collect(execution.standardError)
-            async let tags = CopyTags.collect(execution.standardOutput)
-            do {
-                try await feed { chunk in
-                    chunk.withUnsafeBytes { tables.counter?.scan($0) }
-                    _ = try await execution.standardInputWriter.write(chunk)
-                }
-            } catch let error as SubprocessError {
-                // The tool stopped reading (it failed); its exit status and stderr say why.
-                _ = error
-            }
-            try? await execution.standardInputWriter.finish()
-            return (try await errors, try await tags)
-        } }
-        guard result.terminationStatus.isSuccess else {
-            throw BackupError(.sourceFailed, "\(tool) failed restoring into \(database): \(result.closureResult.0)")
-        }
-        guard let counter = tables.counter else { return nil }
-        return CopyTags.pair(tables: counter.tables, tags: result.closureResult.1)
-    }
-
-    /// A custom dump stored uncompressed on local disk: pg_restore reads it itself, one job per core.
-    private func parallelRestore(_ file: String, into database: String, serverMajor: Int) async throws {
-        let jobs = max(2, CPUCount.available)
-        let executable = try await clientTool("pg_restore", serverMajor: serverMajor)
-        let result = try await withChildEnvironment { environment in try await Subprocess.run(
-            executable,
-            arguments: Arguments(connectionArguments + ["--dbname", PostgresTarget.dbnameArgument(database), "--exit-on-error", "--jobs", String(jobs), file]),
-            environment: environment, platformOptions: Self.platformOptions,
-            output: .discarded, error: .string(limit: 1 << 20)) }
-        guard result.terminationStatus.isSuccess else {
-            throw BackupError(.sourceFailed,
-                "pg_restore --jobs \(jobs) failed restoring into \(database): \(StderrTail.lastLines(result.standardError))")
-        }
-    }
-
-    /// psql and pg_restore from beside the chosen pg_dump (matching the server), else from PATH.
-    func clientTool(_ name: String, serverMajor: Int) async throws -> Executable {
-        if let tool = try? await PgDumpLocator.find(serverMajor: serverMajor, override: pgDumpOverride) {
-            let sibling = URL(fileURLWithPath: tool.path).deletingLastPathComponent().appendingPathComponent(name).path
-            if FileManager.default.isExecutableFile(atPath: sibling) { return .path(FilePath(sibling)) }
-        }
-        return .name(name)
-    }
-}
-
-/// psql's `COPY n` command tags, the rows the server loaded per COPY, in order, from psql's output in
-/// pieces cut anywhere.
-struct CopyTags {
-    private(set) var rows: [Int64] = []
-    private var line: [UInt8] = []
-    private var tooLong = false
-    private static let prefix = Array("COPY ".utf8)
-
-    static func collect(_ sequence: SubprocessOutputSequence) async throws -> [Int64] {
-        var tags = CopyTags()
-        for try await buffer in sequence {
-            buffer.withUnsafeBytes { tags.scan($0) }
-        }
-        return tags.rows
-    }
-
-    mutating func scan(_ bytes: UnsafeRawBufferPointer) {
-        for byte in bytes {
-            if byte == 0x0A {
-                if !tooLong, let count = Self.parse(line) { rows.append(count) }
-                line.removeAll(keepingCapacity: true)
-                tooLong = false
-            } else if line.count < 32 {
-                line.append(byte)
-            } else {
-                tooLong = true
-            }
-        }
-    }
-
-    /// The row count of a line that is exactly `COPY <digits>`.
-    static func parse(_ line: [UInt8]) -> Int64? {
-        guard line.count > prefix.count, line.starts(with: prefix) else { return nil }
-        let digits = line[prefix.count...]
-        guard digits.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
-        return Int64(String(decoding: digits, as: UTF8.self))
-    }
-
-    /// Rows per table when every COPY in the dump has its tag; nil otherwise.
-    static func pair(tables: [String], tags: [Int64]) -> [String: Int64]? {
-        guard tables.count == tags.count else { return nil }
-        return Dictionary(zip(tables, tags), uniquingKeysWith: +)
     }
 }

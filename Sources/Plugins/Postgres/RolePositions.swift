@@ -59,7 +59,6 @@ struct RolePositions {
     }
 
     private var words: [Keyword?] = []
-    private var count = 0
     private var depth = 0
     private var kind = Kind.other
     private var expect = Expect.nothing
@@ -68,15 +67,11 @@ struct RolePositions {
     private var beforePrevious: Keyword?
     private(set) var stringMayBeRole = false
 
-    /// Nothing of the statement has been read: a `\` here begins a psql command line.
-    var isEmpty: Bool { count == 0 }
-
     var endsCopyFromStdin: Bool { kind == .copy && depth == 0 && beforePrevious == .from && previous == .stdin }
 
     /// Takes the next token; returns the role name it stands for when it stands where a role is named.
     @discardableResult
     mutating func note(_ token: Token) -> String? {
-        count += 1
         if case .punctuation(let byte) = token, byte == 0x28 || byte == 0x29 {
             depth = max(0, depth + (byte == 0x28 ? 1 : -1))
             shift(nil)
@@ -132,9 +127,10 @@ struct RolePositions {
     private mutating func trigger(_ keyword: Keyword?) {
         guard let keyword else { return }
         switch keyword {
+        // Before `OWNER TO`: in `GRANT … ON public.owner TO a, b` the list follows a table named owner.
+        case .to where kind == .grant || kind == .policy: expect = .list
         case .to where previous == .owner: expect = .one
         case .by where previous == .granted: expect = .one
-        case .to where kind == .grant || kind == .policy: expect = .list
         case .from where kind == .revoke: expect = .list
         case .role where kind == .defaultPrivileges && previous == .for,
              .user where kind == .defaultPrivileges && previous == .for: expect = .list

@@ -14,6 +14,10 @@ struct RoleRenamer {
     let map: [String: String]
     /// How many names were rewritten, per source role.
     private(set) var renamed: [String: Int] = [:]
+    /// A psql command in the script other than pg_dump's own `\restrict KEY` and `\unrestrict KEY`
+    /// (e.g. `\! cmd`, which would run in this pod): its first bytes. It is never passed on, and the
+    /// caller must stop the load.
+    private(set) var refused: String?
 
     private enum State {
         case code, word, number, quoted, string, lineComment, blockComment, dollarTag, dollarBody, copyRest, copyData, meta
@@ -59,7 +63,13 @@ struct RoleRenamer {
 
     /// Ends the script: a token still held is passed on.
     mutating func finish(into out: inout [UInt8]) {
-        if state == .word { endWord(into: &out) } else { out += held }
+        switch state {
+        case .word: endWord(into: &out)
+        case .quotedQuote: endQuoted(into: &out)
+        case .stringQuote: endString(into: &out)
+        case .meta: endCommand(into: &out)
+        default: out += held
+        }
         held.removeAll()
     }
 
@@ -67,7 +77,7 @@ struct RoleRenamer {
     private mutating func bulk(_ input: UnsafeBufferPointer<UInt8>, from i: Int, into out: inout [UInt8]) -> Int? {
         let target: UInt8
         switch state {
-        case .lineComment, .copyRest, .meta: target = 0x0A
+        case .lineComment, .copyRest: target = 0x0A
         case .copyData where copyLine == -1: target = 0x0A
         case .dollarBody where tagMatched == 0: target = 0x24
         case .string where !holdingString && !backslash:
@@ -118,9 +128,19 @@ struct RoleRenamer {
             if byte == 0x27 { emitString(byte, into: &out); state = .string; return true }
             endString(into: &out)
             return false
-        case .lineComment, .meta:
+        case .lineComment:
             out.append(byte)
             if byte == 0x0A { state = .code }
+            return true
+        case .meta:
+            if byte == 0x0A {
+                endCommand(into: &out)
+                out.append(byte)
+            } else if held.count < Self.heldLimit {
+                held.append(byte)
+            } else {
+                refused = refused ?? String(decoding: held.prefix(40), as: UTF8.self)
+            }
             return true
         case .blockComment: blockComment(byte, into: &out); return true
         case .dash:
@@ -151,7 +171,7 @@ struct RoleRenamer {
         case 0x2D: out.append(byte); state = .dash
         case 0x2F: out.append(byte); state = .slash
         case 0x24: out.append(byte); tag = [byte]; state = .dollarTag
-        case 0x5C where statement.isEmpty: out.append(byte); state = .meta
+        case 0x5C: startHolding(byte); state = .meta
         case 0x30...0x39: out.append(byte); statement.note(.other); state = .number
         case 0x3B:
             out.append(byte)
@@ -201,6 +221,24 @@ struct RoleRenamer {
         guard let name, let target = map[name] else { out += original; return }
         renamed[name, default: 0] += 1
         out += Array(("\"" + target.replacingOccurrences(of: "\"", with: "\"\"") + "\"").utf8)
+    }
+
+    /// psql runs a backslash outside quotes as one of its own commands, whatever follows: only the two
+    /// pg_dump writes, with a key of letters and digits, are passed on.
+    private mutating func endCommand(into out: inout [UInt8]) {
+        state = .code
+        defer { held.removeAll(keepingCapacity: true) }
+        var line = held
+        if line.last == 0x0D { line.removeLast() }
+        let text = String(decoding: line, as: UTF8.self)
+        let words = text.split(separator: " ", omittingEmptySubsequences: false)
+        let allowed = words.count == 2 && (words[0] == "\\restrict" || words[0] == "\\unrestrict")
+            && !words[1].isEmpty && words[1].utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+        guard allowed, refused == nil else {
+            refused = refused ?? String(text.prefix(40))
+            return
+        }
+        out += held
     }
 
     // MARK: Strings, comments, dollar quotes, COPY data

@@ -9,19 +9,21 @@ import System
 import SystemPackage
 #endif
 
-/// A restore with `--map-role`: the dump goes into psql as SQL with the mapped role names rewritten
-/// (``RoleRenamer``). A custom-format dump is turned into that SQL by `pg_restore -f -` on the way, so
-/// both formats load through the same rewriting, in one transaction.
+/// Loading a dump through psql as a SQL script, in one transaction: a plain dump, and a custom dump whose
+/// roles are mapped (`--map-role`), turned into that script by `pg_restore -f -` on the way. The script
+/// passes through ``RoleRenamer``, which rewrites the mapped role names and stops any psql command that
+/// pg_dump does not write (`\! cmd` would run in this pod).
 extension PostgresSource {
-    /// Loads the dump into `database` with the roles renamed; returns rows per table as psql's COPY tags
-    /// gave them (nil when they do not pair up) and how many names were rewritten per source role.
-    func loadRenaming(
+    /// Loads the dump into `database`; returns rows per table as psql's COPY tags gave them (nil when they
+    /// do not pair up with the dump's tables) and how many names were rewritten per source role.
+    ///
+    /// The tags spare a `count(*)` of every restored table afterwards, a second full read of the database.
+    func loadScript(
         _ request: RestoreRequest, into database: String, serverMajor: Int, feed: DumpFeed
     ) async throws -> (rows: [String: Int64]?, renamed: [String: Int]) {
         let map = request.options.roleMap
-        let custom = request.manifest.format == "custom"
         let psql = try await clientTool("psql", serverMajor: serverMajor)
-        let archiveReader = custom ? try await clientTool("pg_restore", serverMajor: serverMajor) : nil
+        let archiveReader = request.manifest.format == "custom" ? try await clientTool("pg_restore", serverMajor: serverMajor) : nil
         let tables = CounterBox(CopyRowCounter())
         let arguments = connectionArguments + ["--dbname", PostgresTarget.dbnameArgument(database),
                                                "-X", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
@@ -31,21 +33,29 @@ extension PostgresSource {
         ) { execution in
             async let errors = StderrTail.collect(execution.standardError)
             async let tags = CopyTags.collect(execution.standardOutput)
-            let writer = ScriptWriter(map: map, tables: tables) { _ = try await execution.standardInputWriter.write($0) }
+            let writer = ScriptWriter(map: map, tables: tables) {
+                do { _ = try await execution.standardInputWriter.write($0) } catch { throw ScriptReaderStopped() }
+            }
             var renamed: [String: Int] = [:]
             var archiveFailure: String?
             do {
                 if let archiveReader {
-                    (renamed, archiveFailure) = try await Self.script(from: archiveReader, environment: environment, feed: feed, into: writer)
+                    (renamed, archiveFailure) = try await Self.script(from: archiveReader, environment: environment,
+                                                                      feed: feed, into: writer)
                 } else {
                     var own = writer
                     try await feed { chunk in try await own.write(chunk) }
                     try await own.finish()
                     renamed = own.renamed
                 }
-            } catch let error as SubprocessError {
+            } catch is ScriptReaderStopped {
                 // psql stopped reading (it failed); its exit status and stderr say why.
-                _ = error
+            } catch {
+                // A damaged backup, a refused command, pg_restore not starting: psql is stopped before it
+                // reaches the end of its script, so its transaction is rolled back, never committed (and its
+                // output ends, so this returns).
+                try? execution.send(signal: .terminate)
+                throw error
             }
             try? await execution.standardInputWriter.finish()
             return (try await errors, try await tags, renamed, archiveFailure)
@@ -75,7 +85,7 @@ extension PostgresSource {
             do {
                 try await feed { chunk in _ = try await execution.standardInputWriter.write(chunk) }
             } catch is SubprocessError {
-                // pg_restore stopped reading: it failed, or psql did and the pump stopped pg_restore.
+                // pg_restore stopped reading: it failed, or the script's writer did and stopped pg_restore.
             } catch {
                 try? execution.send(signal: .terminate)
                 throw error
@@ -88,7 +98,10 @@ extension PostgresSource {
     }
 }
 
-/// Rewrites a SQL script's mapped role names and writes it on, counting each table's rows as it passes.
+/// psql stopped reading its script: it failed, and its exit status and stderr say why.
+struct ScriptReaderStopped: Error {}
+
+/// Passes a SQL script on through ``RoleRenamer``, counting each table's rows as it passes.
 struct ScriptWriter: Sendable {
     let map: [String: String]
     let tables: CounterBox
@@ -118,6 +131,9 @@ struct ScriptWriter: Sendable {
     }
 
     private func flush() async throws {
+        if let refused = renamer.refused {
+            throw BackupError(.corrupt, "the dump holds the psql command \(refused.debugDescription), which pg_dump never writes; it was not run, and the restore stopped")
+        }
         guard !output.isEmpty else { return }
         output.withUnsafeBytes { tables.counter?.scan($0) }
         try await sink(output)

@@ -1,0 +1,67 @@
+import Engine
+import PluginSupport
+import Foundation
+import Subprocess
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// Loading a custom-format dump with pg_restore, which talks to the server itself: streamed in one
+/// transaction, or, from a local file it can seek in, with one job per core. (A plain dump, or any dump
+/// whose roles are mapped, loads through psql: ``loadScript``.)
+extension PostgresSource {
+    /// Streams a custom dump into `pg_restore --single-transaction`.
+    func loadArchive(into database: String, serverMajor: Int, feed: DumpFeed) async throws {
+        let arguments = connectionArguments
+            + ["--dbname", PostgresTarget.dbnameArgument(database), "--exit-on-error", "--single-transaction"]
+        let executable = try await clientTool("pg_restore", serverMajor: serverMajor)
+        let result = try await withChildEnvironment { environment in try await Subprocess.run(
+            executable, arguments: Arguments(arguments), environment: environment,
+            platformOptions: Self.platformOptions, input: .inputWriter, output: .discarded, error: .sequence
+        ) { execution in
+            async let errors = StderrTail.collect(execution.standardError)
+            do {
+                try await feed { chunk in _ = try await execution.standardInputWriter.write(chunk) }
+            } catch is SubprocessError {
+                // pg_restore stopped reading (it failed); its exit status and stderr say why.
+            } catch {
+                // A damaged backup: pg_restore is stopped before it reaches the end of its input, so its
+                // transaction is rolled back, never committed (and its stderr ends, so this returns).
+                try? execution.send(signal: .terminate)
+                throw error
+            }
+            try? await execution.standardInputWriter.finish()
+            return try await errors
+        } }
+        guard result.terminationStatus.isSuccess else {
+            throw BackupError(.sourceFailed, "pg_restore failed restoring into \(database): \(result.closureResult)")
+        }
+    }
+
+    /// A custom dump stored uncompressed on local disk: pg_restore reads it itself, one job per core.
+    func parallelRestore(_ file: String, into database: String, serverMajor: Int) async throws {
+        let jobs = max(2, CPUCount.available)
+        let executable = try await clientTool("pg_restore", serverMajor: serverMajor)
+        let result = try await withChildEnvironment { environment in try await Subprocess.run(
+            executable,
+            arguments: Arguments(connectionArguments + ["--dbname", PostgresTarget.dbnameArgument(database), "--exit-on-error", "--jobs", String(jobs), file]),
+            environment: environment, platformOptions: Self.platformOptions,
+            output: .discarded, error: .string(limit: 1 << 20)) }
+        guard result.terminationStatus.isSuccess else {
+            throw BackupError(.sourceFailed,
+                "pg_restore --jobs \(jobs) failed restoring into \(database): \(StderrTail.lastLines(result.standardError))")
+        }
+    }
+
+    /// psql and pg_restore from beside the chosen pg_dump (matching the server), else from PATH.
+    func clientTool(_ name: String, serverMajor: Int) async throws -> Executable {
+        if let tool = try? await PgDumpLocator.find(serverMajor: serverMajor, override: pgDumpOverride) {
+            let sibling = URL(fileURLWithPath: tool.path).deletingLastPathComponent().appendingPathComponent(name).path
+            if FileManager.default.isExecutableFile(atPath: sibling) { return .path(FilePath(sibling)) }
+        }
+        return .name(name)
+    }
+}
