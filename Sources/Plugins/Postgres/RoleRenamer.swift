@@ -13,37 +13,37 @@ import Foundation
 struct RoleRenamer {
     let map: [String: String]
     /// How many names were rewritten, per source role.
-    private(set) var renamed: [String: Int] = [:]
+    var renamed: [String: Int] = [:]
     /// A psql command in the script other than pg_dump's own `\restrict KEY` and `\unrestrict KEY`
     /// (e.g. `\! cmd`, which would run in this pod): its first bytes. It is never passed on, and the
     /// caller must stop the load.
-    private(set) var refused: String?
+    var refused: String?
 
-    private enum State {
+    enum State {
         case code, word, number, quoted, string, lineComment, blockComment, dollarTag, dollarBody, copyRest, copyData, meta
         /// Saw `-` or `/` (a comment may start), `'` or `"` inside a string or identifier (it may be doubled).
         case dash, slash, stringQuote, quotedQuote
     }
 
-    private var state = State.code
-    private var statement = RolePositions()
+    var state = State.code
+    var statement = RolePositions()
     /// The current word, quoted identifier, or (where a role may stand) string, quotes included.
-    private var held: [UInt8] = []
+    var held: [UInt8] = []
     /// The held token grew past any role name: it is passed on and never renamed.
-    private var heldOverflow = false
+    var heldOverflow = false
     /// A string that is being held (it stands where a role may) rather than passed on as it streams.
-    private var holdingString = false
-    private var escapeString = false
-    private var backslash = false
-    private var commentDepth = 0
-    private var commentLast: UInt8 = 0
+    var holdingString = false
+    var escapeString = false
+    var backslash = false
+    var commentDepth = 0
+    var commentLast: UInt8 = 0
     /// `$tag$`, as read so far, and how much of it a dollar-quoted body has matched at its end.
-    private var tag: [UInt8] = []
-    private var tagMatched = 0
+    var tag: [UInt8] = []
+    var tagMatched = 0
     /// In COPY data: -1 mid-line, else how much of `\.` (then `\r`) the line has begun with.
-    private var copyLine = 0
+    var copyLine = 0
 
-    private static let heldLimit = 256
+    static let heldLimit = 256
 
     init(map: [String: String]) {
         self.map = map
@@ -74,7 +74,7 @@ struct RoleRenamer {
     }
 
     /// Passes on a run of bytes no state change can come from, at once; nil when there is none here.
-    private mutating func bulk(_ input: UnsafeBufferPointer<UInt8>, from i: Int, into out: inout [UInt8]) -> Int? {
+    mutating func bulk(_ input: UnsafeBufferPointer<UInt8>, from i: Int, into out: inout [UInt8]) -> Int? {
         let target: UInt8
         switch state {
         case .lineComment, .copyRest: target = 0x0A
@@ -91,26 +91,17 @@ struct RoleRenamer {
         return pass(input, i, j, into: &out)
     }
 
-    private func pass(_ input: UnsafeBufferPointer<UInt8>, _ i: Int, _ j: Int, into out: inout [UInt8]) -> Int? {
+    func pass(_ input: UnsafeBufferPointer<UInt8>, _ i: Int, _ j: Int, into out: inout [UInt8]) -> Int? {
         guard j > i else { return nil }
         out.append(contentsOf: UnsafeBufferPointer(rebasing: input[i..<j]))
         return j
     }
 
     /// Takes one byte; false when the byte is to be read again in the state it led to.
-    private mutating func step(_ byte: UInt8, into out: inout [UInt8]) -> Bool {
+    mutating func step(_ byte: UInt8, into out: inout [UInt8]) -> Bool {
         switch state {
         case .code: return code(byte, into: &out)
-        case .word:
-            if Self.isWordByte(byte) { hold(byte, into: &out); return true }
-            if byte == 0x27 && (held == [0x45] || held == [0x65]) {  // E'…': backslash escapes
-                out += held
-                held.removeAll()
-                startString(escapes: true, into: &out)
-                return true
-            }
-            endWord(into: &out)
-            return false
+        case .word: return word(byte, into: &out)
         case .number:
             if Self.isWordByte(byte) || byte == 0x2E { out.append(byte); return true }
             state = .code
@@ -163,7 +154,19 @@ struct RoleRenamer {
         }
     }
 
-    private mutating func code(_ byte: UInt8, into out: inout [UInt8]) -> Bool {
+    mutating func word(_ byte: UInt8, into out: inout [UInt8]) -> Bool {
+        if Self.isWordByte(byte) { hold(byte, into: &out); return true }
+        if byte == 0x27 && (held == [0x45] || held == [0x65]) {  // E'…': backslash escapes
+            out += held
+            held.removeAll()
+            startString(escapes: true, into: &out)
+            return true
+        }
+        endWord(into: &out)
+        return false
+    }
+
+    mutating func code(_ byte: UInt8, into out: inout [UInt8]) -> Bool {
         switch byte {
         case 0x20, 0x09, 0x0A, 0x0D, 0x0C: out.append(byte)
         case 0x27: startString(escapes: false, into: &out)
@@ -185,13 +188,13 @@ struct RoleRenamer {
         return true
     }
 
-    private mutating func startHolding(_ byte: UInt8) {
+    mutating func startHolding(_ byte: UInt8) {
         held.removeAll(keepingCapacity: true)
         held.append(byte)
         heldOverflow = false
     }
 
-    private mutating func hold(_ byte: UInt8, into out: inout [UInt8]) {
+    mutating func hold(_ byte: UInt8, into out: inout [UInt8]) {
         if heldOverflow { out.append(byte); return }
         held.append(byte)
         if held.count > Self.heldLimit {
@@ -201,7 +204,7 @@ struct RoleRenamer {
         }
     }
 
-    private mutating func endWord(into out: inout [UInt8]) {
+    mutating func endWord(into out: inout [UInt8]) {
         state = .code
         defer { held.removeAll(keepingCapacity: true) }
         guard !heldOverflow else { statement.note(.other); return }
@@ -209,7 +212,7 @@ struct RoleRenamer {
         emit(replacement, original: held, into: &out)
     }
 
-    private mutating func endQuoted(into out: inout [UInt8]) {
+    mutating func endQuoted(into out: inout [UInt8]) {
         state = .code
         defer { held.removeAll(keepingCapacity: true) }
         guard !heldOverflow else { statement.note(.other); return }
@@ -217,141 +220,9 @@ struct RoleRenamer {
         emit(replacement, original: held, into: &out)
     }
 
-    private mutating func emit(_ name: String?, original: [UInt8], into out: inout [UInt8]) {
+    mutating func emit(_ name: String?, original: [UInt8], into out: inout [UInt8]) {
         guard let name, let target = map[name] else { out += original; return }
         renamed[name, default: 0] += 1
         out += Array(("\"" + target.replacingOccurrences(of: "\"", with: "\"\"") + "\"").utf8)
-    }
-
-    /// psql runs a backslash outside quotes as one of its own commands, whatever follows: only the two
-    /// pg_dump writes, with a key of letters and digits, are passed on.
-    private mutating func endCommand(into out: inout [UInt8]) {
-        state = .code
-        defer { held.removeAll(keepingCapacity: true) }
-        var line = held
-        if line.last == 0x0D { line.removeLast() }
-        let text = String(decoding: line, as: UTF8.self)
-        let words = text.split(separator: " ", omittingEmptySubsequences: false)
-        let allowed = words.count == 2 && (words[0] == "\\restrict" || words[0] == "\\unrestrict")
-            && !words[1].isEmpty && words[1].utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
-        guard allowed, refused == nil else {
-            refused = refused ?? String(text.prefix(40))
-            return
-        }
-        out += held
-    }
-
-    // MARK: Strings, comments, dollar quotes, COPY data
-
-    private mutating func startString(escapes: Bool, into out: inout [UInt8]) {
-        escapeString = escapes
-        backslash = false
-        holdingString = statement.stringMayBeRole && !escapes
-        heldOverflow = false
-        if holdingString { startHolding(0x27) } else { out.append(0x27) }
-        state = .string
-    }
-
-    private mutating func string(_ byte: UInt8, into out: inout [UInt8]) {
-        if backslash {
-            backslash = false
-        } else if byte == 0x5C && escapeString {
-            backslash = true
-        } else if byte == 0x27 {
-            emitString(byte, into: &out)
-            state = .stringQuote
-            return
-        }
-        emitString(byte, into: &out)
-    }
-
-    private mutating func emitString(_ byte: UInt8, into out: inout [UInt8]) {
-        if holdingString { hold(byte, into: &out) } else { out.append(byte) }
-    }
-
-    private mutating func endString(into out: inout [UInt8]) {
-        state = .code
-        guard holdingString else { statement.note(.other); return }
-        holdingString = false
-        defer { held.removeAll(keepingCapacity: true) }
-        guard !heldOverflow else { statement.note(.other); return }
-        // 'name' with '' for a quote, as pg_restore writes SET SESSION AUTHORIZATION.
-        let text = String(decoding: held.dropFirst().dropLast(), as: UTF8.self).replacingOccurrences(of: "''", with: "'")
-        emit(statement.note(.string(text)), original: held, into: &out)
-    }
-
-    private mutating func blockComment(_ byte: UInt8, into out: inout [UInt8]) {
-        out.append(byte)
-        if commentLast == 0x2A && byte == 0x2F {
-            commentDepth -= 1
-            commentLast = 0
-            if commentDepth == 0 { state = .code }
-        } else if commentLast == 0x2F && byte == 0x2A {
-            commentDepth += 1
-            commentLast = 0
-        } else {
-            commentLast = byte
-        }
-    }
-
-    private mutating func dollarTag(_ byte: UInt8, into out: inout [UInt8]) -> Bool {
-        if byte == 0x24 {
-            out.append(byte)
-            tag.append(byte)
-            tagMatched = 0
-            state = .dollarBody
-            return true
-        }
-        // `$1` (a parameter) or `$` in an operator: not a dollar quote after all.
-        let first = tag.count == 1
-        if Self.isWordByte(byte) && byte != 0x24 && !(first && (0x30...0x39).contains(byte)) {
-            out.append(byte)
-            tag.append(byte)
-            return true
-        }
-        statement.note(.other)
-        state = .code
-        return false
-    }
-
-    private mutating func dollarBody(_ byte: UInt8, into out: inout [UInt8]) {
-        out.append(byte)
-        if byte == tag[tagMatched] {
-            tagMatched += 1
-            if tagMatched == tag.count {
-                statement.note(.other)
-                state = .code
-            }
-        } else {
-            // The tag holds no `$`, so a closing delimiter can only start again here.
-            tagMatched = byte == 0x24 ? 1 : 0
-        }
-    }
-
-    private mutating func copyData(_ byte: UInt8, into out: inout [UInt8]) {
-        out.append(byte)
-        switch (copyLine, byte) {
-        case (2, 0x0A), (3, 0x0A): state = .code
-        case (_, 0x0A): copyLine = 0
-        case (0, 0x5C): copyLine = 1
-        case (1, 0x2E): copyLine = 2
-        case (2, 0x0D): copyLine = 3
-        default: copyLine = -1
-        }
-    }
-
-    // MARK: Names
-
-    /// Bytes that continue an unquoted identifier (and, but for `$` and digits, start one).
-    static func isWordByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case 0x41...0x5A, 0x61...0x7A, 0x30...0x39, 0x5F, 0x24, 0x80...0xFF: true
-        default: false
-        }
-    }
-
-    /// The name a `"…"` identifier stands for.
-    static func unquoted(_ token: [UInt8]) -> String {
-        String(decoding: token.dropFirst().dropLast(), as: UTF8.self).replacingOccurrences(of: "\"\"", with: "\"")
     }
 }

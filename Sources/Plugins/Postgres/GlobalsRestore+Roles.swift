@@ -1,0 +1,118 @@
+import Engine
+import Foundation
+import Logging
+
+extension GlobalsRestore {
+    /// Creates the missing roles (without passwords), then the recorded memberships that involve them,
+    /// and makes the restoring role able to act as every recorded role while the dump loads.
+    func createRoles(serverMajor: Int) throws {
+        for role in try missingRoles() {
+            do {
+                try create(role)
+            } catch {
+                throw BackupError(.authentication, "cannot create role \(role.name) that the backup needs (\(error)); create it by hand or restore as a role with CREATEROLE")
+            }
+        }
+        for membership in globals?.memberships ?? [] where createdRoles.contains(membership.role) || createdRoles.contains(membership.member) {
+            try grant(membership, serverMajor: serverMajor)
+        }
+        // The dump's owners and grantors are among these, but which ones the file does not say. A role the
+        // restorer cannot borrow (no CREATEROLE, say) is skipped: if the load needed it, the load says so.
+        let targets = Set(options.roleMap.values).sorted()
+        for role in (globals?.roles ?? []).map(\.name) + targets {
+            do { try actAs(role) } catch { logger.debug("not acting as \(role): \(error)") }
+        }
+    }
+
+    /// Creates `role` from its recorded attributes (a version 1 file's lines were read into them, never run).
+    private func create(_ role: DatabaseGlobals.Role) throws {
+        let attributes = Self.attributes(role, privileged: options.privilegedRoles).joined(separator: " ")
+        var template = "CREATE ROLE %I WITH \(attributes)"
+        var arguments = [role.name]
+        if let until = role.validUntil { template += " VALID UNTIL %L"; arguments.append(until) }
+        try admin.executeFormatted(template, arguments)
+        createdRoles.append(role.name)
+        if let comment = role.comment { try admin.executeFormatted("COMMENT ON ROLE %I IS %L", role.name, comment) }
+        for item in role.settings {
+            guard let setting = StoredSetting(item) else { continue }
+            try admin.executeFormatted("ALTER ROLE %I " + setting.setClause.template, [role.name] + setting.setClause.arguments)
+        }
+        let denied = role.privilegedAttributes
+        logger.notice("created role \(role.name) (without a password\(denied.isEmpty || options.privilegedRoles ? "" : "; not \(denied.joined(separator: ", "))"))")
+    }
+
+    private func grant(_ membership: DatabaseGlobals.Membership, serverMajor: Int) throws {
+        // Membership in a role that is a superuser here makes the member one too: only when allowed.
+        if try admin.scalar("SELECT 1 FROM pg_roles WHERE rolname = $1 AND rolsuper", membership.role) != nil, !options.privilegedRoles {
+            logger.warning("not granting \(membership.role) to \(membership.member): \(membership.role) is a superuser on \(server); pass --allow-privileged-roles to grant it")
+            return
+        }
+        var template = "GRANT %I TO %I"
+        if serverMajor >= 16 {
+            let options = ["ADMIN \(membership.adminOption)", membership.inheritOption.map { "INHERIT \($0)" },
+                           membership.setOption.map { "SET \($0)" }].compactMap { $0 }
+            template += " WITH " + options.joined(separator: ", ")
+        } else if membership.adminOption {
+            template += " WITH ADMIN OPTION"
+        }
+        try admin.executeFormatted(template, membership.role, membership.member)
+    }
+
+    /// Lets a restoring role that is not a superuser act as `role` (own objects as it, grant as it) by
+    /// making it a member until `finish`. A role that is a superuser here is left alone: borrowing it would
+    /// make the restorer one.
+    ///
+    /// From PostgreSQL 16 a membership may lack SET and INHERIT: a CREATEROLE role that creates a role is
+    /// given an ADMIN-only membership in it, which counts as MEMBER but cannot `SET ROLE` nor own as it.
+    /// So there the test is SET, and the borrowed grant (made by the restorer, so `finish` revokes exactly
+    /// it) has INHERIT and SET; the automatic ADMIN grant, made by the bootstrap superuser, stays as it was.
+    func actAs(_ role: String) throws {
+        // A predefined role (pg_*) is never borrowed: it would give the restorer what no source object needs.
+        guard !restorerIsSuperuser, role != restorer, !borrowed.contains(role), !role.hasPrefix("pg_") else { return }
+        let modern = admin.serverMajor >= 16
+        guard try admin.scalar("SELECT pg_has_role(current_user, $1, '\(modern ? "SET" : "MEMBER")')", role) == "f",
+              try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role) == "f" else { return }
+        do {
+            try admin.executeFormatted("GRANT %I TO %I" + (modern ? " WITH INHERIT TRUE, SET TRUE" : ""), role, restorer)
+        } catch {
+            throw BackupError(.authentication, "cannot act as role \(role), which owns or grants what the backup holds (\(error)); restore as a superuser or as a role with CREATEROLE")
+        }
+        borrowed.append(role)
+    }
+
+    /// For a failure that needed a superuser (an object only a superuser may own, such as a foreign-data
+    /// wrapper, owned on the source by a superuser that is not one here): what to pass, in the error line
+    /// itself, since the plan that said so has scrolled away. Empty otherwise.
+    func privilegeHint(for message: String) throws -> String {
+        let text = message.lowercased()
+        guard text.contains("must be a superuser") || text.contains("must be superuser")
+                || text.contains("permission denied to change owner") else { return "" }
+        var denied: [String] = []
+        for role in globals?.roles ?? [] where role.superuser {
+            if try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role.name) != "t" { denied.append(role.name) }
+        }
+        for (source, target) in options.roleMap.sorted(by: { $0.key < $1.key })
+        where recorded?.roles.contains(where: { $0.name == source && $0.superuser }) == true {
+            if try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", target) != "t" {
+                return " (the source's \(source) was a superuser; \(target), which --map-role gives its objects to, is not one here: map \(source) to a superuser)"
+            }
+        }
+        guard let first = denied.first else { return "" }
+        let created = denied.filter { createdRoles.contains($0) }
+        let one = denied.count == 1
+        var hint = " (the source's \(denied.joined(separator: ", ")) \(one ? "was a superuser and is" : "were superusers and are") not one here"
+        if !created.isEmpty && !options.privilegedRoles {
+            hint += ": pass --allow-privileged-roles to create \(created.count == 1 ? "it" : "them") as on the source, or"
+        } else {
+            hint += ": pass"
+        }
+        return hint + " --map-role \(first)=ROLE to give \(one ? "its" : "their") objects to an existing role)"
+    }
+
+    /// Gives the database to its recorded owner.
+    func adopt(_ database: String) throws {
+        guard let owner = globals?.owner, owner != restorer else { return }
+        try actAs(owner)
+        try admin.executeFormatted("ALTER DATABASE %I OWNER TO %I", database, owner)
+    }
+}
