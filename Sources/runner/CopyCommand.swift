@@ -40,18 +40,19 @@ struct CopyCommand: AsyncParsableCommand {
             let counts = Mutex((copied: 0, present: 0))
             var damaged: [String] = []
             do {
-                let source = try job.from(from)
-                let target = try job.from(to)
+                let source = try job.destination(named: from)
+                let target = try job.destination(named: to)
+                let catalog = await JobCatalog.build(job, at: [source])
                 let records: [BackupRecord]
                 if backup == "all" {
-                    let catalog = try await BackupCatalog.scan(job.name, in: source.destination)
-                    records = catalog.records
-                    for problem in catalog.problems where !problem.leftover {
+                    try catalog.requireListed()
+                    records = catalog.backups.map(\.record)
+                    for (_, problem) in catalog.problems where !problem.leftover {
                         print("\(problem.name): NOT COPIED, not a whole backup (\(problem.problem))")
                         damaged.append(problem.name)
                     }
                 } else {
-                    records = [try await RestorePipeline(registry: ProcessSettings.registry).find(BackupSelector(backup), job: source)]
+                    records = [try catalog.find(BackupSelector(backup)).record]
                 }
                 var copier = BackupCopier()
                 copier.lockLease = job.lockLease

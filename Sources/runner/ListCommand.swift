@@ -50,45 +50,36 @@ struct ListCommand: AsyncParsableCommand {
             var entries: [Entry] = []
             var problems: [Entry] = []
             var several = false
-            for configured in try options.loadJobs(only: self.job) {
-                let job: Job
+            for job in try options.loadJobs(only: self.job) {
+                let targets: [JobDestination]
                 do {
-                    job = try from.map { try configured.from($0) } ?? configured
+                    targets = try from.map { [try job.destination(named: $0)] } ?? job.destinations
                 } catch {
                     throw Failure(message: "\(error)", exitCode: 64)
                 }
-                several = several || job.destinations.count > 1
-                var byName: [String: Int] = [:]
-                var own: [Entry] = []
-                for target in job.destinations {
-                    let catalog: Catalog
-                    do {
-                        catalog = try await BackupCatalog.scan(job.name, in: target.destination)
-                    } catch {
-                        throw Failure(message: "cannot list job \(job.name)\(job.at(target.name)): \(error)", exitCode: 1)
-                    }
-                    for problem in catalog.problems {
-                        FileHandle.standardError.write(Data("backup: warning: job \(job.name)\(job.at(target.name)): \(problem.problem)\n".utf8))
-                        problems.append(Entry(job: job.name, file: problem.name, path: problem.location, problem: problem.problem,
-                                              destination: target.name))
-                    }
-                    for record in catalog.records {
-                        if let index = byName[record.name] {
-                            own[index].destinations?.append(target.name)
-                            continue
-                        }
-                        byName[record.name] = own.count
-                        own.append(Entry(
-                            job: job.name, file: record.name, path: record.object.location, bytes: record.object.bytes,
-                            rawBytes: record.manifest.rawBytes, sha256: record.manifest.sha256,
-                            created: Timestamp.iso8601(record.created), database: record.manifest.database,
-                            format: record.manifest.format,
-                            compressor: record.manifest.stages.first { $0.kind == PluginKind.compressor.rawValue }?.name,
-                            stages: record.manifest.stages.map(\.name), destinations: [target.name]))
-                    }
+                several = several || targets.count > 1
+                let catalog = await JobCatalog.build(job, at: targets)
+                if let failure = catalog.unlisted.first {
+                    let at = targets.count > 1 ? " at \(failure.destination)" : ""
+                    throw Failure(message: "cannot list job \(job.name)\(at): \(failure.error)", exitCode: 1)
                 }
-                // Oldest first, as one destination lists them; ISO 8601 UTC times sort as text.
-                entries += own.sorted { ($0.created ?? "", $0.file) < ($1.created ?? "", $1.file) }
+                for (target, problem) in catalog.problems {
+                    let at = targets.count > 1 ? " at \(target)" : ""
+                    FileHandle.standardError.write(Data("backup: warning: job \(job.name)\(at): \(problem.problem)\n".utf8))
+                    problems.append(Entry(job: job.name, file: problem.name, path: problem.location, problem: problem.problem,
+                                          destination: target))
+                }
+                // Oldest first, as the catalog keeps them.
+                entries += catalog.backups.map { backup in
+                    let record = backup.record
+                    return Entry(
+                        job: job.name, file: record.name, path: record.object.location, bytes: record.object.bytes,
+                        rawBytes: record.manifest.rawBytes, sha256: record.manifest.sha256,
+                        created: Timestamp.iso8601(record.created), database: record.manifest.database,
+                        format: record.manifest.format,
+                        compressor: record.manifest.stages.first { $0.kind == PluginKind.compressor.rawValue }?.name,
+                        stages: record.manifest.stages.map(\.name), destinations: backup.copies.map(\.target))
+                }
             }
             json ? try printJSON(entries + problems) : printTable(entries, showDestinations: several)
         }

@@ -56,7 +56,7 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
-            let (job, record) = try await BackupChoice.resolve(options: options, job: job, backup: backup, from: from, overrides: keys.overrides)
+            let (job, location) = try await BackupChoice.resolve(options: options, job: job, backup: backup, from: from, overrides: keys.overrides)
             let mode: RestoreMode = toDatabase.map { .newDatabase($0, replace: force) }
                 ?? .inPlace(terminate: force, dropPrevious: dropPrevious)
             guard let source = job.source as? any RestorableSource else {
@@ -67,11 +67,12 @@ struct RestoreCommand: AsyncParsableCommand {
                                          roleMap: try roles.roleMap())
             let request: RestoreRequest
             do {
-                request = try await pipeline.request(record, mode: mode, options: choices, job: job)
+                request = try await pipeline.request(location, mode: mode, options: choices, job: job)
             } catch {
                 throw Failure(message: "restore failed: \(error)", exitCode: 1)
             }
-            print("Restoring \(record.object.location) (job \(job.name), made \(Timestamp.iso8601(record.created))):")
+            let record = location.record
+            print("Restoring \(record.object.location) (job \(record.manifest.job), made \(Timestamp.iso8601(record.created))):")
             for step in try await source.describe(request) {
                 print("  - \(step)")
             }
@@ -80,7 +81,7 @@ struct RestoreCommand: AsyncParsableCommand {
             let start = clock.now
             do {
                 let report = try await SignalCancellation.throwing {
-                    try await pipeline.restore(record, job: job, mode: mode, options: choices, logger: logger) { bytes in
+                    try await pipeline.restore(location, job: job, mode: mode, options: choices, logger: logger) { bytes in
                         progress?.restoring(bytes: bytes, of: record.manifest.storedBytes)
                     }
                 }
@@ -106,9 +107,8 @@ struct RestoreCommand: AsyncParsableCommand {
 enum BackupChoice {
     static func resolve(
         options: CommonOptions, job name: String?, backup: String, from: String? = nil, overrides: [ConfigEntry] = []
-    ) async throws -> (Job, BackupRecord) {
+    ) async throws -> (Job, BackupLocation) {
         let jobs = try options.loadJobs(only: name, overrides: overrides, forReading: true)
-        let pipeline = RestorePipeline(registry: ProcessSettings.registry)
         // A location (a path, later a URL) that a destination plugin reads, rather than a name or `latest`.
         if let (place, file) = try ProcessSettings.registry.resolve(location: backup, job: jobs[0]) {
             let manifest: Manifest
@@ -123,24 +123,19 @@ enum BackupChoice {
                 throw Failure(message: "the manifest beside \(backup) names job \(manifest.job.debugDescription.prefix(120)), file \(manifest.file.debugDescription.prefix(120)); it is damaged or not ours", exitCode: 1)
             }
             // The file's own job name finds it; the configured job (the one named, or the only one) says
-            // where and how to restore.
-            var job = jobs.first { $0.name == manifest.job } ?? jobs[0]
-            job.destinations = [JobDestination(name: "location", destination: place, retention: job.retention)]
-            job.name = manifest.job
-            return (job, try await pipeline.find(.named(file), job: job))
+            // how to restore (its source, its keys).
+            let job = jobs.first { $0.name == manifest.job } ?? jobs[0]
+            let catalog = await JobCatalog.build(job: manifest.job, at: [("location", place)])
+            return (job, try catalog.find(.named(file)))
         }
         guard name != nil || jobs.count == 1 else {
             throw Failure(message: "name the job with --job; jobs: \(jobs.map(\.name).joined(separator: ", "))", exitCode: 64)
         }
         do {
-            if let from {
-                let job = try jobs[0].from(from)
-                return (job, try await pipeline.find(BackupSelector(backup), job: job))
-            }
-            return try await pipeline.locate(BackupSelector(backup), job: jobs[0])
+            let targets = try from.map { [try jobs[0].destination(named: $0)] }
+            return (jobs[0], try await JobCatalog.build(jobs[0], at: targets).find(BackupSelector(backup)))
         } catch {
             throw Failure(message: "\(error)", exitCode: 1)
         }
     }
 }
-

@@ -31,34 +31,28 @@ struct VerifyCommand: AsyncParsableCommand {
             let logger = options.bootstrapLogging()
             let pipeline = RestorePipeline(registry: ProcessSettings.registry)
             var failures: [String] = []
-            for configured in try options.loadJobs(only: job, overrides: keys.overrides, forReading: true) {
-                var found: [(job: Job, record: BackupRecord)] = []
+            for job in try options.loadJobs(only: job, overrides: keys.overrides, forReading: true) {
+                var found: [BackupLocation] = []
                 do {
-                    let job = try from.map { try configured.from($0) } ?? configured
+                    let catalog = await JobCatalog.build(job, at: try from.map { [try job.destination(named: $0)] })
                     if backup == "all" {
-                        var seen: Set<String> = []
-                        for target in job.destinations {
-                            let one = job.restricted(to: [target.name])
-                            let catalog = try await BackupCatalog.scan(job.name, in: target.destination)
-                            for record in catalog.records where seen.insert(record.name).inserted { found.append((one, record)) }
-                            for problem in catalog.problems {
-                                let at = job.at(target.name)
-                                print("\(problem.name)\(at): NOT A WHOLE BACKUP (\(problem.problem))")
-                                failures.append("\(problem.name): \(problem.problem)")
-                            }
+                        // Each backup once, from the first destination configured that holds it.
+                        try catalog.requireListed()
+                        found = catalog.backups.map(\.first)
+                        for (target, problem) in catalog.problems {
+                            print("\(problem.name)\(catalog.targets.count > 1 ? " at \(target)" : ""): NOT A WHOLE BACKUP (\(problem.problem))")
+                            failures.append("\(problem.name): \(problem.problem)")
                         }
-                    } else if from != nil {
-                        found = [(job, try await pipeline.find(BackupSelector(backup), job: job))]
                     } else {
-                        found = [try await pipeline.locate(BackupSelector(backup), job: job)]
+                        found = [try catalog.find(BackupSelector(backup))]
                     }
                 } catch {
-                    failures.append("\(configured.name): \(error)")
+                    failures.append("\(job.name): \(error)")
                     continue
                 }
-                for (job, record) in found {
-                    if let problem = try await verify(record, job: job, pipeline: pipeline, logger: logger) {
-                        failures.append("\(record.name): \(problem)")
+                for location in found {
+                    if let problem = try await verify(location, job: job, pipeline: pipeline, logger: logger) {
+                        failures.append("\(location.name): \(problem)")
                     }
                 }
             }
@@ -69,10 +63,11 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     /// Verifies one backup and prints the result; returns what is wrong, or nil.
-    private func verify(_ record: BackupRecord, job: Job, pipeline: RestorePipeline, logger: Logger) async throws -> String? {
+    private func verify(_ location: BackupLocation, job: Job, pipeline: RestorePipeline, logger: Logger) async throws -> String? {
+        let record = location.record
         if checksumsOnly {
             do {
-                try await pipeline.checkChecksum(record, in: job.destination)
+                try await pipeline.checkChecksum(record, in: location.destination)
                 print("\(record.name): checksum OK")
                 return nil
             } catch {
@@ -81,7 +76,7 @@ struct VerifyCommand: AsyncParsableCommand {
             }
         }
         do {
-            let outcome = try await SignalCancellation.throwing { try await pipeline.verify(record, job: job, options: RestoreOptions(roleMap: try roles.roleMap()), logger: logger) }
+            let outcome = try await SignalCancellation.throwing { try await pipeline.verify(location, job: job, options: RestoreOptions(roleMap: try roles.roleMap()), logger: logger) }
             guard outcome.restored else {
                 print("\(record.name): checksum OK; no row counts recorded (postgres.row_counts = none), so not restored")
                 return nil

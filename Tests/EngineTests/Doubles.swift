@@ -477,3 +477,10 @@ func makeJob(
     Job(name: name, source: source, stages: [JobStage(.compressor, compressor)], destination: destination, retention: retention,
         interval: 86_400, settings: [])
 }
+
+extension Job {
+    /// `record` as stored at the job's first destination.
+    func stored(_ record: BackupRecord) -> BackupLocation {
+        BackupLocation(target: destinations[0].name, destination: destinations[0].destination, record: record)
+    }
+}

@@ -66,7 +66,7 @@ struct EncryptionRoleTests {
 
         // The writer itself holds no secret: refused before the source is asked to restore anything.
         await #expect(throws: BackupError.self) {
-            _ = try await RestorePipeline(registry: .test).restore(outcome.record, job: writer, mode: .newDatabase("copy", replace: false), logger: testLogger)
+            _ = try await RestorePipeline(registry: .test).restore(writer.stored(outcome.record), job: writer, mode: .newDatabase("copy", replace: false), logger: testLogger)
         }
         #expect(source.requests.value.isEmpty)
 
@@ -74,13 +74,13 @@ struct EncryptionRoleTests {
         var reader = makeJob(source: source, destination: destination)
         reader.stages = [JobStage(.compressor, ReversibleXorStage())]
         reader.pluginSettings["shift"] = PluginSettings(plugin: "shift", values: ["secret": "9"])
-        _ = try await RestorePipeline(registry: .test).restore(outcome.record, job: reader, mode: .newDatabase("copy", replace: false), logger: testLogger)
+        _ = try await RestorePipeline(registry: .test).restore(reader.stored(outcome.record), job: reader, mode: .newDatabase("copy", replace: false), logger: testLogger)
         let restored = source.restored.value == raw
         #expect(restored, "the restore got back what was dumped")
         // A wrong secret fails as a decryption error.
         reader.pluginSettings["shift"] = PluginSettings(plugin: "shift", values: ["secret": "8"])
         do {
-            _ = try await RestorePipeline(registry: .test).restore(outcome.record, job: reader, mode: .newDatabase("copy", replace: false), logger: testLogger)
+            _ = try await RestorePipeline(registry: .test).restore(reader.stored(outcome.record), job: reader, mode: .newDatabase("copy", replace: false), logger: testLogger)
             Issue.record("restored with the wrong secret")
         } catch let error as BackupError {
             #expect(error.code == .decryption)

@@ -111,8 +111,7 @@ struct StageChainTests {
         ])
         #expect(outcome.record.manifest.chain == "fz+plus")
 
-        _ = try await RestorePipeline(registry: .test).restore(
-            outcome.record, job: job, mode: .newDatabase("copy", replace: false), logger: testLogger)
+        _ = try await RestorePipeline(registry: .test).restore(job.stored(outcome.record), job: job, mode: .newDatabase("copy", replace: false), logger: testLogger)
         #expect(source.restored.value == Self.raw)
         // The chain changed the bytes, so the source is not offered the stored file to read directly.
         #expect(source.requests.value.map(\.localDumpFile) == [nil])

@@ -38,7 +38,7 @@ struct VerifyReadsTests {
 
     @Test func verifyReadsTheBackupOnce() async throws {
         let (job, record, destination, source) = try await backedUp()
-        let outcome = try await RestorePipeline(registry: .test).verify(record, job: job, logger: testLogger)
+        let outcome = try await RestorePipeline(registry: .test).verify(job.stored(record), job: job, logger: testLogger)
         #expect(outcome.restored && outcome.problem == nil)
         #expect(source.restored.value == Self.raw)
         #expect(destination.state.value.reads.filter { $0 == record.name }.count == 1, "\(destination.state.value.reads)")
@@ -46,7 +46,7 @@ struct VerifyReadsTests {
 
     @Test func restoreProvesTheFileThenStreamsIt() async throws {
         let (job, record, destination, source) = try await backedUp()
-        _ = try await RestorePipeline(registry: .test).restore(record, job: job, mode: .newDatabase("copy", replace: false), logger: testLogger)
+        _ = try await RestorePipeline(registry: .test).restore(job.stored(record), job: job, mode: .newDatabase("copy", replace: false), logger: testLogger)
         #expect(source.restored.value == Self.raw)
         #expect(destination.state.value.reads.filter { $0 == record.name }.count == 2)
     }
@@ -55,7 +55,7 @@ struct VerifyReadsTests {
     @Test func verifyFindsDamageTheDecoderMisses() async throws {
         let (job, record, destination, _) = try await backedUp()
         destination.state.update { $0.objects[record.name]![2_000_000] ^= 0x01 }
-        await #expect { try await RestorePipeline(registry: .test).verify(record, job: job, logger: testLogger) } throws: {
+        await #expect { try await RestorePipeline(registry: .test).verify(job.stored(record), job: job, logger: testLogger) } throws: {
             ($0 as? BackupError)?.code == .corrupt && "\($0)".contains("is damaged")
         }
         #expect(destination.state.value.reads.filter { $0 == record.name }.count == 1)
@@ -66,12 +66,12 @@ struct VerifyReadsTests {
     @Test func damageIsReportedAsDamageEvenWhenTheDecoderFailsFirst() async throws {
         let (job, record, destination, _) = try await backedUp(stage: StrictStage())
         destination.state.update { $0.objects[record.name]![10] = 0xFF }
-        await #expect { try await RestorePipeline(registry: .test).verify(record, job: job, logger: testLogger) } throws: {
+        await #expect { try await RestorePipeline(registry: .test).verify(job.stored(record), job: job, logger: testLogger) } throws: {
             ($0 as? BackupError)?.code == .corrupt
         }
         #expect(destination.state.value.reads.filter { $0 == record.name }.count == 1)
         // Repaired, the same file verifies: it was the damage the decoder tripped over.
         destination.state.update { $0.objects[record.name]![10] = Self.raw[10] }
-        #expect(try await RestorePipeline(registry: .test).verify(record, job: job, logger: testLogger).problem == nil)
+        #expect(try await RestorePipeline(registry: .test).verify(job.stored(record), job: job, logger: testLogger).problem == nil)
     }
 }

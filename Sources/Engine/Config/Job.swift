@@ -58,10 +58,13 @@ extension Job {
                   retention: retention, interval: interval, settings: settings)
     }
 
-    /// The first destination configured: where `restore`, `verify` and `list` look unless told otherwise.
-    public var destination: any Destination {
-        get { destinations[0].destination }
-        set { destinations[0].destination = newValue }
+    /// The destination named `name` (as `--from` or `--to` names it), or an error naming the job's.
+    public func destination(named name: String) throws -> JobDestination {
+        guard let target = destinations.first(where: { $0.name == name }) else {
+            let names = destinations.map(\.name).joined(separator: ", ")
+            throw BackupError(.notFound, "job \(self.name) has no destination '\(name)'; its destinations: \(names)")
+        }
+        return target
     }
 
     /// ` at <destination>` for messages when the job has several destinations; empty with one.

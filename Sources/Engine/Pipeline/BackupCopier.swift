@@ -1,53 +1,6 @@
 import Foundation
 import Logging
 
-extension Job {
-    /// This job with only the destination named `name`, or an error naming the job's destinations.
-    public func from(_ name: String) throws -> Job {
-        guard destinations.contains(where: { $0.name == name }) else {
-            throw BackupError(.notFound, "job \(self.name) has no destination '\(name)'; its destinations: \(destinations.map(\.name).joined(separator: ", "))")
-        }
-        return restricted(to: [name])
-    }
-}
-
-extension RestorePipeline {
-    /// The backup `selector` names and the job restricted to the destination it is read from: for
-    /// `latest`, the newest backup at any destination (the first configured holding it when several do);
-    /// for a name, the first destination configured that holds it. For `latest`, a destination that cannot
-    /// be listed is an error (its newest is unknown; `--from` picks another); for a name, it is passed over
-    /// while another has the backup.
-    public func locate(_ selector: BackupSelector, job: Job) async throws -> (job: Job, record: BackupRecord) {
-        var found: [(job: Job, record: BackupRecord)] = []
-        var firstError: (any Error)?
-        for target in job.destinations {
-            let one = job.restricted(to: [target.name])
-            do {
-                found.append((one, try await find(selector, job: one)))
-                if selector != .latest { break }
-            } catch let error as BackupError where error.code == .notFound {
-                if job.destinations.count == 1 { throw error }
-            } catch {
-                if job.destinations.count == 1 { throw error }
-                if selector == .latest {
-                    let others = job.destinations.map(\.name).filter { $0 != target.name }.joined(separator: " or ")
-                    throw BackupError(.destination, "cannot list \(target.name), so the newest backup is unknown (\(error)); name another destination with --from (\(others))")
-                }
-                firstError = firstError ?? BackupError(.destination, "\(target.name): \(error)")
-            }
-        }
-        // `max` keeps the first of equals, so the first destination configured wins a tie.
-        if let best = found.max(by: { $0.record.created < $1.record.created }) { return best }
-        if let firstError { throw firstError }
-        switch selector {
-        case .latest:
-            throw BackupError(.notFound, "job \(job.name) has no backups yet at any destination; run `backup now` first")
-        case .named(let text):
-            throw BackupError(.notFound, "job \(job.name) has no backup '\(text)' at any destination; `backup list --job \(job.name)` shows them")
-        }
-    }
-}
-
 /// Copies stored backups between two destinations of a job (`backup copy`).
 public struct BackupCopier: Sendable {
     public var lockLease: Duration = .seconds(300)

@@ -80,11 +80,12 @@ struct BackupRun: Sendable {
             throw BackupError(.config, "job \(job.name) has verify = after-backup, but this run has no plugin registry to restore with")
         }
         let restorer = RestorePipeline(registry: registry)
-        let stored = job.restricted(to: copies.map(\.destination))
+        let stored = job.destinations.filter { target in copies.contains { $0.destination == target.name } }
         let record = copies[0].record
+        let location = BackupLocation(target: stored[0].name, destination: stored[0].destination, record: record)
         var problem: String?
         do {
-            let outcome = try await restorer.verify(record, job: stored, logger: logger)
+            let outcome = try await restorer.verify(location, job: job, logger: logger)
             problem = outcome.problem
             if problem == nil {
                 logger.info("backup verified: \(outcome.checks.count) tables restored with the recorded row counts",
@@ -93,7 +94,7 @@ struct BackupRun: Sendable {
         } catch {
             problem = "\(error)"
         }
-        for target in stored.destinations {
+        for target in stored {
             try await restorer.mark(record, verification: problem.map { "failed: \($0)" } ?? "passed", in: target.destination)
         }
         if let problem {

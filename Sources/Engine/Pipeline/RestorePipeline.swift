@@ -49,31 +49,6 @@ public struct RestorePipeline: Sendable {
         self.registry = registry
     }
 
-    /// The record `selector` names among the job's backups.
-    public func find(_ selector: BackupSelector, job: Job) async throws -> BackupRecord {
-        let catalog = try await BackupCatalog.scan(job.name, in: job.destination)
-        let records = catalog.records
-        switch selector {
-        case .latest:
-            guard let newest = records.last else {
-                throw BackupError(.notFound, "job \(job.name) has no backups yet; run `backup now` first")
-            }
-            return newest
-        case .named(let text):
-            let name = URL(fileURLWithPath: text).lastPathComponent
-            let matches = records.filter { $0.name == name || $0.name.contains("_\(text).") }
-            guard let record = matches.last else {
-                // A damaged backup by that name is reported as such, not as missing.
-                if let problem = catalog.problems.last(where: { $0.name == name || $0.name.contains("_\(text).") }) {
-                    throw BackupError(.corrupt, "\(problem.location) is not a whole backup: \(problem.problem)")
-                }
-                throw BackupError(.notFound,
-                    "job \(job.name) has no backup '\(text)'; `backup list --job \(job.name)` shows them")
-            }
-            return record
-        }
-    }
-
     /// Re-reads the stored file and compares its SHA-256 with the manifest, and its sidecars with theirs.
     public func checkChecksum(_ record: BackupRecord, in destination: any Destination) async throws {
         try await Self.checkChecksum(record, in: destination)
@@ -96,13 +71,14 @@ public struct RestorePipeline: Sendable {
     /// The request for `record`, with its sidecars loaded; throws first when a stage of its chain cannot be
     /// undone here (e.g. no key for its encryption).
     public func request(
-        _ record: BackupRecord, mode: RestoreMode, options: RestoreOptions = RestoreOptions(), job: Job
+        _ location: BackupLocation, mode: RestoreMode, options: RestoreOptions = RestoreOptions(), job: Job
     ) async throws -> RestoreRequest {
+        let record = location.record
         // A stage that cannot undo its part (an encryption without the key) says so before anything is read
         // or the server is touched.
         let stages = try record.manifest.stages.map { try stage(for: $0, job: job) }
         for (stage, entry) in zip(stages, record.manifest.stages) { _ = try stage.makeDecoder(for: entry) }
-        let destination = job.destination
+        let destination = location.destination
         var sidecars: [String: [UInt8]] = [:]
         for sidecar in try await record.readSidecars(from: destination) {
             sidecars[sidecar.name] = sidecar.bytes
@@ -131,19 +107,20 @@ public struct RestorePipeline: Sendable {
     /// damaged file is reported as damaged rather than as whatever the damage made the decoder or the
     /// restore tool say.
     public func restore(
-        _ record: BackupRecord, job: Job, mode: RestoreMode, options: RestoreOptions = RestoreOptions(), logger: Logger,
+        _ location: BackupLocation, job: Job, mode: RestoreMode, options: RestoreOptions = RestoreOptions(), logger: Logger,
         checkFirst: Bool = true, progress: (@Sendable (Int64) -> Void)? = nil
     ) async throws -> RestoreReport {
+        let record = location.record
         guard let source = job.source as? any RestorableSource else {
             throw BackupError(.notFound, "the \(type(of: job.source)) source of job \(job.name) cannot restore")
         }
         let stages = try record.manifest.stages.map { try stage(for: $0, job: job) }
-        let request = try await request(record, mode: mode, options: options, job: job)
+        let request = try await request(location, mode: mode, options: options, job: job)
         // A source that reads a local file itself takes no feed, so nothing would hash what it reads:
         // prove the file first then, whatever the caller asked.
         let proven = checkFirst || request.localDumpFile != nil
-        if proven { try await Self.checkData(record, in: job.destination) }
-        let destination = job.destination
+        let destination = location.destination
+        if proven { try await Self.checkData(record, in: destination) }
         let fed = FeedDone()
         let report = try await source.restore(request, logger: logger) { sink in
             // The inverse chain: the last stage applied is the first undone.
@@ -191,14 +168,14 @@ public struct RestorePipeline: Sendable {
     /// must equal the manifest's, checking the checksum on the way; else the checksum alone. Throws when the
     /// checksum or the restore fails.
     public func verify(
-        _ record: BackupRecord, job: Job, options: RestoreOptions = RestoreOptions(), logger: Logger
+        _ location: BackupLocation, job: Job, options: RestoreOptions = RestoreOptions(), logger: Logger
     ) async throws -> VerifyOutcome {
-        guard let expected = record.manifest.rowCounts else {
-            try await checkChecksum(record, in: job.destination)
+        guard let expected = location.record.manifest.rowCounts else {
+            try await checkChecksum(location.record, in: location.destination)
             return VerifyOutcome(checks: [], restored: false)
         }
         // One read: the checksum is taken as the backup streams into the scratch database.
-        let report = try await restore(record, job: job, mode: .scratch, options: options, logger: logger, checkFirst: false)
+        let report = try await restore(location, job: job, mode: .scratch, options: options, logger: logger, checkFirst: false)
         return VerifyOutcome(checks: Self.compare(expected: expected, restored: report.rowCounts), restored: true)
     }
 
