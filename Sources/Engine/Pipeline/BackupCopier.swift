@@ -56,12 +56,7 @@ public struct BackupCopier: Sendable {
     private func copyOne(_ record: BackupRecord, from: any Destination, to: any Destination) async throws -> String {
         let upload = try await to.begin(name: record.name)
         do {
-            var checksum = Checksum()
-            try await from.stream(name: record.name, chunkSize: RestorePipeline.chunkSize) { chunk in
-                checksum.update(chunk)
-                try await upload.write(chunk)
-            }
-            try checksum.check(record)
+            try await Checksum.streaming(record, from: from, chunkSize: RestorePipeline.chunkSize) { try await upload.write($0) }
             var sidecars = try await record.readSidecars(from: from)
             sidecars.append((record.name + Manifest.suffix, try await from.read(name: record.name + Manifest.suffix, limit: Manifest.maximumBytes)))
             return try await upload.commit(sidecars: sidecars).location

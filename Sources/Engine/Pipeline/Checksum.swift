@@ -30,3 +30,20 @@ public struct Checksum {
         }
     }
 }
+
+extension Checksum {
+    /// Streams the stored `record` from `destination` to `body`, hashing every chunk as it passes; once
+    /// all of it has passed, a SHA-256 or size other than the manifest's throws `.corrupt`. Every reader of
+    /// a stored backup (a restore, a verify, a copy, a check) proves it this way.
+    public static func streaming(
+        _ record: BackupRecord, from destination: any Destination, chunkSize: Int,
+        _ body: ([UInt8]) async throws -> Void
+    ) async throws {
+        var checksum = Checksum()
+        try await destination.stream(name: record.name, chunkSize: chunkSize) { chunk in
+            checksum.update(chunk)
+            try await body(chunk)
+        }
+        try checksum.check(record)
+    }
+}

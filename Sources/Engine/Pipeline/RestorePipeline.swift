@@ -63,9 +63,7 @@ public struct RestorePipeline: Sendable {
     /// The stored file's SHA-256 against the manifest, without the sidecars (a restore's request has read
     /// and checked them already).
     private static func checkData(_ record: BackupRecord, in destination: any Destination) async throws {
-        var checksum = Checksum()
-        try await destination.stream(name: record.name, chunkSize: chunkSize) { checksum.update($0) }
-        try checksum.check(record)
+        try await Checksum.streaming(record, from: destination, chunkSize: chunkSize) { _ in }
     }
 
     /// The request for `record`, with its sidecars loaded; throws first when a stage of its chain cannot be
@@ -126,16 +124,16 @@ public struct RestorePipeline: Sendable {
             // The inverse chain: the last stage applied is the first undone.
             let decoder = ChainTransform.chain(try zip(stages, record.manifest.stages).reversed().map { try $0.makeDecoder(for: $1) })
             var output: [UInt8] = []
-            var checksum = Checksum()
+            var read: Int64 = 0
             var failure: (any Error)?
-            try await destination.stream(name: record.name, chunkSize: Self.chunkSize) { chunk in
+            try await Checksum.streaming(record, from: destination, chunkSize: Self.chunkSize) { chunk in
                 try Task.checkCancellation()
-                checksum.update(chunk)
+                read += Int64(chunk.count)
                 guard failure == nil else { return }
                 do {
                     output.removeAll(keepingCapacity: true)
                     try chunk.withUnsafeBytes { try decoder.update($0, into: &output) }
-                    progress?(checksum.bytes)
+                    progress?(read)
                     if !output.isEmpty { try await sink(output) }
                 } catch {
                     // Cancellation stops at once; so does any failure once the file was proven.
@@ -143,7 +141,6 @@ public struct RestorePipeline: Sendable {
                     failure = error
                 }
             }
-            try checksum.check(record)
             if let failure { throw failure }
             output.removeAll(keepingCapacity: true)
             try decoder.finish(into: &output)
