@@ -359,7 +359,10 @@ struct MemoryDestinationFactory: DestinationFactory {
     let name = "mem"
     let summary = "memory"
     let keys = [KeySpec("bucket", .string, default: "default", summary: "bucket")]
-    func make(_ settings: PluginSettings) throws -> any Destination { MemoryDestination() }
+    func make(_ settings: PluginSettings) throws -> any Destination {
+        if settings.string("bucket") == "reject" { throw SettingError(key: "bucket", message: "cannot be 'reject'") }
+        return MemoryDestination()
+    }
 }
 
 // MARK: - Retention
@@ -388,7 +391,8 @@ struct KeepLastFactory: RetentionPolicyFactory {
     let summary = "keep the newest N"
     let keys = [KeySpec("last", .integer(1...1000), default: "3", summary: "how many")]
     func make(_ settings: PluginSettings) throws -> any RetentionPolicy {
-        KeepLastRetention(last: settings.integer("last") ?? 3)
+        if settings.integer("last") == 1000 { throw SettingError(key: "last", message: "cannot keep 1000") }
+        return KeepLastRetention(last: settings.integer("last") ?? 3)
     }
 }
 

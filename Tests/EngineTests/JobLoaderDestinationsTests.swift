@@ -68,4 +68,21 @@ struct JobLoaderDestinationsTests {
         #expect(error.description.contains(fragment), "\(error)")
         #expect(!error.description.contains("\n"))
     }
+
+    @Test("a destination's SettingError is pinned on the line that set the key: the instance's own, else its plugin's",
+          arguments: [
+              ("destination = mem, mem@eu\nmem@eu.bucket = reject", 4, "mem@eu.bucket", "cannot be 'reject'"),
+              ("destination = mem@eu\nmem.bucket = reject", 4, "mem.bucket", "cannot be 'reject'"),
+              ("destination = mem, mem@eu\nmem@eu.bucket = b\nmem@eu.keep.last = 1000", 5, "mem@eu.keep.last",
+               "cannot keep 1000"),
+              ("destination = mem@eu\nmem.keep.last = 1000", 4, "mem.keep.last", "cannot keep 1000"),
+              ("keep.last = 1000", 3, "keep.last", "cannot keep 1000"),
+          ])
+    func settingErrorOfAnInstance(text: String, line: Int, key: String, message: String) throws {
+        let error = try #require(loadError(text))
+        #expect(error.file == "jobs.conf")
+        #expect(error.line == line)
+        #expect(error.key == key)
+        #expect(error.message == message)
+    }
 }

@@ -96,6 +96,27 @@ struct JobLoaderTests {
         #expect(error.description.contains("at least 1s"))
     }
 
+    @Test("the engine's own settings are checked at their line", arguments: [
+        ("timezone = Mars/Olympus", "timezone", "'Mars/Olympus' is not a timezone; write Area/City, e.g. Europe/Berlin, or UTC"),
+        ("schedule = @daily\ninterval = 1h", "schedule", "set either schedule or interval for a job, not both"),
+        ("schedule = @often", "schedule", "'@often' is not a macro; use @hourly, @daily, @weekly, @monthly or @yearly"),
+        ("lock.lease = 2s", "lock.lease", "must be at least 3s"),
+    ])
+    func coreSettingErrors(text: String, key: String, message: String) throws {
+        let error = try #require(loadError(minimal + text))
+        #expect(error.line == 3)
+        #expect(error.key == key)
+        #expect(error.message == message)
+    }
+
+    @Test("of several mistakes, when the job runs is reported before a plugin's, and the lock's lease after")
+    func orderOfSettingErrors() throws {
+        let zone = try #require(loadError(minimal + "fake.host = reject\ntimezone = Mars/Olympus"))
+        #expect(zone.key == "timezone")
+        let lease = try #require(loadError(minimal + "lock.lease = 2s\nfake.host = reject"))
+        #expect(lease.key == "fake.host")
+    }
+
     @Test("an unknown key names file:line, the key and the nearest valid key", arguments: [
         ("fake.hots", "fake.host"),
         ("fake.databse", "fake.database"),
