@@ -1,13 +1,5 @@
 import Foundation
 
-/// One entry of `destination = a, b, b@eu`: a destination plugin, or a labelled instance of one.
-struct DestinationInstance {
-    /// As written: `b` or `b@eu`; the prefix of the instance's own keys (`b@eu.bucket`).
-    var name: String
-    var factory: any DestinationFactory
-    var isLabelled: Bool { name.contains("@") }
-}
-
 /// Several destinations per job. An instance's keys (`b@eu.bucket`) override its plugin's (`b.bucket`),
 /// so settings two buckets share (credentials, endpoint) are written once. Each destination may have its
 /// own retention: `b.retention = p` and `b.p.days = 7` for a retention plugin `p`, each falling back to

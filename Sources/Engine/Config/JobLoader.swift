@@ -1,24 +1,5 @@
 import Foundation
 
-/// A plugin's complaint about one of its settings, raised from `make`; the loader adds `file:line`.
-public struct SettingError: Error, Sendable {
-    public var key: String
-    public var message: String
-
-    public init(key: String, message: String) {
-        self.key = key
-        self.message = message
-    }
-}
-
-/// One line of the effective configuration, for `check-config`: secrets already redacted.
-public struct EffectiveSetting: Sendable, Equatable {
-    public var key: String
-    public var value: String
-    /// `file:line`, `default`, or `environment`.
-    public var origin: String
-}
-
 /// Turns a parsed configuration into jobs: rejects unknown keys and plugins, validates values, applies
 /// defaults, reads `*_file` keys, and asks each selected plugin's factory to make it.
 public struct JobLoader: Sendable {
@@ -422,34 +403,5 @@ public struct JobLoader: Sendable {
 
     private static func origin(_ entry: ConfigEntry) -> String {
         entry.line.map { "\(entry.file):\($0)" } ?? entry.file
-    }
-}
-
-/// Suggests valid keys close to a mistyped one.
-enum NearestKeys {
-    static func find(_ key: String, among candidates: [String]) -> [String] {
-        // Edit distance costs length × length: a key far longer than any real one gets no suggestion.
-        guard key.utf8.count <= 100 else { return [] }
-        let scored = candidates.map { ($0, distance(key, $0)) }
-        let best = scored.map(\.1).min() ?? .max
-        let limit = max(2, key.count / 3)
-        let near = scored.filter { $0.1 == best && $0.1 <= limit }.map(\.0)
-        if !near.isEmpty { return Array(near.prefix(3)) }
-        // Same name under another plugin, e.g. `src.host` for a source plugin named `source1`.
-        let tail = key.split(separator: ".").last.map(String.init) ?? key
-        return Array(candidates.filter { $0.hasSuffix(".\(tail)") }.prefix(3))
-    }
-
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return a.isEmpty ? b.count : previous[b.count]
     }
 }
