@@ -318,22 +318,18 @@ public struct JobLoader: Sendable {
                     throw SettingError(key: "verify", message: "after-backup restores each backup, which needs the key that decrypts it: \(error); or set verify = off and run `backup verify` where the key is")
                 }
             }
-            var job = Job(name: name, source: source, stages: stages, destinations: destinations,
-                       retention: retention, interval: interval,
-                       verifyAfterBackup: verifyAfterBackup,
-                       schedule: schedule,
-                       catchUp: KeySpec.isTrue(entries.last { $0.key == "catch_up" }?.value ?? "true"),
-                       timeZone: timeZone,
-                       settings: effective)
-            job.notifiers = notifiers
-            job.pluginSettings = Dictionary(uniqueKeysWithValues: registry.all.map { ($0.name, settings($0)) })
-            job.retentionCheck = RetentionCheck(rawValue: entries.last { $0.key == "retention.check" }?.value ?? "size") ?? .size
-            job.notifyWhen = NotifyWhen(rawValue: entries.last { $0.key == "notify.on" }?.value ?? "failure") ?? .failure
-            job.notifyTimeout = DurationParser.seconds(entries.last { $0.key == "notify.timeout" }?.value ?? "10s") ?? 10
             let lease = DurationParser.seconds(entries.last { $0.key == "lock.lease" }?.value ?? "300") ?? 300
             guard lease >= 3 else { throw SettingError(key: "lock.lease", message: "must be at least 3s") }
-            job.lockLease = .milliseconds(Int64(lease * 1000))
-            return job
+            func value(_ key: String) -> String? { entries.last { $0.key == key }?.value }
+            return Job(
+                name: name, source: source, stages: stages, destinations: destinations, retention: retention,
+                interval: interval, retentionCheck: RetentionCheck(rawValue: value("retention.check") ?? "size") ?? .size,
+                verifyAfterBackup: verifyAfterBackup, schedule: schedule,
+                catchUp: KeySpec.isTrue(value("catch_up") ?? "true"), timeZone: timeZone, notifiers: notifiers,
+                notifyWhen: NotifyWhen(rawValue: value("notify.on") ?? "failure") ?? .failure,
+                notifyTimeout: DurationParser.seconds(value("notify.timeout") ?? "10s") ?? 10,
+                lockLease: .milliseconds(Int64(lease * 1000)), settings: effective,
+                pluginSettings: Dictionary(uniqueKeysWithValues: registry.all.map { ($0.name, settings($0)) }))
         } catch let error as SettingError {
             let key = making.map { "\($0).\(error.key)" } ?? error.key
             // An instance's key may be set on its plugin (`b.bucket` for `b@eu`).
