@@ -110,8 +110,7 @@ public struct JobLoader: Sendable {
     private func defaultJobName(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> String {
         let sourceName = entries.last { $0.key == "source" }?.value ?? registry.defaults[.source] ?? ""
         guard let factory = registry.sources.first(where: { $0.name == sourceName }) else { return "backup" }
-        let settings = PluginSettings(plugin: factory.name, values: values(for: factory, in: entries))
-        guard let name = factory.defaultJobName(settings) else { return "backup" }
+        guard let name = factory.defaultJobName(settings(of: factory, in: entries)) else { return "backup" }
         guard JobName.isValid(name) else {
             throw ConfigError(file: file, line: nil, key: nil, message:
                 "cannot name the job after '\(name)'; add a [jobname] section using letters, digits, '-', '.', '_'")
@@ -201,203 +200,22 @@ public struct JobLoader: Sendable {
         return factory.keys.first { $0.name == name }
     }
 
-    private var allKeys: [String] {
-        (Self.coreKeys + processKeys).map(\.name) + registry.all.flatMap { factory in factory.keys.map { "\(factory.name).\($0.name)" } }
+    /// Every key a job may set, for suggestions near a mistyped one.
+    var allKeys: [String] {
+        let plugins = registry.all.flatMap { factory in factory.keys.map { "\(factory.name).\($0.name)" } }
+        return (Self.coreKeys + processKeys).map(\.name) + plugins
     }
 
-    /// `own`: the settings the job's section sets itself (nil: the file has no sections).
-    private func makeJob(name: String, entries: [ConfigEntry], file: String, own: Set<String>? = nil) throws(ConfigError) -> Job {
-        for entry in entries {
-            guard let spec = spec(for: entry.key) else {
-                let near = NearestKeys.find(entry.key, among: allKeys)
-                let hint = near.isEmpty ? "" : "; did you mean \(near.joined(separator: " or "))?"
-                throw ConfigError(file: entry.file, line: entry.line, key: entry.key, message: "unknown key\(hint)")
-            }
-            if let problem = spec.problem(with: entry.value) {
-                throw ConfigError(file: entry.file, line: entry.line, key: entry.key, message: problem)
-            }
-        }
-        /// The factory the job names for `kind` (or the registry's default), typed for its role.
-        func pick<Factory>(_ kind: PluginKind, from factories: [Factory]) throws(ConfigError) -> Factory {
-            let entry = entries.last { $0.key == kind.rawValue }
-            let name = entry?.value ?? registry.defaults[kind] ?? ""
-            guard let factory = PluginRegistry.named(name, in: factories) else {
-                throw ConfigError(file: entry?.file ?? file, line: entry?.line, key: kind.rawValue,
-                                  message: "unknown \(kind.rawValue) '\(name)'; known: \(registry.names(of: kind).joined(separator: ", "))")
-            }
-            return factory
-        }
-        let sourceFactory = try pick(.source, from: registry.sources)
-        let compressorFactory = try pick(.compressor, from: registry.compressors)
-        let encryptionFactory = try pickEncryption(entries, file: file)
-        let instances = try destinationInstances(entries, file: file, own: own)
-        let retentionFactory = try pick(.retention, from: registry.retentions)
-        var chosen: [any PluginFactory] = [sourceFactory, compressorFactory] + (encryptionFactory.map { [$0] } ?? [])
-        for instance in instances where !chosen.contains(where: { $0.name == instance.factory.name }) {
-            chosen.append(instance.factory)
-        }
-        chosen.append(retentionFactory)
-        let notifying = try pickNotifiers(entries, file: file)
-        var effective = effectiveCore(entries)
-        for instance in instances {
-            if let missing = missingKey(of: instance, in: entries) {
-                throw ConfigError(file: file, line: nil, key: missing.key,
-                                  message: "missing; \(instance.name) needs it (\(missing.summary))")
-            }
-        }
-        for factory in chosen + notifying {
-            for spec in factory.keys where spec.required && spec.defaultValue == nil && !(factory is any DestinationFactory) {
-                if !entries.contains(where: { $0.key == "\(factory.name).\(spec.name)" }) {
-                    throw ConfigError(file: file, line: nil, key: "\(factory.name).\(spec.name)",
-                                      message: "missing; \(factory.name) needs it (\(spec.summary))")
-                }
-            }
-            effective += effectiveSettings(of: factory, in: entries)
-        }
-        effective += effectiveScopedSettings(entries)
-        func settings(_ factory: any PluginFactory) -> PluginSettings {
-            PluginSettings(plugin: factory.name, values: values(for: factory, in: entries))
-        }
-        // The plugin (or destination instance) being made, so its SettingError is pinned on its own key,
-        // not another plugin's namesake.
-        var making: String?
-        do {
-            let zoneName = entries.last { $0.key == "timezone" }?.value ?? defaultTimeZone
-            guard let timeZone = TimeZone(identifier: zoneName) else {
-                throw SettingError(key: "timezone", message: "'\(zoneName)' is not a timezone; write Area/City, e.g. Europe/Berlin, or UTC")
-            }
-            var schedule: CronSchedule?
-            if let text = entries.last(where: { $0.key == "schedule" })?.value {
-                guard !entries.contains(where: { $0.key == "interval" }) else {
-                    throw SettingError(key: "schedule", message: "set either schedule or interval for a job, not both")
-                }
-                schedule = try CronSchedule(text)
-            }
-            let interval = DurationParser.seconds(entries.last { $0.key == "interval" }?.value ?? "24h") ?? 86_400
-            guard interval >= 1 else { throw SettingError(key: "interval", message: "must be at least 1s") }
-            making = sourceFactory.name
-            let source = try sourceFactory.make(settings(sourceFactory))
-            making = compressorFactory.name
-            let compressor = try compressorFactory.make(settings(compressorFactory))
-            var stages = [JobStage(.compressor, compressor)]
-            if let encryptionFactory {
-                making = encryptionFactory.name
-                let settings = settings(encryptionFactory)
-                stages.append(JobStage(.encryption, try forReading ? encryptionFactory.makeForReading(settings) : encryptionFactory.make(settings)))
-            }
-            making = retentionFactory.name
-            let retention = try retentionFactory.make(settings(retentionFactory))
-            var destinations: [JobDestination] = []
-            var places: [(name: String, plugin: String, values: [String: String])] = []
-            for instance in instances {
-                let own = self.values(of: instance, in: entries)
-                if let same = places.first(where: { $0.plugin == instance.factory.name && $0.values == own }) {
-                    making = nil
-                    throw SettingError(key: "destination", message: "\(same.name) and \(instance.name) have the same settings, so they would store into one place; give \(instance.name) its own keys (\(instance.name).…)")
-                }
-                places.append((instance.name, instance.factory.name, own))
-                making = instance.name
-                let destination = try instance.factory.make(PluginSettings(plugin: instance.name, values: own))
-                let kept = self.retention(of: instance, in: entries, jobs: retentionFactory)
-                making = kept.own ? "\(instance.name).\(kept.factory.name)" : kept.factory.name
-                let policy = kept.own ? try kept.factory.make(kept.settings) : retention
-                destinations.append(JobDestination(name: instance.name, destination: destination, retention: policy))
-            }
-            var notifiers: [any Notifier] = []
-            for factory in notifying {
-                making = factory.name
-                notifiers.append(try factory.make(settings(factory)))
-            }
-            making = nil
-            let verifyAfterBackup = entries.last { $0.key == "verify" }?.value == "after-backup"
-            if verifyAfterBackup, let encryption = stages.last(where: { $0.kind == .encryption }) {
-                // Verifying restores the backup, so it needs the key a pod that only encrypts does not hold.
-                do {
-                    _ = try encryption.stage.makeDecoder(for: StageRecord(encryption.stage, kind: .encryption))
-                } catch {
-                    throw SettingError(key: "verify", message: "after-backup restores each backup, which needs the key that decrypts it: \(error); or set verify = off and run `backup verify` where the key is")
-                }
-            }
-            let lease = DurationParser.seconds(entries.last { $0.key == "lock.lease" }?.value ?? "300") ?? 300
-            guard lease >= 3 else { throw SettingError(key: "lock.lease", message: "must be at least 3s") }
-            func value(_ key: String) -> String? { entries.last { $0.key == key }?.value }
-            return Job(
-                name: name, source: source, stages: stages, destinations: destinations, retention: retention,
-                interval: interval, retentionCheck: RetentionCheck(rawValue: value("retention.check") ?? "size") ?? .size,
-                verifyAfterBackup: verifyAfterBackup, schedule: schedule,
-                catchUp: KeySpec.isTrue(value("catch_up") ?? "true"), timeZone: timeZone, notifiers: notifiers,
-                notifyWhen: NotifyWhen(rawValue: value("notify.on") ?? "failure") ?? .failure,
-                notifyTimeout: DurationParser.seconds(value("notify.timeout") ?? "10s") ?? 10,
-                lockLease: .milliseconds(Int64(lease * 1000)), settings: effective,
-                pluginSettings: Dictionary(uniqueKeysWithValues: registry.all.map { ($0.name, settings($0)) }))
-        } catch let error as SettingError {
-            let key = making.map { "\($0).\(error.key)" } ?? error.key
-            // An instance's key may be set on its plugin (`b.bucket` for `b@eu`).
-            let pluginKey = key.replacingOccurrences(of: "@[A-Za-z0-9_]+[.]", with: ".", options: .regularExpression)
-            let entry = entries.last { $0.key == key } ?? entries.last { $0.key == pluginKey || $0.key == error.key }
-            throw ConfigError(file: entry?.file ?? file, line: entry?.line, key: entry?.key ?? key,
-                              message: error.message)
-        } catch {
-            throw ConfigError(file: file, line: nil, key: nil, message: "\(error)")
-        }
-    }
-
-    /// The encryption plugin `encryption` names; nil when it is not set or is the registry's
-    /// ``PluginRegistry/encryptionOff``.
-    private func pickEncryption(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> (any EncryptionFactory)? {
-        guard let entry = entries.last(where: { $0.key == PluginKind.encryption.rawValue }), entry.value != registry.encryptionOff else { return nil }
-        guard let factory = PluginRegistry.named(entry.value, in: registry.encryptions) else {
-            let known = (registry.encryptionOff.map { [$0] } ?? []) + registry.names(of: .encryption)
-            throw ConfigError(file: entry.file, line: entry.line, key: entry.key,
-                              message: "unknown encryption '\(entry.value)'; known: \(known.joined(separator: ", "))")
-        }
-        return factory
-    }
-
-    /// The factories `notify` names, in order, each once.
-    private func pickNotifiers(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> [any NotifierFactory] {
-        guard let entry = entries.last(where: { $0.key == "notify" }) else { return [] }
-        let known = registry.notifiers.map(\.name)
-        var picked: [any NotifierFactory] = []
-        for name in entry.value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
-            guard let factory = registry.notifiers.first(where: { $0.name == name }) else {
-                throw ConfigError(file: entry.file, line: entry.line, key: "notify",
-                                  message: "unknown notifier '\(name)'; known: \(known.joined(separator: ", "))")
-            }
-            if !picked.contains(where: { $0.name == name }) { picked.append(factory) }
-        }
-        return picked
-    }
-
-    private func values(for factory: any PluginFactory, in entries: [ConfigEntry]) -> [String: String] {
+    /// The plugin's settings in the job: each of its keys as the job sets it, else its default.
+    func settings(of factory: any PluginFactory, in entries: [ConfigEntry]) -> PluginSettings {
         var values: [String: String] = [:]
         for spec in factory.keys {
             values[spec.name] = entries.last { $0.key == "\(factory.name).\(spec.name)" }?.value ?? spec.defaultValue
         }
-        return values
+        return PluginSettings(plugin: factory.name, values: values)
     }
 
-    private func effectiveCore(_ entries: [ConfigEntry]) -> [EffectiveSetting] {
-        Self.coreKeys.compactMap { spec in
-            let entry = entries.last { $0.key == spec.name }
-            guard let value = entry?.value ?? spec.defaultValue ?? PluginKind(rawValue: spec.name).flatMap({ registry.defaults[$0] })
-            else { return nil }
-            return EffectiveSetting(key: spec.name, value: spec.secret ? "<redacted>" : value,
-                                    origin: entry.map(Self.origin) ?? "default")
-        }
-    }
-
-    private func effectiveSettings(of factory: any PluginFactory, in entries: [ConfigEntry]) -> [EffectiveSetting] {
-        factory.keys.compactMap { spec in
-            let key = "\(factory.name).\(spec.name)"
-            let entry = entries.last { $0.key == key }
-            guard let value = entry?.value ?? spec.defaultValue else { return nil }
-            return EffectiveSetting(key: key, value: spec.secret ? "<redacted>" : value,
-                                    origin: entry.map(Self.origin) ?? "default")
-        }
-    }
-
-    private static func origin(_ entry: ConfigEntry) -> String {
+    static func origin(_ entry: ConfigEntry) -> String {
         entry.line.map { "\(entry.file):\($0)" } ?? entry.file
     }
 }
