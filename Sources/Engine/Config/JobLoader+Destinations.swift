@@ -20,7 +20,8 @@ extension JobLoader {
     func destinationScopedSpec(_ key: String) -> KeySpec? {
         guard let scoped = destinationScoped(key) else { return nil }
         if scoped.rest == "retention" {
-            return KeySpec("retention", .choice(registry.retentions.map(\.name) + registry.retentions.flatMap(\.formerNames)),
+            let names = registry.retentions.map(\.name) + registry.retentions.flatMap(\.formerNames)
+            return KeySpec("retention", .choice(names),
                            summary: "this destination's retention plugin (default: the job's)")
         }
         if let dot = scoped.rest.firstIndex(of: "."),
@@ -33,12 +34,15 @@ extension JobLoader {
     }
 
     static func isLabel<S: StringProtocol>(_ label: S) -> Bool {
-        !label.isEmpty && label.count <= 64 && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+        !label.isEmpty && label.count <= 64
+            && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 
     /// The job's destinations, from `destination` (default: the registry's), each named once.
     /// `own`: the settings the job's section sets itself, nil when all are the job's (no sections).
-    func destinationInstances(_ entries: [ConfigEntry], file: String, own: Set<String>?) throws(ConfigError) -> [DestinationInstance] {
+    func destinationInstances(_ entries: [ConfigEntry], file: String, own: Set<String>?) throws(ConfigError)
+        -> [DestinationInstance]
+    {
         let entry = entries.last { $0.key == "destination" }
         let value = entry?.value ?? registry.defaults[.destination] ?? ""
         func error(_ message: String) -> ConfigError {
@@ -58,7 +62,8 @@ extension JobLoader {
                 throw error("'\(name)': after '@' comes a label of letters, digits and '_', as in \(example)@eu")
             }
             guard !instances.contains(where: { $0.name == name }) else {
-                throw error("'\(name)' is listed twice; a second destination of one plugin needs a label, as in \(example)@eu")
+                throw error("'\(name)' is listed twice; a second destination of one plugin needs a label, "
+                            + "as in \(example)@eu")
             }
             instances.append(DestinationInstance(name: name, factory: factory))
         }
@@ -66,16 +71,22 @@ extension JobLoader {
         // (defaults several jobs share) are not the job's mistake.
         let names = Set(instances.map(\.name))
         for entry in entries where own?.contains(entry.key) ?? true {
-            guard let scoped = destinationScoped(entry.key), scoped.instance.contains("@"), !names.contains(scoped.instance) else { continue }
+            guard let scoped = destinationScoped(entry.key), scoped.instance.contains("@"),
+                  !names.contains(scoped.instance)
+            else { continue }
             throw ConfigError(file: entry.file, line: entry.line, key: entry.key,
-                              message: "\(scoped.instance) is not one of this job's destinations (destination = \(value)); add it there or remove this key")
+                              message: "\(scoped.instance) is not one of this job's destinations "
+                                  + "(destination = \(value)); add it there or remove this key")
         }
         return instances
     }
 
     /// The value of `key` for `instance`: its own, else its plugin's, else nil.
-    private func scopedValue(_ key: String, of instance: DestinationInstance, in entries: [ConfigEntry]) -> ConfigEntry? {
-        entries.last { $0.key == "\(instance.name).\(key)" } ?? entries.last { $0.key == "\(instance.factory.name).\(key)" }
+    private func scopedValue(_ key: String, of instance: DestinationInstance, in entries: [ConfigEntry])
+        -> ConfigEntry?
+    {
+        entries.last { $0.key == "\(instance.name).\(key)" }
+            ?? entries.last { $0.key == "\(instance.factory.name).\(key)" }
     }
 
     /// The instance's plugin settings: its own keys over its plugin's, over the defaults.
@@ -114,7 +125,9 @@ extension JobLoader {
     /// Required keys an instance lacks: the first, named as the instance's key.
     func missingKey(of instance: DestinationInstance, in entries: [ConfigEntry]) -> (key: String, summary: String)? {
         for spec in instance.factory.keys where spec.required && spec.defaultValue == nil {
-            if scopedValue(spec.name, of: instance, in: entries) == nil { return ("\(instance.name).\(spec.name)", spec.summary) }
+            if scopedValue(spec.name, of: instance, in: entries) == nil {
+                return ("\(instance.name).\(spec.name)", spec.summary)
+            }
         }
         return nil
     }

@@ -7,22 +7,34 @@ public struct JobLoader: Sendable {
     public static let coreKeys: [KeySpec] = [
         KeySpec("source", .string, summary: "the source plugin"),
         KeySpec("compressor", .string, summary: "the compressor plugin"),
-        KeySpec("encryption", .string, summary: "the encryption plugin applied after the compressor (default: none)"),
-        KeySpec("destination", .string, summary: "the destination plugins, comma-separated: one dump is stored at each (a second of one plugin is labelled, `<plugin>@eu`)"),
+        KeySpec("encryption", .string,
+                summary: "the encryption plugin applied after the compressor (default: none)"),
+        KeySpec("destination", .string,
+                summary: "the destination plugins, comma-separated: one dump is stored at each "
+                    + "(a second of one plugin is labelled, `<plugin>@eu`)"),
         KeySpec("retention", .string, summary: "the retention plugin"),
         KeySpec("interval", .duration, default: "24h", summary: "time between backups in `backup run`"),
-        KeySpec("schedule", .string, summary: "cron schedule for `backup run` (5 fields or @hourly/@daily/@weekly/@monthly/@yearly), instead of interval"),
-        KeySpec("catch_up", .boolean, default: "true", summary: "at start, run a job at once when its newest backup is older than one schedule period"),
+        KeySpec("schedule", .string,
+                summary: "cron schedule for `backup run` (5 fields or @hourly/@daily/@weekly/@monthly/@yearly), "
+                    + "instead of interval"),
+        KeySpec("catch_up", .boolean, default: "true",
+                summary: "at start, run a job at once when its newest backup is older than one schedule period"),
         KeySpec("verify", .choice(["off", "after-backup"]), default: "off",
-                summary: "after-backup: each new backup is restored into a scratch database and its row counts checked"),
+                summary: "after-backup: each new backup is restored into a scratch database and its row counts "
+                    + "checked"),
         KeySpec("retention.check", .choice(["size", "checksum"]), default: "size",
-                summary: "before deleting, prove the kept backups by size (and failed verifications), or also re-hash them"),
+                summary: "before deleting, prove the kept backups by size (and failed verifications), "
+                    + "or also re-hash them"),
         KeySpec("timezone", .string, summary: "Area/City for calendar-based retention (default: $TZ, else UTC)"),
-        KeySpec("notify", .string, summary: "notifier plugins told about runs, comma-separated, e.g. `webhook, slack` (default: none)"),
-        KeySpec("notify.on", .choice(["failure", "always"]), default: "failure", summary: "notify on failures only, or after every run"),
-        KeySpec("notify.timeout", .duration, default: "10s", summary: "how long a notifier may take before it is given up (the backup never waits longer)"),
+        KeySpec("notify", .string,
+                summary: "notifier plugins told about runs, comma-separated, e.g. `webhook, slack` (default: none)"),
+        KeySpec("notify.on", .choice(["failure", "always"]), default: "failure",
+                summary: "notify on failures only, or after every run"),
+        KeySpec("notify.timeout", .duration, default: "10s",
+                summary: "how long a notifier may take before it is given up (the backup never waits longer)"),
         KeySpec("lock.lease", .duration, default: "5m",
-                summary: "where the job's lock is a lease (object storage), how long a lock lasts unless renewed (every third of it): a killed run's lock is taken over after this"),
+                summary: "where the job's lock is a lease (object storage), how long a lock lasts unless renewed "
+                    + "(every third of it): a killed run's lock is taken over after this"),
     ]
 
     public let registry: PluginRegistry
@@ -127,7 +139,8 @@ public struct JobLoader: Sendable {
             let original = entry.key
             if let key = Self.renamed(entry.key, registry: registry) {
                 entry.key = key
-            } else if entry.key.hasSuffix("_file"), let key = Self.renamed(String(entry.key.dropLast(5)), registry: registry) {
+            } else if entry.key.hasSuffix("_file"),
+                      let key = Self.renamed(String(entry.key.dropLast(5)), registry: registry) {
                 entry.key = key + "_file"
             }
             if let other = written[entry.key], other != original {
@@ -143,7 +156,9 @@ public struct JobLoader: Sendable {
     /// The key that replaced `key`, when `key` is an alias a registered plugin declares.
     private static func renamed(_ key: String, registry: PluginRegistry) -> String? {
         for factory in registry.all {
-            if let spec = factory.keys.first(where: { $0.aliases.contains(key) }) { return "\(factory.name).\(spec.name)" }
+            if let spec = factory.keys.first(where: { $0.aliases.contains(key) }) {
+                return "\(factory.name).\(spec.name)"
+            }
         }
         return nil
     }
