@@ -3,7 +3,8 @@ import Foundation
 import Testing
 
 private func load(_ text: String) throws(ConfigError) -> [Job] {
-    let document = try ConfigDocument.parse("fake.user = backup\nfake.database = app\n" + text, file: "jobs.conf", environment: [:])
+    let document = try ConfigDocument.parse("fake.user = backup\nfake.database = app\n" + text, file: "jobs.conf",
+                                            environment: [:])
     return try JobLoader(registry: .test).load(document)
 }
 
@@ -40,7 +41,9 @@ struct JobLoaderDestinationsTests {
         #expect(job.destinations.map(\.name) == ["mem", "mem@eu"])
         #expect(kept(job.destinations[0]) == 4, "the job's retention")
         #expect(kept(job.destinations[1]) == 30, "its own")
-        #expect(job.settings.contains { $0.key == "mem@eu.keep.last" && $0.value == "30" && $0.origin == "jobs.conf:7" })
+        #expect(job.settings.contains {
+            $0.key == "mem@eu.keep.last" && $0.value == "30" && $0.origin == "jobs.conf:7"
+        })
 
         // `mem.keep.last` is the plugin's, so every mem destination without its own has it.
         let shared = try #require(try load("destination = mem, mem@eu\nmem@eu.bucket = b\nmem.keep.last = 2\n").first)

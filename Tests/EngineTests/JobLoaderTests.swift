@@ -97,7 +97,8 @@ struct JobLoaderTests {
     }
 
     @Test("the engine's own settings are checked at their line", arguments: [
-        ("timezone = Mars/Olympus", "timezone", "'Mars/Olympus' is not a timezone; write Area/City, e.g. Europe/Berlin, or UTC"),
+        ("timezone = Mars/Olympus", "timezone",
+         "'Mars/Olympus' is not a timezone; write Area/City, e.g. Europe/Berlin, or UTC"),
         ("schedule = @daily\ninterval = 1h", "schedule", "set either schedule or interval for a job, not both"),
         ("schedule = @often", "schedule", "'@often' is not a macro; use @hourly, @daily, @weekly, @monthly or @yearly"),
         ("lock.lease = 2s", "lock.lease", "must be at least 3s"),
@@ -144,7 +145,8 @@ struct JobLoaderTests {
         let key = String(repeating: "k", count: 60_000)
         let error = try #require(loadError(minimal + "\(key) = x"))
         #expect(error.message == "unknown key")
-        #expect(error.description.count < 120 && error.description.hasPrefix("jobs.conf:3: kkkk") && error.description.contains("…"))
+        #expect(error.description.count < 120 && error.description.hasPrefix("jobs.conf:3: kkkk")
+                && error.description.contains("…"))
     }
 
     @Test("control characters from the file are escaped in the error, never printed raw")
@@ -231,10 +233,12 @@ struct JobLoaderTests {
         #expect(try settings(of: load(minimal + "verify.secret = old")[0]).string("verify_secret") == "old")
         #expect(try settings(of: load(minimal + "verify.secret_file = /s", files: ["/s": "from file\n"])[0])
                 .string("verify_secret") == "from file")
-        let jobs = try load("fake.user = backup\nverify.secret = inherited\n[a]\nfake.database = a\n[b]\nfake.database = b\nfake.verify_secret = own\n")
+        let jobs = try load("fake.user = backup\nverify.secret = inherited\n[a]\nfake.database = a\n"
+                            + "[b]\nfake.database = b\nfake.verify_secret = own\n")
         #expect(try jobs.map { try settings(of: $0).string("verify_secret") } == ["inherited", "own"])
         let both = try #require(loadError(minimal + "verify.secret = a\nfake.verify_secret = b\n"))
-        #expect(both.key == "fake.verify_secret" && both.message == "verify.secret is also set and means the same; keep only fake.verify_secret",
+        #expect(both.key == "fake.verify_secret"
+                && both.message == "verify.secret is also set and means the same; keep only fake.verify_secret",
                 "\(both)")
         #expect(try load(minimal + "verify.secret = hidden")[0].settings.contains {
             $0 == EffectiveSetting(key: "fake.verify_secret", value: "<redacted>", origin: "jobs.conf:3")
