@@ -98,7 +98,8 @@ struct FakeSourceFactory: SourceFactory {
         KeySpec("timeout", .duration, default: "10s", summary: "connect timeout"),
         KeySpec("verbose", .boolean, default: "false", summary: "chatty"),
         KeySpec("cert_file", .string, summary: "a declared key that happens to end in _file"),
-        KeySpec("verify_secret", .string, secret: true, aliases: ["verify.secret"], summary: "a key that earlier releases spelled verify.secret"),
+        KeySpec("verify_secret", .string, secret: true, aliases: ["verify.secret"],
+                summary: "a key that earlier releases spelled verify.secret"),
     ]
 
     func make(_ settings: PluginSettings) throws -> any Source {
@@ -214,7 +215,10 @@ final class ShiftTransform: ByteTransform {
 struct ShiftEncryptionFactory: EncryptionFactory {
     let name = "shift"
     let summary = "a toy encryption"
-    let keys = [KeySpec("key", .integer(1...255), summary: "what to add"), KeySpec("secret", .integer(1...255), secret: true, summary: "what reads")]
+    let keys = [
+        KeySpec("key", .integer(1...255), summary: "what to add"),
+        KeySpec("secret", .integer(1...255), secret: true, summary: "what reads"),
+    ]
 
     func make(_ settings: PluginSettings) throws -> any Encryption {
         guard settings.integer("key") != nil else { throw SettingError(key: "key", message: "missing; shift needs it") }
@@ -359,7 +363,10 @@ struct MemoryDestinationFactory: DestinationFactory {
     let name = "mem"
     let summary = "memory"
     let keys = [KeySpec("bucket", .string, default: "default", summary: "bucket")]
-    func make(_ settings: PluginSettings) throws -> any Destination { MemoryDestination() }
+    func make(_ settings: PluginSettings) throws -> any Destination {
+        if settings.string("bucket") == "reject" { throw SettingError(key: "bucket", message: "cannot be 'reject'") }
+        return MemoryDestination()
+    }
 }
 
 // MARK: - Retention
@@ -388,7 +395,8 @@ struct KeepLastFactory: RetentionPolicyFactory {
     let summary = "keep the newest N"
     let keys = [KeySpec("last", .integer(1...1000), default: "3", summary: "how many")]
     func make(_ settings: PluginSettings) throws -> any RetentionPolicy {
-        KeepLastRetention(last: settings.integer("last") ?? 3)
+        if settings.integer("last") == 1000 { throw SettingError(key: "last", message: "cannot keep 1000") }
+        return KeepLastRetention(last: settings.integer("last") ?? 3)
     }
 }
 
@@ -459,7 +467,8 @@ final class RecordingNotifier: Notifier, Sendable {
 func makeManifest(job: String, file: String, started: Date) -> Manifest {
     Manifest(
         job: job, file: file, database: "app", serverVersion: "15.8", dumpToolVersion: "15.8", format: "plain",
-        stages: [StageRecord(kind: "compressor", name: "fz", level: 3)], rawBytes: 10, storedBytes: 16, sha256: String(repeating: "0", count: 64),
+        stages: [StageRecord(kind: "compressor", name: "fz", level: 3)], rawBytes: 10, storedBytes: 16,
+        sha256: String(repeating: "0", count: 64),
         startedAt: started, finishedAt: started.addingTimeInterval(5))
 }
 
@@ -474,8 +483,8 @@ func makeJob(
     compressor: any Compressor = XorCompressor(name: "fz", level: 3),
     destination: any Destination = MemoryDestination(), retention: any RetentionPolicy = KeepLastRetention(last: 100)
 ) -> Job {
-    Job(name: name, source: source, stages: [JobStage(.compressor, compressor)], destination: destination, retention: retention,
-        interval: 86_400, settings: [])
+    Job(name: name, source: source, stages: [JobStage(.compressor, compressor)], destination: destination,
+        retention: retention, interval: 86_400, settings: [])
 }
 
 extension Job {

@@ -3,7 +3,8 @@ import Foundation
 import Testing
 
 private func load(_ text: String) throws(ConfigError) -> [Job] {
-    let document = try ConfigDocument.parse("fake.user = backup\nfake.database = app\n" + text, file: "jobs.conf", environment: [:])
+    let document = try ConfigDocument.parse("fake.user = backup\nfake.database = app\n" + text, file: "jobs.conf",
+                                            environment: [:])
     return try JobLoader(registry: .test).load(document)
 }
 
@@ -40,7 +41,9 @@ struct JobLoaderDestinationsTests {
         #expect(job.destinations.map(\.name) == ["mem", "mem@eu"])
         #expect(kept(job.destinations[0]) == 4, "the job's retention")
         #expect(kept(job.destinations[1]) == 30, "its own")
-        #expect(job.settings.contains { $0.key == "mem@eu.keep.last" && $0.value == "30" && $0.origin == "jobs.conf:7" })
+        #expect(job.settings.contains {
+            $0.key == "mem@eu.keep.last" && $0.value == "30" && $0.origin == "jobs.conf:7"
+        })
 
         // `mem.keep.last` is the plugin's, so every mem destination without its own has it.
         let shared = try #require(try load("destination = mem, mem@eu\nmem@eu.bucket = b\nmem.keep.last = 2\n").first)
@@ -67,5 +70,22 @@ struct JobLoaderDestinationsTests {
         let error = try #require(loadError(text))
         #expect(error.description.contains(fragment), "\(error)")
         #expect(!error.description.contains("\n"))
+    }
+
+    @Test("a destination's SettingError is pinned on the line that set the key: the instance's own, else its plugin's",
+          arguments: [
+              ("destination = mem, mem@eu\nmem@eu.bucket = reject", 4, "mem@eu.bucket", "cannot be 'reject'"),
+              ("destination = mem@eu\nmem.bucket = reject", 4, "mem.bucket", "cannot be 'reject'"),
+              ("destination = mem, mem@eu\nmem@eu.bucket = b\nmem@eu.keep.last = 1000", 5, "mem@eu.keep.last",
+               "cannot keep 1000"),
+              ("destination = mem@eu\nmem.keep.last = 1000", 4, "mem.keep.last", "cannot keep 1000"),
+              ("keep.last = 1000", 3, "keep.last", "cannot keep 1000"),
+          ])
+    func settingErrorOfAnInstance(text: String, line: Int, key: String, message: String) throws {
+        let error = try #require(loadError(text))
+        #expect(error.file == "jobs.conf")
+        #expect(error.line == line)
+        #expect(error.key == key)
+        #expect(error.message == message)
     }
 }

@@ -96,6 +96,28 @@ struct JobLoaderTests {
         #expect(error.description.contains("at least 1s"))
     }
 
+    @Test("the engine's own settings are checked at their line", arguments: [
+        ("timezone = Mars/Olympus", "timezone",
+         "'Mars/Olympus' is not a timezone; write Area/City, e.g. Europe/Berlin, or UTC"),
+        ("schedule = @daily\ninterval = 1h", "schedule", "set either schedule or interval for a job, not both"),
+        ("schedule = @often", "schedule", "'@often' is not a macro; use @hourly, @daily, @weekly, @monthly or @yearly"),
+        ("lock.lease = 2s", "lock.lease", "must be at least 3s"),
+    ])
+    func coreSettingErrors(text: String, key: String, message: String) throws {
+        let error = try #require(loadError(minimal + text))
+        #expect(error.line == 3)
+        #expect(error.key == key)
+        #expect(error.message == message)
+    }
+
+    @Test("of several mistakes, when the job runs is reported before a plugin's, and the lock's lease after")
+    func orderOfSettingErrors() throws {
+        let zone = try #require(loadError(minimal + "fake.host = reject\ntimezone = Mars/Olympus"))
+        #expect(zone.key == "timezone")
+        let lease = try #require(loadError(minimal + "lock.lease = 2s\nfake.host = reject"))
+        #expect(lease.key == "fake.host")
+    }
+
     @Test("an unknown key names file:line, the key and the nearest valid key", arguments: [
         ("fake.hots", "fake.host"),
         ("fake.databse", "fake.database"),
@@ -123,7 +145,8 @@ struct JobLoaderTests {
         let key = String(repeating: "k", count: 60_000)
         let error = try #require(loadError(minimal + "\(key) = x"))
         #expect(error.message == "unknown key")
-        #expect(error.description.count < 120 && error.description.hasPrefix("jobs.conf:3: kkkk") && error.description.contains("…"))
+        #expect(error.description.count < 120 && error.description.hasPrefix("jobs.conf:3: kkkk")
+                && error.description.contains("…"))
     }
 
     @Test("control characters from the file are escaped in the error, never printed raw")
@@ -210,10 +233,12 @@ struct JobLoaderTests {
         #expect(try settings(of: load(minimal + "verify.secret = old")[0]).string("verify_secret") == "old")
         #expect(try settings(of: load(minimal + "verify.secret_file = /s", files: ["/s": "from file\n"])[0])
                 .string("verify_secret") == "from file")
-        let jobs = try load("fake.user = backup\nverify.secret = inherited\n[a]\nfake.database = a\n[b]\nfake.database = b\nfake.verify_secret = own\n")
+        let jobs = try load("fake.user = backup\nverify.secret = inherited\n[a]\nfake.database = a\n"
+                            + "[b]\nfake.database = b\nfake.verify_secret = own\n")
         #expect(try jobs.map { try settings(of: $0).string("verify_secret") } == ["inherited", "own"])
         let both = try #require(loadError(minimal + "verify.secret = a\nfake.verify_secret = b\n"))
-        #expect(both.key == "fake.verify_secret" && both.message == "verify.secret is also set and means the same; keep only fake.verify_secret",
+        #expect(both.key == "fake.verify_secret"
+                && both.message == "verify.secret is also set and means the same; keep only fake.verify_secret",
                 "\(both)")
         #expect(try load(minimal + "verify.secret = hidden")[0].settings.contains {
             $0 == EffectiveSetting(key: "fake.verify_secret", value: "<redacted>", origin: "jobs.conf:3")

@@ -14,25 +14,53 @@ public struct Job: Sendable {
     /// Seconds between backups in `backup run`.
     public var interval: Double
     /// How retention proves the backups it keeps before deleting others (`retention.check`).
-    public var retentionCheck: RetentionCheck = .size
+    public var retentionCheck: RetentionCheck
     /// Whether each new backup restores itself into a scratch database and checks its row counts.
-    public var verifyAfterBackup: Bool = false
+    public var verifyAfterBackup: Bool
     /// When `backup run` backs the job up; nil means every `interval`.
     public var schedule: CronSchedule?
     /// Whether `backup run` runs an overdue job at start.
-    public var catchUp: Bool = true
+    public var catchUp: Bool
     /// The timezone of calendar-based retention and of the schedule.
-    public var timeZone: TimeZone = TimeZone(identifier: "UTC")!
+    public var timeZone: TimeZone
     /// Who hears about runs (`notify`), when (`notify.on`) and how long each may take (`notify.timeout`).
-    public var notifiers: [any Notifier] = []
-    public var notifyWhen: NotifyWhen = .failure
-    public var notifyTimeout: Double = 10
+    public var notifiers: [any Notifier]
+    public var notifyWhen: NotifyWhen
+    public var notifyTimeout: Double
     /// How long the job's lock lasts without renewal where locks are leases (`lock.lease`).
-    public var lockLease: Duration = .seconds(300)
+    public var lockLease: Duration
     public var settings: [EffectiveSetting]
     /// Every registered plugin's settings in this job (defaults applied), by plugin name: what a plugin the
     /// job does not use needs to read a location given by hand, e.g. another destination's credentials.
-    public var pluginSettings: [String: PluginSettings] = [:]
+    public var pluginSettings: [String: PluginSettings]
+
+    /// A job with every field given; the defaults are those of a configuration that does not set the key.
+    public init(
+        name: String, source: any Source, stages: [JobStage], destinations: [JobDestination],
+        retention: any RetentionPolicy, interval: Double, retentionCheck: RetentionCheck = .size,
+        verifyAfterBackup: Bool = false, schedule: CronSchedule? = nil, catchUp: Bool = true,
+        timeZone: TimeZone = TimeZone(identifier: "UTC")!, notifiers: [any Notifier] = [],
+        notifyWhen: NotifyWhen = .failure, notifyTimeout: Double = 10, lockLease: Duration = .seconds(300),
+        settings: [EffectiveSetting], pluginSettings: [String: PluginSettings] = [:]
+    ) {
+        self.name = name
+        self.source = source
+        self.stages = stages
+        self.destinations = destinations
+        self.retention = retention
+        self.interval = interval
+        self.retentionCheck = retentionCheck
+        self.verifyAfterBackup = verifyAfterBackup
+        self.schedule = schedule
+        self.catchUp = catchUp
+        self.timeZone = timeZone
+        self.notifiers = notifiers
+        self.notifyWhen = notifyWhen
+        self.notifyTimeout = notifyTimeout
+        self.lockLease = lockLease
+        self.settings = settings
+        self.pluginSettings = pluginSettings
+    }
 }
 
 /// One place a job stores its backups: a destination plugin instance and the retention applied there.

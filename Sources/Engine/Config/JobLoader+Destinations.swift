@@ -1,13 +1,5 @@
 import Foundation
 
-/// One entry of `destination = a, b, b@eu`: a destination plugin, or a labelled instance of one.
-struct DestinationInstance {
-    /// As written: `b` or `b@eu`; the prefix of the instance's own keys (`b@eu.bucket`).
-    var name: String
-    var factory: any DestinationFactory
-    var isLabelled: Bool { name.contains("@") }
-}
-
 /// Several destinations per job. An instance's keys (`b@eu.bucket`) override its plugin's (`b.bucket`),
 /// so settings two buckets share (credentials, endpoint) are written once. Each destination may have its
 /// own retention: `b.retention = p` and `b.p.days = 7` for a retention plugin `p`, each falling back to
@@ -28,7 +20,8 @@ extension JobLoader {
     func destinationScopedSpec(_ key: String) -> KeySpec? {
         guard let scoped = destinationScoped(key) else { return nil }
         if scoped.rest == "retention" {
-            return KeySpec("retention", .choice(registry.retentions.map(\.name) + registry.retentions.flatMap(\.formerNames)),
+            let names = registry.retentions.map(\.name) + registry.retentions.flatMap(\.formerNames)
+            return KeySpec("retention", .choice(names),
                            summary: "this destination's retention plugin (default: the job's)")
         }
         if let dot = scoped.rest.firstIndex(of: "."),
@@ -41,12 +34,15 @@ extension JobLoader {
     }
 
     static func isLabel<S: StringProtocol>(_ label: S) -> Bool {
-        !label.isEmpty && label.count <= 64 && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+        !label.isEmpty && label.count <= 64
+            && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 
     /// The job's destinations, from `destination` (default: the registry's), each named once.
     /// `own`: the settings the job's section sets itself, nil when all are the job's (no sections).
-    func destinationInstances(_ entries: [ConfigEntry], file: String, own: Set<String>?) throws(ConfigError) -> [DestinationInstance] {
+    func destinationInstances(_ entries: [ConfigEntry], file: String, own: Set<String>?) throws(ConfigError)
+        -> [DestinationInstance]
+    {
         let entry = entries.last { $0.key == "destination" }
         let value = entry?.value ?? registry.defaults[.destination] ?? ""
         func error(_ message: String) -> ConfigError {
@@ -66,7 +62,8 @@ extension JobLoader {
                 throw error("'\(name)': after '@' comes a label of letters, digits and '_', as in \(example)@eu")
             }
             guard !instances.contains(where: { $0.name == name }) else {
-                throw error("'\(name)' is listed twice; a second destination of one plugin needs a label, as in \(example)@eu")
+                throw error("'\(name)' is listed twice; a second destination of one plugin needs a label, "
+                            + "as in \(example)@eu")
             }
             instances.append(DestinationInstance(name: name, factory: factory))
         }
@@ -74,16 +71,22 @@ extension JobLoader {
         // (defaults several jobs share) are not the job's mistake.
         let names = Set(instances.map(\.name))
         for entry in entries where own?.contains(entry.key) ?? true {
-            guard let scoped = destinationScoped(entry.key), scoped.instance.contains("@"), !names.contains(scoped.instance) else { continue }
+            guard let scoped = destinationScoped(entry.key), scoped.instance.contains("@"),
+                  !names.contains(scoped.instance)
+            else { continue }
             throw ConfigError(file: entry.file, line: entry.line, key: entry.key,
-                              message: "\(scoped.instance) is not one of this job's destinations (destination = \(value)); add it there or remove this key")
+                              message: "\(scoped.instance) is not one of this job's destinations "
+                                  + "(destination = \(value)); add it there or remove this key")
         }
         return instances
     }
 
     /// The value of `key` for `instance`: its own, else its plugin's, else nil.
-    private func scopedValue(_ key: String, of instance: DestinationInstance, in entries: [ConfigEntry]) -> ConfigEntry? {
-        entries.last { $0.key == "\(instance.name).\(key)" } ?? entries.last { $0.key == "\(instance.factory.name).\(key)" }
+    private func scopedValue(_ key: String, of instance: DestinationInstance, in entries: [ConfigEntry])
+        -> ConfigEntry?
+    {
+        entries.last { $0.key == "\(instance.name).\(key)" }
+            ?? entries.last { $0.key == "\(instance.factory.name).\(key)" }
     }
 
     /// The instance's plugin settings: its own keys over its plugin's, over the defaults.
@@ -122,7 +125,9 @@ extension JobLoader {
     /// Required keys an instance lacks: the first, named as the instance's key.
     func missingKey(of instance: DestinationInstance, in entries: [ConfigEntry]) -> (key: String, summary: String)? {
         for spec in instance.factory.keys where spec.required && spec.defaultValue == nil {
-            if scopedValue(spec.name, of: instance, in: entries) == nil { return ("\(instance.name).\(spec.name)", spec.summary) }
+            if scopedValue(spec.name, of: instance, in: entries) == nil {
+                return ("\(instance.name).\(spec.name)", spec.summary)
+            }
         }
         return nil
     }

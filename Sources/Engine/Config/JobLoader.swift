@@ -1,24 +1,5 @@
 import Foundation
 
-/// A plugin's complaint about one of its settings, raised from `make`; the loader adds `file:line`.
-public struct SettingError: Error, Sendable {
-    public var key: String
-    public var message: String
-
-    public init(key: String, message: String) {
-        self.key = key
-        self.message = message
-    }
-}
-
-/// One line of the effective configuration, for `check-config`: secrets already redacted.
-public struct EffectiveSetting: Sendable, Equatable {
-    public var key: String
-    public var value: String
-    /// `file:line`, `default`, or `environment`.
-    public var origin: String
-}
-
 /// Turns a parsed configuration into jobs: rejects unknown keys and plugins, validates values, applies
 /// defaults, reads `*_file` keys, and asks each selected plugin's factory to make it.
 public struct JobLoader: Sendable {
@@ -26,22 +7,34 @@ public struct JobLoader: Sendable {
     public static let coreKeys: [KeySpec] = [
         KeySpec("source", .string, summary: "the source plugin"),
         KeySpec("compressor", .string, summary: "the compressor plugin"),
-        KeySpec("encryption", .string, summary: "the encryption plugin applied after the compressor (default: none)"),
-        KeySpec("destination", .string, summary: "the destination plugins, comma-separated: one dump is stored at each (a second of one plugin is labelled, `<plugin>@eu`)"),
+        KeySpec("encryption", .string,
+                summary: "the encryption plugin applied after the compressor (default: none)"),
+        KeySpec("destination", .string,
+                summary: "the destination plugins, comma-separated: one dump is stored at each "
+                    + "(a second of one plugin is labelled, `<plugin>@eu`)"),
         KeySpec("retention", .string, summary: "the retention plugin"),
         KeySpec("interval", .duration, default: "24h", summary: "time between backups in `backup run`"),
-        KeySpec("schedule", .string, summary: "cron schedule for `backup run` (5 fields or @hourly/@daily/@weekly/@monthly/@yearly), instead of interval"),
-        KeySpec("catch_up", .boolean, default: "true", summary: "at start, run a job at once when its newest backup is older than one schedule period"),
+        KeySpec("schedule", .string,
+                summary: "cron schedule for `backup run` (5 fields or @hourly/@daily/@weekly/@monthly/@yearly), "
+                    + "instead of interval"),
+        KeySpec("catch_up", .boolean, default: "true",
+                summary: "at start, run a job at once when its newest backup is older than one schedule period"),
         KeySpec("verify", .choice(["off", "after-backup"]), default: "off",
-                summary: "after-backup: each new backup is restored into a scratch database and its row counts checked"),
+                summary: "after-backup: each new backup is restored into a scratch database and its row counts "
+                    + "checked"),
         KeySpec("retention.check", .choice(["size", "checksum"]), default: "size",
-                summary: "before deleting, prove the kept backups by size (and failed verifications), or also re-hash them"),
+                summary: "before deleting, prove the kept backups by size (and failed verifications), "
+                    + "or also re-hash them"),
         KeySpec("timezone", .string, summary: "Area/City for calendar-based retention (default: $TZ, else UTC)"),
-        KeySpec("notify", .string, summary: "notifier plugins told about runs, comma-separated, e.g. `webhook, slack` (default: none)"),
-        KeySpec("notify.on", .choice(["failure", "always"]), default: "failure", summary: "notify on failures only, or after every run"),
-        KeySpec("notify.timeout", .duration, default: "10s", summary: "how long a notifier may take before it is given up (the backup never waits longer)"),
+        KeySpec("notify", .string,
+                summary: "notifier plugins told about runs, comma-separated, e.g. `webhook, slack` (default: none)"),
+        KeySpec("notify.on", .choice(["failure", "always"]), default: "failure",
+                summary: "notify on failures only, or after every run"),
+        KeySpec("notify.timeout", .duration, default: "10s",
+                summary: "how long a notifier may take before it is given up (the backup never waits longer)"),
         KeySpec("lock.lease", .duration, default: "5m",
-                summary: "where the job's lock is a lease (object storage), how long a lock lasts unless renewed (every third of it): a killed run's lock is taken over after this"),
+                summary: "where the job's lock is a lease (object storage), how long a lock lasts unless renewed "
+                    + "(every third of it): a killed run's lock is taken over after this"),
     ]
 
     public let registry: PluginRegistry
@@ -129,8 +122,7 @@ public struct JobLoader: Sendable {
     private func defaultJobName(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> String {
         let sourceName = entries.last { $0.key == "source" }?.value ?? registry.defaults[.source] ?? ""
         guard let factory = registry.sources.first(where: { $0.name == sourceName }) else { return "backup" }
-        let settings = PluginSettings(plugin: factory.name, values: values(for: factory, in: entries))
-        guard let name = factory.defaultJobName(settings) else { return "backup" }
+        guard let name = factory.defaultJobName(settings(of: factory, in: entries)) else { return "backup" }
         guard JobName.isValid(name) else {
             throw ConfigError(file: file, line: nil, key: nil, message:
                 "cannot name the job after '\(name)'; add a [jobname] section using letters, digits, '-', '.', '_'")
@@ -147,7 +139,8 @@ public struct JobLoader: Sendable {
             let original = entry.key
             if let key = Self.renamed(entry.key, registry: registry) {
                 entry.key = key
-            } else if entry.key.hasSuffix("_file"), let key = Self.renamed(String(entry.key.dropLast(5)), registry: registry) {
+            } else if entry.key.hasSuffix("_file"),
+                      let key = Self.renamed(String(entry.key.dropLast(5)), registry: registry) {
                 entry.key = key + "_file"
             }
             if let other = written[entry.key], other != original {
@@ -163,7 +156,9 @@ public struct JobLoader: Sendable {
     /// The key that replaced `key`, when `key` is an alias a registered plugin declares.
     private static func renamed(_ key: String, registry: PluginRegistry) -> String? {
         for factory in registry.all {
-            if let spec = factory.keys.first(where: { $0.aliases.contains(key) }) { return "\(factory.name).\(spec.name)" }
+            if let spec = factory.keys.first(where: { $0.aliases.contains(key) }) {
+                return "\(factory.name).\(spec.name)"
+            }
         }
         return nil
     }
@@ -220,236 +215,22 @@ public struct JobLoader: Sendable {
         return factory.keys.first { $0.name == name }
     }
 
-    private var allKeys: [String] {
-        (Self.coreKeys + processKeys).map(\.name) + registry.all.flatMap { factory in factory.keys.map { "\(factory.name).\($0.name)" } }
+    /// Every key a job may set, for suggestions near a mistyped one.
+    var allKeys: [String] {
+        let plugins = registry.all.flatMap { factory in factory.keys.map { "\(factory.name).\($0.name)" } }
+        return (Self.coreKeys + processKeys).map(\.name) + plugins
     }
 
-    /// `own`: the settings the job's section sets itself (nil: the file has no sections).
-    private func makeJob(name: String, entries: [ConfigEntry], file: String, own: Set<String>? = nil) throws(ConfigError) -> Job {
-        for entry in entries {
-            guard let spec = spec(for: entry.key) else {
-                let near = NearestKeys.find(entry.key, among: allKeys)
-                let hint = near.isEmpty ? "" : "; did you mean \(near.joined(separator: " or "))?"
-                throw ConfigError(file: entry.file, line: entry.line, key: entry.key, message: "unknown key\(hint)")
-            }
-            if let problem = spec.problem(with: entry.value) {
-                throw ConfigError(file: entry.file, line: entry.line, key: entry.key, message: problem)
-            }
-        }
-        /// The factory the job names for `kind` (or the registry's default), typed for its role.
-        func pick<Factory>(_ kind: PluginKind, from factories: [Factory]) throws(ConfigError) -> Factory {
-            let entry = entries.last { $0.key == kind.rawValue }
-            let name = entry?.value ?? registry.defaults[kind] ?? ""
-            guard let factory = PluginRegistry.named(name, in: factories) else {
-                throw ConfigError(file: entry?.file ?? file, line: entry?.line, key: kind.rawValue,
-                                  message: "unknown \(kind.rawValue) '\(name)'; known: \(registry.names(of: kind).joined(separator: ", "))")
-            }
-            return factory
-        }
-        let sourceFactory = try pick(.source, from: registry.sources)
-        let compressorFactory = try pick(.compressor, from: registry.compressors)
-        let encryptionFactory = try pickEncryption(entries, file: file)
-        let instances = try destinationInstances(entries, file: file, own: own)
-        let retentionFactory = try pick(.retention, from: registry.retentions)
-        var chosen: [any PluginFactory] = [sourceFactory, compressorFactory] + (encryptionFactory.map { [$0] } ?? [])
-        for instance in instances where !chosen.contains(where: { $0.name == instance.factory.name }) {
-            chosen.append(instance.factory)
-        }
-        chosen.append(retentionFactory)
-        let notifying = try pickNotifiers(entries, file: file)
-        var effective = effectiveCore(entries)
-        for instance in instances {
-            if let missing = missingKey(of: instance, in: entries) {
-                throw ConfigError(file: file, line: nil, key: missing.key,
-                                  message: "missing; \(instance.name) needs it (\(missing.summary))")
-            }
-        }
-        for factory in chosen + notifying {
-            for spec in factory.keys where spec.required && spec.defaultValue == nil && !(factory is any DestinationFactory) {
-                if !entries.contains(where: { $0.key == "\(factory.name).\(spec.name)" }) {
-                    throw ConfigError(file: file, line: nil, key: "\(factory.name).\(spec.name)",
-                                      message: "missing; \(factory.name) needs it (\(spec.summary))")
-                }
-            }
-            effective += effectiveSettings(of: factory, in: entries)
-        }
-        effective += effectiveScopedSettings(entries)
-        func settings(_ factory: any PluginFactory) -> PluginSettings {
-            PluginSettings(plugin: factory.name, values: values(for: factory, in: entries))
-        }
-        // The plugin (or destination instance) being made, so its SettingError is pinned on its own key,
-        // not another plugin's namesake.
-        var making: String?
-        do {
-            let zoneName = entries.last { $0.key == "timezone" }?.value ?? defaultTimeZone
-            guard let timeZone = TimeZone(identifier: zoneName) else {
-                throw SettingError(key: "timezone", message: "'\(zoneName)' is not a timezone; write Area/City, e.g. Europe/Berlin, or UTC")
-            }
-            var schedule: CronSchedule?
-            if let text = entries.last(where: { $0.key == "schedule" })?.value {
-                guard !entries.contains(where: { $0.key == "interval" }) else {
-                    throw SettingError(key: "schedule", message: "set either schedule or interval for a job, not both")
-                }
-                schedule = try CronSchedule(text)
-            }
-            let interval = DurationParser.seconds(entries.last { $0.key == "interval" }?.value ?? "24h") ?? 86_400
-            guard interval >= 1 else { throw SettingError(key: "interval", message: "must be at least 1s") }
-            making = sourceFactory.name
-            let source = try sourceFactory.make(settings(sourceFactory))
-            making = compressorFactory.name
-            let compressor = try compressorFactory.make(settings(compressorFactory))
-            var stages = [JobStage(.compressor, compressor)]
-            if let encryptionFactory {
-                making = encryptionFactory.name
-                let settings = settings(encryptionFactory)
-                stages.append(JobStage(.encryption, try forReading ? encryptionFactory.makeForReading(settings) : encryptionFactory.make(settings)))
-            }
-            making = retentionFactory.name
-            let retention = try retentionFactory.make(settings(retentionFactory))
-            var destinations: [JobDestination] = []
-            var places: [(name: String, plugin: String, values: [String: String])] = []
-            for instance in instances {
-                let own = self.values(of: instance, in: entries)
-                if let same = places.first(where: { $0.plugin == instance.factory.name && $0.values == own }) {
-                    making = nil
-                    throw SettingError(key: "destination", message: "\(same.name) and \(instance.name) have the same settings, so they would store into one place; give \(instance.name) its own keys (\(instance.name).…)")
-                }
-                places.append((instance.name, instance.factory.name, own))
-                making = instance.name
-                let destination = try instance.factory.make(PluginSettings(plugin: instance.name, values: own))
-                let kept = self.retention(of: instance, in: entries, jobs: retentionFactory)
-                making = kept.own ? "\(instance.name).\(kept.factory.name)" : kept.factory.name
-                let policy = kept.own ? try kept.factory.make(kept.settings) : retention
-                destinations.append(JobDestination(name: instance.name, destination: destination, retention: policy))
-            }
-            var notifiers: [any Notifier] = []
-            for factory in notifying {
-                making = factory.name
-                notifiers.append(try factory.make(settings(factory)))
-            }
-            making = nil
-            let verifyAfterBackup = entries.last { $0.key == "verify" }?.value == "after-backup"
-            if verifyAfterBackup, let encryption = stages.last(where: { $0.kind == .encryption }) {
-                // Verifying restores the backup, so it needs the key a pod that only encrypts does not hold.
-                do {
-                    _ = try encryption.stage.makeDecoder(for: StageRecord(encryption.stage, kind: .encryption))
-                } catch {
-                    throw SettingError(key: "verify", message: "after-backup restores each backup, which needs the key that decrypts it: \(error); or set verify = off and run `backup verify` where the key is")
-                }
-            }
-            var job = Job(name: name, source: source, stages: stages, destinations: destinations,
-                       retention: retention, interval: interval,
-                       verifyAfterBackup: verifyAfterBackup,
-                       schedule: schedule,
-                       catchUp: KeySpec.isTrue(entries.last { $0.key == "catch_up" }?.value ?? "true"),
-                       timeZone: timeZone,
-                       settings: effective)
-            job.notifiers = notifiers
-            job.pluginSettings = Dictionary(uniqueKeysWithValues: registry.all.map { ($0.name, settings($0)) })
-            job.retentionCheck = RetentionCheck(rawValue: entries.last { $0.key == "retention.check" }?.value ?? "size") ?? .size
-            job.notifyWhen = NotifyWhen(rawValue: entries.last { $0.key == "notify.on" }?.value ?? "failure") ?? .failure
-            job.notifyTimeout = DurationParser.seconds(entries.last { $0.key == "notify.timeout" }?.value ?? "10s") ?? 10
-            let lease = DurationParser.seconds(entries.last { $0.key == "lock.lease" }?.value ?? "300") ?? 300
-            guard lease >= 3 else { throw SettingError(key: "lock.lease", message: "must be at least 3s") }
-            job.lockLease = .milliseconds(Int64(lease * 1000))
-            return job
-        } catch let error as SettingError {
-            let key = making.map { "\($0).\(error.key)" } ?? error.key
-            // An instance's key may be set on its plugin (`b.bucket` for `b@eu`).
-            let pluginKey = key.replacingOccurrences(of: "@[A-Za-z0-9_]+[.]", with: ".", options: .regularExpression)
-            let entry = entries.last { $0.key == key } ?? entries.last { $0.key == pluginKey || $0.key == error.key }
-            throw ConfigError(file: entry?.file ?? file, line: entry?.line, key: entry?.key ?? key,
-                              message: error.message)
-        } catch {
-            throw ConfigError(file: file, line: nil, key: nil, message: "\(error)")
-        }
-    }
-
-    /// The encryption plugin `encryption` names; nil when it is not set or is the registry's
-    /// ``PluginRegistry/encryptionOff``.
-    private func pickEncryption(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> (any EncryptionFactory)? {
-        guard let entry = entries.last(where: { $0.key == PluginKind.encryption.rawValue }), entry.value != registry.encryptionOff else { return nil }
-        guard let factory = PluginRegistry.named(entry.value, in: registry.encryptions) else {
-            let known = (registry.encryptionOff.map { [$0] } ?? []) + registry.names(of: .encryption)
-            throw ConfigError(file: entry.file, line: entry.line, key: entry.key,
-                              message: "unknown encryption '\(entry.value)'; known: \(known.joined(separator: ", "))")
-        }
-        return factory
-    }
-
-    /// The factories `notify` names, in order, each once.
-    private func pickNotifiers(_ entries: [ConfigEntry], file: String) throws(ConfigError) -> [any NotifierFactory] {
-        guard let entry = entries.last(where: { $0.key == "notify" }) else { return [] }
-        let known = registry.notifiers.map(\.name)
-        var picked: [any NotifierFactory] = []
-        for name in entry.value.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
-            guard let factory = registry.notifiers.first(where: { $0.name == name }) else {
-                throw ConfigError(file: entry.file, line: entry.line, key: "notify",
-                                  message: "unknown notifier '\(name)'; known: \(known.joined(separator: ", "))")
-            }
-            if !picked.contains(where: { $0.name == name }) { picked.append(factory) }
-        }
-        return picked
-    }
-
-    private func values(for factory: any PluginFactory, in entries: [ConfigEntry]) -> [String: String] {
+    /// The plugin's settings in the job: each of its keys as the job sets it, else its default.
+    func settings(of factory: any PluginFactory, in entries: [ConfigEntry]) -> PluginSettings {
         var values: [String: String] = [:]
         for spec in factory.keys {
             values[spec.name] = entries.last { $0.key == "\(factory.name).\(spec.name)" }?.value ?? spec.defaultValue
         }
-        return values
+        return PluginSettings(plugin: factory.name, values: values)
     }
 
-    private func effectiveCore(_ entries: [ConfigEntry]) -> [EffectiveSetting] {
-        Self.coreKeys.compactMap { spec in
-            let entry = entries.last { $0.key == spec.name }
-            guard let value = entry?.value ?? spec.defaultValue ?? PluginKind(rawValue: spec.name).flatMap({ registry.defaults[$0] })
-            else { return nil }
-            return EffectiveSetting(key: spec.name, value: spec.secret ? "<redacted>" : value,
-                                    origin: entry.map(Self.origin) ?? "default")
-        }
-    }
-
-    private func effectiveSettings(of factory: any PluginFactory, in entries: [ConfigEntry]) -> [EffectiveSetting] {
-        factory.keys.compactMap { spec in
-            let key = "\(factory.name).\(spec.name)"
-            let entry = entries.last { $0.key == key }
-            guard let value = entry?.value ?? spec.defaultValue else { return nil }
-            return EffectiveSetting(key: key, value: spec.secret ? "<redacted>" : value,
-                                    origin: entry.map(Self.origin) ?? "default")
-        }
-    }
-
-    private static func origin(_ entry: ConfigEntry) -> String {
+    static func origin(_ entry: ConfigEntry) -> String {
         entry.line.map { "\(entry.file):\($0)" } ?? entry.file
-    }
-}
-
-/// Suggests valid keys close to a mistyped one.
-enum NearestKeys {
-    static func find(_ key: String, among candidates: [String]) -> [String] {
-        // Edit distance costs length × length: a key far longer than any real one gets no suggestion.
-        guard key.utf8.count <= 100 else { return [] }
-        let scored = candidates.map { ($0, distance(key, $0)) }
-        let best = scored.map(\.1).min() ?? .max
-        let limit = max(2, key.count / 3)
-        let near = scored.filter { $0.1 == best && $0.1 <= limit }.map(\.0)
-        if !near.isEmpty { return Array(near.prefix(3)) }
-        // Same name under another plugin, e.g. `src.host` for a source plugin named `source1`.
-        let tail = key.split(separator: ".").last.map(String.init) ?? key
-        return Array(candidates.filter { $0.hasSuffix(".\(tail)") }.prefix(3))
-    }
-
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return a.isEmpty ? b.count : previous[b.count]
     }
 }
