@@ -2,7 +2,7 @@ import Foundation
 
 /// Where one stored backup is: which of the job's destinations holds it, and the backup as stored there.
 public struct BackupLocation: Sendable {
-    /// The destination's name in the job (`local`, `s3@eu`), or `location` for a file given by path.
+    /// The destination's name in the job (`a`, `b@eu`), or `location` for a file given by path.
     public var target: String
     public var destination: any Destination
     public var record: BackupRecord
