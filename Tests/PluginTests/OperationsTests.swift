@@ -82,6 +82,34 @@ import Testing
         #expect((teams["title"] as? String) == "Backup of app succeeded")
     }
 
+    /// A run stopped by a signal is not news: SIGTERM mid-backup notifies nobody, even with `notify.on = always`.
+    @Test func aSignalNotifiesNobody() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("notify_term_db", rows: 10)
+        let receiver = try await HTTPReceiver.start("ok")
+        defer { receiver.stop() }
+        let cli = try await BackupCLI(label: "notify-term") {
+            server.config(database: "notify_term_db", directory: $0, extra: "notify = webhook\nnotify.on = always\nwebhook.url = \(receiver.url)")
+        }
+        defer { cli.cleanUp() }
+        // The receiver hears this job: a whole run is told.
+        #expect(try await cli.run("now").status == 0)
+        try #require(try receiver.requests().count == 1)
+        let standIn = try FakePgDump.write(in: cli.directory, body: "/usr/bin/pg_dump \"$@\" | head -c 50000\n\(FakePgDump.hang)")
+        try (try String(contentsOfFile: cli.configPath, encoding: .utf8) + "\npostgres.pg_dump = \(standIn)\n")
+            .write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+        defer { FakePgDump.endStandIn(in: cli.directory) }
+        let run = try await Background.backup(cli, "now")
+        defer { run.end() }
+        try await waitUntil("the pg_dump stand-in to hang") { !FakePgDump.hanging(in: cli.directory).isEmpty }
+        let (result, _) = try await run.stop(SIGTERM)
+        #expect(result.status == 143, "\(result.stderr)")
+        let bodies = try receiver.requests().map(\.body)
+        #expect(bodies.count == 1, "the interrupted run was told: \(bodies)")
+        // Not even tried: a try cut short by the cancellation would be a notification lost by chance.
+        #expect(!result.stderr.contains("notification"), "\(result.stderr)")
+    }
+
     /// A receiver that answers after a minute, one that answers 500, and no receiver at all: each is logged,
     /// and the run ends within notify.timeout (2 s) plus the failing backup's own second or so.
     @Test(arguments: ["slow", "error", "dead"])
