@@ -22,6 +22,22 @@ final class Recorder<Value: Sendable>: Sendable {
 
 let testLogger = Logger(label: "engine-tests")
 
+/// Polls `condition` until it holds; throws when it did not within `limit`, which only tells a state that
+/// never comes from a slow one on a loaded machine (so it is generous).
+func waitUntil(_ what: String, limit: Duration = .seconds(120), _ condition: @Sendable () -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw WaitTimedOut(what: what, limit: limit) }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+}
+
+struct WaitTimedOut: Error, CustomStringConvertible {
+    let what: String
+    let limit: Duration
+    var description: String { "gave up after \(limit) waiting for \(what)" }
+}
+
 // MARK: - Source
 
 /// A source that yields fixed chunks, optionally failing after some of them.
@@ -36,6 +52,8 @@ struct FakeSource: Source {
     var cancelAfter: Int?
     /// A pause before each chunk, for a dump that takes a while.
     var pause: Duration?
+    /// Awaited before each chunk with its index: a dump that goes on only once the test saw what it waits for.
+    var beforeChunk: (@Sendable (Int) async throws -> Void)?
     var prepareError: BackupError?
     /// Extra files the dump hands back, stored beside the backup.
     var sidecars: [(suffix: String, bytes: [UInt8])] = []
@@ -55,6 +73,7 @@ struct FakeSource: Source {
             if index == failAfter { throw BackupError(.sourceFailed, "pg_dump exited with status 1") }
             if index == cancelAfter { withUnsafeCurrentTask { $0?.cancel() } }
             if let pause { try await Task.sleep(for: pause) }
+            try await beforeChunk?(index)
             try await sink.send(chunk)
         }
         if failAfter == chunks.count { throw BackupError(.sourceFailed, "pg_dump exited with status 1") }

@@ -111,9 +111,15 @@ struct PassingWrapper: WrappingDestination {
 
 @Suite("Job locks as leases")
 struct LockLeaseTests {
-    /// A dump of `chunks` chunks, 100 ms apart: long enough for several renewals every 50 ms.
-    static func slowJob(_ destination: any Destination, chunks: Int = 8) -> Job {
-        makeJob(source: FakeSource(chunks: Array(repeating: [1, 2, 3], count: chunks), pause: .milliseconds(100)), destination: destination)
+    /// A dump whose last chunk waits until `destination`'s lock was renewed `renewals` times, however slowly a
+    /// loaded machine runs the renewals: the run lasts until they happened, not for a fixed time.
+    static func jobLastingFor(renewals: Int, of destination: LeasingDestination) -> Job {
+        var source = FakeSource(chunks: Array(repeating: [1, 2, 3], count: 3))
+        source.beforeChunk = { index in
+            guard index == 2 else { return }
+            try await waitUntil("\(renewals) renewals") { destination.record.value.renewals >= renewals }
+        }
+        return makeJob(source: source, destination: destination)
     }
 
     /// Renewals every 50 ms; leases long enough (an hour by default) that a machine whose busy cores
@@ -127,10 +133,9 @@ struct LockLeaseTests {
 
     @Test func theLeaseIsRenewedWhileTheBackupRunsAndReleasedAfter() async throws {
         let destination = LeasingDestination()
-        _ = try await Self.pipeline().run(Self.slowJob(destination), logger: testLogger)
+        _ = try await Self.pipeline().run(Self.jobLastingFor(renewals: 2, of: destination), logger: testLogger)
         let record = destination.record.value
         #expect(record.leaseAsked == [.seconds(3600)])
-        // 800 ms of dump renewing every 50 ms; on a loaded machine fewer fire, but more than one does.
         #expect(record.renewals >= 2, "renewed \(record.renewals) times")
         #expect(record.releases == 1 && record.leases.isEmpty)
         #expect(destination.store.names.contains("app_20261125T010000Z.sql.fz"))
@@ -138,7 +143,8 @@ struct LockLeaseTests {
 
     @Test func aLostLockStopsTheBackupAndPublishesNothing() async throws {
         let destination = LeasingDestination(loseOnRenew: true)
-        await #expect { try await Self.pipeline().run(Self.slowJob(destination), logger: testLogger) } throws: {
+        // The dump waits for renewals that cannot all come: only the lost lock ends the run.
+        await #expect { try await Self.pipeline().run(Self.jobLastingFor(renewals: .max, of: destination), logger: testLogger) } throws: {
             ($0 as? BackupError)?.code == .targetBusy && "\($0)".contains("taken over")
         }
         #expect(destination.store.names.isEmpty)
@@ -149,12 +155,13 @@ struct LockLeaseTests {
     /// whole lease stops the run, since its lock may already be another's.
     @Test func aRenewalTheStoreMissesIsRetriedWithinTheLease() async throws {
         let flaky = LeasingDestination(renewalsFailing: 1)
-        _ = try await Self.pipeline().run(Self.slowJob(flaky), logger: testLogger)
+        _ = try await Self.pipeline().run(Self.jobLastingFor(renewals: 3, of: flaky), logger: testLogger)
         #expect(flaky.record.value.renewals >= 3)
-        // A 1 s lease and a store that never answers: the run stops within about a second, long before its
-        // dump of at least 6 s ends.
+        // A 1 s lease and a store that never answers: only the lease can end the run, whose dump waits for
+        // a state that never comes (its wait gives up after two minutes, and then the run would fail with
+        // that, not with the store's error).
         let silent = LeasingDestination(renewalsFailing: 1_000_000)
-        await #expect { try await Self.pipeline(lease: .seconds(1)).run(Self.slowJob(silent, chunks: 60), logger: testLogger) } throws: {
+        await #expect { try await Self.pipeline(lease: .seconds(1)).run(Self.jobLastingFor(renewals: .max, of: silent), logger: testLogger) } throws: {
             ($0 as? BackupError)?.code == .destination && "\($0)".contains("did not answer")
         }
         #expect(silent.store.names.isEmpty)

@@ -175,6 +175,13 @@ struct ManifestVersionTests {
     @Test("a manifest from a newer release is refused, not misread")
     func refusesNewer() throws {
         let newer = Self.versionOne.replacingOccurrences(of: "\"manifest_version\" : 1", with: "\"manifest_version\" : 3")
-        #expect(throws: (any Error).self) { try Manifest.decode(Array(newer.utf8)) }
+        let error = #expect(throws: DecodingError.self) { try Manifest.decode(Array(newer.utf8)) }
+        guard case .dataCorrupted(let context)? = error else {
+            Issue.record("not a refusal of the version: \(String(describing: error))")
+            return
+        }
+        #expect(context.codingPath.map(\.stringValue) == ["manifest_version"])
+        #expect(context.debugDescription.contains("manifest version 3 is newer than this release reads (2); upgrade backup"),
+                "\(context.debugDescription)")
     }
 }

@@ -173,6 +173,12 @@ struct ManifestTests {
     func badTime() throws {
         var text = String(decoding: try makeManifest(job: "a", file: "f", started: day()).encoded(), as: UTF8.self)
         text = text.replacingOccurrences(of: "2026-11-25T01:00:00Z", with: "yesterday")
-        #expect(throws: (any Error).self) { try Manifest.decode(Array(text.utf8)) }
+        let error = #expect(throws: DecodingError.self) { try Manifest.decode(Array(text.utf8)) }
+        guard case .dataCorrupted(let context)? = error else {
+            Issue.record("not a refusal of the time: \(String(describing: error))")
+            return
+        }
+        #expect(context.codingPath.map(\.stringValue) == ["started_at"])
+        #expect(context.debugDescription == "not an ISO 8601 time: yesterday")
     }
 }

@@ -125,27 +125,43 @@ import Testing
 /// `backup run` as the pod's long-lived process: backs up at start and every `interval`, and a SIGTERM
 /// while idle ends it with status 0.
 @Suite struct DaemonTests {
-    @Test func runBacksUpEveryIntervalAndStopsOnSigterm() async throws {
+    @Test func runBacksUpEveryInterval() async throws {
         let server = try await PostgresServer.shared
         try await server.makeSampleDatabase("daemon_db", rows: 10)
         let cli = try await BackupCLI(label: "daemon") {
             server.config(database: "daemon_db", directory: $0, extra: "interval = 2s\ncompressor = zstd")
         }
         defer { cli.cleanUp() }
-        // The shell starts the daemon, waits (at most a minute) until it made two backups, then sends SIGTERM.
-        let result = try await Shell.sh("""
-            '\(Paths.backup)' run --config '\(cli.configPath)' & pid=$!
-            for i in $(seq 1 120); do
-                [ "$(ls '\(cli.backups)' | grep -c '\\.sql\\.zst$')" -ge 2 ] && break
-                sleep 0.5
-            done
-            sleep 0.5; kill -TERM $pid; wait $pid; echo "status=$?"
-            """, environment: cli.environment)
-        #expect(result.stdout.contains("status=0"), "\(result.stdout) \(result.stderr)")
-        let backups = try cli.files().filter { $0.hasSuffix(".sql.zst") }
-        #expect(backups.count >= 2, "expected a backup every 2s, got \(backups)")
-        #expect(result.stderr.contains("next run at"))
-        #expect(result.stderr.contains("stopping on signal 15"))
+        let daemon = try await Background.backup(cli, "run")
+        defer { daemon.end() }
+        try await waitUntil("two backups") { try cli.files().filter { $0.hasSuffix(".sql.zst") }.count >= 2 }
+        // Every 2 s the daemon may be mid-backup: the SIGTERM ends it either way (an idle one is the next test's).
+        let (result, _) = try await daemon.stop(SIGTERM)
+        #expect(result.status == 0 || result.status == 143, "\(result.stderr)")
+        #expect(result.stderr.contains("next run at") && result.stderr.contains("stopping on signal 15"), "\(result.stderr)")
+    }
+
+    /// A daemon whose next run is an hour away is idle once it logged that: a SIGTERM then is a normal
+    /// shutdown, 0, with nothing stopped.
+    @Test func sigtermWhileIdleExitsZero() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("daemon_idle_db", rows: 10)
+        let cli = try await BackupCLI(label: "daemon-idle") {
+            server.config(database: "daemon_idle_db", directory: $0, extra: "interval = 1h")
+        }
+        defer { cli.cleanUp() }
+        let log = "\(cli.directory)/daemon.log"
+        let daemon = try await Background.backup(cli, "run", stderrFile: log)
+        defer { daemon.end() }
+        // "next run at" twice: at start, then after the first backup, which is due at once.
+        try await waitUntil("the first backup and the next run's time") {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").components(separatedBy: "next run at").count - 1 >= 2
+        }
+        #expect(try cli.files().filter { $0.hasSuffix(".sql.gz") }.count == 1)
+        let (result, _) = try await daemon.stop(SIGTERM)
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(result.status == 0, "\(text)")
+        #expect(text.contains("stopping on signal 15") && !text.contains("stopped and removed"), "\(text)")
     }
 }
 
@@ -168,7 +184,7 @@ import Testing
 
 /// The daemon on a per-minute schedule with two jobs, one of whose servers is stopped: the other keeps
 /// its schedule, the failing one is logged with a count and recovers when its server comes back, and a
-/// SIGTERM while idle ends the daemon with status 0 within 2 s.
+/// SIGTERM while idle ends the daemon with status 0 at once, not at its next run.
 @Suite struct ScheduledDaemonTests {
     @Test(.timeLimit(.minutes(5))) func twoJobsOneServerDown() async throws {
         let server = try await PostgresServer.shared
@@ -192,22 +208,33 @@ import Testing
                 """
         }
         defer { cli.cleanUp() }
-        let result = try await Shell.sh("""
-            '\(Paths.backup)' run --config '\(cli.configPath)' 2>'\(cli.directory)/daemon.log' & pid=$!
-            for i in $(seq 1 300); do grep -q 'job has failed 1 time' '\(cli.directory)/daemon.log' && break; sleep 0.2; done
-            '\(Paths.root)/scripts/pg-sandbox' start '\(other)' \(port) >/dev/null
-            for i in $(seq 1 750); do
-                [ "$(ls '\(cli.backups)' | grep -c '^down_.*\\.sql\\.gz$')" -ge 1 ] && [ "$(ls '\(cli.backups)' | grep -c '^up_.*\\.sql\\.gz$')" -ge 2 ] && break
-                sleep 0.2
-            done
-            sleep 1
-            start=$(date +%s%N); kill -TERM $pid; wait $pid; status=$?; end=$(date +%s%N)
-            echo "status=$status took_ms=$(( (end - start) / 1000000 ))"
-            """, environment: cli.environment)
-        let log = (try? String(contentsOfFile: "\(cli.directory)/daemon.log", encoding: .utf8)) ?? ""
-        #expect(result.stdout.contains("status=0"), "\(result.stdout) \(log)")
-        let took = Int(result.stdout.components(separatedBy: "took_ms=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .max
-        #expect(took < 2000, "SIGTERM while idle took \(took) ms")
+        let logPath = "\(cli.directory)/daemon.log"
+        func logText() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+        func count(_ prefix: String) throws -> Int { try cli.files().filter { $0.hasPrefix(prefix) && $0.hasSuffix(".sql.gz") }.count }
+        let daemon = try await Background.backup(cli, "run", stderrFile: logPath)
+        defer { daemon.end() }
+        try await waitUntil("the down job's first failure", limit: .seconds(150)) { logText().contains("job has failed 1 time") }
+        let restarted = try await Shell.run("\(Paths.root)/scripts/pg-sandbox", ["start", other, port])
+        try #require(restarted.status == 0, "\(restarted.stderr)")
+        try await waitUntil("a backup of down and two of up", limit: .seconds(240)) { try count("down_") >= 1 && count("up_") >= 2 }
+        // Idle: each job logged its next run after its last backup, and nothing is being written. The next
+        // runs are at the next minute, so the SIGTERM below comes while the daemon sleeps.
+        try await waitUntil("both jobs to be idle") {
+            let lines = logText().split(separator: "\n")
+            let idle = ["up", "down"].allSatisfy { job in
+                let last = lines.lastIndex { $0.contains("job=\(job)") && $0.contains("next run at") }
+                let finished = lines.lastIndex { $0.contains("job=\(job)") && !$0.contains("next run at") }
+                return last != nil && (finished == nil || last! > finished!)
+            }
+            return try idle && !cli.allFiles().contains { $0.hasSuffix(".partial") }
+        }
+        let backupsAtSignal = try cli.files().count
+        let (result, took) = try await daemon.stop(SIGTERM)
+        let log = logText()
+        #expect(result.status == 0, "\(log)")
+        // Promptly, not at the next scheduled run (up to a minute away); the margin is for a loaded machine.
+        #expect(took < .seconds(30), "SIGTERM while idle took \(took)")
+        #expect(try cli.files().count == backupsAtSignal, "a run started after the SIGTERM")
         let files = try cli.files()
         #expect(files.filter { $0.hasPrefix("up_") && $0.hasSuffix(".sql.gz") }.count >= 2, "\(files)")
         #expect(files.filter { $0.hasPrefix("down_") && $0.hasSuffix(".sql.gz") }.count >= 1, "\(files)")
@@ -227,24 +254,27 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let wrapper = try FakePgDump.write(in: directory, body: """
             /usr/bin/pg_dump "$@" | head -c 50000
-            exec sleep 66
+            \(FakePgDump.hang)
             """)
+        defer { FakePgDump.endStandIn(in: directory) }
         let cli = try await BackupCLI(label: "parallel") { backups in
             "parallel = 2\npostgres.pg_dump = \(wrapper)\n"
                 + server.config(job: "a", database: "par_a", directory: backups) + "\n[b]\npostgres.database = par_b\n"
         }
         defer { cli.cleanUp() }
-        let result = try await Shell.sh("""
-            '\(Paths.backup)' run --config '\(cli.configPath)' 2>'\(cli.directory)/daemon.log' & pid=$!
-            both=0
-            for i in $(seq 1 300); do
-                [ "$(ls -a '\(cli.backups)' | grep -c 'partial$')" -ge 2 ] && both=1 && break
-                sleep 0.2
-            done
-            echo "both=$both"; kill -TERM $pid; wait $pid; pkill -f '^sleep 66$'; true
-            """, environment: cli.environment)
+        let daemon = try await Background.backup(cli, "run", stderrFile: "\(cli.directory)/daemon.log")
+        defer { daemon.end() }
+        // Each stand-in hangs once its dump began, so two hanging means two dumps at once.
+        var both = true
+        do {
+            try await waitUntil("both jobs to dump at once") { FakePgDump.hanging(in: directory).count >= 2 }
+        } catch {
+            both = false
+        }
+        let (result, _) = try await daemon.stop(SIGTERM)
         let log = (try? String(contentsOfFile: "\(cli.directory)/daemon.log", encoding: .utf8)) ?? ""
-        #expect(result.stdout.contains("both=1"), "two jobs should be dumping at the same time: \(result.stdout) \(log)")
+        #expect(both, "two jobs should be dumping at the same time: \(log)")
+        #expect(result.status == 143, "\(log)")
         #expect(!(try cli.allFiles().contains { $0.hasSuffix(".partial") }))
     }
 }

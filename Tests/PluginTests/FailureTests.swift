@@ -60,6 +60,14 @@ import Testing
                 .write(toFile: cli.configPath, atomically: true, encoding: .utf8)
         }
 
+        /// Waits until the run started in the background is mid-backup: its partial file exists and, with a
+        /// hanging stand-in (``FakePgDump/hang``), the stand-in hangs.
+        func waitMidBackup(standInHangs: Bool = true) async throws {
+            try await waitUntil("a partial file in \(cli.backups)") { try cli.allFiles().contains { $0.hasSuffix(".partial") } }
+            guard standInHangs else { return }
+            try await waitUntil("the pg_dump stand-in to hang") { !FakePgDump.hanging(in: cli.directory).isEmpty }
+        }
+
         func cleanUp() { cli.cleanUp() }
     }
 
@@ -170,31 +178,23 @@ import Testing
         defer { s.cleanUp() }
         try s.usePgDumpStandIn("""
             /usr/bin/pg_dump "$@" | head -c 50000
-            exec sleep 61
+            \(FakePgDump.hang)
             """)
-        let result = try await Shell.sh("""
-            '\(Paths.backup)' now --config '\(s.cli.configPath)' & pid=$!
-            found=0
-            for i in $(seq 1 120); do
-                if ls -a '\(s.cli.backups)' | grep -q partial; then found=1; break; fi
-                sleep 0.5
-            done
-            echo "found=$found"; sleep 0.5
-            start=$(date +%s%N); kill -TERM $pid; wait $pid; status=$?; end=$(date +%s%N)
-            echo "status=$status took_ms=$(( (end - start) / 1000000 ))"
-            """, environment: s.cli.environment)
-        #expect(result.stdout.contains("found=1"), "a partial file should exist mid-backup: \(result.stdout)")
-        #expect(result.stdout.contains("status=143"), "\(result.stdout) \(result.stderr)")
-        let took = Int(result.stdout.components(separatedBy: "took_ms=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .max
+        defer { FakePgDump.endStandIn(in: s.cli.directory) }
+        let run = try await Background.backup(s.cli, "now")
+        defer { run.end() }
+        try await s.waitMidBackup()
+        let (result, took) = try await run.stop(SIGTERM)
+        #expect(result.status == 143, "\(result.stderr)")
         // About 3 s (pg_dump's SIGTERM grace, then SIGKILL); the margin is for a busy machine, the bound
-        // tells that from the stand-in's 61 s.
-        #expect(took < 30_000, "SIGTERM to exit took \(took) ms")
+        // tells that from the stand-in, which sleeps until killed.
+        #expect(took < FakePgDump.graceBound, "SIGTERM to exit took \(took)")
         #expect(result.stderr.contains("interrupted by signal 15"))
         #expect(result.stderr.contains("backup interrupted by a signal") && !result.stderr.contains("CancellationError"),
                 "a signal is logged as an interruption: \(result.stderr)")
         let files = try s.cli.allFiles()
         #expect(files == s.goodFiles, "left behind: \(files)")
-        #expect(try await Shell.sh("pgrep -f '^sleep 61$'").status != 0, "the pg_dump stand-in is still running")
+        #expect(!FakePgDump.endStandIn(in: s.cli.directory), "the pg_dump stand-in was still running")
     }
 
     /// Two `backup now` of one job at once: the second is refused at once, naming the first's pid.
@@ -203,21 +203,18 @@ import Testing
         defer { s.cleanUp() }
         try s.usePgDumpStandIn("""
             /usr/bin/pg_dump "$@" | head -c 50000
-            exec sleep 63
+            \(FakePgDump.hang)
             """)
-        let result = try await Shell.sh("""
-            '\(Paths.backup)' now --config '\(s.cli.configPath)' 2>/dev/null & pid=$!
-            for i in $(seq 1 120); do ls -a '\(s.cli.backups)' | grep -q partial && break; sleep 0.5; done
-            echo "first=$pid"
-            '\(Paths.backup)' now --config '\(s.cli.configPath)'; echo "second=$?"
-            kill -TERM $pid; wait $pid; echo "first_status=$?"
-            """, environment: s.cli.environment)
-        let firstPID = result.stdout.components(separatedBy: "first=").last?.prefix { $0.isNumber } ?? ""
-        #expect(result.stdout.contains("second=1"), "\(result.stdout) \(result.stderr)")
-        #expect(result.stderr.contains("job app is already running (pid \(firstPID) holds"), "\(result.stderr)")
-        #expect(result.stdout.contains("first_status=143"))
-        try await s.expectSafeFailure(Shell.Result(status: 1, stdout: "", stderr: result.stderr + "backup failed for job: app", seconds: 0),
-                                      saying: "--wait")
+        defer { FakePgDump.endStandIn(in: s.cli.directory) }
+        let first = try await Background.backup(s.cli, "now")
+        defer { first.end() }
+        try await s.waitMidBackup()
+        let second = try await s.cli.run("now")
+        #expect(second.stderr.contains("job app is already running (pid \(first.pid) holds"), "\(second.stderr)")
+        let (firstResult, _) = try await first.stop(SIGTERM)
+        #expect(firstResult.status == 143, "\(firstResult.stderr)")
+        // The second run's own result: refused, pointing at --wait, and the first one's partial file gone.
+        try await s.expectSafeFailure(second, saying: "--wait")
     }
 
     /// `--wait` waits for the running backup of the job instead of failing, then makes its own.
@@ -228,13 +225,12 @@ import Testing
             sleep 3
             exec /usr/bin/pg_dump "$@"
             """)
-        let result = try await Shell.sh("""
-            '\(Paths.backup)' now --config '\(s.cli.configPath)' & pid=$!
-            for i in $(seq 1 120); do ls -a '\(s.cli.backups)' | grep -q partial && break; sleep 0.2; done
-            '\(Paths.backup)' now --wait --config '\(s.cli.configPath)'; echo "second=$?"
-            wait $pid; echo "first=$?"
-            """, environment: s.cli.environment)
-        #expect(result.stdout.contains("second=0") && result.stdout.contains("first=0"), "\(result.stdout) \(result.stderr)")
+        let first = try await Background.backup(s.cli, "now")
+        defer { first.end() }
+        try await s.waitMidBackup(standInHangs: false)
+        let second = try await s.cli.run("now", "--wait")
+        let firstResult = try await first.result()
+        #expect(second.status == 0 && firstResult.status == 0, "\(second.stderr) \(firstResult.stderr)")
         #expect(try await s.cli.listed().count == 3)
     }
 
@@ -244,38 +240,39 @@ import Testing
         defer { s.cleanUp() }
         try s.usePgDumpStandIn("""
             /usr/bin/pg_dump "$@" | head -c 50000
-            exec sleep 65
+            \(FakePgDump.hang)
             """)
-        let result = try await Shell.sh("""
-            '\(Paths.backup)' run --config '\(s.cli.configPath)' & pid=$!
-            for i in $(seq 1 300); do ls -a '\(s.cli.backups)' | grep -q partial && break; sleep 0.2; done
-            start=$(date +%s%N); kill -TERM $pid; wait $pid; status=$?; end=$(date +%s%N)
-            echo "status=$status took_ms=$(( (end - start) / 1000000 ))"
-            """, environment: s.cli.environment)
-        #expect(result.stdout.contains("status=143"), "\(result.stdout) \(result.stderr)")
-        let took = Int(result.stdout.components(separatedBy: "took_ms=").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? .max
-        #expect(took < 10_000)
+        defer { FakePgDump.endStandIn(in: s.cli.directory) }
+        let daemon = try await Background.backup(s.cli, "run")
+        defer { daemon.end() }
+        try await s.waitMidBackup()
+        let (result, took) = try await daemon.stop(SIGTERM)
+        #expect(result.status == 143, "\(result.stderr)")
+        // The same grace as `backup now`'s (pg_dump's 3 s, then SIGKILL), with the same margin.
+        #expect(took < FakePgDump.graceBound, "SIGTERM to exit took \(took)")
         #expect(result.stderr.contains("the backup in progress was stopped and removed"))
         #expect(try s.cli.allFiles() == s.goodFiles)
+        #expect(!FakePgDump.endStandIn(in: s.cli.directory), "the pg_dump stand-in was still running")
     }
 
     /// SIGKILL mid-backup leaves a partial file and a stale lock; the next run cleans both up and says so.
     @Test func sigkillMidBackupThenACleanRun() async throws {
         let s = try await Scenario.make("sigkill")
         defer { s.cleanUp() }
-        let wrapper = try FakePgDump.write(in: s.cli.directory, body: """
-            /usr/bin/pg_dump "$@" | head -c 50000
-            exec sleep 64
-            """)
         let original = try String(contentsOfFile: s.cli.configPath, encoding: .utf8)
-        try (original + "\npostgres.pg_dump = \(wrapper)\n").write(toFile: s.cli.configPath, atomically: true, encoding: .utf8)
-        let killed = try await Shell.sh("""
-            '\(Paths.backup)' now --config '\(s.cli.configPath)' 2>/dev/null & pid=$!
-            for i in $(seq 1 120); do ls -a '\(s.cli.backups)' | grep -q partial && break; sleep 0.5; done
-            kill -KILL $pid; wait $pid; echo "status=$?"; pkill -f '^sleep 64$'; echo "pid=$pid"
-            """, environment: s.cli.environment)
-        #expect(killed.stdout.contains("status=137"))
-        let pid = killed.stdout.components(separatedBy: "pid=").last?.prefix { $0.isNumber } ?? ""
+        try s.usePgDumpStandIn("""
+            /usr/bin/pg_dump "$@" | head -c 50000
+            \(FakePgDump.hang)
+            """)
+        defer { FakePgDump.endStandIn(in: s.cli.directory) }
+        let run = try await Background.backup(s.cli, "now")
+        defer { run.end() }
+        try await s.waitMidBackup()
+        let (killed, _) = try await run.stop(SIGKILL)
+        #expect(killed.status == 137)
+        // A SIGKILL leaves the stand-in orphaned: the test ends it, by its pid.
+        FakePgDump.endStandIn(in: s.cli.directory)
+        let pid = run.pid
         #expect(try s.cli.allFiles().contains { $0.hasSuffix(".partial") }, "SIGKILL leaves the partial file")
 
         try original.write(toFile: s.cli.configPath, atomically: true, encoding: .utf8)
@@ -376,5 +373,27 @@ enum FakePgDump {
             """.write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o755)
         return path
+    }
+
+    /// The end of a body that hangs: the stand-in adds its pid to `stand-in.pids` beside itself, then sleeps
+    /// as that pid until killed, so the test ends it by pid (``endStandIn(in:)``), never by name.
+    static let hang = #"echo $$ >> "$(dirname "$0")/stand-in.pids"; exec sleep 600"#
+
+    /// How long SIGTERM to exit may take with a hanging stand-in: pg_dump's grace is about 3 s, then SIGKILL;
+    /// the margin is for a loaded machine, the bound tells that from a stand-in that sleeps until killed.
+    static let graceBound: Duration = .seconds(60)
+
+    /// The pids of the stand-ins in `directory` that reached ``hang``.
+    static func hanging(in directory: String) -> [pid_t] {
+        let text = (try? String(contentsOfFile: "\(directory)/stand-in.pids", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { pid_t($0) }
+    }
+
+    /// Kills the hanging stand-ins in `directory` (by the pids they wrote) that still run; whether one did.
+    @discardableResult
+    static func endStandIn(in directory: String) -> Bool {
+        let running = hanging(in: directory).filter(Processes.isRunning)
+        for pid in running { kill(pid, SIGKILL) }
+        return !running.isEmpty
     }
 }

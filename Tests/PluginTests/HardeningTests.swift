@@ -46,11 +46,36 @@ import Testing
         func victimIntact() throws -> Bool { try String(contentsOfFile: victim, encoding: .utf8) == "precious\n" }
         var planted: [String] = []
         func plant(_ names: [String]) {
-            for name in names where symlink(victim, cli.path(name)) == 0 { planted.append(name) }
+            for name in names {
+                #expect(symlink(victim, cli.path(name)) == 0, "cannot plant a link at \(name): \(String(cString: strerror(errno)))")
+                planted.append(name)
+            }
         }
         func unplant() { planted.forEach { unlink(cli.path($0)) }; planted = [] }
-        // The backups the next runs may name, one per second for the next two minutes.
-        let upcoming = (0..<120).map { "app_\(Timestamp.compact(Date().addingTimeInterval(Double($0)))).sql.gz" }
+        func isLink(_ name: String) -> Bool {
+            var info = stat()
+            return lstat(cli.path(name), &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+        }
+        let original = try String(contentsOfFile: cli.configPath, encoding: .utf8)
+        /// The next run's pg_dump (a stand-in) plants a link at `.<its backup>SUFFIX` while it dumps: after the
+        /// start-up clean-up (which removes leftovers at such names) and before the run writes that name.
+        /// Returns where the stand-in notes the name it planted at.
+        func plantWhileDumping(_ suffix: String) throws -> String {
+            let tool = "\(cli.directory)/tool-\(planted.count)-\(suffix.filter(\.isLetter))"
+            try FileManager.default.createDirectory(atPath: tool, withIntermediateDirectories: true)
+            let backups = Shell.quote(cli.backups)
+            let standIn = try FakePgDump.write(in: tool, body: """
+                for i in $(seq 1 1200); do
+                    partial=$(ls -A \(backups) | grep -E '^[.]app_[0-9TZ]+[.]sql[.]gz[.]partial$' | head -1)
+                    [ -n "$partial" ] && break; sleep 0.1
+                done
+                name=${partial#.}; name=${name%.partial}
+                [ -n "$name" ] && ln -s \(Shell.quote(victim)) \(backups)/".$name\(suffix)" && echo ".$name\(suffix)" > '\(tool)/planted'
+                exec /usr/bin/pg_dump "$@"
+                """)
+            try (original + "\npostgres.pg_dump = \(standIn)\n").write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+            return "\(tool)/planted"
+        }
 
         plant([".app.lock"])
         let locked = try await cli.run("now")
@@ -59,24 +84,38 @@ import Testing
         #expect(try victimIntact())
         unplant()
 
-        plant(upcoming.map { ".\($0).manifest.json.replacing" })
+        // A link at the name the manifest's rewrite (verify = after-backup) writes first: replaced by it.
+        let replacing = try plantWhileDumping(".manifest.json.replacing")
         let marked = try await cli.run("now")
         #expect(marked.status == 0, "\(marked.stderr)")
         #expect(try victimIntact())
         let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
+        let metReplacing = try String(contentsOfFile: replacing, encoding: .utf8).trimmingCharacters(in: .newlines)
+        #expect(metReplacing == ".\(file).manifest.json.replacing" && !isLink(metReplacing), "the link at \(metReplacing) was not met")
         var info = stat()
         #expect(lstat(cli.path(file + Manifest.suffix), &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG)
         #expect(try cli.manifest(of: file).verification == "passed")
-        unplant()
+
+        // A link at the name a sidecar is written under: the run refuses, naming it, and publishes nothing.
+        let sidecar = try plantWhileDumping(".globals.json.partial")
+        let refused = try await cli.run("now")
+        let metSidecar = try String(contentsOfFile: sidecar, encoding: .utf8).trimmingCharacters(in: .newlines)
+        #expect(refused.status == 1 && refused.stderr.contains("\(cli.path(metSidecar)) is a symbolic link where the backup expects a file of its own"),
+                "\(metSidecar): \(refused.stderr)")
+        #expect(try victimIntact())
+        #expect(try await cli.listed().count == 1)
+        try original.write(toFile: cli.configPath, atomically: true, encoding: .utf8)
 
         // Links at the names of partial files look like an interrupted run's leftovers: removed (unlink
         // removes the link, not its target), then the backup is written as usual.
-        plant(upcoming.flatMap { [".\($0).partial", ".\($0).globals.json.partial", ".\($0).manifest.json.partial"] })
+        let someBackups = (0..<3).map { "app_\(Timestamp.compact(Date().addingTimeInterval(Double($0) - 3600))).sql.gz" }
+        plant(someBackups.flatMap { [".\($0).partial", ".\($0).globals.json.partial", ".\($0).manifest.json.partial"] })
         let partial = try await cli.run("now")
         #expect(partial.status == 0 && partial.stderr.contains("removed what an interrupted run left behind"), "\(partial.stderr)")
+        #expect(planted.count(where: isLink) == 0 && !isLink(metSidecar), "every link at a partial file's name was met and removed")
         #expect(try victimIntact())
         #expect(try cli.allFiles().filter { $0.hasSuffix(".partial") }.isEmpty)
-        unplant()
+        planted = []
 
         // Reading follows no link either: a manifest swapped for one is refused, not read through.
         let manifestPath = cli.path(file + Manifest.suffix)
@@ -101,32 +140,57 @@ import Testing
         let points = ["local.before-sidecar:.globals.json", "local.after-sidecar:.globals.json",
                       "local.before-sidecar:.manifest.json", "local.after-sidecar:.manifest.json",
                       "local.after-data", "retention.after-data"]
+        /// The next run cleans up, and then only whole backups are there, the newest two.
+        func expectOnlyWholeBackups(_ context: String) async throws {
+            let clean = try await cli.run("now")
+            #expect(clean.status == 0, "\(context): \(clean.stderr)")
+            let problems = try await cli.listedProblems()
+            #expect(problems.isEmpty, "\(context): \(problems)")
+            let all = try cli.allFiles()
+            #expect(all.filter { $0.hasPrefix(".") } == [".app.lock"], "\(context): \(all)")
+            let backups = try await cli.listed().compactMap { $0["file"] as? String }
+            #expect(backups.count == 2, "\(context): \(backups)")
+            #expect(Set(try cli.files()) == Set(backups.flatMap { [$0, $0 + ".globals.json", $0 + Manifest.suffix] }), "\(context)")
+        }
         for point in points {
             var crashing = cli
             crashing.environment["BACKUP_TEST_CRASH_AT"] = point
             let killed = try await crashing.run("now")
             #expect(killed.status == 137, "\(point): \(killed.status) \(killed.stderr)")
         }
-        // Then at random instants, from before pg_dump starts to after the backup is published.
-        for round in 0..<10 {
-            let delay = Double.random(in: 0...0.8)
-            let killed = try await Shell.sh("""
-                '\(Paths.backup)' now --config '\(cli.configPath)' 2>/dev/null & pid=$!
-                sleep \(String(format: "%.3f", delay)); kill -KILL $pid; wait $pid; echo "status=$?"
-                """, environment: cli.environment)
-            #expect(killed.stdout.contains("status="), "round \(round)")
+        try await expectOnlyWholeBackups("after the crash points")
+        // Then at random instants, from before pg_dump starts to after the backup is published, each round
+        // followed by its check. Seeded: a failure names its seed, and BACKUP_TEST_KILL_SEED replays it.
+        let seed = ProcessInfo.processInfo.environment["BACKUP_TEST_KILL_SEED"].flatMap { UInt64($0) } ?? .random(in: 0...UInt64.max)
+        var random = SplitMix64(seed: seed)
+        var landed = 0
+        for round in 0..<6 {
+            let delay = round == 0 ? 0 : Double.random(in: 0...0.8, using: &random)
+            let run = try await Background.backup(cli, "now")
+            defer { run.end() }
+            try await Task.sleep(for: .seconds(delay))
+            let (killed, _) = try await run.stop(SIGKILL)
+            // Killed (137), or done before the kill came (0); nothing else.
+            #expect(killed.status == 137 || killed.status == 0, "seed \(seed), round \(round): \(killed.status) \(killed.stderr)")
+            if killed.status == 137 { landed += 1 }
+            try await expectOnlyWholeBackups("seed \(seed), round \(round) (killed after \(delay) s)")
         }
-        let clean = try await cli.run("now")
-        #expect(clean.status == 0, "\(clean.stderr)")
-        let problems = try await cli.listedProblems()
-        #expect(problems.isEmpty, "\(problems)")
-        let all = try cli.allFiles()
-        #expect(all.filter { $0.hasPrefix(".") } == [".app.lock"], "\(all)")
-        let backups = try await cli.listed().compactMap { $0["file"] as? String }
-        #expect(backups.count == 2)
-        #expect(Set(try cli.files()) == Set(backups.flatMap { [$0, $0 + ".globals.json", $0 + Manifest.suffix] }))
+        #expect(landed >= 1, "no kill landed mid-run (seed \(seed))")
         let checked = try await cli.run("verify", "--checksums-only", "--backup", "all")
         #expect(checked.status == 0, "\(checked.stdout) \(checked.stderr)")
+    }
+}
+
+/// A seeded random number generator (SplitMix64), so a random schedule can be replayed.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
 
@@ -245,18 +309,22 @@ import Testing
             try await FreshCluster.psql("BEGIN; LOCK TABLE big IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600)",
                                         database: "stall", environment: environment)
         }
-        for _ in 0..<600 where try await cluster.psql("SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted AND relation = 'big'::regclass", database: "stall") == "0" {
-            try await Task.sleep(for: .milliseconds(50))
+        do {
+            try await waitUntil("the test's session to lock the table") {
+                try await cluster.psql("SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted AND relation = 'big'::regclass",
+                                       database: "stall") != "0"
+            }
+        } catch {
+            cluster.stop()
+            throw error
         }
         return cluster
     }
 
     /// Waits until pg_dump waits on the locked table, then stops (SIGSTOP) every process of the cluster.
     static func stopMidDump(_ cluster: FreshCluster) async throws {
-        for _ in 0..<1200 {
-            let waiting = try await cluster.psql("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.application_name = 'backup'")
-            if waiting != "0" { break }
-            try await Task.sleep(for: .milliseconds(50))
+        try await waitUntil("pg_dump to wait on the locked table") {
+            try await cluster.psql("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.application_name = 'backup'") != "0"
         }
         // A short-lived child (the backend of the polling query above) may exit between pgrep and kill;
         // the postmaster and the backend serving pg_dump cannot, so only the postmaster's stop must succeed.
@@ -328,21 +396,23 @@ import Testing
         }
         defer { cli.cleanUp() }
         let log = "\(cli.directory)/daemon.log"
-        let daemon = Task {
-            try await Shell.sh("exec '\(Paths.backup)' run --config '\(cli.configPath)' 2>'\(log)'", environment: cli.environment)
-        }
+        let daemon = try await Background.backup(cli, "run", stderrFile: log)
+        defer { daemon.end() }
         try await Self.stopMidDump(cluster)
         let steadyAtStop = try cli.files().filter { $0.hasPrefix("steady_") && !$0.hasSuffix(".json") }.count
-        var failedLine = false
-        for _ in 0..<1200 where !failedLine {
-            try await Task.sleep(for: .milliseconds(50))
-            failedLine = (try? String(contentsOfFile: log, encoding: .utf8))?.contains("pg_dump received nothing") == true
+        let failed: Bool
+        do {
+            try await waitUntil("the hung job to fail") {
+                (try? String(contentsOfFile: log, encoding: .utf8))?.contains("pg_dump received nothing") == true
+            }
+            failed = true
+        } catch {
+            failed = false
         }
         let steadyAtFailure = try cli.files().filter { $0.hasPrefix("steady_") && !$0.hasSuffix(".json") }.count
         try await Self.resume(cluster)
-        _ = try await Shell.sh("pkill -TERM -f '\(cli.configPath)'")
-        _ = try await daemon.value
-        #expect(failedLine, "the hung job never failed")
+        _ = try await daemon.stop(SIGTERM)
+        #expect(failed, "the hung job never failed")
         #expect(steadyAtFailure > steadyAtStop, "no backup of the other job while one hung: \(steadyAtStop) then \(steadyAtFailure)")
     }
 }

@@ -82,6 +82,34 @@ import Testing
         #expect((teams["title"] as? String) == "Backup of app succeeded")
     }
 
+    /// A run stopped by a signal is not news: SIGTERM mid-backup notifies nobody, even with `notify.on = always`.
+    @Test func aSignalNotifiesNobody() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("notify_term_db", rows: 10)
+        let receiver = try await HTTPReceiver.start("ok")
+        defer { receiver.stop() }
+        let cli = try await BackupCLI(label: "notify-term") {
+            server.config(database: "notify_term_db", directory: $0, extra: "notify = webhook\nnotify.on = always\nwebhook.url = \(receiver.url)")
+        }
+        defer { cli.cleanUp() }
+        // The receiver hears this job: a whole run is told.
+        #expect(try await cli.run("now").status == 0)
+        try #require(try receiver.requests().count == 1)
+        let standIn = try FakePgDump.write(in: cli.directory, body: "/usr/bin/pg_dump \"$@\" | head -c 50000\n\(FakePgDump.hang)")
+        try (try String(contentsOfFile: cli.configPath, encoding: .utf8) + "\npostgres.pg_dump = \(standIn)\n")
+            .write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+        defer { FakePgDump.endStandIn(in: cli.directory) }
+        let run = try await Background.backup(cli, "now")
+        defer { run.end() }
+        try await waitUntil("the pg_dump stand-in to hang") { !FakePgDump.hanging(in: cli.directory).isEmpty }
+        let (result, _) = try await run.stop(SIGTERM)
+        #expect(result.status == 143, "\(result.stderr)")
+        let bodies = try receiver.requests().map(\.body)
+        #expect(bodies.count == 1, "the interrupted run was told: \(bodies)")
+        // Not even tried: a try cut short by the cancellation would be a notification lost by chance.
+        #expect(!result.stderr.contains("notification"), "\(result.stderr)")
+    }
+
     /// A receiver that answers after a minute, one that answers 500, and no receiver at all: each is logged,
     /// and the run ends within notify.timeout (2 s) plus the failing backup's own second or so.
     @Test(arguments: ["slow", "error", "dead"])
@@ -132,45 +160,63 @@ import Testing
         }
         defer { cli.cleanUp() }
         let base = "http://127.0.0.1:\(httpPort)"
-        let out = cli.directory
-        // The shell starts the daemon, waits until the good job ran twice (a change between two scrapes),
-        // saves each answer, then stops the daemon.
-        let result = try await Shell.sh("""
-            '\(Paths.backup)' run --config '\(cli.configPath)' 2>'\(out)/daemon.log' & pid=$!
-            runs() { curl -s \(base)/metrics | sed -n 's/^backup_runs_total{job="good"} \\([0-9.]*\\)$/\\1/p' | cut -d. -f1; }
-            for i in $(seq 1 100); do [ "$(runs)" -ge 1 ] 2>/dev/null && break; sleep 0.2; done
-            curl -s -o '\(out)/healthz' -w '%{http_code}' \(base)/healthz > '\(out)/healthz.code'
-            curl -s -o '\(out)/readyz' -w '%{http_code}' \(base)/readyz > '\(out)/readyz.code'
-            curl -s \(base)/metrics > '\(out)/metrics1'
-            for i in $(seq 1 100); do [ "$(runs)" -ge 3 ] 2>/dev/null && break; sleep 0.2; done
-            curl -s \(base)/metrics > '\(out)/metrics2'
-            curl -s -o /dev/null -w '%{http_code}' \(base)/nothing > '\(out)/missing.code'
-            kill -TERM $pid; wait $pid; echo "status=$?"
-            """, environment: cli.environment)
-        #expect(result.stdout.contains("status=0"), "\(result.stdout) \(result.stderr)")
-        func read(_ name: String) -> String { (try? String(contentsOfFile: "\(out)/\(name)", encoding: .utf8)) ?? "" }
-        #expect(read("healthz.code") == "200" && read("healthz") == "ok\n", "\(read("daemon.log"))")
-        #expect(read("readyz.code") == "503" && read("readyz").contains("last run failed: bad"), "\(read("readyz"))")
-        #expect(read("missing.code") == "404")
-        let first = Metrics(read("metrics1")), second = Metrics(read("metrics2"))
-        #expect(first["backup_runs_total", "good"].map { $0 >= 1 } == true, "\(read("metrics1"))")
-        #expect(second["backup_runs_total", "good"]! > first["backup_runs_total", "good"]!)
-        #expect(second["backup_failures_total", "bad"]! > first["backup_failures_total", "bad"]! || first["backup_failures_total", "bad"]! >= 1)
-        #expect(second["backup_failures_total", "good"] == 0)
-        #expect(second["backup_last_success_timestamp_seconds", "good"]! > Date().timeIntervalSince1970 - 120)
+        let log = "\(cli.directory)/daemon.log"
+        let daemon = try await Background.backup(cli, "run", stderrFile: log)
+        defer { daemon.end() }
+        // Until each job ran once, then until the good one ran twice more (a change between two scrapes).
+        var first = Metrics("")
+        try await waitUntil("a run of the good job") {
+            first = try await Self.scrape(base)
+            return (first["backup_runs_total", "good"] ?? 0) >= 1 && (first["backup_runs_total", "bad"] ?? 0) >= 1
+        }
+        let healthz = try await Self.get(base + "/healthz")
+        let readyz = try await Self.get(base + "/readyz")
+        var second = Metrics("")
+        try await waitUntil("two more runs of the good job") {
+            second = try await Self.scrape(base)
+            return (second["backup_runs_total", "good"] ?? 0) >= 3
+        }
+        let missing = try await Self.get(base + "/nothing")
+        // Every 2 s a job may be mid-backup: the SIGTERM ends the daemon either way (DaemonTests has the idle one).
+        let (result, _) = try await daemon.stop(SIGTERM)
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(result.status == 0 || result.status == 143, "\(text)")
+        #expect(healthz.code == "200" && healthz.body == "ok\n", "\(text)")
+        #expect(readyz.code == "503" && readyz.body.contains("last run failed: bad"), "\(readyz.body)")
+        #expect(missing.code == "404")
+        let secondRuns = try #require(second["backup_runs_total", "good"]), firstRuns = try #require(first["backup_runs_total", "good"])
+        #expect(secondRuns > firstRuns)
+        #expect(try #require(first["backup_failures_total", "bad"]) >= 1 && second["backup_failures_total", "good"] == 0)
+        #expect(try #require(second["backup_last_success_timestamp_seconds", "good"]) > Date().timeIntervalSince1970 - 120)
         #expect(second["backup_last_success_timestamp_seconds", "bad"] == 0)
-        #expect(second["backup_last_failure_timestamp_seconds", "bad"]! > 0)
-        #expect(second["backup_last_stored_bytes", "good"]! > 0)
-        #expect(second["backup_last_raw_bytes", "good"]! > second["backup_last_stored_bytes", "good"]!)
-        #expect(second["backup_next_run_timestamp_seconds", "good"]! > Date().timeIntervalSince1970 - 60)
+        #expect(try #require(second["backup_last_failure_timestamp_seconds", "bad"]) > 0)
+        let stored = try #require(second["backup_last_stored_bytes", "good"])
+        let raw = try #require(second["backup_last_raw_bytes", "good"])
+        #expect(stored > 0 && raw > stored)
+        #expect(try #require(second["backup_next_run_timestamp_seconds", "good"]) > Date().timeIntervalSince1970 - 60)
         #expect(second["backup_last_verification_ok", "good"] == -1)
-        #expect(read("metrics2").contains("# TYPE backup_runs_total counter"))
+        #expect(second.text.contains("# TYPE backup_runs_total counter"))
+    }
+
+    /// `curl` of `url`: the status code and the body.
+    static func get(_ url: String) async throws -> (code: String, body: String) {
+        let result = try await Shell.run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", url])
+        let code = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+        return (code, String(result.stdout.dropLast(code.count + 1)))
+    }
+
+    /// The daemon's /metrics; empty while it does not answer yet.
+    static func scrape(_ base: String) async throws -> Metrics {
+        let answer = try await get(base + "/metrics")
+        return Metrics(answer.code == "200" ? answer.body : "")
     }
 
     /// Prometheus text format, read back: `name{job="x"} value` lines.
     struct Metrics {
         var values: [String: Double] = [:]
+        let text: String
         init(_ text: String) {
+            self.text = text
             for line in text.split(separator: "\n") where !line.hasPrefix("#") {
                 let parts = line.split(separator: " ")
                 guard parts.count == 2, let value = Double(parts[1]) else { continue }
@@ -178,6 +224,10 @@ import Testing
             }
         }
         subscript(name: String, job: String) -> Double? { values["\(name){job=\"\(job)\"}"] }
+        /// A per-destination metric.
+        subscript(name: String, job: String, destination: String) -> Double? {
+            values["\(name){job=\"\(job)\",destination=\"\(destination)\"}"]
+        }
     }
 }
 

@@ -5,9 +5,8 @@ import Testing
 /// the next run, and a killed pod's lease is taken over once it ran out.
 @Suite struct S3InterruptionTests {
     /// A job whose dump writes 50 kB of a real dump, then 8 MB of SQL comments (more than one 5 MiB part,
-    /// so a part is uploaded), then hangs until killed.
-    /// Its stand-in ends with `sleep <hang>`, a number of its own, so tests running at once stop only theirs.
-    static func hangingJob(_ label: String, hang: Int) async throws -> (cli: BackupCLI, bucket: String, configPath: String, original: String) {
+    /// so a part is uploaded), then hangs until killed (``FakePgDump/hang``: the test ends it by its pid).
+    static func hangingJob(_ label: String) async throws -> (cli: BackupCLI, bucket: String, configPath: String, original: String) {
         let moto = try await MotoServer.shared
         try await PostgresServer.shared.makeSampleDatabase("s3_\(label)", rows: 50)
         let bucket = try await moto.makeBucket(label)
@@ -18,7 +17,7 @@ import Testing
         let wrapper = try FakePgDump.write(in: cli.directory, body: """
             /usr/bin/pg_dump "$@" | head -c 50000
             yes -- '-- filler line of a dump that is still being written' | head -c 8000000
-            exec sleep \(hang)
+            \(FakePgDump.hang)
             """)
         let original = try String(contentsOfFile: cli.configPath, encoding: .utf8)
         try (original + "\npostgres.pg_dump = \(wrapper)\n").write(toFile: cli.configPath, atomically: true, encoding: .utf8)
@@ -26,8 +25,9 @@ import Testing
     }
 
     /// Starts `backup now`, waits until its multipart upload has a part in the bucket, sends `signal`.
-    static func interrupt(_ cli: BackupCLI, bucket: String, signal: String, hang: Int) async throws -> Shell.Result {
+    static func interrupt(_ cli: BackupCLI, bucket: String, signal: String) async throws -> Shell.Result {
         let moto = try await MotoServer.shared
+        defer { FakePgDump.endStandIn(in: cli.directory) }
         return try await Shell.run("/bin/bash", ["-c", """
             '\(Paths.backup)' now --config '\(cli.configPath)' & pid=$!
             for i in $(seq 1 240); do
@@ -40,16 +40,16 @@ import Testing
                 fi
                 sleep 0.5
             done
-            kill -\(signal) $pid; wait $pid; echo "status=$?"; pkill -f '^sleep \(hang)$'
+            kill -\(signal) $pid; wait $pid; echo "status=$?"
             """], environment: cli.environment.merging(moto.environment) { $1 })
     }
 
     @Test func sigtermAbortsTheUploadAndReleasesTheLock() async throws {
         let moto = try await MotoServer.shared
-        let job = try await Self.hangingJob("term", hang: 67)
+        let job = try await Self.hangingJob("term")
         defer { job.cli.cleanUp() }
         let before = try await moto.keys(job.bucket)
-        let result = try await Self.interrupt(job.cli, bucket: job.bucket, signal: "TERM", hang: 67)
+        let result = try await Self.interrupt(job.cli, bucket: job.bucket, signal: "TERM")
         #expect(result.stdout.contains("part=1") && result.stdout.contains("status=143"), "\(result.stdout) \(result.stderr)")
         #expect(try await moto.uploadsInProgress(job.bucket).isEmpty, "the multipart upload was aborted")
         let after = try await moto.keys(job.bucket)
@@ -58,9 +58,9 @@ import Testing
 
     @Test func sigkillThenACleanRunAbortsTheLeftoverAndTakesTheLeaseOver() async throws {
         let moto = try await MotoServer.shared
-        let job = try await Self.hangingJob("kill", hang: 68)
+        let job = try await Self.hangingJob("kill")
         defer { job.cli.cleanUp() }
-        let result = try await Self.interrupt(job.cli, bucket: job.bucket, signal: "KILL", hang: 68)
+        let result = try await Self.interrupt(job.cli, bucket: job.bucket, signal: "KILL")
         #expect(result.stdout.contains("part=1") && result.stdout.contains("status=137"), "\(result.stdout) \(result.stderr)")
         #expect(try await moto.uploadsInProgress(job.bucket).count == 1, "SIGKILL leaves the upload open")
         #expect(try await moto.keys(job.bucket).contains("pods/kill/.app.lock"), "and its lease")

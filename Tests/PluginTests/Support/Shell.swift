@@ -60,12 +60,20 @@ enum Paths {
     static let root: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().path
 
-    /// The `backup` executable built next to this test bundle.
+    /// The `backup` executable the test build built: the one beside this test bundle (the running executable,
+    /// `/proc/self/exe`, or the path it was started as). There is no fallback to another build's binary,
+    /// which could be stale: without one beside the bundle the run stops, saying so.
     static let backup: String = {
-        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let beside = bundleDirectory.appendingPathComponent("backup").path
-        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
-        return "\(root)/.build/debug/backup"
+        let running = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var candidates: [String] = []
+        for path in [running, CommandLine.arguments[0]] {
+            var directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            // On macOS the bundle's executable is inside NAME.xctest/Contents/MacOS.
+            while directory.path.contains(".xctest") { directory.deleteLastPathComponent() }
+            candidates.append(directory.appendingPathComponent("backup").path)
+        }
+        if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
+        fatalError("no backup executable beside the test bundle (looked at \(candidates)); build it with the tests: swift build --build-tests")
     }()
 
     /// A PostgreSQL client (`psql`, `pg_dump`, `pg_restore`) as `PATH` finds it first: the host's, or, in
