@@ -186,7 +186,7 @@ import Testing
 /// its schedule, the failing one is logged with a count and recovers when its server comes back, and a
 /// SIGTERM while idle ends the daemon with status 0 at once, not at its next run.
 @Suite struct ScheduledDaemonTests {
-    @Test(.timeLimit(.minutes(5))) func twoJobsOneServerDown() async throws {
+    @Test(.timeLimit(.minutes(10))) func twoJobsOneServerDown() async throws {
         let server = try await PostgresServer.shared
         try await server.makeSampleDatabase("sched_up", rows: 10)
         let other = try Paths.temporaryDirectory("pg-other")

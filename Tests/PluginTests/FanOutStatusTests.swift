@@ -5,7 +5,7 @@ import Testing
 /// now` exits 1, and `backup run` is not ready (/readyz 503, naming the job) while its per-destination gauges
 /// tell which copy exists.
 @Suite struct FanOutStatusTests {
-    @Test(.timeLimit(.minutes(3))) func aPartialRunIsNotReadyAndItsGaugesNameTheFailingDestination() async throws {
+    @Test(.timeLimit(.minutes(10))) func aPartialRunIsNotReadyAndItsGaugesNameTheFailingDestination() async throws {
         let moto = try await MotoServer.shared
         let proxy = try await FaultProxy()
         defer { proxy.stop() }

@@ -398,10 +398,14 @@ struct SplitMix64: RandomNumberGenerator {
         let log = "\(cli.directory)/daemon.log"
         let daemon = try await Background.backup(cli, "run", stderrFile: log)
         defer { daemon.end() }
-        // The stall is counted from pg_dump's last byte, before it waited on the lock: on a loaded machine
-        // most of a short timeout can pass before the server is stopped. 30 s leaves the other job a window.
-        try await Self.stopMidDump(cluster)
+        // The hung job receives nothing from the moment pg_dump waits on the locked table, which is where the
+        // stall is counted from: the window starts as soon as that wait is seen (on a loaded machine seeing
+        // it, and then stopping the server, can take much of the timeout), and lasts 30 s.
+        try await waitUntil("pg_dump to wait on the locked table") {
+            try await cluster.psql("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE NOT l.granted AND a.application_name = 'backup'") != "0"
+        }
         let steadyAtStop = try cli.files().filter { $0.hasPrefix("steady_") && !$0.hasSuffix(".json") }.count
+        try await Self.stopMidDump(cluster)
         let failed: Bool
         do {
             try await waitUntil("the hung job to fail") {

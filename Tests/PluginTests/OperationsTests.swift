@@ -138,7 +138,7 @@ import Testing
 /// `backup run` with `http.listen`: /healthz, /readyz and /metrics over loopback, scraped with curl, change
 /// after a backup and after a failed backup.
 @Suite struct StatusEndpointTests {
-    @Test(.timeLimit(.minutes(3))) func endpointsFollowTheDaemon() async throws {
+    @Test(.timeLimit(.minutes(10))) func endpointsFollowTheDaemon() async throws {
         let server = try await PostgresServer.shared
         try await server.makeSampleDatabase("status_db", rows: 10)
         let httpPort = try FreePort.closed()

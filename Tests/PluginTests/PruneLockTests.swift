@@ -5,7 +5,7 @@ import Testing
 /// over the same files at once. While a backup runs, prune refuses naming the holder; with `--wait` it
 /// waits and prunes once the backup is over; `--dry-run` deletes nothing and needs no lock.
 @Suite struct PruneLockTests {
-    @Test(.timeLimit(.minutes(5))) func pruneRefusesOrWaitsWhileABackupHoldsTheLock() async throws {
+    @Test(.timeLimit(.minutes(10))) func pruneRefusesOrWaitsWhileABackupHoldsTheLock() async throws {
         let s = try await FailureTests.Scenario.make("prunelock")
         defer { s.cleanUp() }
         // A backup that holds the lock until it is stopped: 50 kB of the dump, then nothing.

@@ -188,7 +188,7 @@ import Testing
 
     /// A zstd backup damaged in the middle: the decoder fails part way, psql or pg_restore has half a
     /// stream; verify still reads the rest, names the damage, and stops the tool rather than wait on it.
-    @Test(.timeLimit(.minutes(3)), arguments: ["plain", "custom"])
+    @Test(.timeLimit(.minutes(10)), arguments: ["plain", "custom"])
     func aDamagedZstdBackupFailsVerifyWithoutHanging(format: String) async throws {
         let b = try await Backed.make("zflip_\(format)", extra: "compressor = zstd\npostgres.format = \(format)")
         defer { b.cli.cleanUp() }

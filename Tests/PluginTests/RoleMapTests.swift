@@ -77,7 +77,7 @@ import Testing
         }.sorted().joined(separator: "\n")
     }
 
-    @Test(.timeLimit(.minutes(5))) func everyOwnershipAndGrantGoesToTheTargetRole() async throws {
+    @Test(.timeLimit(.minutes(10))) func everyOwnershipAndGrantGoesToTheTargetRole() async throws {
         let server = try await PostgresServer.shared
         try await Self.prepare(server)
         let source = try await server.psql(Self.facts, database: Self.database)
