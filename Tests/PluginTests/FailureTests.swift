@@ -221,9 +221,12 @@ import Testing
     @Test func waitQueuesBehindTheRunningBackup() async throws {
         let s = try await Scenario.make("wait")
         defer { s.cleanUp() }
+        // The dump, then 5 s before its end: the first run holds the lock, with its partial file there to be
+        // seen, for at least that long however fast the dump itself is.
         try s.usePgDumpStandIn("""
-            sleep 3
-            exec /usr/bin/pg_dump "$@"
+            case "$1" in --version|-V) exec /usr/bin/pg_dump "$@" ;; esac
+            /usr/bin/pg_dump "$@" || exit $?
+            sleep 5
             """)
         let first = try await Background.backup(s.cli, "now")
         defer { first.end() }
