@@ -1,46 +1,8 @@
 import Crypto
 import Engine
 
-/// `age`: encrypts each backup to age's format (age-encryption.org/v1), for X25519 public keys (`age1…`)
-/// or a passphrase, so a pod holding only recipients cannot read what it wrote. Debian's `age -d` reads the
-/// files; restore and verify read them with an identity (`AGE-SECRET-KEY-1…`) or the passphrase.
-///
-/// The format is written here against its specification (and tested with its published vectors): no
-/// available Swift library implements it; the primitives (X25519, HKDF, HMAC, ChaCha20-Poly1305, scrypt)
-/// are swift-crypto's.
-public struct AgeEncryptionFactory: EncryptionFactory {
-    public init() {}
-    public let name = "age"
-    public let summary = "age encryption to public keys (age1…) or a passphrase, readable by age -d"
-    public let keys = [
-        KeySpec("recipients", .string,
-                summary: "age1… public keys to encrypt to, separated by commas or lines (age.recipients_file: one per line, # comments)"),
-        KeySpec("passphrase", .string, secret: true,
-                summary: "encrypt (and decrypt) with this passphrase instead of recipients (prefer age.passphrase_file)"),
-        // Writing stops at 20 (1 GiB per backup and per restore); reading accepts up to age's own 22.
-        KeySpec("work_factor", .integer(10...20), default: "18",
-                summary: "scrypt work factor (log2) of a passphrase: 18 needs 256 MiB for about a second, as age -p; each step doubles both, up to 20"),
-        KeySpec("identity", .string, secret: true,
-                summary: "AGE-SECRET-KEY-1… lines that decrypt, for restore and verify only (age.identity_file, from a Secret the backup pod does not mount)"),
-    ]
-
-    public func make(_ settings: PluginSettings) throws -> any Encryption {
-        let stage = try AgeEncryption(settings)
-        // Only for writing: a reader may hold a passphrase (for older backups) beside today's recipients.
-        if stage.passphrase != nil && !stage.recipients.isEmpty {
-            throw SettingError(key: "passphrase", message: "set either age.recipients or age.passphrase: age allows a passphrase only as a file's sole recipient")
-        }
-        guard !stage.recipients.isEmpty || stage.passphrase != nil else {
-            throw SettingError(key: "recipients", message: "missing; age needs age1… public keys to encrypt to (age.recipients or age.recipients_file), or age.passphrase_file; `backup keygen` makes a key pair")
-        }
-        return stage
-    }
-
-    public func makeForReading(_ settings: PluginSettings) throws -> any Encryption {
-        try AgeEncryption(settings)
-    }
-}
-
+/// The `age` stage as a job's settings made it: the recipients or passphrase it encrypts to, and the
+/// identities (or passphrase) it decrypts with.
 public struct AgeEncryption: Encryption {
     public var name: String { "age" }
     public var fileExtension: String? { "age" }
@@ -55,8 +17,11 @@ public struct AgeEncryption: Encryption {
             // The token is not echoed: a secret key pasted here by mistake must not reach a log.
             guard let recipient = X25519Recipient(token) else {
                 let hint = X25519Identity(token) != nil
-                    ? ": it is an identity (a secret key); put its recipient here (`backup keygen -y FILE`) and keep the identity out of this config"
-                    : token.hasPrefix("ssh-") ? ": ssh keys are not supported, use age1… keys (`backup keygen`)" : " (age1…, as `backup keygen` prints it)"
+                    ? ": it is an identity (a secret key); put its recipient here (`backup keygen -y FILE`)"
+                        + " and keep the identity out of this config"
+                    : token.hasPrefix("ssh-")
+                        ? ": ssh keys are not supported, use age1… keys (`backup keygen`)"
+                        : " (age1…, as `backup keygen` prints it)"
                 throw SettingError(key: "recipients", message: "entry \(index + 1) is not an age public key\(hint)")
             }
             guard recipient.isUsable else {
@@ -76,11 +41,15 @@ public struct AgeEncryption: Encryption {
 
     /// The recipients, or that a passphrase was used: what the manifest shows about who can read a backup.
     public var parameters: [String: String] {
-        passphrase != nil && recipients.isEmpty ? ["passphrase": "scrypt"] : ["recipients": recipients.map(\.encoded).joined(separator: ",")]
+        passphrase != nil && recipients.isEmpty
+            ? ["passphrase": "scrypt"]
+            : ["recipients": recipients.map(\.encoded).joined(separator: ",")]
     }
 
     public func makeEncoder() throws -> any ByteTransform {
-        if let passphrase, recipients.isEmpty { return AgeEncoder(recipients: [ScryptRecipient(passphrase: passphrase, workFactor: workFactor)]) }
+        if let passphrase, recipients.isEmpty {
+            return AgeEncoder(recipients: [ScryptRecipient(passphrase: passphrase, workFactor: workFactor)])
+        }
         return AgeEncoder(recipients: recipients)
     }
 
@@ -98,38 +67,24 @@ public struct AgeEncryption: Encryption {
         }
         // A key of the wrong kind cannot open the file: said now, before a restore creates anything.
         if record.parameters?["passphrase"] != nil, passphrase == nil {
-            throw BackupError(.decryption, "the backup is \(madeFor); an identity cannot open it, it needs its passphrase: pass --passphrase-file FILE or set age.passphrase_file")
+            throw BackupError(.decryption, "the backup is \(madeFor); an identity cannot open it,"
+                + " it needs its passphrase: pass --passphrase-file FILE or set age.passphrase_file")
         }
         if record.parameters?["recipients"] != nil, identities.isEmpty {
-            throw BackupError(.decryption, "the backup is \(madeFor); a passphrase cannot open it, it needs an identity: pass --identity FILE or set age.identity_file")
+            throw BackupError(.decryption, "the backup is \(madeFor); a passphrase cannot open it,"
+                + " it needs an identity: pass --identity FILE or set age.identity_file")
         }
         let mine = identities.map(\.recipient.encoded)
         let intended = Set(recorded?.split(separator: ",").map(String.init) ?? [])
         var noMatch = "no key given opens it: the backup is \(madeFor)"
             + (mine.isEmpty ? "" : "; the identities given are for \(mine.joined(separator: ", "))")
-            + (passphrase == nil ? "" : (identities.isEmpty ? "; the passphrase given is wrong" : "; nor does the passphrase"))
+            + (passphrase == nil ? ""
+                : identities.isEmpty ? "; the passphrase given is wrong" : "; nor does the passphrase")
         if let right = mine.first(where: intended.contains) {
             // The right key that does not open its own stanza: the header was changed since it was written.
-            noMatch = "the age header is damaged: the key given (for \(right)) is one of the backup's recipients, but its stanza does not open"
+            noMatch = "the age header is damaged: the key given (for \(right)) is one of the backup's recipients,"
+                + " but its stanza does not open"
         }
         return AgeDecoder(identities: tried, noMatch: noMatch)
-    }
-}
-
-/// What `backup keygen` prints: a new identity and its recipient, as age-keygen makes them.
-public enum AgeKeys {
-    /// A new X25519 identity (`AGE-SECRET-KEY-1…`) and its recipient (`age1…`).
-    public static func generate() -> (identity: String, recipient: String) {
-        let identity = X25519Identity()
-        return (identity.encoded, identity.recipient.encoded)
-    }
-
-    /// The recipient of each identity in `text` (an identity file: one per line, `#` comments), in order.
-    public static func recipients(ofIdentities text: String) throws -> [String] {
-        do {
-            return try AgeKeyList.identities(text).map(\.recipient.encoded)
-        } catch {
-            throw BackupError(.config, "\(error)")
-        }
     }
 }

@@ -1,35 +1,4 @@
 import Crypto
-import Foundation
-
-/// Why an age file could not be read, in the specification's (and its test suite's) categories.
-public struct AgeFailure: Error, CustomStringConvertible, Sendable, Equatable {
-    public enum Kind: String, Sendable {
-        /// The header is malformed (or the file is not age at all, or ends inside its header).
-        case header
-        /// The header parsed and a key opened it, but its MAC is wrong: the header was altered.
-        case hmac
-        /// No identity or passphrase given opens any of the header's stanzas.
-        case noMatch
-        /// The encrypted payload is damaged, truncated, reordered or extended.
-        case payload
-    }
-
-    public var kind: Kind
-    public var message: String
-    public var description: String { message }
-
-    init(_ kind: Kind, _ message: String) {
-        self.kind = kind
-        self.message = message
-    }
-}
-
-/// One recipient stanza: `-> type args…` and its body.
-struct AgeStanza: Equatable {
-    var type: String
-    var arguments: [String]
-    var body: [UInt8]
-}
 
 /// The header of an age v1 file (age-encryption.org/v1): its stanzas and MAC, parsed strictly, since the
 /// MAC covers the header's bytes as written and every encoding has exactly one valid form.
@@ -51,7 +20,9 @@ struct AgeHeader {
         /// The next line without its LF; nil when incomplete.
         func line() throws(AgeFailure) -> String? {
             guard let end = bytes[position...].firstIndex(of: 0x0a) else {
-                if bytes.count > maximumSize { throw AgeFailure(.header, "not an age file: no end of header within 1 MiB") }
+                if bytes.count > maximumSize {
+                    throw AgeFailure(.header, "not an age file: no end of header within 1 MiB")
+                }
                 return nil
             }
             let text = bytes[position..<end]
@@ -63,7 +34,9 @@ struct AgeHeader {
         }
         guard let version = try line() else {
             let prefix = Array(versionLine.utf8).prefix(bytes.count)
-            if !bytes.elementsEqual(prefix) { throw AgeFailure(.header, "not an age file (it does not start with \(versionLine))") }
+            if !bytes.elementsEqual(prefix) {
+                throw AgeFailure(.header, "not an age file (it does not start with \(versionLine))")
+            }
             return nil
         }
         guard version == versionLine else {
@@ -74,7 +47,9 @@ struct AgeHeader {
             let lineStart = position
             guard let text = try line() else { return nil }
             if text.hasPrefix("---") {
-                guard text.hasPrefix("--- ") else { throw AgeFailure(.header, "the age header's MAC line is malformed") }
+                guard text.hasPrefix("--- ") else {
+                    throw AgeFailure(.header, "the age header's MAC line is malformed")
+                }
                 let encoded = String(text.dropFirst(4))
                 guard let mac = AgeBase64.decode(encoded), mac.count == 32 else {
                     throw AgeFailure(.header, "the age header's MAC is not 32 bytes of canonical base64")
@@ -82,7 +57,9 @@ struct AgeHeader {
                 let header = AgeHeader(stanzas: stanzas, mac: mac, macInput: Array(bytes[start..<(lineStart + 3)]))
                 return (header, position - start)
             }
-            guard text.hasPrefix("-> ") else { throw AgeFailure(.header, "the age header has a line that is neither a stanza nor its MAC") }
+            guard text.hasPrefix("-> ") else {
+                throw AgeFailure(.header, "the age header has a line that is neither a stanza nor its MAC")
+            }
             let arguments = text.dropFirst(3).split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             guard arguments.allSatisfy({ !$0.isEmpty }) else {
                 throw AgeFailure(.header, "an age stanza has an empty argument")
@@ -96,7 +73,9 @@ struct AgeHeader {
                 encoded += bodyLine
                 if bodyLine.count < 64 { break }
             }
-            guard let body = AgeBase64.decode(encoded) else { throw AgeFailure(.header, "an age stanza's body is not canonical base64") }
+            guard let body = AgeBase64.decode(encoded) else {
+                throw AgeFailure(.header, "an age stanza's body is not canonical base64")
+            }
             stanzas.append(AgeStanza(type: arguments[0], arguments: Array(arguments.dropFirst()), body: body))
         }
     }
@@ -124,7 +103,8 @@ struct AgeHeader {
 
     /// The header MAC's key, derived from the file key.
     private static func macKey(_ fileKey: SymmetricKey) -> SymmetricKey {
-        HKDF<SHA256>.deriveKey(inputKeyMaterial: fileKey, salt: [UInt8](), info: Array("header".utf8), outputByteCount: 32)
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: fileKey, salt: [UInt8](), info: Array("header".utf8),
+                               outputByteCount: 32)
     }
 
     static func mac(_ input: [UInt8], fileKey: SymmetricKey) -> [UInt8] {
@@ -136,31 +116,5 @@ struct AgeHeader {
         guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: macInput, using: Self.macKey(fileKey)) else {
             throw AgeFailure(.hmac, "the age header was altered (its MAC does not match)")
         }
-    }
-}
-
-/// Base64 as age writes it: the standard alphabet, no padding, and only the canonical encoding accepted.
-enum AgeBase64 {
-    static func isAlphabet(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "+"), UInt8(ascii: "/"): true
-        default: false
-        }
-    }
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        var text = Data(bytes).base64EncodedString()
-        while text.hasSuffix("=") { text.removeLast() }
-        return text
-    }
-
-    /// nil for padding, characters outside the alphabet, or a non-canonical encoding (stray low bits).
-    static func decode(_ text: String) -> [UInt8]? {
-        guard text.utf8.allSatisfy(isAlphabet), text.utf8.count % 4 != 1 else { return nil }
-        let padded = text + String(repeating: "=", count: (4 - text.utf8.count % 4) % 4)
-        guard let data = Data(base64Encoded: padded) else { return nil }
-        let bytes = [UInt8](data)
-        return encode(bytes) == text ? bytes : nil
     }
 }

@@ -27,7 +27,11 @@ public enum LegacyEnvironment {
         switch strategy {
         case "rolling":
             entries.append(ConfigEntry(key: "retention", value: "rolling", file: "$BACKUP_STRATEGY", line: nil))
-            for (variable, key) in [("DAILY_BACKUPS", "rolling.daily"), ("WEEKLY_BACKUPS", "rolling.weekly"), ("MONTHLY_BACKUPS", "rolling.monthly")] {
+            let tiers = [
+                ("DAILY_BACKUPS", "rolling.daily"), ("WEEKLY_BACKUPS", "rolling.weekly"),
+                ("MONTHLY_BACKUPS", "rolling.monthly"),
+            ]
+            for (variable, key) in tiers {
                 if let value = environment[variable], !value.isEmpty {
                     entries.append(ConfigEntry(key: key, value: value, file: "$\(variable)", line: nil))
                 }
@@ -35,7 +39,8 @@ public enum LegacyEnvironment {
         case "count", "daily":
             entries.append(ConfigEntry(key: "retention", value: "count", file: file, line: nil))
         default:
-            throw ConfigError(file: file, line: nil, key: "BACKUP_STRATEGY", message: "'\(strategy)' is not rolling or daily")
+            throw ConfigError(file: file, line: nil, key: "BACKUP_STRATEGY",
+                              message: "'\(strategy)' is not rolling or daily")
         }
         for (variable, key, fallback) in mapping where !(strategy == "rolling" && variable == "NUM_BACKUPS") {
             let value = environment[variable].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
@@ -46,8 +51,10 @@ public enum LegacyEnvironment {
                     message: "not set; set it (or pass --config FILE / set BACKUP_CONFIG) to configure the backup")
             }
         }
-        if let password = environment["POSTGRESQL_PASSWORD_FILE"], !password.isEmpty, environment["POSTGRESQL_PASSWORD"] == nil {
-            entries.append(ConfigEntry(key: "postgres.password_file", value: password, file: "$POSTGRESQL_PASSWORD_FILE", line: nil))
+        if let password = environment["POSTGRESQL_PASSWORD_FILE"], !password.isEmpty,
+           environment["POSTGRESQL_PASSWORD"] == nil {
+            entries.append(ConfigEntry(key: "postgres.password_file", value: password,
+                                       file: "$POSTGRESQL_PASSWORD_FILE", line: nil))
         }
         return ConfigDocument(file: file, defaults: entries, sections: [])
     }

@@ -1,25 +1,6 @@
-import CZlib
 import Engine
-import PluginSupport
-import Foundation
 
-/// `gzip`: standard gzip streams, in-process: written by libdeflate in parallel blocks, read by zlib.
-/// Reads multi-member files as `gunzip` does.
-public struct GzipCompressorFactory: CompressorFactory {
-    public init() {}
-    public let name = "gzip"
-    public let summary = "gzip (libdeflate, read with zlib), readable by gunzip"
-    public let keys = [
-        KeySpec("level", .integer(1...9), default: "6", summary: "compression level, 1 (fast) to 9 (small)"),
-        KeySpec("threads", .integer(1...256), default: String(CPUCount.available),
-                summary: "threads compressing 1 MiB blocks in parallel, pigz-style (default: the cores this process may use)"),
-    ]
-
-    public func make(_ settings: PluginSettings) throws -> any Compressor {
-        GzipCompressor(level: try settings.integer(required: "level"), threads: try settings.integer(required: "threads"))
-    }
-}
-
+/// The `gzip` stage: one standard gzip stream at `level`, written by libdeflate and read by zlib.
 public struct GzipCompressor: Compressor {
     public let level: Int?
     /// Threads compressing blocks in parallel (``ParallelGzipEncoder``); the output is one standard gzip
@@ -37,75 +18,4 @@ public struct GzipCompressor: Compressor {
         try ParallelGzipEncoder(level: level ?? 6, threads: threads)
     }
     public func makeDecoder(for record: StageRecord) throws -> any ByteTransform { try GzipDecoder() }
-}
-
-/// zlib's inflate, reading gzip (or zlib) data. Owns a `z_stream`; zlib keeps pointers into it, so it lives
-/// at a fixed heap address for its whole life.
-final class GzipDecoder: ByteTransform {
-    private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-    private var ended = false
-    private let window = OutputWindow(size: 256 * 1024)
-
-    init() throws {
-        stream.initialize(to: z_stream())
-        // windowBits 15 + 32 accepts gzip or zlib headers.
-        let status = inflateInit2_(stream, 15 + 32, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        guard status == Z_OK else {
-            stream.deallocate()
-            throw BackupError(.compression, "zlib could not start (status \(status))")
-        }
-    }
-
-    deinit {
-        inflateEnd(stream)
-        stream.deallocate()
-    }
-
-    func update(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
-        stream.pointee.next_in = input.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: Bytef.self)) }
-        stream.pointee.avail_in = UInt32(input.count)
-        try inflateAll(into: &output)
-    }
-
-    func finish(into output: inout [UInt8]) throws {
-        stream.pointee.next_in = nil
-        stream.pointee.avail_in = 0
-        if !ended { throw BackupError(.compression, "the gzip data ends early: the file is truncated") }
-    }
-
-    /// Calls zlib once with a fresh output window; returns its status.
-    private func step(into output: inout [UInt8]) -> Int32 {
-        var status: Int32 = Z_OK
-        _ = window.fill(into: &output) { buffer in
-            stream.pointee.next_out = buffer.baseAddress
-            stream.pointee.avail_out = UInt32(buffer.count)
-            status = inflate(stream, Z_NO_FLUSH)
-            return buffer.count - Int(stream.pointee.avail_out)
-        }
-        return status
-    }
-
-    private func inflateAll(into output: inout [UInt8]) throws {
-        while stream.pointee.avail_in > 0 || !ended {
-            if ended {
-                // gunzip reads concatenated gzip members as one file; so do we.
-                inflateReset(stream)
-                ended = false
-            }
-            let status = step(into: &output)
-            switch status {
-            case Z_STREAM_END:
-                ended = true
-            case Z_OK, Z_BUF_ERROR:
-                if stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 { return }
-            default:
-                throw failure(status)
-            }
-        }
-    }
-
-    private func failure(_ status: Int32) -> BackupError {
-        let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib status \(status)"
-        return BackupError(.compression, "the gzip data is corrupt: \(reason)")
-    }
 }

@@ -5,7 +5,8 @@ import Foundation
 /// or is killed, so a dead holder never blocks the next run, and no lease is needed (renewing does
 /// nothing). The file holds the holder's pid for messages.
 extension LocalDestination: LockingDestination {
-    public func lock(job: String, wait: Bool, lease: Duration) async throws -> (lock: any JobLock, tookOverFrom: String?) {
+    public func lock(job: String, wait: Bool,
+                     lease: Duration) async throws -> (lock: any JobLock, tookOverFrom: String?) {
         let path = "\(self.path)/.\(job).lock"
         // O_NOFOLLOW: a link planted here would have us truncate whatever it points at.
         let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o640)
@@ -26,7 +27,8 @@ extension LocalDestination: LockingDestination {
             guard wait else {
                 let holder = Self.contents(fd) ?? "another process"
                 close(fd)
-                throw BackupError(.targetBusy, "job \(job) is already running (\(holder) holds \(path)); pass --wait to wait for it")
+                throw BackupError(.targetBusy,
+                                  "job \(job) is already running (\(holder) holds \(path)); pass --wait to wait for it")
             }
             do {
                 try await Task.sleep(for: .milliseconds(250))
@@ -62,24 +64,5 @@ extension LocalDestination: LockingDestination {
         let count = pread(fd, &buffer, 64, 0)
         guard count > 0 else { return nil }
         return String(decoding: buffer[0..<count], as: UTF8.self)
-    }
-}
-
-/// Holds the flock until released; the lock file is emptied on release, so only a dead holder leaves a pid.
-final class LocalJobLock: JobLock {
-    private let fd: Int32
-    private let path: String
-
-    init(fd: Int32, path: String) {
-        self.fd = fd
-        self.path = path
-    }
-
-    /// The kernel holds the lock as long as the file is open.
-    func renew() async throws {}
-
-    func release() async throws {
-        _ = ftruncate(fd, 0)
-        close(fd)
     }
 }

@@ -7,7 +7,8 @@ package final class OutputWindow {
     deinit { buffer.deallocate() }
 
     /// Lets `body` fill the window and return how many bytes it produced; appends those to `output`.
-    package func fill(into output: inout [UInt8], _ body: (UnsafeMutableBufferPointer<UInt8>) throws -> Int) rethrows -> Int {
+    package func fill(into output: inout [UInt8],
+                      _ body: (UnsafeMutableBufferPointer<UInt8>) throws -> Int) rethrows -> Int {
         let produced = try body(buffer)
         output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<produced]))
         return produced

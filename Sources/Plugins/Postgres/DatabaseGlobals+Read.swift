@@ -50,7 +50,8 @@ extension DatabaseGlobals {
             UNION ALL SELECT oid, opcowner FROM pg_opclass UNION ALL SELECT oid, opfowner FROM pg_opfamily
             UNION ALL SELECT oid, stxowner FROM pg_statistic_ext UNION ALL SELECT oid, dictowner FROM pg_ts_dict
             UNION ALL SELECT oid, cfgowner FROM pg_ts_config UNION ALL SELECT oid, lomowner FROM pg_largeobject_metadata
-            UNION ALL SELECT oid, fdwowner FROM pg_foreign_data_wrapper UNION ALL SELECT oid, srvowner FROM pg_foreign_server
+            UNION ALL SELECT oid, fdwowner FROM pg_foreign_data_wrapper
+            UNION ALL SELECT oid, srvowner FROM pg_foreign_server
             UNION ALL SELECT oid, evtowner FROM pg_event_trigger UNION ALL SELECT oid, pubowner FROM pg_publication
             UNION ALL SELECT oid, subowner FROM pg_subscription WHERE subdbid = (SELECT oid FROM db)
         ), direct(oid) AS (

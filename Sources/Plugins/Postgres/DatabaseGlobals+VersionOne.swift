@@ -10,7 +10,9 @@ extension DatabaseGlobals.Role {
         var line: String
         var reason: String
         var description: String {
-            "role \(role.debugDescription.prefix(80))'s line \(line.debugDescription.prefix(160)) \(reason); only pg_dumpall's CREATE ROLE, ALTER ROLE … WITH, ALTER ROLE … SET and COMMENT ON ROLE lines for that role are read"
+            "role \(role.debugDescription.prefix(80))'s line \(line.debugDescription.prefix(160)) \(reason);"
+                + " only pg_dumpall's CREATE ROLE, ALTER ROLE … WITH, ALTER ROLE … SET and COMMENT ON ROLE lines"
+                + " for that role are read"
         }
     }
 
@@ -41,7 +43,9 @@ extension DatabaseGlobals.Role {
         var rest = tokens[...]
         guard rest.popLast() == .semicolon else { throw LineReason("does not end with ';'") }
         func take(_ words: String...) throws(LineReason) {
-            for word in words { guard rest.popFirst() == .word(word) else { throw LineReason("is not of a known shape") } }
+            for word in words {
+                guard rest.popFirst() == .word(word) else { throw LineReason("is not of a known shape") }
+            }
         }
         func takeRole() throws(LineReason) {
             guard let token = rest.popFirst(), let role = token.identifier else { throw LineReason("names no role") }
@@ -80,10 +84,14 @@ extension DatabaseGlobals.Role {
             case "REPLICATION": replication = on
             case "BYPASSRLS": bypassrls = on
             case "CONNECTION" where on:
-                guard rest.popFirst() == .word("LIMIT"), case .integer(let limit)? = rest.popFirst() else { throw LineReason("has a malformed CONNECTION LIMIT") }
+                guard rest.popFirst() == .word("LIMIT"), case .integer(let limit)? = rest.popFirst() else {
+                    throw LineReason("has a malformed CONNECTION LIMIT")
+                }
                 connectionLimit = limit
             case "VALID" where on:
-                guard rest.popFirst() == .word("UNTIL"), case .literal(let until)? = rest.popFirst() else { throw LineReason("has a malformed VALID UNTIL") }
+                guard rest.popFirst() == .word("UNTIL"), case .literal(let until)? = rest.popFirst() else {
+                    throw LineReason("has a malformed VALID UNTIL")
+                }
                 validUntil = until
             default:
                 throw LineReason("has an attribute \(word.prefix(40)) that pg_dumpall does not write")
@@ -93,126 +101,26 @@ extension DatabaseGlobals.Role {
 
     /// `SET name TO 'v1'[, 'v2'…]`: stored as the server stores it, `name=value`, a list's items quoted.
     private mutating func applySetting(_ rest: inout ArraySlice<RoleLineToken>) throws(LineReason) {
-        guard let setting = rest.popFirst()?.identifier, rest.popFirst() == .word("TO") else { throw LineReason("has a malformed SET") }
+        guard let setting = rest.popFirst()?.identifier, rest.popFirst() == .word("TO") else {
+            throw LineReason("has a malformed SET")
+        }
         var values: [String] = []
         while true {
-            guard case .literal(let value)? = rest.popFirst() else { throw LineReason("has a SET value that is not a literal") }
+            guard case .literal(let value)? = rest.popFirst() else {
+                throw LineReason("has a SET value that is not a literal")
+            }
             values.append(value)
             guard rest.first == .comma else { break }
             rest.removeFirst()
         }
         if StoredSetting.quotedLists.contains(setting.lowercased()) {
-            settings.append(setting + "=" + values.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }.joined(separator: ", "))
+            let items = values.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+            settings.append(setting + "=" + items.joined(separator: ", "))
         } else {
-            guard values.count == 1 else { throw LineReason("sets several values for \(setting.prefix(40)), which is not a list") }
+            guard values.count == 1 else {
+                throw LineReason("sets several values for \(setting.prefix(40)), which is not a list")
+            }
             settings.append(setting + "=" + values[0])
         }
-    }
-}
-
-/// Why a version 1 line was refused.
-struct LineReason: Error {
-    var text: String
-    /// The line is of a known shape but for another role than the one it is filed under.
-    var otherRole = false
-    init(_ text: String, otherRole: Bool = false) {
-        self.text = text
-        self.otherRole = otherRole
-    }
-}
-
-/// A token of a pg_dumpall role line: an upper- or lower-case word, a quoted identifier, a standard string
-/// literal, an integer, a comma or the closing semicolon.
-enum RoleLineToken: Equatable {
-    case word(String)
-    case quoted(String)
-    case literal(String)
-    case integer(Int)
-    case comma
-    case semicolon
-
-    /// The name an identifier token stands for: a bare word as written (pg_dumpall leaves only lower-case
-    /// names bare), a quoted one without its quotes.
-    var identifier: String? {
-        switch self {
-        case .word(let text), .quoted(let text): return text
-        default: return nil
-        }
-    }
-
-    struct ScanError: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    /// The text of an E'' string whose only escape is `\\`; nil for any other backslash escape.
-    static func unescape(_ raw: String) -> String? {
-        var text = ""
-        var escaped = false
-        for character in raw {
-            if escaped {
-                guard character == "\\" else { return nil }
-                text.append(character)
-                escaped = false
-            } else if character == "\\" {
-                escaped = true
-            } else {
-                text.append(character)
-            }
-        }
-        return escaped ? nil : text
-    }
-
-    static func scan(_ line: String) throws(ScanError) -> [RoleLineToken] {
-        let chars = Array(line.unicodeScalars)
-        var tokens: [RoleLineToken] = []
-        var i = 0
-        func quoted(_ mark: Unicode.Scalar) throws(ScanError) -> String {
-            var text = String.UnicodeScalarView()
-            i += 1
-            while true {
-                guard i < chars.count else { throw ScanError(description: "an unclosed \(mark)") }
-                if chars[i] == mark {
-                    if i + 1 < chars.count, chars[i + 1] == mark { text.append(mark); i += 2; continue }
-                    i += 1
-                    return String(text)
-                }
-                text.append(chars[i])
-                i += 1
-            }
-        }
-        while i < chars.count {
-            let c = chars[i]
-            switch c {
-            case " ":
-                i += 1
-            case ",": tokens.append(.comma); i += 1
-            case ";": tokens.append(.semicolon); i += 1
-            case "\"": tokens.append(.quoted(try quoted("\"")))
-            case "'": tokens.append(.literal(try quoted("'")))
-            case "-", "0"..."9":
-                var digits = String(c)
-                i += 1
-                while i < chars.count, ("0"..."9").contains(chars[i]) { digits.unicodeScalars.append(chars[i]); i += 1 }
-                guard let value = Int(digits) else { throw ScanError(description: "a malformed number") }
-                tokens.append(.integer(value))
-            case "E", "e" where i + 1 < chars.count && chars[i + 1] == "'":
-                // pg_dumpall writes a text with a backslash as E'…', the backslash doubled; no other escape.
-                i += 1
-                let raw = try quoted("'")
-                guard let text = Self.unescape(raw) else { throw ScanError(description: "an escape other than \\\\ in an E'' string") }
-                tokens.append(.literal(text))
-            case "a"..."z", "A"..."Z", "_":
-                var word = String.UnicodeScalarView()
-                while i < chars.count, ("a"..."z").contains(chars[i]) || ("A"..."Z").contains(chars[i])
-                        || ("0"..."9").contains(chars[i]) || chars[i] == "_" || chars[i] == "$" {
-                    word.append(chars[i])
-                    i += 1
-                }
-                tokens.append(.word(String(word)))
-            default:
-                throw ScanError(description: "an unexpected character U+\(String(c.value, radix: 16, uppercase: true))")
-            }
-        }
-        return tokens
     }
 }

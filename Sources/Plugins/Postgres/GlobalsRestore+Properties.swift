@@ -11,7 +11,8 @@ extension GlobalsRestore {
         guard let g = globals else { return }
         for item in g.settings {
             guard let setting = StoredSetting(item) else { continue }
-            try admin.executeFormatted("ALTER DATABASE %I " + setting.setClause.template, [database] + setting.setClause.arguments)
+            try admin.executeFormatted("ALTER DATABASE %I " + setting.setClause.template,
+                                       [database] + setting.setClause.arguments)
         }
         for entry in g.roleSettings ?? [] {
             for item in entry.settings {
@@ -29,8 +30,11 @@ extension GlobalsRestore {
         } else {
             // The privilege is one of three words (checked when the file was read), never text from the file.
             for grant in g.grants ?? [] {
-                guard let privilege = DatabaseGlobals.databasePrivileges.first(where: { $0 == grant.privilege }) else { continue }
-                try admin.executeFormatted("GRANT \(privilege) ON DATABASE %I TO " + (grant.grantee == "PUBLIC" ? "PUBLIC" : "%I")
+                guard let privilege = DatabaseGlobals.databasePrivileges.first(where: { $0 == grant.privilege }) else {
+                    continue
+                }
+                try admin.executeFormatted("GRANT \(privilege) ON DATABASE %I TO "
+                                           + (grant.grantee == "PUBLIC" ? "PUBLIC" : "%I")
                                            + (grant.grantable ? " WITH GRANT OPTION" : ""),
                                            grant.grantee == "PUBLIC" ? [database] : [database, grant.grantee])
             }
@@ -45,14 +49,17 @@ extension GlobalsRestore {
         var groups: [(grantee: String, grantor: String, grantable: Bool, privileges: [String])] = []
         for entry in acl {
             let grantor = entry.grantor ?? owner
-            if let i = groups.firstIndex(where: { $0.grantee == entry.grantee && $0.grantor == grantor && $0.grantable == entry.grantable }) {
+            if let i = groups.firstIndex(where: {
+                $0.grantee == entry.grantee && $0.grantor == grantor && $0.grantable == entry.grantable
+            }) {
                 groups[i].privileges.append(entry.privilege)
             } else {
                 groups.append((entry.grantee, grantor, entry.grantable, [entry.privilege]))
             }
         }
         for group in groups {
-            let privileges = group.privileges.filter { DatabaseGlobals.databasePrivileges.contains($0) }.joined(separator: ", ")
+            let privileges = group.privileges.filter { DatabaseGlobals.databasePrivileges.contains($0) }
+                .joined(separator: ", ")
             guard !privileges.isEmpty else { continue }
             let to = group.grantee == "PUBLIC" ? "PUBLIC" : "%I"
             let template = "GRANT \(privileges) ON DATABASE %I TO \(to)" + (group.grantable ? " WITH GRANT OPTION" : "")
@@ -73,7 +80,9 @@ extension GlobalsRestore {
     /// the second would stop a failed restore from dropping the database.
     func applyFlags(to database: String) throws {
         guard let g = globals else { return }
-        if g.allowConnections == false { try admin.executeFormatted("ALTER DATABASE %I ALLOW_CONNECTIONS false", database) }
+        if g.allowConnections == false {
+            try admin.executeFormatted("ALTER DATABASE %I ALLOW_CONNECTIONS false", database)
+        }
         if g.isTemplate == true { try admin.executeFormatted("ALTER DATABASE %I IS_TEMPLATE true", database) }
     }
 
@@ -83,7 +92,8 @@ extension GlobalsRestore {
             do {
                 try admin.executeFormatted("REVOKE %I FROM %I", role, restorer)
             } catch {
-                logger.warning("could not revoke the membership in \(role) that the restore gave \(restorer): \(error); revoke it by hand")
+                let failure = "could not revoke the membership in \(role) that the restore gave \(restorer): \(error)"
+                logger.warning("\(failure); revoke it by hand")
             }
         }
         borrowed.removeAll()
@@ -105,7 +115,10 @@ extension GlobalsRestore {
         }
         createdRoles.removeAll()
         var text = dropped.isEmpty ? "" : "dropped the roles it created (\(dropped.reversed().joined(separator: ", ")))"
-        if !kept.isEmpty { text += (text.isEmpty ? "" : "; ") + "could not drop the roles \(kept.joined(separator: ", ")): drop them by hand" }
+        if !kept.isEmpty {
+            text += (text.isEmpty ? "" : "; ")
+                + "could not drop the roles \(kept.joined(separator: ", ")): drop them by hand"
+        }
         return text
     }
 }

@@ -10,10 +10,12 @@ extension GlobalsRestore {
             do {
                 try create(role)
             } catch {
-                throw BackupError(.authentication, "cannot create role \(role.name) that the backup needs (\(error)); create it by hand or restore as a role with CREATEROLE")
+                throw BackupError(.authentication, "cannot create role \(role.name) that the backup needs (\(error));"
+                    + " create it by hand or restore as a role with CREATEROLE")
             }
         }
-        for membership in globals?.memberships ?? [] where createdRoles.contains(membership.role) || createdRoles.contains(membership.member) {
+        for membership in globals?.memberships ?? []
+        where createdRoles.contains(membership.role) || createdRoles.contains(membership.member) {
             try grant(membership, serverMajor: serverMajor)
         }
         // The dump's owners and grantors are among these, but which ones the file does not say. A role the
@@ -35,16 +37,21 @@ extension GlobalsRestore {
         if let comment = role.comment { try admin.executeFormatted("COMMENT ON ROLE %I IS %L", role.name, comment) }
         for item in role.settings {
             guard let setting = StoredSetting(item) else { continue }
-            try admin.executeFormatted("ALTER ROLE %I " + setting.setClause.template, [role.name] + setting.setClause.arguments)
+            try admin.executeFormatted("ALTER ROLE %I " + setting.setClause.template,
+                                       [role.name] + setting.setClause.arguments)
         }
         let denied = role.privilegedAttributes
-        logger.notice("created role \(role.name) (without a password\(denied.isEmpty || options.privilegedRoles ? "" : "; not \(denied.joined(separator: ", "))"))")
+        let notGiven = denied.isEmpty || options.privilegedRoles ? "" : "; not \(denied.joined(separator: ", "))"
+        logger.notice("created role \(role.name) (without a password\(notGiven))")
     }
 
     private func grant(_ membership: DatabaseGlobals.Membership, serverMajor: Int) throws {
         // Membership in a role that is a superuser here makes the member one too: only when allowed.
-        if try admin.scalar("SELECT 1 FROM pg_roles WHERE rolname = $1 AND rolsuper", membership.role) != nil, !options.privilegedRoles {
-            logger.warning("not granting \(membership.role) to \(membership.member): \(membership.role) is a superuser on \(server); pass --allow-privileged-roles to grant it")
+        if try admin.scalar("SELECT 1 FROM pg_roles WHERE rolname = $1 AND rolsuper", membership.role) != nil,
+           !options.privilegedRoles {
+            let refusal = "not granting \(membership.role) to \(membership.member):"
+                + " \(membership.role) is a superuser on \(server); pass --allow-privileged-roles to grant it"
+            logger.warning("\(refusal)")
             return
         }
         var template = "GRANT %I TO %I"
@@ -73,9 +80,11 @@ extension GlobalsRestore {
         guard try admin.scalar("SELECT pg_has_role(current_user, $1, '\(modern ? "SET" : "MEMBER")')", role) == "f",
               try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role) == "f" else { return }
         do {
-            try admin.executeFormatted("GRANT %I TO %I" + (modern ? " WITH INHERIT TRUE, SET TRUE" : ""), role, restorer)
+            try admin.executeFormatted("GRANT %I TO %I" + (modern ? " WITH INHERIT TRUE, SET TRUE" : ""),
+                                       role, restorer)
         } catch {
-            throw BackupError(.authentication, "cannot act as role \(role), which owns or grants what the backup holds (\(error)); restore as a superuser or as a role with CREATEROLE")
+            throw BackupError(.authentication, "cannot act as role \(role), which owns or grants what the backup holds"
+                + " (\(error)); restore as a superuser or as a role with CREATEROLE")
         }
         borrowed.append(role)
     }
@@ -89,20 +98,25 @@ extension GlobalsRestore {
                 || text.contains("permission denied to change owner") else { return "" }
         var denied: [String] = []
         for role in globals?.roles ?? [] where role.superuser {
-            if try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role.name) != "t" { denied.append(role.name) }
+            if try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role.name) != "t" {
+                denied.append(role.name)
+            }
         }
         for (source, target) in options.roleMap.sorted(by: { $0.key < $1.key })
         where recorded?.roles.contains(where: { $0.name == source && $0.superuser }) == true {
             if try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", target) != "t" {
-                return " (the source's \(source) was a superuser; \(target), which --map-role gives its objects to, is not one here: map \(source) to a superuser)"
+                return " (the source's \(source) was a superuser; \(target), which --map-role gives its objects to,"
+                    + " is not one here: map \(source) to a superuser)"
             }
         }
         guard let first = denied.first else { return "" }
         let created = denied.filter { createdRoles.contains($0) }
         let one = denied.count == 1
-        var hint = " (the source's \(denied.joined(separator: ", ")) \(one ? "was a superuser and is" : "were superusers and are") not one here"
+        let were = one ? "was a superuser and is" : "were superusers and are"
+        var hint = " (the source's \(denied.joined(separator: ", ")) \(were) not one here"
         if !created.isEmpty && !options.privilegedRoles {
-            hint += ": pass --allow-privileged-roles to create \(created.count == 1 ? "it" : "them") as on the source, or"
+            hint += ": pass --allow-privileged-roles to create \(created.count == 1 ? "it" : "them")"
+                + " as on the source, or"
         } else {
             hint += ": pass"
         }

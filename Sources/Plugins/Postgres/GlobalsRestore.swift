@@ -28,7 +28,8 @@ final class GlobalsRestore {
     /// Roles the restorer was made a member of, for as long as the restore needs to act as them.
     var borrowed: [String] = []
 
-    init(_ globals: DatabaseGlobals?, options: RestoreOptions, admin: PostgresConnection, server: String, logger: Logger) throws {
+    init(_ globals: DatabaseGlobals?, options: RestoreOptions, admin: PostgresConnection, server: String,
+         logger: Logger) throws {
         self.globals = globals?.mapping(options.roleMap)
         recorded = globals
         self.options = options
@@ -52,19 +53,26 @@ final class GlobalsRestore {
     /// per role mapped onto another.
     func describeRoles() throws -> [String] {
         let mapped = options.roleMap.sorted { $0.key < $1.key }.map { source, target in
-            "give the source's role \(source) and what it owns and was granted to the existing role \(target) (--map-role), without creating \(source)"
+            "give the source's role \(source) and what it owns and was granted to the existing role \(target)"
+                + " (--map-role), without creating \(source)"
         }
         let unshared = (recorded?.memberships ?? []).compactMap { membership in
             options.roleMap[membership.role].map {
-                "not make \(membership.member) a member of \(membership.role)'s target \($0) (it was a member of \(membership.role)); grant \($0) to it by hand if it should have all \($0) holds"
+                "not make \(membership.member) a member of \(membership.role)'s target \($0)"
+                    + " (it was a member of \(membership.role));"
+                    + " grant \($0) to it by hand if it should have all \($0) holds"
             }
         }
         return try mapped + unshared + missingRoles().map { role in
-            let given = Self.attributes(role, privileged: options.privilegedRoles).filter { !$0.hasPrefix("NO") && $0 != "INHERIT" }
-            var line = "create role \(role.name) without a password" + (given.isEmpty ? "" : " (\(given.joined(separator: ", ")))")
+            let given = Self.attributes(role, privileged: options.privilegedRoles)
+                .filter { !$0.hasPrefix("NO") && $0 != "INHERIT" }
+            var line = "create role \(role.name) without a password"
+                + (given.isEmpty ? "" : " (\(given.joined(separator: ", ")))")
             let denied = role.privilegedAttributes
             if !denied.isEmpty && !options.privilegedRoles {
-                line += "; NOT \(denied.joined(separator: ", ")) as on the source: pass --allow-privileged-roles to give it, or --map-role \(role.name)=ROLE to use an existing role instead"
+                line += "; NOT \(denied.joined(separator: ", ")) as on the source:"
+                    + " pass --allow-privileged-roles to give it,"
+                    + " or --map-role \(role.name)=ROLE to use an existing role instead"
             }
             return line
         }
@@ -89,26 +97,37 @@ final class GlobalsRestore {
     func preflight(serverMajor: Int) throws {
         try checkRoleMap()
         guard let g = globals else { return }
-        for space in g.objectTablespaces ?? [] where try admin.scalar("SELECT 1 FROM pg_tablespace WHERE spcname = $1", space) == nil {
-            throw BackupError(.config, "tablespace \(space), which objects in the backup live in, does not exist on \(server); create it there (CREATE TABLESPACE) and restore again")
+        for space in g.objectTablespaces ?? []
+        where try admin.scalar("SELECT 1 FROM pg_tablespace WHERE spcname = $1", space) == nil {
+            throw BackupError(.config, "tablespace \(space), which objects in the backup live in,"
+                + " does not exist on \(server); create it there (CREATE TABLESPACE) and restore again")
         }
         if options.tablespace == nil, let space = g.tablespace, space != "pg_default",
            try admin.scalar("SELECT 1 FROM pg_tablespace WHERE spcname = $1", space) == nil {
-            throw BackupError(.config, "the source database's tablespace \(space) does not exist on \(server); create it there or pass --tablespace pg_default")
+            throw BackupError(.config, "the source database's tablespace \(space) does not exist on \(server);"
+                + " create it there or pass --tablespace pg_default")
         }
         guard options.locale == nil else { return }
         switch g.localeProvider {
         case "icu":
-            let icuCollation = serverMajor >= 15 ? try admin.scalar("SELECT 1 FROM pg_collation WHERE collprovider = 'i' LIMIT 1") : nil
+            let icuCollation = serverMajor >= 15
+                ? try admin.scalar("SELECT 1 FROM pg_collation WHERE collprovider = 'i' LIMIT 1") : nil
             let hasICU = icuCollation != nil
             if !hasICU {
-                throw BackupError(.config, "the database uses the ICU locale \(g.icuLocale ?? "?") (locale provider icu), which \(server) cannot provide (PostgreSQL \(serverMajor), \(serverMajor >= 15 ? "built without ICU" : "ICU databases need 15")); pass --locale NAME to create it with a libc locale instead")
+                let why = serverMajor >= 15 ? "built without ICU" : "ICU databases need 15"
+                throw BackupError(.config, "the database uses the ICU locale \(g.icuLocale ?? "?")"
+                    + " (locale provider icu), which \(server) cannot provide (PostgreSQL \(serverMajor), \(why));"
+                    + " pass --locale NAME to create it with a libc locale instead")
             }
             if g.icuRules != nil && serverMajor < 16 {
-                throw BackupError(.config, "the database has ICU collation rules, which PostgreSQL \(serverMajor) on \(server) cannot keep (16 or newer can); pass --locale NAME to create it with a libc locale instead")
+                throw BackupError(.config, "the database has ICU collation rules, which PostgreSQL \(serverMajor)"
+                    + " on \(server) cannot keep (16 or newer can);"
+                    + " pass --locale NAME to create it with a libc locale instead")
             }
         case "builtin" where serverMajor < 17:
-            throw BackupError(.config, "the database uses the builtin locale provider (\(g.builtinLocale ?? "?")), which PostgreSQL \(serverMajor) on \(server) lacks (17 or newer has it); pass --locale NAME to create it with a libc locale instead")
+            throw BackupError(.config, "the database uses the builtin locale provider (\(g.builtinLocale ?? "?")),"
+                + " which PostgreSQL \(serverMajor) on \(server) lacks (17 or newer has it);"
+                + " pass --locale NAME to create it with a libc locale instead")
         default:
             break
         }
@@ -120,17 +139,21 @@ final class GlobalsRestore {
             if let recorded, !recorded.mentionedRoles.contains(source) {
                 let names = recorded.mentionedRoles.sorted()
                 let listed = names.prefix(20).joined(separator: ", ") + (names.count > 20 ? ", …" : "")
-                throw BackupError(.config, "--map-role \(source)=\(target): the backup has no role \(source); its roles are \(listed)")
+                throw BackupError(.config, "--map-role \(source)=\(target): the backup has no role \(source);"
+                    + " its roles are \(listed)")
             }
             guard try exists(role: target) else {
-                throw BackupError(.config, "--map-role \(source)=\(target): role \(target) does not exist on \(server); create it first or map \(source) to a role that exists")
+                throw BackupError(.config, "--map-role \(source)=\(target): role \(target) does not exist on \(server);"
+                    + " create it first or map \(source) to a role that exists")
             }
             // Objects of a role that was not a superuser (SECURITY DEFINER functions, views) must not come
             // to run with a superuser's rights unless asked for.
             let wasSuperuser = recorded?.roles.first { $0.name == source }?.superuser ?? false
             if !wasSuperuser, !options.privilegedRoles,
                try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", target) == "t" {
-                throw BackupError(.config, "--map-role \(source)=\(target): \(target) is a superuser on \(server) and \(source) was not one on the source, so its functions and views would run as a superuser; map it to a role that is not one, or pass --allow-privileged-roles")
+                throw BackupError(.config, "--map-role \(source)=\(target): \(target) is a superuser on \(server)"
+                    + " and \(source) was not one on the source, so its functions and views would run as a superuser;"
+                    + " map it to a role that is not one, or pass --allow-privileged-roles")
             }
         }
     }
@@ -139,7 +162,9 @@ final class GlobalsRestore {
     /// the restoring role; `adopt` hands it to its owner once the roles exist.
     func createDatabase(_ name: String, serverMajor: Int) throws {
         guard let g = globals else {
-            return try wrapCreate(name) { try admin.executeFormatted("CREATE DATABASE %I TEMPLATE template0", name) }
+            return try wrapCreate(name) {
+                try admin.executeFormatted("CREATE DATABASE %I TEMPLATE template0", name)
+            }
         }
         var clauses = "ENCODING %L"
         var arguments = [name, g.encoding]
@@ -177,10 +202,13 @@ final class GlobalsRestore {
         } catch {
             let text = "\(error)".lowercased()
             let hint: String
-            if text.contains("locale") || text.contains("collat") || text.contains("icu") || text.contains("encoding") {
+            if text.contains("locale") || text.contains("collat") || text.contains("icu")
+                || text.contains("encoding") {
                 let g = globals
-                let locale = g?.localeProvider == "icu" ? "ICU locale \(g?.icuLocale ?? "?")" : "locale \(g?.collate ?? "?")"
-                hint = "the target cannot have the source's \(locale) with encoding \(g?.encoding ?? "?"); pass --locale NAME with a locale \(server) has"
+                let locale = g?.localeProvider == "icu"
+                    ? "ICU locale \(g?.icuLocale ?? "?")" : "locale \(g?.collate ?? "?")"
+                hint = "the target cannot have the source's \(locale) with encoding \(g?.encoding ?? "?");"
+                    + " pass --locale NAME with a locale \(server) has"
             } else if text.contains("tablespace") {
                 hint = "pass --tablespace NAME with a tablespace \(server) has"
             } else {

@@ -24,7 +24,8 @@ enum PgDumpLocator {
             }
             guard tool.major >= serverMajor else {
                 throw BackupError(.toolMissing,
-                    "postgres.pg_dump \(override) is version \(tool.version) but the server is PostgreSQL \(serverMajor); use pg_dump \(serverMajor) or newer")
+                    "postgres.pg_dump \(override) is version \(tool.version)"
+                        + " but the server is PostgreSQL \(serverMajor); use pg_dump \(serverMajor) or newer")
             }
             return tool
         }
@@ -35,13 +36,16 @@ enum PgDumpLocator {
         guard let best = tools.filter({ $0.major >= serverMajor }).max(by: { $0.major < $1.major }) else {
             let found = tools.map { "\($0.version) at \($0.path)" }.joined(separator: ", ")
             throw BackupError(.toolMissing,
-                "the server is PostgreSQL \(serverMajor) and needs pg_dump \(serverMajor) or newer; found \(found.isEmpty ? "none" : found); install postgresql-client-\(serverMajor) or set postgres.pg_dump")
+                "the server is PostgreSQL \(serverMajor) and needs pg_dump \(serverMajor) or newer;"
+                    + " found \(found.isEmpty ? "none" : found);"
+                    + " install postgresql-client-\(serverMajor) or set postgres.pg_dump")
         }
         return best
     }
 
     static func candidates() -> [String] {
-        let pathDirectories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":").map(String.init)
+        let pathDirectories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin")
+            .split(separator: ":").map(String.init)
         let versioned = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
             .sorted().map { "/usr/lib/postgresql/\($0)/bin" }
         var seen = Set<String>()

@@ -29,7 +29,8 @@ enum PipeReader {
                 do {
                     while true {
                         watch.waiting()
-                        let chunk = try readChunk(descriptor, size: DumpSink.preferredChunkSize, doze: enlarged, watch: watch)
+                        let chunk = try readChunk(descriptor, size: DumpSink.preferredChunkSize, doze: enlarged,
+                                                  watch: watch)
                         if chunk.isEmpty { break }
                         watch.handing()
                         if let counter = box.counter { chunk.withUnsafeBytes { counter.scan($0) } }
@@ -52,7 +53,8 @@ enum PipeReader {
     /// wake-ups and context switches for a 1 GB dump, about 2 core-seconds between the two processes.
     /// With `doze`, a read that found little in the pipe is followed by a 1 ms sleep, so the pipe (1 MiB,
     /// a few ms of pg_dump's output) fills meanwhile and the next read takes it in one gulp.
-    private static func readChunk(_ descriptor: FileDescriptor, size: Int, doze: Bool, watch: StallWatch) throws -> [UInt8] {
+    private static func readChunk(_ descriptor: FileDescriptor, size: Int, doze: Bool,
+                                  watch: StallWatch) throws -> [UInt8] {
         try [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             count = 0
             while count < size {
@@ -64,7 +66,8 @@ enum PipeReader {
                 } else if got == 0 {
                     return
                 } else if errno != EINTR {
-                    throw BackupError(.sourceFailed, "reading pg_dump's output failed: \(String(cString: strerror(errno)))")
+                    throw BackupError(.sourceFailed,
+                                      "reading pg_dump's output failed: \(String(cString: strerror(errno)))")
                 }
             }
         }

@@ -2,33 +2,6 @@ import CLibPQ
 import Foundation
 import Engine
 
-/// Connection parameters for libpq and pg_dump. `description` leaves the password out.
-public struct PostgresTarget: Sendable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
-    public var user: String
-    public var password: String?
-    public var database: String
-    public var connectTimeout: Int
-
-    public var description: String { "\(user)@\(host):\(port)/\(database)" }
-
-    /// What `--dbname` gets for `database`: a connection string naming only the database, its value quoted.
-    ///
-    /// pg_dump, psql and pg_restore read a `--dbname` containing `=` as a connection string, so a name
-    /// given as is could name another host (`dbname=app host=elsewhere`) and send it the password. Quoted
-    /// in a `dbname='…'` string it is only ever a name, whatever it contains.
-    ///
-    /// It also turns on TCP keepalives, so a server or network that vanished without closing the
-    /// connection is noticed in about a minute and a half rather than hours later.
-    static func dbnameArgument(_ database: String) -> String {
-        let escaped = database.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
-        return "dbname='\(escaped)' " + keepalives.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
-    }
-
-    static let keepalives = [("keepalives", "1"), ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "6")]
-}
-
 /// A libpq connection, closed in `deinit`. Used briefly before a dump to check that the server answers,
 /// the credentials work and the database exists, and to read facts for the manifest.
 final class PostgresConnection {
@@ -63,7 +36,9 @@ final class PostgresConnection {
     /// The server's version as `15.18`.
     var serverVersion: String {
         let number = Int(PQserverVersion(connection))
-        return number >= 100_000 ? "\(number / 10_000).\(number % 10_000)" : "\(number / 10_000).\(number / 100 % 100).\(number % 100)"
+        return number >= 100_000
+            ? "\(number / 10_000).\(number % 10_000)"
+            : "\(number / 10_000).\(number / 100 % 100).\(number % 100)"
     }
 
     var serverMajor: Int {
@@ -104,7 +79,8 @@ final class PostgresConnection {
 
     func executeFormatted(_ template: String, _ arguments: [String]) throws {
         let placeholders = (0..<arguments.count).map { ", $\($0 + 2)::text" }.joined()
-        guard let statement = try rows("SELECT format($1::text\(placeholders))", [template] + arguments).first?.first ?? nil else {
+        let formatted = try rows("SELECT format($1::text\(placeholders))", [template] + arguments)
+        guard let statement = formatted.first?.first ?? nil else {
             throw BackupError(.sourceFailed, "PostgreSQL could not format: \(template)")
         }
         try execute(statement)
@@ -120,9 +96,11 @@ final class PostgresConnection {
         let text = message.trimmed.replacingOccurrences(of: "\n", with: " ")
         let lower = text.lowercased()
         if lower.contains("password authentication failed") || lower.contains("no password supplied")
-            || lower.contains("authentication failed") || lower.contains("role \"") && lower.contains("does not exist") {
+            || lower.contains("authentication failed")
+            || lower.contains("role \"") && lower.contains("does not exist") {
             return BackupError(.authentication,
-                "PostgreSQL at \(target.host):\(target.port) refused user \(target.user): check postgres.user and the password (\(text))")
+                "PostgreSQL at \(target.host):\(target.port) refused user \(target.user):"
+                    + " check postgres.user and the password (\(text))")
         }
         if lower.contains("database \"") && lower.contains("does not exist") {
             return BackupError(.databaseMissing,
@@ -131,15 +109,7 @@ final class PostgresConnection {
         // A refusal is immediate: saying "within 10s" would send people after a timeout that never ran.
         let how = lower.contains("connection refused") ? "(connection refused)" : "within \(target.connectTimeout)s"
         return BackupError(.unreachable,
-            "cannot reach PostgreSQL at \(target.host):\(target.port) \(how): check postgres.host, postgres.port and the network (\(text))")
-    }
-}
-
-extension String {
-    var trimmed: String {
-        var s = Substring(self)
-        while s.first?.isWhitespace == true { s = s.dropFirst() }
-        while s.last?.isWhitespace == true { s = s.dropLast() }
-        return String(s)
+            "cannot reach PostgreSQL at \(target.host):\(target.port) \(how):"
+                + " check postgres.host, postgres.port and the network (\(text))")
     }
 }

@@ -47,12 +47,15 @@ extension PostgresSource {
         let executable = try await clientTool("pg_restore", serverMajor: serverMajor)
         let result = try await withChildEnvironment { environment in try await Subprocess.run(
             executable,
-            arguments: Arguments(connectionArguments + ["--dbname", PostgresTarget.dbnameArgument(database), "--exit-on-error", "--jobs", String(jobs), file]),
+            arguments: Arguments(connectionArguments + [
+                "--dbname", PostgresTarget.dbnameArgument(database), "--exit-on-error", "--jobs", String(jobs), file,
+            ]),
             environment: environment, platformOptions: Self.platformOptions,
             output: .discarded, error: .string(limit: 1 << 20)) }
         guard result.terminationStatus.isSuccess else {
             throw BackupError(.sourceFailed,
-                "pg_restore --jobs \(jobs) failed restoring into \(database): \(StderrTail.lastLines(result.standardError))")
+                "pg_restore --jobs \(jobs) failed restoring into \(database):"
+                    + " \(StderrTail.lastLines(result.standardError))")
         }
     }
 

@@ -23,7 +23,8 @@ extension PostgresSource {
     ) async throws -> (rows: [String: Int64]?, renamed: [String: Int]) {
         let map = request.options.roleMap
         let psql = try await clientTool("psql", serverMajor: serverMajor)
-        let archiveReader = request.manifest.format == "custom" ? try await clientTool("pg_restore", serverMajor: serverMajor) : nil
+        let archiveReader = request.manifest.format == "custom"
+            ? try await clientTool("pg_restore", serverMajor: serverMajor) : nil
         let tables = CounterBox(CopyRowCounter())
         let arguments = connectionArguments + ["--dbname", PostgresTarget.dbnameArgument(database),
                                                "-X", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
@@ -66,7 +67,8 @@ extension PostgresSource {
             throw BackupError(.sourceFailed, "psql failed restoring into \(database): \(errors)")
         }
         if let archiveFailure {
-            throw BackupError(.sourceFailed, "pg_restore could not read the backup restoring into \(database): \(archiveFailure)")
+            throw BackupError(.sourceFailed,
+                              "pg_restore could not read the backup restoring into \(database): \(archiveFailure)")
         }
         return (tables.counter.flatMap { CopyTags.pair(tables: $0.tables, tags: tags) }, renamed)
     }
@@ -95,63 +97,5 @@ extension PostgresSource {
         }
         let (renamed, errors) = result.closureResult
         return (renamed, result.terminationStatus.isSuccess ? nil : errors)
-    }
-}
-
-/// psql stopped reading its script: it failed, and its exit status and stderr say why.
-struct ScriptReaderStopped: Error {}
-
-/// Passes a SQL script on through ``RoleRenamer``, counting each table's rows as it passes.
-struct ScriptWriter: Sendable {
-    let map: [String: String]
-    let tables: CounterBox
-    let sink: @Sendable ([UInt8]) async throws -> Void
-    private var renamer: RoleRenamer
-    private var output: [UInt8] = []
-
-    init(map: [String: String], tables: CounterBox, sink: @escaping @Sendable ([UInt8]) async throws -> Void) {
-        self.map = map
-        self.tables = tables
-        self.sink = sink
-        renamer = RoleRenamer(map: map)
-    }
-
-    var renamed: [String: Int] { renamer.renamed }
-
-    mutating func write(_ chunk: [UInt8]) async throws {
-        output.removeAll(keepingCapacity: true)
-        chunk.withUnsafeBytes { renamer.rewrite($0, into: &output) }
-        try await flush()
-    }
-
-    mutating func finish() async throws {
-        output.removeAll(keepingCapacity: true)
-        renamer.finish(into: &output)
-        try await flush()
-    }
-
-    private func flush() async throws {
-        if let refused = renamer.refused {
-            throw BackupError(.corrupt, "the dump holds the psql command \(refused.debugDescription), which pg_dump never writes; it was not run, and the restore stopped")
-        }
-        guard !output.isEmpty else { return }
-        output.withUnsafeBytes { tables.counter?.scan($0) }
-        try await sink(output)
-    }
-
-    /// Writes all of `sequence` on; returns the names rewritten. When writing fails (psql stopped), `stop`
-    /// ends the writer of `sequence`, which would otherwise wait for a reader forever.
-    func pump(_ sequence: SubprocessOutputSequence, stop: @Sendable () -> Void) async throws -> [String: Int] {
-        var own = self
-        do {
-            for try await buffer in sequence {
-                try await own.write(buffer.withUnsafeBytes { Array($0) })
-            }
-            try await own.finish()
-        } catch {
-            stop()
-            throw error
-        }
-        return own.renamed
     }
 }

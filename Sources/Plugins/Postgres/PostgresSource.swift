@@ -9,66 +9,6 @@ import System
 import SystemPackage
 #endif
 
-/// `postgres`: dumps one database with pg_dump, after checking it with a libpq connection.
-public struct PostgresSourceFactory: SourceFactory {
-    public init() {}
-    public let name = "postgres"
-    public let summary = "a PostgreSQL database, dumped with pg_dump"
-    public let keys = [
-        KeySpec("host", .string, default: "localhost", summary: "server host name or address (or a socket directory)"),
-        KeySpec("port", .integer(1...65535), default: "5432", summary: "server port"),
-        KeySpec("user", .string, required: true, summary: "role that runs the dump"),
-        KeySpec("password", .string, secret: true, summary: "that role's password (prefer postgres.password_file)"),
-        KeySpec("database", .string, required: true, summary: "database to back up"),
-        KeySpec("format", .choice(["plain", "custom"]), default: "plain",
-                summary: "plain SQL (restore with psql) or custom (restore with pg_restore)"),
-        KeySpec("connect_timeout", .duration, default: "10s", summary: "give up connecting after this long"),
-        KeySpec("pg_dump", .string, summary: "path of the pg_dump to use (default: the newest one found that fits the server)"),
-        KeySpec("row_counts", .choice(["exact", "none"]), default: "exact",
-                summary: "count every table's rows in the dump's snapshot, for `backup verify`"),
-        KeySpec("stall_timeout", .duration, default: "5m",
-                summary: "stop pg_dump when it has received nothing from the server for this long (a hung server)"),
-        KeySpec("verify_host", .string, aliases: ["verify.host"], summary: "server for verify's scratch restores (default: the job's own)"),
-        KeySpec("verify_port", .integer(1...65535), aliases: ["verify.port"], summary: "that server's port (default: the job's)"),
-        KeySpec("verify_user", .string, aliases: ["verify.user"], summary: "role on that server, needs CREATEDB (default: the job's)"),
-        KeySpec("verify_password", .string, secret: true, aliases: ["verify.password"],
-                summary: "that role's password (prefer postgres.verify_password_file)"),
-    ]
-
-    public func make(_ settings: PluginSettings) throws -> any Source {
-        let timeout = Int(try settings.seconds(required: "connect_timeout").rounded(.up))
-        guard timeout >= 1 else { throw SettingError(key: "connect_timeout", message: "must be at least 1s") }
-        let stall = try settings.seconds(required: "stall_timeout")
-        guard stall >= 1 else { throw SettingError(key: "stall_timeout", message: "must be at least 1s") }
-        var source = PostgresSource(
-            target: PostgresTarget(
-                host: try settings.string(required: "host"), port: try settings.integer(required: "port"),
-                user: try settings.string(required: "user"), password: settings.string("password"),
-                database: try settings.string(required: "database"), connectTimeout: timeout),
-            format: try settings.string(required: "format"),
-            pgDumpOverride: settings.string("pg_dump"),
-            countRows: settings.string("row_counts") != "none")
-        source.stallTimeout = .milliseconds(Int64(stall * 1000))
-        source.stallTimeoutText = try settings.string(required: "stall_timeout")
-        for key in ["host", "port", "user", "password"] {
-            source.verifyServer[key] = settings.string("verify_" + key)
-        }
-        return source
-    }
-
-    public func defaultJobName(_ settings: PluginSettings) -> String? { settings.string("database") }
-
-    /// Every pg_dump found (PATH, /usr/lib/postgresql/<major>/bin): a server is backed up by one at least
-    /// as new as it, so the newest decides which servers this pod can back up.
-    public func tools() async -> [String] {
-        var found: [String] = []
-        for path in PgDumpLocator.candidates() {
-            if let tool = await PgDumpLocator.inspect(path) { found.append("pg_dump \(tool.version) at \(tool.path)") }
-        }
-        return found.isEmpty ? ["no pg_dump found: install postgresql-client-<major> for each server major, or set postgres.pg_dump"] : found
-    }
-}
-
 public struct PostgresSource: Source {
     /// On cancellation or a failed sink, pg_dump gets SIGTERM and, if it lingers, SIGKILL.
     static let platformOptions: PlatformOptions = {
@@ -149,7 +89,8 @@ public struct PostgresSource: Source {
         _ info: SourceInfo, snapshotID: String, counter: CopyRowCounter?, sink: DumpSink
     ) async throws {
         var arguments = connectionArguments + [
-            "--dbname", PostgresTarget.dbnameArgument(target.database), "--format", format == "custom" ? "custom" : "plain", "--snapshot", snapshotID,
+            "--dbname", PostgresTarget.dbnameArgument(target.database),
+            "--format", format == "custom" ? "custom" : "plain", "--snapshot", snapshotID,
         ]
         // We compress ourselves; a compressed custom dump would be compressed twice.
         if format == "custom" { arguments += ["--compress", "0"] }
@@ -179,7 +120,10 @@ public struct PostgresSource: Source {
         } }
         if result.closureResult.1 {
             throw BackupError(.sourceFailed,
-                "pg_dump received nothing from \(target.host):\(target.port) for \(stallTimeoutText) while dumping \(target.database), so it was stopped: the server may be hung or the network down; check them, or raise postgres.stall_timeout if the dump may legitimately wait that long (a lock)")
+                "pg_dump received nothing from \(target.host):\(target.port) for \(stallTimeoutText)"
+                    + " while dumping \(target.database), so it was stopped:"
+                    + " the server may be hung or the network down; check them,"
+                    + " or raise postgres.stall_timeout if the dump may legitimately wait that long (a lock)")
         }
         // A cancelled backup's pg_dump was stopped by a signal: that is the cancellation, not a failure.
         try Task.checkCancellation()
@@ -192,22 +136,5 @@ public struct PostgresSource: Source {
             }
             throw BackupError(.sourceFailed, "pg_dump \(how) while dumping \(target.database)\(stderr)")
         }
-    }
-}
-
-/// Keeps the last lines of pg_dump's stderr for the error message, without letting it grow.
-enum StderrTail {
-    static func collect(_ sequence: SubprocessOutputSequence) async throws -> String {
-        var tail: [UInt8] = []
-        for try await buffer in sequence {
-            tail += buffer.withUnsafeBytes { Array($0) }
-            if tail.count > 4096 { tail.removeFirst(tail.count - 4096) }
-        }
-        return lastLines(String(decoding: tail, as: UTF8.self))
-    }
-
-    /// The last three lines of a tool's stderr, on one line.
-    static func lastLines(_ text: String) -> String {
-        text.split(separator: "\n").suffix(3).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " | ")
     }
 }

@@ -50,7 +50,9 @@ struct RolePositions {
             }
         }
 
-        static let table: [Packed: Keyword] = Dictionary(uniqueKeysWithValues: allCases.map { (Packed(Array($0.rawValue.utf8))!, $0) })
+        static let table: [Packed: Keyword] = Dictionary(uniqueKeysWithValues: allCases.map {
+            (Packed(Array($0.rawValue.utf8))!, $0)
+        })
 
         init?(_ bytes: [UInt8]) {
             guard let packed = Packed(bytes), let keyword = Self.table[packed] else { return nil }

@@ -13,7 +13,9 @@ extension RoleRenamer {
         let text = String(decoding: line, as: UTF8.self)
         let words = text.split(separator: " ", omittingEmptySubsequences: false)
         let allowed = words.count == 2 && (words[0] == "\\restrict" || words[0] == "\\unrestrict")
-            && !words[1].isEmpty && words[1].utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+            && !words[1].isEmpty && words[1].utf8.allSatisfy {
+                (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0)
+            }
         guard allowed, refused == nil else {
             refused = refused ?? String(text.prefix(40))
             return
@@ -56,7 +58,8 @@ extension RoleRenamer {
         defer { held.removeAll(keepingCapacity: true) }
         guard !heldOverflow else { statement.note(.other); return }
         // 'name' with '' for a quote, as pg_restore writes SET SESSION AUTHORIZATION.
-        let text = String(decoding: held.dropFirst().dropLast(), as: UTF8.self).replacingOccurrences(of: "''", with: "'")
+        let text = String(decoding: held.dropFirst().dropLast(), as: UTF8.self)
+            .replacingOccurrences(of: "''", with: "'")
         emit(statement.note(.string(text)), original: held, into: &out)
     }
 

@@ -20,7 +20,8 @@ struct RoleRenamer {
     var refused: String?
 
     enum State {
-        case code, word, number, quoted, string, lineComment, blockComment, dollarTag, dollarBody, copyRest, copyData, meta
+        case code, word, number, quoted, string, lineComment, blockComment, dollarTag, dollarBody
+        case copyRest, copyData, meta
         /// Saw `-` or `/` (a comment may start), `'` or `"` inside a string or identifier (it may be doubled).
         case dash, slash, stringQuote, quotedQuote
     }
@@ -87,7 +88,9 @@ struct RoleRenamer {
         default: return nil
         }
         let base = input.baseAddress! + i
-        let j = memchr(base, Int32(target), input.count - i).map { i + UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0)) } ?? input.count
+        let j = memchr(base, Int32(target), input.count - i).map {
+            i + UnsafeRawPointer(base).distance(to: UnsafeRawPointer($0))
+        } ?? input.count
         return pass(input, i, j, into: &out)
     }
 

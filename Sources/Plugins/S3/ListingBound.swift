@@ -39,8 +39,8 @@ struct ListingBound {
             }
         }
         if let again = listed.first(where: previous.contains) {
-            throw failure(
-                "page \(pages) lists \(Self.quoted(again)) again, as page \(pages - 1) did: the store ignores the continuation")
+            throw failure("page \(pages) lists \(Self.quoted(again)) again, as page \(pages - 1) did:"
+                + " the store ignores the continuation")
         }
         previous = Set(listed)
         guard truncated else { return nil }
@@ -51,7 +51,8 @@ struct ListingBound {
     }
 
     private func failure(_ what: String) -> BackupError {
-        BackupError(.destination, "\(operation): \(what), so the listing would never end; the store (or a proxy in front of it) does not page listings as S3 does")
+        BackupError(.destination, "\(operation): \(what), so the listing would never end;"
+            + " the store (or a proxy in front of it) does not page listings as S3 does")
     }
 
     /// At most 60 characters of `text`, quoted: tokens are opaque and may be long.

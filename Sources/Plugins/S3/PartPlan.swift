@@ -20,8 +20,11 @@ struct PartPlan: Sendable, Equatable {
         self.maxParts = maxParts
         self.maxSize = maxSize
         guard Self.capacity(partSize, maxParts, step: 1) >= maxSize else {
+            let most = Self.describe(Self.capacity(partSize, maxParts, step: 1))
             throw SettingError(key: "max_parts", message:
-                "\(maxParts) parts starting at \(SizeParser.text(partSize)) hold at most \(Self.describe(Self.capacity(partSize, maxParts, step: 1))), less than s3.max_size \(SizeParser.text(maxSize)); raise s3.max_parts or s3.part_size, or lower s3.max_size")
+                "\(maxParts) parts starting at \(SizeParser.text(partSize)) hold at most \(most),"
+                    + " less than s3.max_size \(SizeParser.text(maxSize));"
+                    + " raise s3.max_parts or s3.part_size, or lower s3.max_size")
         }
         // Capacity grows as the step shrinks; the largest step that suffices keeps parts smallest.
         var low = 1, high = maxParts

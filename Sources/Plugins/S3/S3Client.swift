@@ -6,65 +6,6 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 
-/// What an S3 request failed with: the HTTP status and S3's error code and message, or the transport error.
-/// Never holds a signature, a key or a secret: S3's `Message` is a fixed sentence per code.
-struct S3Failure: Error, CustomStringConvertible {
-    var operation: String
-    var status: Int?
-    var code: String?
-    var message: String?
-    var transport: String?
-    /// A redirect's `Location`, and the bucket's region as S3 names it (`x-amz-bucket-region`).
-    var location: String?
-    var bucketRegion: String?
-    /// The server's clock, its `Date` header (RequestTimeTooSkewed).
-    var serverDate: String?
-    /// The transport failed because the server's TLS certificate is not trusted.
-    var untrustedCertificate = false
-
-    var description: String {
-        if let transport { return "\(operation) failed: \(transport)" }
-        let detail = [code, message].compactMap { $0 }.joined(separator: ": ")
-        return "\(operation) failed: HTTP \(status ?? 0)" + (detail.isEmpty ? "" : " \(detail)")
-    }
-
-    /// Worth another try: the network, a timeout, the server's own trouble, or being asked to slow down.
-    /// Not a certificate nobody trusts, nor a clock that is off: another try meets the same.
-    var isTransient: Bool {
-        if transport != nil { return !untrustedCertificate }
-        guard let status else { return false }
-        if [500, 502, 503, 504, 429, 408].contains(status) { return true }
-        return ["SlowDown", "RequestTimeout", "InternalError"].contains(code ?? "")
-    }
-
-    /// The engine's error for people: not found, or a destination failure naming the fix where one is known.
-    var backupError: BackupError {
-        switch code {
-        case "NoSuchKey": return BackupError(.notFound, "\(description)")
-        case "NoSuchBucket": return BackupError(.destination, "\(description); create the bucket or fix s3.bucket")
-        case "InvalidAccessKeyId", "SignatureDoesNotMatch":
-            return BackupError(.destination, "\(description); check the S3 access key and secret (s3.access_key_id, s3.secret_access_key or AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)")
-        case "AccessDenied":
-            return BackupError(.destination, "\(description); the credentials may not write to this bucket and prefix; check the IAM policy")
-        case "RequestTimeTooSkewed":
-            let now = Date().formatted(.iso8601)
-            return BackupError(.destination, "\(description); this machine's clock differs from the server's by more than S3 allows (server: \(serverDate ?? "no Date header"), here: \(now)); check its time synchronisation (NTP; in Kubernetes, the node's clock)")
-        default:
-            if status == 404 { return BackupError(.notFound, "\(description)") }
-            if untrustedCertificate {
-                return BackupError(.destination, "\(description); the server's TLS certificate is not signed by a CA this machine trusts: for a private endpoint, set s3.ca_file to the PEM file of the CA that signs it; else check s3.endpoint")
-            }
-            if let bucketRegion {
-                return BackupError(.destination, "\(description); the bucket is in region \(bucketRegion) (x-amz-bucket-region): set s3.region = \(bucketRegion), and s3.endpoint to that region's if it is set")
-            }
-            if let location {
-                return BackupError(.destination, "\(description); the store sends this request to \(location): set s3.endpoint (and s3.region) to the bucket's")
-            }
-            return BackupError(.destination, "\(description)")
-        }
-    }
-}
-
 /// Signs and sends S3 requests with retries. One per destination; the HTTP client is shared per settings.
 struct S3Client: Sendable {
     struct Response: Sendable {
@@ -93,13 +34,17 @@ struct S3Client: Sendable {
         let hashes = known ?? body.map(Self.hashes)
         return try await retry.run(operation) {
             var request = try await prepare(method, key: key, query: query, headers: headers,
-                                            payloadHash: hashes?.sha256 ?? SigV4.emptyPayloadHash, contentMD5: hashes?.md5)
+                                            payloadHash: hashes?.sha256 ?? SigV4.emptyPayloadHash,
+                                            contentMD5: hashes?.md5)
             if let body { request.body = .bytes(body) }
             let response = try await transport(operation) { try await http.execute(request, deadline: .distantFuture) }
             let bytes = try await transport(operation) { try await response.body.collect(upTo: 64 << 20) }
-            let result = Response(status: Int(response.status.code), headers: response.headers, body: Array(buffer: bytes))
+            let result = Response(status: Int(response.status.code), headers: response.headers,
+                                  body: Array(buffer: bytes))
             // CompleteMultipartUpload (a POST) can answer 200 with an error in the body.
-            if accept(result.status), !(method == .POST && result.status == 200 && result.xml?.name == "Error") { return result }
+            if accept(result.status), !(method == .POST && result.status == 200 && result.xml?.name == "Error") {
+                return result
+            }
             throw Self.failure(operation, result)
         }
     }
@@ -111,7 +56,8 @@ struct S3Client: Sendable {
         body: ByteBuffer? = nil, operation: String, accept: @escaping (Int) -> Bool = { (200..<300).contains($0) }
     ) async throws -> Response {
         do {
-            return try await send(method, key: key, query: query, headers: headers, body: body, operation: operation, accept: accept)
+            return try await send(method, key: key, query: query, headers: headers, body: body,
+                                  operation: operation, accept: accept)
         } catch let failure as S3Failure {
             throw failure.backupError
         }
@@ -139,15 +85,18 @@ struct S3Client: Sendable {
     }
 
     /// Opens a GET whose body the caller reads; one try (the caller resumes a broken read itself).
-    func open(key: String, from offset: Int64, ifMatch etag: String?, operation: String) async throws -> HTTPClientResponse {
+    func open(key: String, from offset: Int64, ifMatch etag: String?,
+              operation: String) async throws -> HTTPClientResponse {
         var headers: [(String, String)] = []
         if offset > 0 { headers.append(("range", "bytes=\(offset)-")) }
         if let etag { headers.append(("if-match", etag)) }
-        let request = try await prepare(.GET, key: key, query: [], headers: headers, payloadHash: SigV4.emptyPayloadHash, contentMD5: nil)
+        let request = try await prepare(.GET, key: key, query: [], headers: headers,
+                                        payloadHash: SigV4.emptyPayloadHash, contentMD5: nil)
         let response = try await transport(operation) { try await http.execute(request, deadline: .distantFuture) }
         guard (200..<300).contains(Int(response.status.code)) else {
             let body = (try? await response.body.collect(upTo: 1 << 20)).map { Array(buffer: $0) } ?? []
-            throw Self.failure(operation, Response(status: Int(response.status.code), headers: response.headers, body: body))
+            throw Self.failure(operation, Response(status: Int(response.status.code), headers: response.headers,
+                                                   body: body))
         }
         return response
     }
@@ -193,31 +142,5 @@ struct S3Client: Sendable {
         body.withUnsafeReadableBytes { bytes in
             (Checksum.hex(SHA256.hash(data: bytes)), Data(Insecure.MD5.hash(data: bytes)).base64EncodedString())
         }
-    }
-}
-
-/// Retries with exponential backoff and jitter (a random wait between a quarter and all of the backoff),
-/// bounded in count, each wait at most `maxDelay`.
-struct RetryPolicy: Sendable {
-    var attempts: Int
-    var baseDelay: Duration = .milliseconds(200)
-    var maxDelay: Duration = .seconds(20)
-
-    func run<T>(_ operation: String, _ body: () async throws -> T) async throws -> T {
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try await body()
-            } catch let failure as S3Failure where failure.isTransient && attempt < attempts {
-                try await Task.sleep(for: delay(after: attempt))
-            }
-        }
-    }
-
-    func delay(after attempt: Int) -> Duration {
-        let ceiling = min(maxDelay, baseDelay * (1 << min(attempt - 1, 20)))
-        let millis = Int64(ceiling.inSeconds * 1000)
-        return .milliseconds(Int64.random(in: (millis / 4)...max(millis / 4, millis)))
     }
 }

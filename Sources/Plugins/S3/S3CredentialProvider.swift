@@ -25,19 +25,25 @@ actor S3CredentialProvider {
         case .fixed(let credentials):
             return credentials
         case .webIdentity(let tokenFile, let roleARN, let sessionName, let stsURL):
-            if let cached, let expiration = cached.expiration, expiration.timeIntervalSinceNow > 300 { return cached }
-            let fresh = try await assume(tokenFile: tokenFile, roleARN: roleARN, sessionName: sessionName, stsURL: stsURL)
+            if let cached, let expiration = cached.expiration, expiration.timeIntervalSinceNow > 300 {
+                return cached
+            }
+            let fresh = try await assume(tokenFile: tokenFile, roleARN: roleARN, sessionName: sessionName,
+                                         stsURL: stsURL)
             cached = fresh
             return fresh
         }
     }
 
     /// One `AssumeRoleWithWebIdentity` call; the token is read anew each time (Kubernetes rotates it).
-    private func assume(tokenFile: String, roleARN: String, sessionName: String, stsURL: String) async throws -> S3Credentials {
-        guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+    private func assume(tokenFile: String, roleARN: String, sessionName: String,
+                        stsURL: String) async throws -> S3Credentials {
+        guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines),
               !token.isEmpty
         else {
-            throw BackupError(.destination, "cannot read the web identity token \(tokenFile) (AWS_WEB_IDENTITY_TOKEN_FILE); check the service account's token mount")
+            throw BackupError(.destination, "cannot read the web identity token \(tokenFile)"
+                + " (AWS_WEB_IDENTITY_TOKEN_FILE); check the service account's token mount")
         }
         let form = [("Action", "AssumeRoleWithWebIdentity"), ("Version", "2011-06-15"), ("RoleArn", roleARN),
                     ("RoleSessionName", sessionName), ("WebIdentityToken", token), ("DurationSeconds", "3600")]
@@ -63,7 +69,8 @@ actor S3CredentialProvider {
         else {
             let error = xml?["Error"] ?? xml
             let code = error?.value("Code") ?? "no credentials in the answer"
-            throw BackupError(.destination, "\(operation) failed: HTTP \(status) \(code); check AWS_ROLE_ARN and the role's trust policy")
+            throw BackupError(.destination, "\(operation) failed: HTTP \(status) \(code);"
+                + " check AWS_ROLE_ARN and the role's trust policy")
         }
         let expiration = found.date("Expiration")
         return S3Credentials(accessKeyID: id, secretAccessKey: secret, sessionToken: found.value("SessionToken"),

@@ -1,7 +1,6 @@
 import Engine
 import Foundation
 import NIOCore
-import Synchronization
 
 /// Locks across pods as leases: an object `<prefix>.<job>.lock` created only if absent (`If-None-Match: *`),
 /// renewed and released only while it is still the one this holder wrote (`If-Match` its ETag), and taken
@@ -16,7 +15,8 @@ extension S3Destination {
     /// The key of `job`'s lease object.
     public func lockKey(_ job: String) -> String { key(".\(job).lock") }
 
-    public func lock(job: String, wait: Bool, lease: Duration) async throws -> (lock: any JobLock, tookOverFrom: String?) {
+    public func lock(job: String, wait: Bool,
+                     lease: Duration) async throws -> (lock: any JobLock, tookOverFrom: String?) {
         guard locking else { return (S3NoLock(), nil) }
         let key = lockKey(job)
         let me = "\(ProcessInfo.processInfo.hostName) pid \(getpid()) \(UUID().uuidString.prefix(8))"
@@ -24,9 +24,12 @@ extension S3Destination {
         // The holder this run tried to take the lock over from, until the next read tells how that went.
         var takingOverFrom: String?
         var changes = 0
+        func acquired(_ etag: String) -> S3JobLock {
+            S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: etag)
+        }
         while true {
             if let etag = try await write(mine(), to: key, condition: ("if-none-match", "*")) {
-                return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: etag), nil)
+                return (acquired(etag), nil)
             }
             let found = try await readLease(key)
             // A write of this run that reached the store with its answer lost (the retry then failed its
@@ -35,10 +38,10 @@ extension S3Destination {
                 // Unless most of its lease is left (the lost answer may have come after a long stall), it is
                 // renewed first: another run may take a lapsed lease over.
                 if own.expires > Date().timeIntervalSince1970 + lease.inSeconds * 2 / 3 {
-                    return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: etag), takingOverFrom)
+                    return (acquired(etag), takingOverFrom)
                 }
                 if let renewed = try await write(mine(), to: key, condition: ("if-match", etag)) {
-                    return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: renewed), takingOverFrom)
+                    return (acquired(renewed), takingOverFrom)
                 }
                 changes += 1
                 try checkChanges(changes, key)
@@ -56,7 +59,7 @@ extension S3Destination {
             if (held?.expires ?? 0) < Date().timeIntervalSince1970, let etag = found.etag {
                 takingOverFrom = holder
                 if let taken = try await write(mine(), to: key, condition: ("if-match", etag)) {
-                    return (S3JobLock(destination: self, key: key, holder: me, lease: lease, etag: taken), holder)
+                    return (acquired(taken), holder)
                 }
                 // Another run took it over first, or this write's answer was lost: the next read tells.
                 changes += 1
@@ -65,7 +68,8 @@ extension S3Destination {
             }
             guard wait else {
                 let until = Date(timeIntervalSince1970: held?.expires ?? 0).formatted(.iso8601)
-                throw BackupError(.targetBusy, "job \(job) is already running (\(holder) holds \(client.location(key)), lease until \(until)); pass --wait to wait for it")
+                throw BackupError(.targetBusy, "job \(job) is already running"
+                    + " (\(holder) holds \(client.location(key)), lease until \(until)); pass --wait to wait for it")
             }
             changes = 0
             try await Task.sleep(for: .seconds(2))
@@ -76,12 +80,15 @@ extension S3Destination {
     /// runs, that never let the lock be either taken or seen held.
     private func checkChanges(_ changes: Int, _ key: String) throws {
         guard changes >= 10 else { return }
-        throw BackupError(.targetBusy, "the lock \(client.location(key)) changed between writing and reading it \(changes) times in a row (gone, or taken by another run, each time); runs of this job may be starting and stopping in a loop")
+        throw BackupError(.targetBusy, "the lock \(client.location(key)) changed between writing and reading it"
+            + " \(changes) times in a row (gone, or taken by another run, each time);"
+            + " runs of this job may be starting and stopping in a loop")
     }
 
     /// The lease stored at `key` (nil inside when unreadable) and its ETag; nil when there is none.
     func readLease(_ key: String) async throws -> (lease: Lease?, etag: String?)? {
-        let found = try await client.call(.GET, key: key, operation: "GetObject \(client.location(key))", accept: { $0 == 200 || $0 == 404 })
+        let found = try await client.call(.GET, key: key, operation: "GetObject \(client.location(key))",
+                                          accept: { $0 == 200 || $0 == 404 })
         guard found.status == 200 else { return nil }
         return (try? JSONDecoder().decode(Lease.self, from: Data(found.body)), found.headers.first(name: "etag"))
     }
@@ -89,10 +96,12 @@ extension S3Destination {
     /// Writes `lease` to `key` if `condition` holds; its new ETag, or nil when the condition failed.
     func write(_ lease: Lease, to key: String, condition: (String, String)) async throws -> String? {
         let body = ByteBuffer(bytes: try JSONEncoder().encode(lease))
-        let response = try await client.call(.PUT, key: key, headers: [condition], body: body, operation: "PutObject \(client.location(key))",
-                                      accept: { $0 == 200 || $0 == 412 || $0 == 404 || $0 == 409 || $0 == 501 })
+        let response = try await client.call(.PUT, key: key, headers: [condition], body: body,
+                                             operation: "PutObject \(client.location(key))",
+                                             accept: { $0 == 200 || $0 == 412 || $0 == 404 || $0 == 409 || $0 == 501 })
         if response.status == 501 {
-            throw BackupError(.destination, "this S3 store does not support conditional writes (\(condition.0)), which locks across pods need; set s3.lock = none and run one pod per job at a time")
+            throw BackupError(.destination, "this S3 store does not support conditional writes (\(condition.0)),"
+                + " which locks across pods need; set s3.lock = none and run one pod per job at a time")
         }
         guard response.status == 200 else { return nil }
         return response.headers.first(name: "etag")
@@ -115,7 +124,9 @@ extension S3Destination {
                                        truncated: xml.value("IsTruncated") == "true", token: next)
             markers = token.map { _ in (xml.value("NextKeyMarker") ?? "", xml.value("NextUploadIdMarker") ?? "") }
             for upload in uploads {
-                guard let key = upload.value("Key"), let id = upload.value("UploadId"), key.hasPrefix(prefix) else { continue }
+                guard let key = upload.value("Key"), let id = upload.value("UploadId"), key.hasPrefix(prefix) else {
+                    continue
+                }
                 let name = String(key.dropFirst(prefix.count))
                 // Exactly this job's: job `x` never takes job `x_20260101T000000Z`'s upload for its own.
                 guard JobName.backup(owning: name, job: job) != nil else { continue }
@@ -124,64 +135,12 @@ extension S3Destination {
                     let started = upload.date("Initiated") ?? Date()
                     guard started.timeIntervalSinceNow < -86_400 else { continue }
                 }
-                try await client.call(.DELETE, key: key, query: [("uploadId", id)], operation: "AbortMultipartUpload \(client.location(key))",
-                               accept: { (200..<300).contains($0) || $0 == 404 })
+                try await client.call(.DELETE, key: key, query: [("uploadId", id)],
+                                      operation: "AbortMultipartUpload \(client.location(key))",
+                                      accept: { (200..<300).contains($0) || $0 == 404 })
                 removed.append(name + " (upload in progress)")
             }
         } while markers != nil
         return removed
     }
-}
-
-/// A lease this holder wrote; it knows the ETag of its own last write.
-final class S3JobLock: JobLock {
-    private let destination: S3Destination
-    private let key: String
-    private let holder: String
-    private let lease: Duration
-    private let etag: Mutex<String>
-
-    init(destination: S3Destination, key: String, holder: String, lease: Duration, etag: String) {
-        self.destination = destination
-        self.key = key
-        self.holder = holder
-        self.lease = lease
-        self.etag = Mutex(etag)
-    }
-
-    func renew() async throws {
-        let next = S3Destination.Lease(holder: holder, expires: Date().timeIntervalSince1970 + lease.inSeconds)
-        var written = try await destination.write(next, to: key, condition: ("if-match", etag.withLock { $0 }))
-        if written == nil, let current = try await ownETag() {
-            // An earlier write whose answer was lost (a retried request) changed the ETag; still ours.
-            written = try await destination.write(next, to: key, condition: ("if-match", current))
-        }
-        guard let written else {
-            throw BackupError(.targetBusy, "the job's lock \(destination.client.location(key)) was taken over by another run after its lease ran out; this run stops")
-        }
-        etag.withLock { $0 = written }
-    }
-
-    /// The lease's current ETag when the stored lease still names this holder.
-    private func ownETag() async throws -> String? {
-        guard let found = try await destination.readLease(key), found.lease?.holder == holder else { return nil }
-        return found.etag
-    }
-
-    func release() async throws {
-        let operation = "DeleteObject \(destination.client.location(key))"
-        let deleted = try await destination.client.call(.DELETE, key: key, headers: [("if-match", etag.withLock { $0 })], operation: operation,
-                                                 accept: { (200..<300).contains($0) || $0 == 404 || $0 == 412 })
-        // A renewal stopped mid-flight (a signal) may have reached the store with its answer lost, so the
-        // lease has an ETag this holder never saw; it is still this holder's if it names this holder.
-        guard deleted.status == 412, let current = try await ownETag() else { return }
-        try await destination.client.call(.DELETE, key: key, headers: [("if-match", current)], operation: operation,
-                                   accept: { (200..<300).contains($0) || $0 == 404 || $0 == 412 })
-    }
-}
-
-/// `s3.lock = none`: no lock; one pod per job at a time is the operator's to ensure.
-final class S3NoLock: JobLock {
-    func renew() async throws {}
-    func release() async throws {}
 }

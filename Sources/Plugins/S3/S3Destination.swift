@@ -24,7 +24,8 @@ public struct S3Destination: LockingDestination {
     /// a proxy normalising the URL could resolve outside it, whatever a caller was told by a stored file.
     static func objectKey(_ name: String, prefix: String) throws -> String {
         guard !name.isEmpty, name != ".", name != "..", !name.contains("/") else {
-            throw BackupError(.corrupt, "\(name.debugDescription.prefix(120)) is not an object name under s3 prefix '\(prefix)'; a stored file that names it is damaged or not ours")
+            throw BackupError(.corrupt, "\(name.debugDescription.prefix(120)) is not an object name"
+                + " under s3 prefix '\(prefix)'; a stored file that names it is damaged or not ours")
         }
         return prefix + name
     }
@@ -33,8 +34,10 @@ public struct S3Destination: LockingDestination {
 
     public func checkWritable() async throws {
         let probe = key(".backup-write-test-\(UUID().uuidString.prefix(8))")
-        try await client.call(.PUT, key: probe, headers: client.writeHeaders, body: ByteBuffer(), operation: "PutObject \(client.location(probe))")
-        _ = try? await client.send(.DELETE, key: probe, operation: "DeleteObject \(client.location(probe))", accept: { _ in true })
+        try await client.call(.PUT, key: probe, headers: client.writeHeaders, body: ByteBuffer(),
+                              operation: "PutObject \(client.location(probe))")
+        _ = try? await client.send(.DELETE, key: probe, operation: "DeleteObject \(client.location(probe))",
+                                   accept: { _ in true })
     }
 
     public func begin(name: String) async throws -> any Upload {
@@ -45,7 +48,8 @@ public struct S3Destination: LockingDestination {
             throw BackupError(.destination, "CreateMultipartUpload \(client.location(key)): the answer has no UploadId")
         }
         let prefix = prefix
-        return S3Upload(client: client, name: name, key: key, sidecarKey: { try S3Destination.objectKey($0, prefix: prefix) }, uploadID: uploadID,
+        return S3Upload(client: client, name: name, key: key,
+                        sidecarKey: { try S3Destination.objectKey($0, prefix: prefix) }, uploadID: uploadID,
                         plan: plan, concurrency: concurrency)
     }
 
@@ -63,13 +67,15 @@ public struct S3Destination: LockingDestination {
             }
             let contents = xml.all("Contents")
             token = try bound.next(listed: contents.compactMap { $0.value("Key") },
-                                   truncated: xml.value("IsTruncated") == "true", token: xml.value("NextContinuationToken"))
+                                   truncated: xml.value("IsTruncated") == "true",
+                                   token: xml.value("NextContinuationToken"))
             for content in contents {
                 guard let key = content.value("Key"), key.hasPrefix(prefix) else { continue }
                 let name = String(key.dropFirst(prefix.count))
                 // Deeper "folders" belong to others sharing the prefix; dot names are ours (locks, probes).
                 guard !name.isEmpty, !name.contains("/"), !name.hasPrefix(".") else { continue }
-                objects.append(StoredObject(name: name, location: client.location(key), bytes: Int64(content.value("Size") ?? "") ?? 0))
+                objects.append(StoredObject(name: name, location: client.location(key),
+                                            bytes: Int64(content.value("Size") ?? "") ?? 0))
             }
         } while token != nil
         return objects.sorted { $0.name < $1.name }
@@ -107,7 +113,9 @@ public struct S3Destination: LockingDestination {
                 etag = etag ?? response.headers.first(name: "etag")
                 var body = response.body.makeAsyncIterator()
                 while true {
-                    let next = try await client.transport("\(operation) (the connection broke at byte \(offset))") { try await body.next() }
+                    let next = try await client.transport("\(operation) (the connection broke at byte \(offset))") {
+                        try await body.next()
+                    }
                     guard let next else { break }
                     failures = 0
                     offset += Int64(next.readableBytes)

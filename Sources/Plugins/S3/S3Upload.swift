@@ -57,7 +57,8 @@ final class S3Upload: Upload {
     /// would exceed `concurrency`, which bounds memory at `concurrency` parts.
     private func sendPart() async throws {
         guard nextPart <= plan.maxParts else {
-            throw BackupError(.destination, "the backup is larger than s3.max_size \(SizeParser.text(plan.maxSize)) (\(plan.maxParts) parts); raise s3.max_size, s3.max_parts or s3.part_size")
+            throw BackupError(.destination, "the backup is larger than s3.max_size \(SizeParser.text(plan.maxSize))"
+                + " (\(plan.maxParts) parts); raise s3.max_size, s3.max_parts or s3.part_size")
         }
         let body = buffer
         buffer = ByteBuffer()
@@ -70,10 +71,11 @@ final class S3Upload: Upload {
             let hashes = S3Client.hashes(body)
             let md5 = Array(Data(base64Encoded: hashes.md5) ?? Data())
             let response = try await client.send(
-                .PUT, key: key, query: [("partNumber", "\(number)"), ("uploadId", uploadID)], body: body, hashes: hashes,
-                operation: "UploadPart \(number) of \(client.location(key))")
+                .PUT, key: key, query: [("partNumber", "\(number)"), ("uploadId", uploadID)], body: body,
+                hashes: hashes, operation: "UploadPart \(number) of \(client.location(key))")
             guard let etag = response.headers.first(name: "etag") else {
-                throw BackupError(.destination, "UploadPart \(number) of \(client.location(key)): the answer has no ETag")
+                throw BackupError(.destination,
+                                  "UploadPart \(number) of \(client.location(key)): the answer has no ETag")
             }
             return (Part(number: number, etag: etag, md5: md5), body)
         })
@@ -91,7 +93,11 @@ final class S3Upload: Upload {
         let task = inFlight.first!
         do {
             // A run stopped by a signal stops the part's request too, rather than wait for its retries.
-            let (part, body) = try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+            let (part, body) = try await withTaskCancellationHandler {
+                try await task.value
+            } onCancel: {
+                task.cancel()
+            }
             inFlight.removeFirst()
             done.append(part)
             spare.append(body)
@@ -107,9 +113,11 @@ final class S3Upload: Upload {
         // Sidecars first: a backup never appears without its manifest.
         for sidecar in sidecars {
             let sidecarKey = try sidecarKey(sidecar.name)
-            let response = try await client.call(.PUT, key: sidecarKey, headers: [("if-none-match", "*")] + client.writeHeaders,
-                                          body: ByteBuffer(bytes: sidecar.bytes), operation: "PutObject \(client.location(sidecarKey))",
-                                          accept: { $0 == 200 || $0 == 412 })
+            let response = try await client.call(.PUT, key: sidecarKey,
+                                                 headers: [("if-none-match", "*")] + client.writeHeaders,
+                                                 body: ByteBuffer(bytes: sidecar.bytes),
+                                                 operation: "PutObject \(client.location(sidecarKey))",
+                                                 accept: { $0 == 200 || $0 == 412 })
             guard response.status == 200 else {
                 throw BackupError(.destination, "\(client.location(sidecarKey)) already exists; it was not replaced")
             }
@@ -126,14 +134,16 @@ final class S3Upload: Upload {
             "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(Self.escaped($0.etag))</ETag></Part>"
         }.joined() + "</CompleteMultipartUpload>"
         let operation = "CompleteMultipartUpload of \(client.location(key))"
-        let response = try await client.call(.POST, key: key, query: [("uploadId", uploadID)], headers: [("if-none-match", "*")],
-                                      body: ByteBuffer(string: xml), operation: operation,
-                                      accept: { $0 == 200 || $0 == 412 || $0 == 404 })
+        let response = try await client.call(.POST, key: key, query: [("uploadId", uploadID)],
+                                             headers: [("if-none-match", "*")],
+                                             body: ByteBuffer(string: xml), operation: operation,
+                                             accept: { $0 == 200 || $0 == 412 || $0 == 404 })
         guard response.status != 200 else { return }
         // 412 or NoSuchUpload: another object is there, or this completion already succeeded and only its
         // answer was lost (a retry). S3's ETag of a multipart object tells which.
         let expected = "\"" + Checksum.hex(Insecure.MD5.hash(data: parts.flatMap(\.md5))) + "-\(parts.count)\""
-        let head = try await client.call(.HEAD, key: key, operation: "HeadObject \(client.location(key))", accept: { $0 == 200 || $0 == 404 })
+        let head = try await client.call(.HEAD, key: key, operation: "HeadObject \(client.location(key))",
+                                         accept: { $0 == 200 || $0 == 404 })
         guard head.status == 200, head.headers.first(name: "etag") == expected else {
             throw BackupError(.destination, "\(client.location(key)) already exists; it was not replaced")
         }
@@ -154,9 +164,11 @@ final class S3Upload: Upload {
         let client = client, key = key, uploadID = uploadID, sidecars = sidecarsWritten
         await Task {
             _ = try? await client.send(.DELETE, key: key, query: [("uploadId", uploadID)],
-                                       operation: "AbortMultipartUpload of \(client.location(key))", accept: { _ in true })
+                                       operation: "AbortMultipartUpload of \(client.location(key))",
+                                       accept: { _ in true })
             for sidecar in sidecars {
-                _ = try? await client.send(.DELETE, key: sidecar, operation: "DeleteObject \(client.location(sidecar))", accept: { _ in true })
+                _ = try? await client.send(.DELETE, key: sidecar, operation: "DeleteObject \(client.location(sidecar))",
+                                           accept: { _ in true })
             }
         }.value
     }

@@ -2,17 +2,6 @@ import Crypto
 import Engine
 import Foundation
 
-/// Credentials that sign requests. `description` never shows the secret or the token.
-struct S3Credentials: Sendable, CustomStringConvertible {
-    var accessKeyID: String
-    var secretAccessKey: String
-    var sessionToken: String?
-    /// When temporary credentials (web identity) stop working; nil for long-lived keys.
-    var expiration: Date?
-
-    var description: String { "access key \(accessKeyID.prefix(4))…" }
-}
-
 /// AWS Signature Version 4 for S3 (and STS), written against the published algorithm: no maintained AWS
 /// SDK is available to this project, and the algorithm is small (a canonical request, a string to sign
 /// and an HMAC-SHA-256 chain). https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
@@ -51,8 +40,10 @@ struct SigV4 {
             key = SymmetricKey(data: Data(HMAC<SHA256>.authenticationCode(for: Data(part.utf8), using: key)))
         }
         let signature = Checksum.hex(HMAC<SHA256>.authenticationCode(for: Data(stringToSign.utf8), using: key))
+        let authorization = "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope),"
+            + " SignedHeaders=\(signedNames), Signature=\(signature)"
         var result = [
-            ("Authorization", "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signedNames), Signature=\(signature)"),
+            ("Authorization", authorization),
             ("x-amz-date", amzDate),
             ("x-amz-content-sha256", payloadHash),
         ]

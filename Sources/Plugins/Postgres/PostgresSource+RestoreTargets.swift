@@ -1,0 +1,90 @@
+import Engine
+import Logging
+
+/// The restore's checks and changes at the level of whole databases: that the target is free, dropping,
+/// and the in-place swap of names.
+extension PostgresSource {
+    private func exists(_ database: String, _ admin: PostgresConnection) throws -> Bool {
+        try admin.scalar("SELECT 1 FROM pg_database WHERE datname = $1", database) != nil
+    }
+
+    private func otherSessions(_ database: String, _ admin: PostgresConnection) throws -> Int {
+        Int(try admin.scalar(
+            "SELECT count(*) FROM pg_stat_activity"
+                + " WHERE datname = $1 AND pid <> pg_backend_pid() AND \(Self.clientSessions)",
+            database) ?? "0") ?? 0
+    }
+
+    /// Fails before anything is created when the target is taken or, in place, still in use.
+    func checkTargets(_ request: RestoreRequest, plan: Plan, admin: PostgresConnection) throws {
+        switch request.mode {
+        case .newDatabase(let name, let replace):
+            if try exists(name, admin) {
+                guard replace else {
+                    throw BackupError(.targetBusy, "database \(name) already exists;"
+                        + " choose another --to-database or pass --force to replace it")
+                }
+                try dropDatabase(name, admin: admin)
+            }
+        case .inPlace(let terminate, _):
+            guard try exists(target.database, admin) else {
+                throw BackupError(.notFound, "database \(target.database) does not exist;"
+                    + " restore with --to-database \(target.database) instead")
+            }
+            let sessions = try otherSessions(target.database, admin)
+            if sessions > 0 && !terminate {
+                throw BackupError(.targetBusy, "\(sessions) other session(s) are connected to \(target.database);"
+                    + " stop the applications using it or pass --force to disconnect them")
+            }
+            if try exists(plan.work, admin) {
+                throw BackupError(.targetBusy, "database \(plan.work) already exists; try again in a second")
+            }
+        case .scratch:
+            if try exists(plan.work, admin) {
+                throw BackupError(.targetBusy, "scratch database \(plan.work) already exists; try again in a second")
+            }
+        }
+    }
+
+    /// Sessions of people and applications, not the server's own: an autovacuum worker that happens to
+    /// be in a freshly restored database is a superuser process that a role without SUPERUSER may not
+    /// terminate ("must be a superuser to terminate superuser process", seen when verify dropped its
+    /// scratch database on a loaded machine), and DROP DATABASE and RENAME stop autovacuum workers
+    /// themselves.
+    static let clientSessions = "backend_type = 'client backend'"
+
+    /// Disconnects the client sessions (see `clientSessions`) of the database `$1`, other than this one.
+    static let terminateSessions = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        + " WHERE datname = $1 AND pid <> pg_backend_pid() AND \(clientSessions)"
+
+    func dropDatabase(_ name: String, admin: PostgresConnection) throws {
+        try admin.execute(Self.terminateSessions, name)
+        try admin.executeFormatted("DROP DATABASE IF EXISTS %I", name)
+    }
+
+    func swap(_ plan: Plan, terminate: Bool, admin: PostgresConnection, logger: Logger, swapped: inout Bool) throws {
+        let original = target.database
+        let sessions = try otherSessions(original, admin)
+        if sessions > 0 {
+            guard terminate else {
+                throw BackupError(.targetBusy, "\(sessions) session(s) connected to \(original) during the restore;"
+                    + " it was left untouched; pass --force to disconnect them")
+            }
+            try admin.execute(Self.terminateSessions, original)
+        }
+        let aside = plan.previous ?? "\(original)_dropping_\(plan.work.suffix(16))"
+        try admin.executeFormatted("ALTER DATABASE %I RENAME TO %I", original, aside)
+        do {
+            try admin.executeFormatted("ALTER DATABASE %I RENAME TO %I", plan.work, original)
+        } catch {
+            try? admin.executeFormatted("ALTER DATABASE %I RENAME TO %I", aside, original)
+            throw error
+        }
+        swapped = true
+        if plan.previous == nil {
+            try dropDatabase(aside, admin: admin)
+        } else {
+            logger.notice("the previous database is kept as \(aside)")
+        }
+    }
+}
