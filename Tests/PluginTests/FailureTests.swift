@@ -230,7 +230,14 @@ import Testing
             """)
         let first = try await Background.backup(s.cli, "now")
         defer { first.end() }
-        try await s.waitMidBackup(standInHangs: false)
+        do {
+            try await s.waitMidBackup(standInHangs: false)
+        } catch {
+            first.end()
+            let result = try await first.result()
+            Issue.record("the first run: status \(result.status), \(result.stderr)")
+            throw error
+        }
         let second = try await s.cli.run("now", "--wait")
         let firstResult = try await first.result()
         #expect(second.status == 0 && firstResult.status == 0, "\(second.stderr) \(firstResult.stderr)")
