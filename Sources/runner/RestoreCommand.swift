@@ -109,7 +109,7 @@ enum BackupChoice {
         options: CommonOptions, job name: String?, backup: String, from: String? = nil, overrides: [ConfigEntry] = []
     ) async throws -> (Job, BackupLocation) {
         let jobs = try options.loadJobs(only: name, overrides: overrides, forReading: true)
-        // A location (a path, later a URL) that a destination plugin reads, rather than a name or `latest`.
+        // A location (a path, an s3:// URL) that a destination plugin reads, rather than a name or `latest`.
         if let (place, file) = try ProcessSettings.registry.resolve(location: backup, job: jobs[0]) {
             let manifest: Manifest
             do {

@@ -4,7 +4,7 @@ import Foundation
 public struct Job: Sendable {
     public var name: String
     public var source: any Source
-    /// The byte stages between source and destination, in the order applied (today: the compressor).
+    /// The byte stages between source and destination, in the order applied (a compressor, an encryption).
     public var stages: [JobStage]
     /// Where each backup is stored, in the order configured (`destination = a, b`): one dump is
     /// streamed to all of them at once. Never empty.

@@ -28,7 +28,7 @@ public protocol Upload: AnyObject {
     func abort() async
 }
 
-/// Stores backups somewhere: a directory, later object storage.
+/// Stores backups somewhere: a directory, an object store.
 ///
 /// Implementation requirements:
 /// - `checkWritable` fails with `BackupError(.destination, …)` naming the place and the fix when the

@@ -11,8 +11,8 @@ public protocol ByteTransform: AnyObject {
     func finish(into output: inout [UInt8]) throws
 }
 
-/// One link of the chain of byte stages between a source and its destinations: a compressor today,
-/// encryption next. A job applies its stages in order when it backs up; a restore applies their decoders
+/// One link of the chain of byte stages between a source and its destinations: a compressor, an
+/// encryption. A job applies its stages in order when it backs up; a restore applies their decoders
 /// in reverse order, built from what the manifest recorded (``StageRecord``), not from the job's settings.
 ///
 /// Implementation requirements:
