@@ -60,9 +60,13 @@ enum PgDumpLocator {
     }
 
     /// Runs `pg_dump --version` and parses "pg_dump (PostgreSQL) 15.18 (Debian …)".
+    /// It runs with `PATH` alone: nothing of this process's environment (a variable holding the password,
+    /// say) reaches a program that needs none of it.
     static func inspect(_ path: String) async -> Tool? {
+        let environment = Environment.custom(["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"])
         guard let result = try? await Subprocess.run(
-            .path(FilePath(path)), arguments: ["--version"], output: .string(limit: 4096), error: .discarded),
+            .path(FilePath(path)), arguments: ["--version"], environment: environment,
+            output: .string(limit: 4096), error: .discarded),
             result.terminationStatus.isSuccess,
             case let output = result.standardOutput,
             let version = output.split(separator: " ").dropFirst(2).first.map(String.init),
