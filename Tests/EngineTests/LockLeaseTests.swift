@@ -95,20 +95,6 @@ final class LeasingDestination: LockingDestination, Sendable {
     func delete(name: String) async throws { try await store.delete(name: name) }
 }
 
-/// Retries nothing; only wraps, as a retry or dry-run wrapper would.
-struct PassingWrapper: WrappingDestination {
-    let wrapped: any Destination
-    func checkWritable() async throws { try await wrapped.checkWritable() }
-    func begin(name: String) async throws -> any Upload { try await wrapped.begin(name: name) }
-    func list(prefix: String) async throws -> [StoredObject] { try await wrapped.list(prefix: prefix) }
-    func read(name: String) async throws -> [UInt8] { try await wrapped.read(name: name) }
-    func replace(name: String, bytes: [UInt8]) async throws { try await wrapped.replace(name: name, bytes: bytes) }
-    func stream(name: String, chunkSize: Int, into sink: ([UInt8]) async throws -> Void) async throws {
-        try await wrapped.stream(name: name, chunkSize: chunkSize, into: sink)
-    }
-    func delete(name: String) async throws { try await wrapped.delete(name: name) }
-}
-
 @Suite("Job locks as leases")
 struct LockLeaseTests {
     /// A dump whose last chunk waits until `destination`'s lock was renewed `renewals` times, however slowly a
@@ -190,13 +176,6 @@ struct LockLeaseTests {
         try await taker.release()
         _ = try await Self.pipeline().run(makeJob(source: FakeSource(chunks: [[1]]), destination: destination), logger: testLogger)
         #expect(destination.record.value.lockCalls == 3 && destination.record.value.releases == 2)
-    }
-
-    @Test func theEngineLocksThroughAWrapper() async throws {
-        let inner = LeasingDestination()
-        _ = try await Self.pipeline().run(makeJob(source: FakeSource(chunks: [[1]]), destination: PassingWrapper(wrapped: inner)), logger: testLogger)
-        #expect(inner.record.value.lockCalls == 1 && inner.record.value.releases == 1)
-        #expect(capability(of: PassingWrapper(wrapped: MemoryDestination()), as: (any LockingDestination).self) == nil)
     }
 }
 

@@ -59,7 +59,7 @@ import Testing
         try await upload.write(Self.payload)
         await upload.abort()
         #expect(try await destination.list().isEmpty)
-        if let locking = capability(of: destination, as: (any LockingDestination).self) {
+        if let locking = (destination as? any LockingDestination) {
             #expect(try await locking.removeLeftovers(job: "job").isEmpty, "abort left a partial upload")
         }
     }

@@ -12,7 +12,7 @@ import Testing
 
     static func locking(_ fixture: DestinationFixture) async throws -> (any LockingDestination, DestinationFixture.Made) {
         let made = try await fixture.make()
-        let locking = try #require(capability(of: made.destination, as: (any LockingDestination).self),
+        let locking = try #require((made.destination as? any LockingDestination),
                                    "\(fixture) has no locks")
         return (locking, made)
     }

@@ -56,7 +56,7 @@ public struct JobLockSession: Sendable {
         var held: [Held] = []
         var unavailable: [DestinationFailure] = []
         for target in targets.sorted(by: { $0.name < $1.name }) {
-            guard let locking = capability(of: target.destination, as: (any LockingDestination).self) else { continue }
+            guard let locking = target.destination as? any LockingDestination else { continue }
             do {
                 let (lock, previous) = try await locking.lock(job: job, wait: wait, lease: lease)
                 held.append(Held(target: target.name, destination: target.destination, locking: locking,

@@ -105,26 +105,6 @@ public protocol LockingDestination: Destination {
     func removeLeftovers(job: String) async throws -> [String]
 }
 
-/// A destination that wraps another (retries, a dry run) and adds no capability
-/// of its own; the engine looks through it for what the wrapped destination can do.
-public protocol WrappingDestination: Destination {
-    var wrapped: any Destination { get }
-}
-
-extension WrappingDestination {
-    public func localFile(_ object: StoredObject) -> String? { wrapped.localFile(object) }
-}
-
-/// `destination` or the first destination it wraps that is a `Capability`, e.g. `LockingDestination`.
-public func capability<Capability>(of destination: any Destination, as: Capability.Type) -> Capability? {
-    var current: any Destination = destination
-    while true {
-        if let found = current as? Capability { return found }
-        guard let wrapper = current as? any WrappingDestination else { return nil }
-        current = wrapper.wrapped
-    }
-}
-
 /// Makes a ``Destination`` from its settings.
 public protocol DestinationFactory: PluginFactory {
     func make(_ settings: PluginSettings) throws -> any Destination
