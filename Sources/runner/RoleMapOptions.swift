@@ -4,7 +4,8 @@ import ArgumentParser
 /// memberships to an existing role of the target instead of creating the source role.
 struct RoleMapOptions: ParsableArguments {
     @Option(name: .customLong("map-role"), help: ArgumentHelp(
-        "Give the source role SOURCE's objects and grants to the existing role TARGET instead of creating SOURCE (e.g. postgres=admin on a server whose superuser is admin); repeatable.",
+        "Give the source role SOURCE's objects and grants to the existing role TARGET instead of creating SOURCE "
+            + "(e.g. postgres=admin on a server whose superuser is admin); repeatable.",
         valueName: "SOURCE=TARGET"))
     var mapRole: [String] = []
 
@@ -16,13 +17,15 @@ struct RoleMapOptions: ParsableArguments {
     func roleMap() throws -> [String: String] {
         var map: [String: String] = [:]
         for item in mapRole {
-            guard let equals = item.firstIndex(of: "="), equals != item.startIndex, item.index(after: equals) != item.endIndex else {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex,
+                  item.index(after: equals) != item.endIndex else {
                 throw ValidationError("--map-role \(item): write SOURCE=TARGET, e.g. --map-role postgres=admin")
             }
             let source = String(item[..<equals])
             let target = String(item[item.index(after: equals)...])
             for name in [source, target] where name.utf8.count > 63 || name.contains("\0") {
-                throw ValidationError("--map-role \(item): \(name.prefix(70)) is not a PostgreSQL role name (at most 63 bytes, no NUL)")
+                throw ValidationError(
+                    "--map-role \(item): \(name.prefix(70)) is not a PostgreSQL role name (at most 63 bytes, no NUL)")
             }
             guard source != target else {
                 throw ValidationError("--map-role \(item) maps \(source) to itself; leave it out")

@@ -58,12 +58,14 @@ struct BackupRun: Sendable {
             }
             do {
                 var leftovers = try await held.locking.removeLeftovers(job: job.name)
-                for problem in try await BackupCatalog.scan(job.name, in: held.destination).problems where problem.leftover {
+                let catalog = try await BackupCatalog.scan(job.name, in: held.destination)
+                for problem in catalog.problems where problem.leftover {
                     try await held.destination.delete(name: problem.name)
                     leftovers.append(problem.name)
                 }
                 if !leftovers.isEmpty {
-                    logger.notice("removed what an interrupted run left behind\(at): \(leftovers.joined(separator: ", "))")
+                    let names = leftovers.joined(separator: ", ")
+                    logger.notice("removed what an interrupted run left behind\(at): \(names)")
                 }
             } catch {
                 try fail(held.target, error)
@@ -77,7 +79,8 @@ struct BackupRun: Sendable {
     func verify(_ copies: [BackupCopy]) async throws {
         guard job.verifyAfterBackup else { return }
         guard let registry = pipeline.registry else {
-            throw BackupError(.config, "job \(job.name) has verify = after-backup, but this run has no plugin registry to restore with")
+            throw BackupError(.config, "job \(job.name) has verify = after-backup, "
+                + "but this run has no plugin registry to restore with")
         }
         let restorer = RestorePipeline(registry: registry)
         let stored = job.destinations.filter { target in copies.contains { $0.destination == target.name } }
@@ -95,10 +98,12 @@ struct BackupRun: Sendable {
             problem = "\(error)"
         }
         for target in stored {
-            try await restorer.mark(record, verification: problem.map { "failed: \($0)" } ?? "passed", in: target.destination)
+            let verification = problem.map { "failed: \($0)" } ?? "passed"
+            try await restorer.mark(record, verification: verification, in: target.destination)
         }
         if let problem {
-            throw BackupError(.verificationFailed, "backup verification failed (the backup is kept, marked unverified): \(problem)")
+            throw BackupError(.verificationFailed,
+                              "backup verification failed (the backup is kept, marked unverified): \(problem)")
         }
     }
 
@@ -108,10 +113,12 @@ struct BackupRun: Sendable {
         for index in copies.indices {
             guard let target = job.destinations.first(where: { $0.name == copies[index].destination }) else { continue }
             do {
-                copies[index].deleted = try await RetentionRunner.apply(job, at: target, justMade: copies[index].record, logger: logger)
+                copies[index].deleted = try await RetentionRunner.apply(job, at: target, justMade: copies[index].record,
+                                                                        logger: logger)
             } catch {
                 if job.destinations.count == 1 || Task.isCancelled { throw error }
-                failures.append(DestinationFailure(destination: target.name, error: BackupError(.destination, "retention: \(error)")))
+                let failure = BackupError(.destination, "retention: \(error)")
+                failures.append(DestinationFailure(destination: target.name, error: failure))
             }
         }
     }
@@ -139,7 +146,8 @@ extension BackupRun {
         let manifest: Manifest
         let published: [(name: String, object: StoredObject)]
         do {
-            let stream = BackupStream(source: job.source, info: info, logger: logger) { [observer = pipeline.observer, job] raw in
+            let observer = pipeline.observer
+            let stream = BackupStream(source: job.source, info: info, logger: logger) { [job] raw in
                 observer?.progress(job: job.name, rawBytes: raw, estimatedTotal: info.estimatedBytes,
                                    elapsed: (clock.now - begin).inSeconds)
             }
@@ -147,7 +155,8 @@ extension BackupRun {
             let result = try await stream.run(encoder: encoder, upload: fanOut)
             manifest = makeManifest(name, info: info, started: started, result: result)
             let sidecars = result.details.sidecars.map { (name: name + $0.suffix, bytes: $0.bytes) }
-            published = try await fanOut.commitAll(sidecars: sidecars + [(name + Manifest.suffix, try manifest.encoded())])
+            let manifestFile = (name: name + Manifest.suffix, bytes: try manifest.encoded())
+            published = try await fanOut.commitAll(sidecars: sidecars + [manifestFile])
         } catch {
             await fanOut.abort()
             pipeline.observer?.finished(job: job.name)
@@ -185,7 +194,9 @@ extension BackupRun {
         return uploads
     }
 
-    private func makeManifest(_ name: String, info: SourceInfo, started: Date, result: BackupStream.Result) -> Manifest {
+    private func makeManifest(
+        _ name: String, info: SourceInfo, started: Date, result: BackupStream.Result
+    ) -> Manifest {
         let sidecars = result.details.sidecars
         return Manifest(
             job: job.name, file: name, database: info.database, serverVersion: info.serverVersion,
@@ -194,7 +205,8 @@ extension BackupRun {
             startedAt: started, finishedAt: pipeline.now(), rowCounts: result.details.rowCounts,
             sidecars: sidecars.isEmpty ? nil : sidecars.map { name + $0.suffix },
             sidecarChecksums: sidecars.isEmpty ? nil : Dictionary(
-                sidecars.map { (name + $0.suffix, SidecarChecksum(of: $0.bytes)) }, uniquingKeysWith: { first, _ in first }))
+                sidecars.map { (name + $0.suffix, SidecarChecksum(of: $0.bytes)) },
+                uniquingKeysWith: { first, _ in first }))
     }
 
     private func logComplete(_ copies: [BackupCopy]) {
@@ -206,7 +218,8 @@ extension BackupRun {
             "sha256": "\(manifest.sha256)",
         ]
         if job.destinations.count > 1 {
-            metadata["copies"] = "\(copies.map { "\($0.destination)=\($0.record.object.location)" }.joined(separator: " "))"
+            let places = copies.map { "\($0.destination)=\($0.record.object.location)" }
+            metadata["copies"] = "\(places.joined(separator: " "))"
         }
         logger.info("backup complete", metadata: metadata)
     }
@@ -237,6 +250,7 @@ extension BackupRun {
             if !existing.contains(name) { return start }
             try await Task.sleep(for: .milliseconds(200))
         }
-        throw BackupError(.destination, "job \(job.name) already has a backup named for every second in the last 10 s; check the clock")
+        throw BackupError(.destination, "job \(job.name) already has a backup named for every second "
+            + "in the last 10 s; check the clock")
     }
 }

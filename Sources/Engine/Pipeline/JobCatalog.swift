@@ -44,7 +44,9 @@ public struct JobCatalog: Sendable {
     }
 
     /// Lists the backups of the job named `job` at each of `targets`.
-    public static func build(job: String, at targets: [(name: String, destination: any Destination)]) async -> JobCatalog {
+    public static func build(
+        job: String, at targets: [(name: String, destination: any Destination)]
+    ) async -> JobCatalog {
         var catalog = JobCatalog(job: job, targets: targets.map(\.name))
         var index: [String: Int] = [:]
         for target in targets {
@@ -86,7 +88,8 @@ public struct JobCatalog: Sendable {
             if let failure = unlisted.first {
                 if targets.count == 1 { throw failure.error }
                 let others = targets.filter { $0 != failure.destination }.joined(separator: " or ")
-                throw BackupError(.destination, "cannot list \(failure.destination), so the newest backup is unknown (\(failure.error)); name another destination with --from (\(others))")
+                throw BackupError(.destination, "cannot list \(failure.destination), so the newest backup is unknown "
+                    + "(\(failure.error)); name another destination with --from (\(others))")
             }
             guard let newest = backups.last else {
                 throw BackupError(.notFound, "job \(job) has no backups yet\(anywhere); run `backup now` first")
@@ -97,13 +100,16 @@ public struct JobCatalog: Sendable {
             func matches(_ candidate: String) -> Bool { candidate == name || candidate.contains("_\(text).") }
             if let backup = backups.last(where: { matches($0.name) }) { return backup.first }
             if let failure = unlisted.first {
-                throw targets.count == 1 ? failure.error : BackupError(.destination, "\(failure.destination): \(failure.error)")
+                if targets.count == 1 { throw failure.error }
+                throw BackupError(.destination, "\(failure.destination): \(failure.error)")
             }
             // A damaged backup by that name is reported as such, not as missing.
             if let damaged = problems.last(where: { matches($0.problem.name) }) {
-                throw BackupError(.corrupt, "\(damaged.problem.location) is not a whole backup: \(damaged.problem.problem)")
+                let (location, problem) = (damaged.problem.location, damaged.problem.problem)
+                throw BackupError(.corrupt, "\(location) is not a whole backup: \(problem)")
             }
-            throw BackupError(.notFound, "job \(job) has no backup '\(text)'\(anywhere); `backup list --job \(job)` shows them")
+            throw BackupError(.notFound,
+                              "job \(job) has no backup '\(text)'\(anywhere); `backup list --job \(job)` shows them")
         }
     }
 
