@@ -23,21 +23,29 @@ extension PostgresSource {
             platformOptions: Self.platformOptions, input: .inputWriter, output: .discarded, error: .sequence
         ) { execution in
             async let errors = StderrTail.collect(execution.standardError)
-            do {
-                try await feed { chunk in _ = try await execution.standardInputWriter.write(chunk) }
-            } catch is SubprocessError {
-                // pg_restore stopped reading (it failed); its exit status and stderr say why.
-            } catch {
-                // A damaged backup: pg_restore is stopped before it reaches the end of its input, so its
-                // transaction is rolled back, never committed (and its stderr ends, so this returns).
-                try? execution.send(signal: .terminate)
-                throw error
-            }
+            try await Self.feeding(feed, write: { _ = try await execution.standardInputWriter.write($0) },
+                                   stop: { try? execution.send(signal: .terminate) })
             try? await execution.standardInputWriter.finish()
             return try await errors
         } }
         guard result.terminationStatus.isSuccess else {
             throw BackupError(.sourceFailed, "pg_restore failed restoring into \(database): \(result.closureResult)")
+        }
+    }
+
+    /// Streams `feed` into a tool through `write`. The tool no longer reading (it failed) is left for its
+    /// exit status and stderr to report. Any other failure (a damaged backup) is thrown after `stop` ends the
+    /// tool before it reaches the end of its input, so its transaction is rolled back, never committed (and
+    /// its output ends, so the caller's readers return).
+    nonisolated(nonsending) static func feeding(
+        _ feed: DumpFeed, write: @escaping @Sendable ([UInt8]) async throws -> Void, stop: () -> Void
+    ) async throws {
+        do {
+            try await feed(write)
+        } catch is SubprocessError {
+        } catch {
+            stop()
+            throw error
         }
     }
 

@@ -84,14 +84,9 @@ extension PostgresSource {
         ) { execution in
             async let errors = StderrTail.collect(execution.standardError)
             async let renamed = writer.pump(execution.standardOutput) { try? execution.send(signal: .terminate) }
-            do {
-                try await feed { chunk in _ = try await execution.standardInputWriter.write(chunk) }
-            } catch is SubprocessError {
-                // pg_restore stopped reading: it failed, or the script's writer did and stopped pg_restore.
-            } catch {
-                try? execution.send(signal: .terminate)
-                throw error
-            }
+            // pg_restore stops reading when it fails, or when the script's writer did and stopped it.
+            try await feeding(feed, write: { _ = try await execution.standardInputWriter.write($0) },
+                              stop: { try? execution.send(signal: .terminate) })
             try? await execution.standardInputWriter.finish()
             return (try await renamed, try await errors)
         }
