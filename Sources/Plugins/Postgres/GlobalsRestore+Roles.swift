@@ -47,7 +47,7 @@ extension GlobalsRestore {
 
     private func grant(_ membership: DatabaseGlobals.Membership, serverMajor: Int) throws {
         // Membership in a role that is a superuser here makes the member one too: only when allowed.
-        if try admin.scalar("SELECT 1 FROM pg_roles WHERE rolname = $1 AND rolsuper", membership.role) != nil,
+        if try isSuperuser(membership.role) == true,
            !options.privilegedRoles {
             let refusal = "not granting \(membership.role) to \(membership.member):"
                 + " \(membership.role) is a superuser on \(server); pass --allow-privileged-roles to grant it"
@@ -78,7 +78,7 @@ extension GlobalsRestore {
         guard !restorerIsSuperuser, role != restorer, !borrowed.contains(role), !role.hasPrefix("pg_") else { return }
         let modern = admin.serverMajor >= 16
         guard try admin.scalar("SELECT pg_has_role(current_user, $1, '\(modern ? "SET" : "MEMBER")')", role) == "f",
-              try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role) == "f" else { return }
+              try isSuperuser(role) == false else { return }
         do {
             try admin.executeFormatted("GRANT %I TO %I" + (modern ? " WITH INHERIT TRUE, SET TRUE" : ""),
                                        role, restorer)
@@ -98,13 +98,13 @@ extension GlobalsRestore {
                 || text.contains("permission denied to change owner") else { return "" }
         var denied: [String] = []
         for role in globals?.roles ?? [] where role.superuser {
-            if try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role.name) != "t" {
+            if try isSuperuser(role.name) != true {
                 denied.append(role.name)
             }
         }
         for (source, target) in options.roleMap.sorted(by: { $0.key < $1.key })
         where recorded?.roles.contains(where: { $0.name == source && $0.superuser }) == true {
-            if try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", target) != "t" {
+            if try isSuperuser(target) != true {
                 return " (the source's \(source) was a superuser; \(target), which --map-role gives its objects to,"
                     + " is not one here: map \(source) to a superuser)"
             }

@@ -45,6 +45,11 @@ final class GlobalsRestore {
         try (globals?.roles ?? []).filter { try !exists(role: $0.name) }
     }
 
+    /// Whether `role` is a superuser on the target; nil when the target has no such role.
+    func isSuperuser(_ role: String) throws -> Bool? {
+        try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", role).map { $0 == "t" }
+    }
+
     private func exists(role: String) throws -> Bool {
         try admin.scalar("SELECT 1 FROM pg_roles WHERE rolname = $1", role) != nil
     }
@@ -150,7 +155,7 @@ final class GlobalsRestore {
             // to run with a superuser's rights unless asked for.
             let wasSuperuser = recorded?.roles.first { $0.name == source }?.superuser ?? false
             if !wasSuperuser, !options.privilegedRoles,
-               try admin.scalar("SELECT rolsuper FROM pg_roles WHERE rolname = $1", target) == "t" {
+               try isSuperuser(target) == true {
                 throw BackupError(.config, "--map-role \(source)=\(target): \(target) is a superuser on \(server)"
                     + " and \(source) was not one on the source, so its functions and views would run as a superuser;"
                     + " map it to a role that is not one, or pass --allow-privileged-roles")
