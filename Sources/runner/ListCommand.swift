@@ -60,12 +60,10 @@ struct ListCommand: AsyncParsableCommand {
                 several = several || targets.count > 1
                 let catalog = await JobCatalog.build(job, at: targets)
                 if let failure = catalog.unlisted.first {
-                    let at = targets.count > 1 ? " at \(failure.destination)" : ""
-                    throw Failure(message: "cannot list job \(job.name)\(at): \(failure.error)", exitCode: 1)
+                    throw Failure(message: "cannot list job \(job.name)\(catalog.at(failure.destination)): \(failure.error)", exitCode: 1)
                 }
                 for (target, problem) in catalog.problems {
-                    let at = targets.count > 1 ? " at \(target)" : ""
-                    FileHandle.standardError.write(Data("backup: warning: job \(job.name)\(at): \(problem.problem)\n".utf8))
+                    FileHandle.standardError.write(Data("backup: warning: job \(job.name)\(catalog.at(target)): \(problem.problem)\n".utf8))
                     problems.append(Entry(job: job.name, file: problem.name, path: problem.location, problem: problem.problem,
                                           destination: target))
                 }

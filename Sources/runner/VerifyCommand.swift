@@ -40,7 +40,7 @@ struct VerifyCommand: AsyncParsableCommand {
                         try catalog.requireListed()
                         found = catalog.backups.map(\.first)
                         for (target, problem) in catalog.problems {
-                            print("\(problem.name)\(catalog.targets.count > 1 ? " at \(target)" : ""): NOT A WHOLE BACKUP (\(problem.problem))")
+                            print("\(problem.name)\(catalog.at(target)): NOT A WHOLE BACKUP (\(problem.problem))")
                             failures.append("\(problem.name): \(problem.problem)")
                         }
                     } else {

@@ -113,6 +113,9 @@ public struct JobCatalog: Sendable {
         }
     }
 
+    /// ` at <target>` for messages when the catalog lists several destinations; empty with one.
+    public func at(_ target: String) -> String { targets.count > 1 ? " at \(target)" : "" }
+
     /// ` at any destination` when there are several, for messages.
     private var anywhere: String { targets.count > 1 ? " at any destination" : "" }
 }
