@@ -221,27 +221,36 @@ import Testing
     @Test func waitQueuesBehindTheRunningBackup() async throws {
         let s = try await Scenario.make("wait")
         defer { s.cleanUp() }
-        // The dump, then 5 s before its end: the first run holds the lock, with its partial file there to be
-        // seen, for at least that long however fast the dump itself is.
+        // Each dump notes its start in `dumps`, then waits (at most 120 s) for the test to create `release`:
+        // the first run holds the lock, its partial file there, for as long as the test needs, however busy
+        // the machine (a fixed pause was too short when the test's own polling was starved of a thread).
+        let release = "\(s.cli.directory)/release", dumps = "\(s.cli.directory)/dumps"
         try s.usePgDumpStandIn("""
-            case "$1" in --version|-V) exec /usr/bin/pg_dump "$@" ;; esac
+            echo $$ >> \(Shell.quote(dumps))
             /usr/bin/pg_dump "$@" || exit $?
-            sleep 5
+            i=0; while [ ! -e \(Shell.quote(release)) ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done
             """)
         let first = try await Background.backup(s.cli, "now")
         defer { first.end() }
-        do {
-            try await s.waitMidBackup(standInHangs: false)
-        } catch {
-            first.end()
-            let result = try await first.result()
-            Issue.record("the first run: status \(result.status), \(result.stderr)")
-            throw error
+        try await s.waitMidBackup(standInHangs: false)
+        let second = try await Background.backup(s.cli, "now", "--wait")
+        defer { second.end() }
+        // The second run has the job's lock file open while the first holds it, and has not started a dump.
+        try await waitUntil("the second run to open the lock file") {
+            Processes.openFiles(second.pid).contains { $0.hasSuffix("/.app.lock") }
         }
-        let second = try await s.cli.run("now", "--wait")
-        let firstResult = try await first.result()
-        #expect(second.status == 0 && firstResult.status == 0, "\(second.stderr) \(firstResult.stderr)")
+        try await Task.sleep(for: .seconds(1))
+        #expect(Processes.isRunning(second.pid), "the second run did not wait")
+        #expect(Self.lines(dumps) == 1, "the second run dumped while the first held the lock")
+        FileManager.default.createFile(atPath: release, contents: nil)
+        let (secondResult, firstResult) = (try await second.result(), try await first.result())
+        #expect(secondResult.status == 0 && firstResult.status == 0, "\(secondResult.stderr) \(firstResult.stderr)")
+        #expect(Self.lines(dumps) == 2)
         #expect(try await s.cli.listed().count == 3)
+    }
+
+    static func lines(_ path: String) -> Int {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").count
     }
 
     /// SIGTERM to `backup run` while it backs up: that backup is stopped and removed, exit 143.

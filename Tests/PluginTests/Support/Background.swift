@@ -75,6 +75,13 @@ enum Processes {
         return state != "Z"
     }
 
+    /// The paths `pid` has open (its `/proc/PID/fd` links); empty once it ended.
+    static func openFiles(_ pid: pid_t) -> [String] {
+        let directory = "/proc/\(pid)/fd"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\($0)") }
+    }
+
     /// The pid a stand-in wrote to `file`, if it did.
     static func pid(in file: String) -> pid_t? {
         (try? String(contentsOfFile: file, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
