@@ -44,7 +44,8 @@ public struct PartialBackup: Error, CustomStringConvertible, Sendable {
 }
 
 /// Runs one backup of one job: source → stages → SHA-256 → every destination, then verification and
-/// retention. The run itself, step by step, is ``BackupRun``.
+/// retention; ``runAndReport(_:logger:onEvent:)`` adds the last step, telling the notifiers. The run
+/// itself, step by step, is ``BackupRun``.
 ///
 /// Reading, compressing and writing overlap (``BackupStream``) with a fixed number of chunks in flight;
 /// nothing is staged in a temporary file beyond the destination's own not-yet-published upload.

@@ -72,7 +72,8 @@ enum RoleLineToken: Equatable {
                 while i < chars.count, ("0"..."9").contains(chars[i]) { digits.unicodeScalars.append(chars[i]); i += 1 }
                 guard let value = Int(digits) else { throw ScanError(description: "a malformed number") }
                 tokens.append(.integer(value))
-            case "E", "e" where i + 1 < chars.count && chars[i + 1] == "'":
+            case "E" where i + 1 < chars.count && chars[i + 1] == "'",
+                 "e" where i + 1 < chars.count && chars[i + 1] == "'":
                 // pg_dumpall writes a text with a backslash as E'…', the backslash doubled; no other escape.
                 i += 1
                 let raw = try quoted("'")
