@@ -14,69 +14,20 @@ struct AgeHeader {
 
     /// The header at the start of `bytes` and its length, or nil when `bytes` ends before the header does.
     static func parse(_ bytes: ArraySlice<UInt8>) throws(AgeFailure) -> (header: AgeHeader, length: Int)? {
-        let start = bytes.startIndex
-        var position = start
+        var lines = AgeHeaderLines(bytes: bytes)
+        guard try lines.version() else { return nil }
         var stanzas: [AgeStanza] = []
-        /// The next line without its LF; nil when incomplete.
-        func line() throws(AgeFailure) -> String? {
-            guard let end = bytes[position...].firstIndex(of: 0x0a) else {
-                if bytes.count > maximumSize {
-                    throw AgeFailure(.header, "not an age file: no end of header within 1 MiB")
-                }
-                return nil
-            }
-            let text = bytes[position..<end]
-            guard text.allSatisfy({ (0x20...0x7e).contains($0) }) else {
-                throw AgeFailure(.header, "the age header has a character that is not printable ASCII (or a CR)")
-            }
-            position = end + 1
-            return String(decoding: text, as: UTF8.self)
-        }
-        guard let version = try line() else {
-            let prefix = Array(versionLine.utf8).prefix(bytes.count)
-            if !bytes.elementsEqual(prefix) {
-                throw AgeFailure(.header, "not an age file (it does not start with \(versionLine))")
-            }
-            return nil
-        }
-        guard version == versionLine else {
-            throw AgeFailure(.header, version.hasPrefix("age-encryption.org/")
-                ? "unsupported age version '\(version)'" : "not an age file (it does not start with \(versionLine))")
-        }
         while true {
-            let lineStart = position
-            guard let text = try line() else { return nil }
+            let lineStart = lines.position
+            guard let text = try lines.next() else { return nil }
             if text.hasPrefix("---") {
-                guard text.hasPrefix("--- ") else {
-                    throw AgeFailure(.header, "the age header's MAC line is malformed")
-                }
-                let encoded = String(text.dropFirst(4))
-                guard let mac = AgeBase64.decode(encoded), mac.count == 32 else {
-                    throw AgeFailure(.header, "the age header's MAC is not 32 bytes of canonical base64")
-                }
-                let header = AgeHeader(stanzas: stanzas, mac: mac, macInput: Array(bytes[start..<(lineStart + 3)]))
-                return (header, position - start)
+                let mac = try AgeHeaderLines.mac(text)
+                let header = AgeHeader(stanzas: stanzas, mac: mac,
+                                       macInput: Array(bytes[bytes.startIndex..<(lineStart + 3)]))
+                return (header, lines.position - bytes.startIndex)
             }
-            guard text.hasPrefix("-> ") else {
-                throw AgeFailure(.header, "the age header has a line that is neither a stanza nor its MAC")
-            }
-            let arguments = text.dropFirst(3).split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-            guard arguments.allSatisfy({ !$0.isEmpty }) else {
-                throw AgeFailure(.header, "an age stanza has an empty argument")
-            }
-            var encoded = ""
-            while true {
-                guard let bodyLine = try line() else { return nil }
-                guard bodyLine.count <= 64, bodyLine.utf8.allSatisfy(AgeBase64.isAlphabet) else {
-                    throw AgeFailure(.header, "an age stanza's body line is not base64 of at most 64 columns")
-                }
-                encoded += bodyLine
-                if bodyLine.count < 64 { break }
-            }
-            guard let body = AgeBase64.decode(encoded) else {
-                throw AgeFailure(.header, "an age stanza's body is not canonical base64")
-            }
-            stanzas.append(AgeStanza(type: arguments[0], arguments: Array(arguments.dropFirst()), body: body))
+            guard let stanza = try lines.stanza(text) else { return nil }
+            stanzas.append(stanza)
         }
     }
 
