@@ -39,7 +39,8 @@ struct JobRunner {
         } catch {
             if Task.isCancelled || error is CancellationError {
                 // SIGTERM or SIGINT: an interruption, not a failure of the backup (whose partial file is gone).
-                logger.notice("backup interrupted by a signal; its partial file was removed", metadata: ["job": "\(job.name)"])
+                logger.notice("backup interrupted by a signal; its partial file was removed",
+                              metadata: ["job": "\(job.name)"])
             } else {
                 logger.error("backup failed: \(error)", metadata: ["job": "\(job.name)"])
             }
@@ -65,7 +66,8 @@ struct JobRunner {
         event.destinations = job.destinations.map { target in
             let copy = outcome.copies.first { $0.destination == target.name }
             let failure = failures.first { $0.destination == target.name }
-            return JobEvent.DestinationResult(name: target.name, status: failure == nil && copy != nil ? .success : .failure,
+            let stored = failure == nil && copy != nil
+            return JobEvent.DestinationResult(name: target.name, status: stored ? .success : .failure,
                                               file: copy?.record.object.location, error: failure.map { "\($0.error)" })
         }
         return event
