@@ -9,7 +9,9 @@ public enum JobName {
 
     /// The file name of a backup: `<job>_<UTC timestamp>.<ext>`, then each stage's extension in order
     /// (`app_20260101T000000Z.sql.zst`, later `.sql.zst.age`).
-    public static func backupFileName(job: String, started: Date, dumpExtension: String, stageExtensions: [String]) -> String {
+    public static func backupFileName(
+        job: String, started: Date, dumpExtension: String, stageExtensions: [String]
+    ) -> String {
         ([ "\(job)_\(Timestamp.compact(started))", dumpExtension] + stageExtensions).joined(separator: ".")
     }
 
@@ -20,7 +22,8 @@ public enum JobName {
         if isBackupFile(fileName, of: job) { return (fileName, false) }
         guard fileName.hasSuffix(".json") else { return nil }
         let stem = fileName.dropLast(5)
-        guard let dot = stem.lastIndex(of: "."), stem[stem.index(after: dot)...].allSatisfy({ $0.isASCII && $0.isLetter }),
+        guard let dot = stem.lastIndex(of: "."),
+              stem[stem.index(after: dot)...].allSatisfy({ $0.isASCII && $0.isLetter }),
               stem.index(after: dot) < stem.endIndex else { return nil }
         let backup = String(stem[..<dot])
         return isBackupFile(backup, of: job) ? (backup, true) : nil
@@ -32,7 +35,8 @@ public enum JobName {
     public static func isSidecar(_ name: String, of backup: String) -> Bool {
         guard name.hasPrefix(backup + "."), name.hasSuffix(".json") else { return false }
         let word = name.dropFirst(backup.count + 1).dropLast(5)
-        return !word.isEmpty && word.count <= 32 && word != "manifest" && word.allSatisfy { $0.isASCII && $0.isLowercase }
+        return !word.isEmpty && word.count <= 32 && word != "manifest"
+            && word.allSatisfy { $0.isASCII && $0.isLowercase }
     }
 
     /// True when `fileName` has the shape of a backup of `job`; the manifest decides the rest.

@@ -95,7 +95,8 @@ public struct Manifest: Codable, Sendable, Equatable {
         manifestVersion = try c.decode(Int.self, forKey: .manifestVersion)
         guard manifestVersion <= Self.currentVersion else {
             throw DecodingError.dataCorruptedError(forKey: .manifestVersion, in: c, debugDescription:
-                "manifest version \(manifestVersion) is newer than this release reads (\(Self.currentVersion)); upgrade backup")
+                "manifest version \(manifestVersion) is newer than this release reads (\(Self.currentVersion)); "
+                + "upgrade backup")
         }
         job = try c.decode(String.self, forKey: .job)
         file = try c.decode(String.self, forKey: .file)
@@ -121,7 +122,8 @@ public struct Manifest: Codable, Sendable, Equatable {
         } else if let stages = try c.decodeIfPresent([StageRecord].self, forKey: .stages) {
             self.stages = stages
         } else {
-            stages = [StageRecord(kind: PluginKind.compressor.rawValue, name: try old.decode(String.self, forKey: .compressor),
+            stages = [StageRecord(kind: PluginKind.compressor.rawValue,
+                                  name: try old.decode(String.self, forKey: .compressor),
                                   level: try old.decodeIfPresent(Int.self, forKey: .compressionLevel))]
         }
         rawBytes = try c.decode(Int64.self, forKey: .rawBytes)
@@ -147,12 +149,13 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// engine outside the backup (`../secret`, `/dev/zero`, another backup's files).
     public func nameProblem(job: String, name: String) -> String? {
         guard self.job == job, file == name else {
-            return "the manifest of \(name) names job \(self.job.debugDescription.prefix(120)), file \(file.debugDescription.prefix(120))"
+            return "the manifest of \(name) names job \(self.job.debugDescription.prefix(120)), "
+                + "file \(file.debugDescription.prefix(120))"
         }
         let listed = sidecars ?? []
         for sidecar in listed where !JobName.isSidecar(sidecar, of: name) {
-            return "the manifest of \(name) lists a sidecar \(sidecar.debugDescription.prefix(120)), which is not a name "
-                + "this tool writes (\(name).<word>.json); the backup is damaged or not ours"
+            return "the manifest of \(name) lists a sidecar \(sidecar.debugDescription.prefix(120)), "
+                + "which is not a name this tool writes (\(name).<word>.json); the backup is damaged or not ours"
         }
         guard Set(listed).count == listed.count else { return "the manifest of \(name) lists a sidecar twice" }
         if let sidecarChecksums, Set(sidecarChecksums.keys) != Set(listed) {
@@ -187,40 +190,4 @@ public struct Manifest: Codable, Sendable, Equatable {
         }
         return try decoder.decode(Manifest.self, from: Data(bytes))
     }
-}
-
-/// The size and SHA-256 of one sidecar, as the manifest records them. They catch a damaged or swapped
-/// sidecar; like the manifest itself they prove nothing against someone who rewrites both.
-public struct SidecarChecksum: Codable, Sendable, Equatable {
-    /// The sidecar's size in bytes.
-    public var bytes: Int64
-    /// Its SHA-256 in lower-case hex, as `sha256sum` prints it.
-    public var sha256: String
-
-    /// A recorded size and SHA-256.
-    public init(bytes: Int64, sha256: String) {
-        self.bytes = bytes
-        self.sha256 = sha256
-    }
-
-    /// The size and SHA-256 of `contents`.
-    public init(of contents: [UInt8]) {
-        var checksum = Checksum()
-        checksum.update(contents)
-        self.init(bytes: checksum.bytes, sha256: checksum.hex())
-    }
-}
-
-/// A backup the engine made, as found at a destination: its data object and its manifest.
-public struct BackupRecord: Sendable, Equatable {
-    public var object: StoredObject
-    public var manifest: Manifest
-
-    public init(object: StoredObject, manifest: Manifest) {
-        self.object = object
-        self.manifest = manifest
-    }
-
-    public var name: String { object.name }
-    public var created: Date { manifest.startedAt }
 }

@@ -20,7 +20,8 @@ struct CheckConfigCommand: AsyncParsableCommand {
             // The tools each source plugin the jobs use finds here (which pg_dump versions the pod carries).
             var sources: [String] = []
             for job in jobs {
-                guard let name = job.settings.first(where: { $0.key == "source" })?.value, !sources.contains(name) else { continue }
+                guard let name = job.settings.first(where: { $0.key == "source" })?.value,
+                      !sources.contains(name) else { continue }
                 sources.append(name)
             }
             for name in sources {

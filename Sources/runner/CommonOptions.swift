@@ -10,13 +10,17 @@ struct CommonOptions: ParsableArguments {
     /// Read when present and no other file is named: where the image and the Kubernetes manifests put it.
     static let standardConfigPath = "/etc/backup/backup.conf"
 
-    @Option(name: .long, help: "Configuration file (default: $BACKUP_CONFIG, else /etc/backup/backup.conf if present, else the original container's variables).")
+    @Option(name: .long, help: """
+        Configuration file (default: $BACKUP_CONFIG, else /etc/backup/backup.conf if present, else the original \
+        container's variables).
+        """)
     var config: String?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
 
-    @Option(name: .long, help: "Log format: text or json (default: the config's log.format, else $LOG_FORMAT, else text).")
+    @Option(name: .long,
+            help: "Log format: text or json (default: the config's log.format, else $LOG_FORMAT, else text).")
     var logFormat: String?
 
     func validate() throws {
@@ -41,7 +45,8 @@ struct CommonOptions: ParsableArguments {
         if let logFormat { return logFormat }
         let environment = ProcessInfo.processInfo.environment
         if let path = configPath, let data = FileManager.default.contents(atPath: path),
-           let document = try? ConfigDocument.parse(String(decoding: data, as: UTF8.self), file: path, environment: environment),
+           let document = try? ConfigDocument.parse(String(decoding: data, as: UTF8.self), file: path,
+                                                    environment: environment),
            let value = document.defaults.last(where: { $0.key == "log.format" })?.value {
             return value
         }
@@ -72,15 +77,19 @@ struct CommonOptions: ParsableArguments {
     /// Loads and validates the process's settings and every job; a configuration error ends the process
     /// with its one-line message.
     /// `overrides`: settings from command-line options, set for every job (see ``KeyOptions``).
-    func loadConfiguration(overrides: [ConfigEntry] = [], forReading: Bool = false) throws -> (process: ProcessSettings, jobs: [Job]) {
+    func loadConfiguration(
+        overrides: [ConfigEntry] = [], forReading: Bool = false
+    ) throws -> (process: ProcessSettings, jobs: [Job]) {
         let environment = ProcessInfo.processInfo.environment
-        let loader = JobLoader(registry: ProcessSettings.registry, processKeys: ProcessSettings.keys, forReading: forReading)
+        let loader = JobLoader(registry: ProcessSettings.registry, processKeys: ProcessSettings.keys,
+                               forReading: forReading)
         do {
             var document: ConfigDocument
             var text: String?
             if let path = configPath {
                 guard let data = FileManager.default.contents(atPath: path) else {
-                    throw ConfigError(file: path, line: nil, key: nil, message: "cannot read the configuration file; check the path")
+                    throw ConfigError(file: path, line: nil, key: nil,
+                                      message: "cannot read the configuration file; check the path")
                 }
                 text = String(decoding: data, as: UTF8.self)
                 document = try ConfigDocument.parse(text!, file: path, environment: environment)
@@ -107,23 +116,5 @@ struct CommonOptions: ParsableArguments {
                           exitCode: ExitCode.validationFailure.rawValue)
         }
         return [job]
-    }
-}
-
-/// The keys that decrypt backups, for the commands that read them (restore, verify): given here, they
-/// replace the config's `age.identity_file` and `age.passphrase_file`, so the backup pod's config needs
-/// no secret key and a restore Job mounts one.
-struct KeyOptions: ParsableArguments {
-    @Option(name: .long, help: "age identity file (AGE-SECRET-KEY-1… lines, as `backup keygen` or age-keygen writes it) that decrypts encrypted backups (default: the config's age.identity_file).")
-    var identity: String?
-
-    @Option(name: .long, help: "File holding the passphrase of backups encrypted with age.passphrase (default: the config's age.passphrase_file).")
-    var passphraseFile: String?
-
-    var overrides: [ConfigEntry] {
-        var entries: [ConfigEntry] = []
-        if let identity { entries.append(ConfigEntry(key: "age.identity_file", value: identity, file: "--identity", line: nil)) }
-        if let passphraseFile { entries.append(ConfigEntry(key: "age.passphrase_file", value: passphraseFile, file: "--passphrase-file", line: nil)) }
-        return entries
     }
 }

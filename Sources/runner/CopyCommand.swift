@@ -6,7 +6,8 @@ import Synchronization
 struct CopyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "copy",
-        abstract: "Copy stored backups (with manifests and sidecars) from one of a job's destinations to another; what is there already is skipped.")
+        abstract: "Copy stored backups (with manifests and sidecars) from one of a job's destinations to another; "
+            + "what is there already is skipped.")
 
     @OptionGroup var options: CommonOptions
 
@@ -34,7 +35,8 @@ struct CopyCommand: AsyncParsableCommand {
             let logger = options.bootstrapLogging()
             let jobs = try options.loadJobs(only: job)
             guard job != nil || jobs.count == 1 else {
-                throw Failure(message: "name the job with --job; jobs: \(jobs.map(\.name).joined(separator: ", "))", exitCode: 64)
+                throw Failure(message: "name the job with --job; jobs: \(jobs.map(\.name).joined(separator: ", "))",
+                              exitCode: 64)
             }
             let job = jobs[0]
             let counts = Mutex((copied: 0, present: 0))
@@ -43,22 +45,14 @@ struct CopyCommand: AsyncParsableCommand {
                 let source = try job.destination(named: from)
                 let target = try job.destination(named: to)
                 let catalog = await JobCatalog.build(job, at: [source])
-                let records: [BackupRecord]
-                if backup == "all" {
-                    try catalog.requireListed()
-                    records = catalog.backups.map(\.record)
-                    for (_, problem) in catalog.problems where !problem.leftover {
-                        print("\(problem.name): NOT COPIED, not a whole backup (\(problem.problem))")
-                        damaged.append(problem.name)
-                    }
-                } else {
-                    records = [try catalog.find(BackupSelector(backup)).record]
-                }
+                let selected = try selection(in: catalog)
+                damaged = selected.damaged
                 var copier = BackupCopier()
                 copier.lockLease = job.lockLease
                 copier.waitForLock = wait
                 try await SignalCancellation.throwing { [copier] in
-                    try await copier.copy(records, job: job.name, from: source.destination, to: target.destination, logger: logger) { record, result in
+                    try await copier.copy(selected.records, job: job.name, from: source.destination,
+                                          to: target.destination, logger: logger) { record, result in
                         switch result {
                         case .copied(let location):
                             counts.withLock { $0.copied += 1 }
@@ -70,16 +64,32 @@ struct CopyCommand: AsyncParsableCommand {
                     }
                 }
             } catch let interrupted as Interrupted {
-                throw Failure(message: "copy interrupted by signal \(interrupted.signal); the copy in progress was removed",
-                              exitCode: 128 + interrupted.signal)
+                throw Failure(message: "copy interrupted by signal \(interrupted.signal); "
+                              + "the copy in progress was removed", exitCode: 128 + interrupted.signal)
             } catch {
                 throw Failure(message: "copy of job \(job.name) from \(from) to \(to) failed: \(error)", exitCode: 1)
             }
             let done = counts.withLock { $0 }
-            print("\(done.copied) copied, \(done.present) already at \(to)" + (damaged.isEmpty ? "" : ", \(damaged.count) damaged not copied"))
+            print("\(done.copied) copied, \(done.present) already at \(to)"
+                  + (damaged.isEmpty ? "" : ", \(damaged.count) damaged not copied"))
             if !damaged.isEmpty {
-                throw Failure(message: "copy of job \(job.name) from \(from) to \(to) left out what is not a whole backup: \(damaged.joined(separator: ", ")); `backup list --job \(job.name)` says why", exitCode: 1)
+                throw Failure(message: "copy of job \(job.name) from \(from) to \(to) left out what is not a whole "
+                              + "backup: \(damaged.joined(separator: ", ")); `backup list --job \(job.name)` says why",
+                              exitCode: 1)
             }
         }
+    }
+
+    /// The backups `--backup` names in `catalog`; with `all`, also the names of what is there but is not a
+    /// whole backup, each reported as not copied.
+    private func selection(in catalog: JobCatalog) throws -> (records: [BackupRecord], damaged: [String]) {
+        guard backup == "all" else { return ([try catalog.find(BackupSelector(backup)).record], []) }
+        try catalog.requireListed()
+        var damaged: [String] = []
+        for (_, problem) in catalog.problems where !problem.leftover {
+            print("\(problem.name): NOT COPIED, not a whole backup (\(problem.problem))")
+            damaged.append(problem.name)
+        }
+        return (catalog.backups.map(\.record), damaged)
     }
 }

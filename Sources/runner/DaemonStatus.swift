@@ -6,10 +6,50 @@ import Synchronization
 /// What `backup run` knows about its jobs, for /readyz and /metrics (swift-prometheus).
 final class DaemonStatus: Sendable {
     private struct JobMetrics {
-        let lastSuccess, lastFailure, lastDuration, lastRawBytes, lastStoredBytes, nextRun, lastVerification, runStarted: Gauge
+        let lastSuccess, lastFailure, lastDuration, lastRawBytes, lastStoredBytes, nextRun: Gauge
+        let lastVerification, runStarted: Gauge
         let runs, failures: Counter
         /// Per destination (`destination` label): when a copy was last stored there, and last failed there.
         let destinationSuccess, destinationFailure: [String: Gauge]
+
+        /// `job`'s metrics, made in `registry` as `backup_<name>_<unit>` with the job's name as a label.
+        init(_ job: Job, in registry: PrometheusCollectorRegistry) {
+            let label = [("job", job.name)]
+            func descriptor(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+                MetricNameDescriptor(namespace: "backup", metricName: name, unitName: unit, helpText: help)
+            }
+            func gauge(_ name: String, _ unit: String, _ help: String) -> Gauge {
+                registry.makeGauge(descriptor: descriptor(name, unit, help), labels: label)
+            }
+            func perDestination(_ name: String, _ help: String) -> [String: Gauge] {
+                Dictionary(uniqueKeysWithValues: job.destinations.map { target in
+                    (target.name, registry.makeGauge(descriptor: descriptor(name, "seconds", help),
+                                                     labels: label + [("destination", target.name)]))
+                })
+            }
+            func counter(_ name: String, _ help: String) -> Counter {
+                registry.makeCounter(descriptor: descriptor(name, "total", help), labels: label)
+            }
+            lastSuccess = gauge("last_success_timestamp", "seconds",
+                                "Unix time the job's newest successful backup finished (0: none stored)")
+            lastFailure = gauge("last_failure_timestamp", "seconds",
+                                "Unix time the job's last failed run ended (0: none yet)")
+            lastDuration = gauge("last_duration", "seconds", "How long the job's last run took")
+            lastRawBytes = gauge("last_raw", "bytes", "Uncompressed size of the job's last backup")
+            lastStoredBytes = gauge("last_stored", "bytes", "Stored (compressed) size of the job's last backup")
+            nextRun = gauge("next_run_timestamp", "seconds", "Unix time of the job's next scheduled run")
+            lastVerification = gauge("last_verification", "ok", "1 if the last verified backup restored with its row "
+                                     + "counts, 0 if it failed, -1 if none was verified")
+            runStarted = gauge("run_started_timestamp", "seconds", "Unix time the job's run in progress started "
+                               + "(0: not running), to alert on a run far past its usual duration")
+            runs = counter("runs", "Runs of the job since the daemon started")
+            failures = counter("failures", "Failed runs of the job since the daemon started")
+            destinationSuccess = perDestination("destination_last_success_timestamp", "Unix time a backup of the "
+                                                + "job was last stored at this destination (0: not since the daemon "
+                                                + "started)")
+            destinationFailure = perDestination("destination_last_failure_timestamp", "Unix time a run of the job "
+                                                + "last failed at this destination (0: none yet)")
+        }
     }
 
     let registry: PrometheusCollectorRegistry
@@ -24,36 +64,7 @@ final class DaemonStatus: Sendable {
         self.registry = registry
         var metrics: [String: JobMetrics] = [:]
         for job in jobs {
-            let label = [("job", job.name)]
-            // backup_<name>_<unit>
-            func gauge(_ name: String, _ unit: String, _ help: String) -> Gauge {
-                registry.makeGauge(descriptor: MetricNameDescriptor(namespace: "backup", metricName: name, unitName: unit, helpText: help), labels: label)
-            }
-            func perDestination(_ name: String, _ help: String) -> [String: Gauge] {
-                Dictionary(uniqueKeysWithValues: job.destinations.map { target in
-                    (target.name, registry.makeGauge(
-                        descriptor: MetricNameDescriptor(namespace: "backup", metricName: name, unitName: "seconds", helpText: help),
-                        labels: label + [("destination", target.name)]))
-                })
-            }
-            func counter(_ name: String, _ help: String) -> Counter {
-                registry.makeCounter(descriptor: MetricNameDescriptor(namespace: "backup", metricName: name, unitName: "total", helpText: help), labels: label)
-            }
-            metrics[job.name] = JobMetrics(
-                lastSuccess: gauge("last_success_timestamp", "seconds", "Unix time the job's newest successful backup finished (0: none stored)"),
-                lastFailure: gauge("last_failure_timestamp", "seconds", "Unix time the job's last failed run ended (0: none yet)"),
-                lastDuration: gauge("last_duration", "seconds", "How long the job's last run took"),
-                lastRawBytes: gauge("last_raw", "bytes", "Uncompressed size of the job's last backup"),
-                lastStoredBytes: gauge("last_stored", "bytes", "Stored (compressed) size of the job's last backup"),
-                nextRun: gauge("next_run_timestamp", "seconds", "Unix time of the job's next scheduled run"),
-                lastVerification: gauge("last_verification", "ok", "1 if the last verified backup restored with its row counts, 0 if it failed, -1 if none was verified"),
-                runStarted: gauge("run_started_timestamp", "seconds", "Unix time the job's run in progress started (0: not running), to alert on a run far past its usual duration"),
-                runs: counter("runs", "Runs of the job since the daemon started"),
-                failures: counter("failures", "Failed runs of the job since the daemon started"),
-                destinationSuccess: perDestination("destination_last_success_timestamp",
-                                                   "Unix time a backup of the job was last stored at this destination (0: not since the daemon started)"),
-                destinationFailure: perDestination("destination_last_failure_timestamp",
-                                                   "Unix time a run of the job last failed at this destination (0: none yet)"))
+            metrics[job.name] = JobMetrics(job, in: registry)
             metrics[job.name]!.lastVerification.set(Double(-1))
         }
         self.metrics = metrics
@@ -80,8 +91,8 @@ final class DaemonStatus: Sendable {
             metrics.failures.increment()
         }
         for result in event.destinations {
-            let gauge = result.status == .success ? metrics.destinationSuccess[result.name] : metrics.destinationFailure[result.name]
-            gauge?.set(time)
+            let gauges = result.status == .success ? metrics.destinationSuccess : metrics.destinationFailure
+            gauges[result.name]?.set(time)
         }
         if let verification = event.verification { metrics.lastVerification.set(verification == "passed" ? 1.0 : 0.0) }
         state.withLock { $0.lastFailed[event.job] = event.status != .success }

@@ -8,7 +8,8 @@ import Foundation
 struct KeygenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keygen",
-        abstract: "Make an age key pair for encrypted backups: the identity (secret, for restores) and its recipient (public, for age.recipients).",
+        abstract: "Make an age key pair for encrypted backups: the identity (secret, for restores) and its recipient "
+            + "(public, for age.recipients).",
         discussion: """
             Writes the identity, with its recipient in a comment, to stdout or --output (created, never replaced, \
             readable by its owner only), and the recipient to stderr. The backup pod needs only the recipient; \
@@ -18,7 +19,8 @@ struct KeygenCommand: AsyncParsableCommand {
     @Option(name: [.short, .long], help: "Write the identity to this new file (mode 0600) instead of stdout.")
     var output: String?
 
-    @Option(name: [.customShort("y"), .long], help: "Print the recipients of the identities in this file instead of making a new one.")
+    @Option(name: [.customShort("y"), .long],
+            help: "Print the recipients of the identities in this file instead of making a new one.")
     var recipientsOf: String?
 
     func run() async throws {
@@ -28,7 +30,8 @@ struct KeygenCommand: AsyncParsableCommand {
                     throw Failure(message: "cannot read \(recipientsOf); check the path", exitCode: 1)
                 }
                 do {
-                    for recipient in try AgeKeys.recipients(ofIdentities: String(decoding: data, as: UTF8.self)) { print(recipient) }
+                    let identities = String(decoding: data, as: UTF8.self)
+                    for recipient in try AgeKeys.recipients(ofIdentities: identities) { print(recipient) }
                 } catch {
                     throw Failure(message: "\(recipientsOf): \(error)", exitCode: 1)
                 }
@@ -39,7 +42,8 @@ struct KeygenCommand: AsyncParsableCommand {
             if let output {
                 let descriptor = open(output, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
                 guard descriptor >= 0 else {
-                    let reason = errno == EEXIST ? "it exists; keygen never replaces a key" : String(cString: strerror(errno))
+                    let reason = errno == EEXIST
+                        ? "it exists; keygen never replaces a key" : String(cString: strerror(errno))
                     throw Failure(message: "cannot create \(output): \(reason)", exitCode: 1)
                 }
                 let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)

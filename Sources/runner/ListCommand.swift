@@ -39,7 +39,8 @@ struct ListCommand: AsyncParsableCommand {
         var destination: String?
 
         enum CodingKeys: String, CodingKey {
-            case job, file, path, bytes, sha256, created, database, format, compressor, stages, problem, destinations, destination
+            case job, file, path, bytes, sha256, created, database, format, compressor, stages, problem, destinations
+            case destination
             case rawBytes = "raw_bytes"
         }
     }
@@ -60,12 +61,14 @@ struct ListCommand: AsyncParsableCommand {
                 several = several || targets.count > 1
                 let catalog = await JobCatalog.build(job, at: targets)
                 if let failure = catalog.unlisted.first {
-                    throw Failure(message: "cannot list job \(job.name)\(catalog.at(failure.destination)): \(failure.error)", exitCode: 1)
+                    throw Failure(message: "cannot list job \(job.name)\(catalog.at(failure.destination)): "
+                                  + "\(failure.error)", exitCode: 1)
                 }
                 for (target, problem) in catalog.problems {
-                    FileHandle.standardError.write(Data("backup: warning: job \(job.name)\(catalog.at(target)): \(problem.problem)\n".utf8))
-                    problems.append(Entry(job: job.name, file: problem.name, path: problem.location, problem: problem.problem,
-                                          destination: target))
+                    let warning = "backup: warning: job \(job.name)\(catalog.at(target)): \(problem.problem)\n"
+                    FileHandle.standardError.write(Data(warning.utf8))
+                    problems.append(Entry(job: job.name, file: problem.name, path: problem.location,
+                                          problem: problem.problem, destination: target))
                 }
                 // Oldest first, as the catalog keeps them.
                 entries += catalog.backups.map { backup in
@@ -96,7 +99,8 @@ struct ListCommand: AsyncParsableCommand {
         // With several destinations: which hold each backup (FILE is the first's copy).
         if showDestinations {
             rows = rows.enumerated().map { index, row in
-                Array(row.dropLast()) + [index == 0 ? "AT" : (entries[index - 1].destinations ?? []).joined(separator: ","), row.last ?? ""]
+                let holders = index == 0 ? "AT" : (entries[index - 1].destinations ?? []).joined(separator: ",")
+                return Array(row.dropLast()) + [holders, row.last ?? ""]
             }
         }
         for line in TextTable.lines(rows) { print(line) }

@@ -4,7 +4,8 @@ import Foundation
 
 struct NextCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "next", abstract: "Print the next run times of every job, in the job's timezone, to check a schedule.")
+        commandName: "next",
+        abstract: "Print the next run times of every job, in the job's timezone, to check a schedule.")
 
     @OptionGroup var options: CommonOptions
 

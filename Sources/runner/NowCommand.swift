@@ -24,21 +24,14 @@ struct NowCommand: AsyncParsableCommand {
             let box = FailedJobs()
             let signal = await SignalCancellation.run { box.set(await runner.runAll(jobs)) }
             if let signal {
-                throw Failure(message: "interrupted by signal \(signal); no partial backup was kept", exitCode: 128 + signal)
+                throw Failure(message: "interrupted by signal \(signal); no partial backup was kept",
+                              exitCode: 128 + signal)
             }
             let failed = box.value
             if !failed.isEmpty {
-                throw Failure(message: "backup failed for job\(failed.count == 1 ? "" : "s"): \(failed.joined(separator: ", "))",
-                              exitCode: 1)
+                let plural = failed.count == 1 ? "" : "s"
+                throw Failure(message: "backup failed for job\(plural): \(failed.joined(separator: ", "))", exitCode: 1)
             }
         }
     }
 }
-
-/// The failed job names, handed out of the cancellable task.
-final class FailedJobs: Sendable {
-    private let storage = Mutex<[String]>([])
-    func set(_ names: [String]) { storage.withLock { $0 = names } }
-    var value: [String] { storage.withLock { $0 } }
-}
-

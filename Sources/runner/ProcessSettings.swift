@@ -5,9 +5,12 @@ import Engine
 /// its status, and how many jobs run at once. Set them before the first `[job]`.
 struct ProcessSettings {
     static let keys: [KeySpec] = [
-        KeySpec("parallel", .integer(1...64), default: "1", summary: "how many jobs `backup run` runs at once (set it before the first [job])"),
-        KeySpec("log.format", .choice(["text", "json"]), summary: "text, or one JSON object per line for log collectors (default: $LOG_FORMAT, else text)"),
-        KeySpec("http.listen", .address, summary: "address:port where `backup run` serves /healthz, /readyz and /metrics (default: $HTTP_LISTEN, else off)"),
+        KeySpec("parallel", .integer(1...64), default: "1",
+                summary: "how many jobs `backup run` runs at once (set it before the first [job])"),
+        KeySpec("log.format", .choice(["text", "json"]),
+                summary: "text, or one JSON object per line for log collectors (default: $LOG_FORMAT, else text)"),
+        KeySpec("http.listen", .address, summary: "address:port where `backup run` serves /healthz, /readyz and "
+                + "/metrics (default: $HTTP_LISTEN, else off)"),
     ]
 
     /// Every built-in plugin; the one place the runner takes them from.

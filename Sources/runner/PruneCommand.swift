@@ -15,7 +15,8 @@ struct PruneCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Only list each backup with keep or delete and the reason.")
     var dryRun = false
 
-    @Option(name: .long, help: "Decide as if it were this time (ISO 8601, e.g. 2027-01-31T00:00:00Z); implies nothing else.")
+    @Option(name: .long,
+            help: "Decide as if it were this time (ISO 8601, e.g. 2027-01-31T00:00:00Z); implies nothing else.")
     var asOf: String?
 
     @Flag(name: .long, help: "If a run of the job holds its lock, wait for it instead of failing.")
@@ -60,17 +61,21 @@ struct PruneCommand: AsyncParsableCommand {
         let decisions: [RetentionDecision]
         do {
             let records = try await BackupCatalog.records(of: job.name, in: target.destination)
-            decisions = try await RetentionRunner.review(job, at: target, records: records, justMade: nil, context: context)
+            decisions = try await RetentionRunner.review(job, at: target, records: records, justMade: nil,
+                                                         context: context)
         } catch {
             throw Failure(message: "prune of job \(job.name)\(at) failed: \(error)", exitCode: 1)
         }
-        print("[\(job.name)]\(at) \(decisions.filter(\.keep).count) kept, \(decisions.filter { !$0.keep }.count) to delete")
+        let doomed = decisions.filter { !$0.keep }.map(\.backup)
+        print("[\(job.name)]\(at) \(decisions.filter(\.keep).count) kept, \(doomed.count) to delete")
         for decision in decisions {
-            print("  \(decision.keep ? "keep  " : "delete")  \(Timestamp.iso8601(decision.backup.created))  \(decision.backup.name)  (\(decision.reason))")
+            let verdict = decision.keep ? "keep  " : "delete"
+            print("  \(verdict)  \(Timestamp.iso8601(decision.backup.created))  \(decision.backup.name)  "
+                  + "(\(decision.reason))")
         }
         guard !dryRun else { return }
         do {
-            try await RetentionRunner.delete(decisions.filter { !$0.keep }.map(\.backup), from: job, at: target, logger: logger)
+            try await RetentionRunner.delete(doomed, from: job, at: target, logger: logger)
         } catch {
             throw Failure(message: "prune of job \(job.name)\(at) failed: \(error)", exitCode: 1)
         }

@@ -13,10 +13,16 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The job whose backup to restore (may be omitted when there is one job).")
     var job: String?
 
-    @Option(name: .long, help: "latest, a backup's file name or timestamp, or the location of a backup: a file path or an s3://bucket/key URL.")
+    @Option(name: .long, help: """
+        latest, a backup's file name or timestamp, or the location of a backup: a file path or an s3://bucket/key \
+        URL.
+        """)
     var backup: String = "latest"
 
-    @Option(name: .long, help: "Read from this destination of the job (as its `destination` names it); default: the first that has the backup.")
+    @Option(name: .long, help: """
+        Read from this destination of the job (as its `destination` names it); default: the first that has the \
+        backup.
+        """)
     var from: String?
 
     @Option(name: .long, help: "Restore into this new database instead of in place.")
@@ -25,16 +31,24 @@ struct RestoreCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Confirm an in-place restore.")
     var yes = false
 
-    @Flag(name: .long, help: "Replace an existing --to-database, or disconnect other sessions from the database restored in place.")
+    @Flag(name: .long, help: """
+        Replace an existing --to-database, or disconnect other sessions from the database restored in place.
+        """)
     var force = false
 
-    @Flag(name: .long, help: "In place: drop the previous database instead of keeping it as <db>_before_restore_<time>.")
+    @Flag(name: .long,
+          help: "In place: drop the previous database instead of keeping it as <db>_before_restore_<time>.")
     var dropPrevious = false
 
-    @Flag(name: .long, help: "Give the roles the restore creates SUPERUSER, REPLICATION and BYPASSRLS where the source's had them (by default they are created without).")
+    @Flag(name: .long, help: """
+        Give the roles the restore creates SUPERUSER, REPLICATION and BYPASSRLS where the source's had them (by \
+        default they are created without).
+        """)
     var allowPrivilegedRoles = false
 
-    @Option(name: .long, help: "Create the database with this libc locale instead of the source's locale and locale provider.")
+    @Option(name: .long, help: """
+        Create the database with this libc locale instead of the source's locale and locale provider.
+        """)
     var locale: String?
 
     @Option(name: .long, help: "Create the database in this tablespace instead of the source database's.")
@@ -46,7 +60,8 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func validate() throws {
         if toDatabase == nil && !yes {
-            throw ValidationError("an in-place restore replaces the job's database: pass --yes to confirm, or --to-database NAME to restore beside it")
+            throw ValidationError("an in-place restore replaces the job's database: pass --yes to confirm, "
+                                  + "or --to-database NAME to restore beside it")
         }
         if toDatabase != nil && dropPrevious {
             throw ValidationError("--drop-previous applies only to an in-place restore (without --to-database)")
@@ -56,7 +71,8 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
-            let (job, location) = try await BackupChoice.resolve(options: options, job: job, backup: backup, from: from, overrides: keys.overrides)
+            let (job, location) = try await BackupChoice.resolve(options: options, job: job, backup: backup, from: from,
+                                                                 overrides: keys.overrides)
             let mode: RestoreMode = toDatabase.map { .newDatabase($0, replace: force) }
                 ?? .inPlace(terminate: force, dropPrevious: dropPrevious)
             guard let source = job.source as? any RestorableSource else {
@@ -72,70 +88,46 @@ struct RestoreCommand: AsyncParsableCommand {
                 throw Failure(message: "restore failed: \(error)", exitCode: 1)
             }
             let record = location.record
-            print("Restoring \(record.object.location) (job \(record.manifest.job), made \(Timestamp.iso8601(record.created))):")
+            print("Restoring \(record.object.location) (job \(record.manifest.job), "
+                  + "made \(Timestamp.iso8601(record.created))):")
             for step in try await source.describe(request) {
                 print("  - \(step)")
             }
-            let progress = TerminalProgress.isTerminal ? TerminalProgress() : nil
-            let clock = ContinuousClock()
-            let start = clock.now
-            do {
-                let report = try await SignalCancellation.throwing {
-                    try await pipeline.restore(location, job: job, mode: mode, options: choices, logger: logger) { bytes in
-                        progress?.restoring(bytes: bytes, of: record.manifest.storedBytes)
-                    }
-                }
-                progress?.finished(job: job.name)
-                let rows = report.rowCounts.values.reduce(0, +)
-                let seconds = (clock.now - start).inSeconds
-                print("Restored into \(report.database): \(report.rowCounts.count) tables, \(rows) rows in \(String(format: "%.1f", seconds))s.")
-                if let previous = report.previousDatabase { print("The previous database is kept as \(previous).") }
-                if !report.createdRoles.isEmpty { print("Created roles (no passwords; set them): \(report.createdRoles.joined(separator: ", "))") }
-            } catch let interrupted as Interrupted {
-                progress?.finished(job: job.name)
-                throw Failure(message: "restore interrupted by signal \(interrupted.signal); what it created was dropped, nothing else changed",
-                              exitCode: 128 + interrupted.signal)
-            } catch {
-                progress?.finished(job: job.name)
-                throw Failure(message: "restore failed: \(error)", exitCode: 1)
-            }
+            try await restore(location, job: job, mode: mode, choices: choices, pipeline: pipeline, logger: logger)
         }
     }
-}
 
-/// Picks the job and the backup a restore or verify means, including a backup given as a file path.
-enum BackupChoice {
-    static func resolve(
-        options: CommonOptions, job name: String?, backup: String, from: String? = nil, overrides: [ConfigEntry] = []
-    ) async throws -> (Job, BackupLocation) {
-        let jobs = try options.loadJobs(only: name, overrides: overrides, forReading: true)
-        // A location (a path, an s3:// URL) that a destination plugin reads, rather than a name or `latest`.
-        if let (place, file) = try ProcessSettings.registry.resolve(location: backup, job: jobs[0]) {
-            let manifest: Manifest
-            do {
-                // Read as the destination reads it: a symbolic link in place of the manifest is refused.
-                manifest = try Manifest.decode(try await place.read(name: file + Manifest.suffix, limit: Manifest.maximumBytes))
-            } catch {
-                throw Failure(message: "\(backup) has no readable manifest beside it (\(file)\(Manifest.suffix)): \(error)", exitCode: 1)
-            }
-            // The job's name leads to the backup's files: only a name this tool could have written.
-            guard JobName.isValid(manifest.job), manifest.file == file else {
-                throw Failure(message: "the manifest beside \(backup) names job \(manifest.job.debugDescription.prefix(120)), file \(manifest.file.debugDescription.prefix(120)); it is damaged or not ours", exitCode: 1)
-            }
-            // The file's own job name finds it; the configured job (the one named, or the only one) says
-            // how to restore (its source, its keys).
-            let job = jobs.first { $0.name == manifest.job } ?? jobs[0]
-            let catalog = await JobCatalog.build(job: manifest.job, at: [("location", place)])
-            return (job, try catalog.find(.named(file)))
-        }
-        guard name != nil || jobs.count == 1 else {
-            throw Failure(message: "name the job with --job; jobs: \(jobs.map(\.name).joined(separator: ", "))", exitCode: 64)
-        }
+    /// Restores with progress shown on a terminal, and prints what the restore did.
+    private func restore(
+        _ location: BackupLocation, job: Job, mode: RestoreMode, choices: RestoreOptions, pipeline: RestorePipeline,
+        logger: Logger
+    ) async throws {
+        let record = location.record
+        let progress = TerminalProgress.isTerminal ? TerminalProgress() : nil
+        let clock = ContinuousClock()
+        let start = clock.now
         do {
-            let targets = try from.map { [try jobs[0].destination(named: $0)] }
-            return (jobs[0], try await JobCatalog.build(jobs[0], at: targets).find(BackupSelector(backup)))
+            let report = try await SignalCancellation.throwing {
+                try await pipeline.restore(location, job: job, mode: mode, options: choices, logger: logger) { bytes in
+                    progress?.restoring(bytes: bytes, of: record.manifest.storedBytes)
+                }
+            }
+            progress?.finished(job: job.name)
+            let rows = report.rowCounts.values.reduce(0, +)
+            let seconds = (clock.now - start).inSeconds
+            print("Restored into \(report.database): \(report.rowCounts.count) tables, \(rows) rows "
+                  + "in \(String(format: "%.1f", seconds))s.")
+            if let previous = report.previousDatabase { print("The previous database is kept as \(previous).") }
+            if !report.createdRoles.isEmpty {
+                print("Created roles (no passwords; set them): \(report.createdRoles.joined(separator: ", "))")
+            }
+        } catch let interrupted as Interrupted {
+            progress?.finished(job: job.name)
+            throw Failure(message: "restore interrupted by signal \(interrupted.signal); what it created was dropped, "
+                          + "nothing else changed", exitCode: 128 + interrupted.signal)
         } catch {
-            throw Failure(message: "\(error)", exitCode: 1)
+            progress?.finished(job: job.name)
+            throw Failure(message: "restore failed: \(error)", exitCode: 1)
         }
     }
 }

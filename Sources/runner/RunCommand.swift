@@ -28,18 +28,22 @@ struct RunCommand: AsyncParsableCommand {
                 // A signal while idle is a normal shutdown (0); one that stopped a backup says so (143/130),
                 // after that backup's partial file was removed and its lock released.
                 let interrupted = busy.interrupted
-                logger.notice("stopping on signal \(signal)\(interrupted ? "; the backup in progress was stopped and removed" : "")")
+                let stopped = interrupted ? "; the backup in progress was stopped and removed" : ""
+                logger.notice("stopping on signal \(signal)\(stopped)")
                 throw ExitCode(interrupted ? 128 + signal : 0)
             }
         }
     }
 
     /// `http.listen` from the configuration (set before the first [job]), else $HTTP_LISTEN; nil when off.
-    private func startStatusServer(_ process: ProcessSettings, status: DaemonStatus, logger: Logger) async throws -> (any Channel)? {
+    private func startStatusServer(
+        _ process: ProcessSettings, status: DaemonStatus, logger: Logger
+    ) async throws -> (any Channel)? {
         let environment = ProcessInfo.processInfo.environment["HTTP_LISTEN"].flatMap { $0.isEmpty ? nil : $0 }
         guard let text = process.httpListen ?? environment else { return nil }
         guard let address = HTTPAddress(text) else {
-            throw Failure(message: "config error: HTTP_LISTEN: '\(text)' is not address:port, e.g. 0.0.0.0:9187", exitCode: Failure.configExitCode)
+            throw Failure(message: "config error: HTTP_LISTEN: '\(text)' is not address:port, e.g. 0.0.0.0:9187",
+                          exitCode: Failure.configExitCode)
         }
         do {
             return try await StatusServer.start(address, status: status, logger: logger)
@@ -59,18 +63,7 @@ struct RunCommand: AsyncParsableCommand {
         let start = Date()
         var firstRuns: [String: Date?] = [:]
         for job in jobs {
-            // The newest backup at any destination.
-            var newest: Date?
-            for target in job.destinations {
-                if let created = try? await BackupCatalog.records(of: job.name, in: target.destination).last?.created {
-                    newest = max(newest ?? created, created)
-                }
-            }
-            let due = job.isDueAtStart(now: start, newestBackup: newest) ? start : job.nextRun(after: start)
-            firstRuns[job.name] = due
-            status?.stored(job.name, newest: newest)
-            status?.scheduled(job.name, at: due)
-            logNext(job, due, logger: logger)
+            firstRuns[job.name] = await firstRun(of: job, start: start, status: status, logger: logger)
         }
         let slots = Slots(parallel)
         await withTaskGroup(of: Void.self) { group in
@@ -91,7 +84,8 @@ struct RunCommand: AsyncParsableCommand {
                             failures = 0
                         } else {
                             failures += 1
-                            logger.warning("job has failed \(failures) time(s) in a row", metadata: ["job": "\(job.name)"])
+                            logger.warning("job has failed \(failures) time(s) in a row",
+                                           metadata: ["job": "\(job.name)"])
                         }
                         due = job.nextRun(after: max(next, Date()))
                         status?.scheduled(job.name, at: due)
@@ -102,6 +96,23 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
+    /// When `job` first runs in a daemon started at `start`: at once when it is overdue, else at its next
+    /// time. Tells `status` (with the newest backup already stored) and logs it.
+    static func firstRun(of job: Job, start: Date, status: DaemonStatus?, logger: Logger) async -> Date? {
+        // The newest backup at any destination.
+        var newest: Date?
+        for target in job.destinations {
+            if let created = try? await BackupCatalog.records(of: job.name, in: target.destination).last?.created {
+                newest = max(newest ?? created, created)
+            }
+        }
+        let due = job.isDueAtStart(now: start, newestBackup: newest) ? start : job.nextRun(after: start)
+        status?.stored(job.name, newest: newest)
+        status?.scheduled(job.name, at: due)
+        logNext(job, due, logger: logger)
+        return due
+    }
+
     static func logNext(_ job: Job, _ date: Date?, logger: Logger) {
         guard let date else {
             logger.warning("the schedule never runs again", metadata: ["job": "\(job.name)"])
@@ -109,43 +120,4 @@ struct RunCommand: AsyncParsableCommand {
         }
         logger.info("next run at \(Timestamp.local(date, in: job.timeZone))", metadata: ["job": "\(job.name)"])
     }
-}
-
-/// The `parallel` slots jobs take turns in.
-final class Slots: Sendable {
-    private let free: Mutex<Int>
-
-    init(_ count: Int) { free = Mutex(max(1, count)) }
-
-    /// Waits for a free slot and takes it; false when cancelled first.
-    func acquire() async -> Bool {
-        while !Task.isCancelled {
-            let taken = free.withLock { count -> Bool in
-                guard count > 0 else { return false }
-                count -= 1
-                return true
-            }
-            if taken { return true }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return false
-    }
-
-    func release() { free.withLock { $0 += 1 } }
-}
-
-/// Whether a backup was running when the daemon was cancelled.
-final class Busy: Sendable {
-    private let state = Mutex<(running: Int, interrupted: Bool)>((0, false))
-
-    func begin() { state.withLock { $0.running += 1 } }
-
-    func end(cancelled: Bool) {
-        state.withLock {
-            $0.running -= 1
-            if cancelled { $0.interrupted = true }
-        }
-    }
-
-    var interrupted: Bool { state.withLock { $0.interrupted } }
 }

@@ -24,11 +24,6 @@ enum SignalCancellation {
     }
 }
 
-/// A command was stopped by SIGINT or SIGTERM after it cleaned up.
-struct Interrupted: Error {
-    var signal: Int32
-}
-
 extension SignalCancellation {
     /// Runs `body` cancellably; if a signal cancelled it, throws ``Interrupted`` once it has unwound.
     static func throwing<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {

@@ -23,9 +23,13 @@ enum StatusServer {
     }
 
     /// The answer to one request: status, content type, body.
-    static func answer(_ method: HTTPMethod, _ uri: String, status: DaemonStatus) -> (HTTPResponseStatus, String, [UInt8]) {
+    static func answer(
+        _ method: HTTPMethod, _ uri: String, status: DaemonStatus
+    ) -> (HTTPResponseStatus, String, [UInt8]) {
         let path = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
-        guard method == .GET || method == .HEAD else { return (.methodNotAllowed, "text/plain", Array("GET only\n".utf8)) }
+        guard method == .GET || method == .HEAD else {
+            return (.methodNotAllowed, "text/plain", Array("GET only\n".utf8))
+        }
         switch path {
         case "/healthz":
             return status.schedulerAlive ? (.ok, "text/plain", Array("ok\n".utf8))
@@ -33,7 +37,8 @@ enum StatusServer {
         case "/readyz":
             let failing = status.failingJobs
             return failing.isEmpty ? (.ok, "text/plain", Array("ok: \(status.jobNames.count) job(s)\n".utf8))
-                : (.serviceUnavailable, "text/plain", Array("last run failed: \(failing.joined(separator: ", "))\n".utf8))
+                : (.serviceUnavailable, "text/plain",
+                   Array("last run failed: \(failing.joined(separator: ", "))\n".utf8))
         case "/metrics":
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", status.registry.emitToBuffer())
         default:
@@ -59,7 +64,8 @@ private final class StatusHandler: ChannelInboundHandler, Sendable {
         let head = HTTPResponseHead(version: request.version, status: code, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if request.method != .HEAD {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: body)))), promise: nil)
+            let buffer = context.channel.allocator.buffer(bytes: body)
+            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         }
         let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }

@@ -7,7 +7,8 @@ final class TerminalProgress: ProgressObserver, Sendable {
 
     func progress(job: String, rawBytes: Int64, estimatedTotal: Int64?, elapsed: Double) {
         let rate = elapsed > 0 ? Double(rawBytes) / elapsed : 0
-        var line = "\(job): \(ByteCount.format(rawBytes)) read, \(ByteCount.format(Int64(rate)))/s, \(String(format: "%.0f", elapsed))s"
+        var line = "\(job): \(ByteCount.format(rawBytes)) read, \(ByteCount.format(Int64(rate)))/s, "
+            + "\(String(format: "%.0f", elapsed))s"
         if let total = estimatedTotal, total > 0 {
             // The database's size on disk includes indexes and bloat, so this is only a rough share.
             line += String(format: ", ~%.0f%% of the database size", min(99, Double(rawBytes) * 100 / Double(total)))
@@ -17,23 +18,12 @@ final class TerminalProgress: ProgressObserver, Sendable {
 
     func restoring(bytes: Int64, of total: Int64) {
         let share = total > 0 ? Double(bytes) * 100 / Double(total) : 0
-        FileHandle.standardError.write(Data("\r\u{1B}[Krestoring: \(ByteCount.format(bytes)) of \(ByteCount.format(total)) (\(String(format: "%.0f", share))%)".utf8))
+        let line = "restoring: \(ByteCount.format(bytes)) of \(ByteCount.format(total)) "
+            + "(\(String(format: "%.0f", share))%)"
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
     }
 
     func finished(job: String) {
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-    }
-}
-
-enum ByteCount {
-    static func format(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
     }
 }

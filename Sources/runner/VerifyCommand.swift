@@ -6,7 +6,8 @@ import Logging
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Prove backups restore: check the SHA-256, restore into a scratch database, compare every table's row count.")
+        abstract: "Prove backups restore: check the SHA-256, restore into a scratch database, compare every "
+            + "table's row count.")
 
     @OptionGroup var options: CommonOptions
 
@@ -16,7 +17,10 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "latest (default), a backup's file name or timestamp, or all.")
     var backup: String = "latest"
 
-    @Option(name: .long, help: "Read from this destination of the job (as its `destination` names it); default: the first that has the backup; with --backup all, each backup once.")
+    @Option(name: .long, help: """
+        Read from this destination of the job (as its `destination` names it); default: the first that has the \
+        backup; with --backup all, each backup once.
+        """)
     var from: String?
 
     @OptionGroup var roles: RoleMapOptions
@@ -63,7 +67,9 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     /// Verifies one backup and prints the result; returns what is wrong, or nil.
-    private func verify(_ location: BackupLocation, job: Job, pipeline: RestorePipeline, logger: Logger) async throws -> String? {
+    private func verify(
+        _ location: BackupLocation, job: Job, pipeline: RestorePipeline, logger: Logger
+    ) async throws -> String? {
         let record = location.record
         if checksumsOnly {
             do {
@@ -76,17 +82,21 @@ struct VerifyCommand: AsyncParsableCommand {
             }
         }
         do {
-            let outcome = try await SignalCancellation.throwing { try await pipeline.verify(location, job: job, options: RestoreOptions(roleMap: try roles.roleMap()), logger: logger) }
+            let choices = RestoreOptions(roleMap: try roles.roleMap())
+            let outcome = try await SignalCancellation.throwing {
+                try await pipeline.verify(location, job: job, options: choices, logger: logger)
+            }
             guard outcome.restored else {
-                print("\(record.name): checksum OK; no row counts recorded (postgres.row_counts = none), so not restored")
+                print("\(record.name): checksum OK; no row counts recorded (postgres.row_counts = none), "
+                      + "so not restored")
                 return nil
             }
             printTable(record.name, outcome.checks)
             return outcome.problem
         } catch let interrupted as Interrupted {
             print("\(record.name): INTERRUPTED (the scratch database was dropped)")
-            throw Failure(message: "verify interrupted by signal \(interrupted.signal); the scratch database was dropped",
-                          exitCode: 128 + interrupted.signal)
+            throw Failure(message: "verify interrupted by signal \(interrupted.signal); "
+                          + "the scratch database was dropped", exitCode: 128 + interrupted.signal)
         } catch let error as BackupError where error.code == .corrupt {
             print("\(record.name): CHECKSUM MISMATCH")
             return "\(error)"
@@ -98,7 +108,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     private func printTable(_ name: String, _ checks: [RowCountCheck]) {
         let rows = [["TABLE", "EXPECTED", "RESTORED", ""]] + checks.map {
-            [$0.table, $0.expected.map(String.init) ?? "-", $0.restored.map(String.init) ?? "-", $0.matches ? "ok" : "MISMATCH"]
+            [$0.table, $0.expected.map(String.init) ?? "-", $0.restored.map(String.init) ?? "-",
+             $0.matches ? "ok" : "MISMATCH"]
         }
         print("\(name): restored into a scratch database (dropped again)")
         for line in TextTable.lines(rows, indent: "  ") { print(line) }

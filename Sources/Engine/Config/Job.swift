@@ -63,20 +63,6 @@ public struct Job: Sendable {
     }
 }
 
-/// One place a job stores its backups: a destination plugin instance and the retention applied there.
-public struct JobDestination: Sendable {
-    /// As the configuration names it: the plugin (`b`) or a labelled instance of it (`b@eu`).
-    public var name: String
-    public var destination: any Destination
-    public var retention: any RetentionPolicy
-
-    public init(name: String, destination: any Destination, retention: any RetentionPolicy) {
-        self.name = name
-        self.destination = destination
-        self.retention = retention
-    }
-}
-
 extension Job {
     /// A job with one destination, named `destination`, applying the job's retention.
     public init(name: String, source: any Source, stages: [JobStage], destination: any Destination,
@@ -104,17 +90,6 @@ extension Job {
         var job = self
         job.destinations = destinations.filter { names.contains($0.name) }
         return job
-    }
-}
-
-/// One stage of a job's chain and the role it fills.
-public struct JobStage: Sendable {
-    public var kind: PluginKind
-    public var stage: any Stage
-
-    public init(_ kind: PluginKind, _ stage: any Stage) {
-        self.kind = kind
-        self.stage = stage
     }
 }
 

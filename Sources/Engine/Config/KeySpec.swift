@@ -72,126 +72,14 @@ public struct KeySpec: Sendable {
         case .boolean:
             return Self.isBoolean(value) ? nil : "'\(value)' is not true or false"
         case .address:
-            return HTTPAddress(value) == nil ? "'\(value)' is not address:port, e.g. 0.0.0.0:9187 or 127.0.0.1:9187" : nil
+            return HTTPAddress(value) == nil
+                ? "'\(value)' is not address:port, e.g. 0.0.0.0:9187 or 127.0.0.1:9187" : nil
         case .size(let range):
             guard let bytes = SizeParser.bytes(value), range.contains(bytes) else {
-                return "'\(value)' is not a size from \(SizeParser.text(range.lowerBound)) to \(SizeParser.text(range.upperBound)); write e.g. 16MiB"
+                let (lowest, highest) = (SizeParser.text(range.lowerBound), SizeParser.text(range.upperBound))
+                return "'\(value)' is not a size from \(lowest) to \(highest); write e.g. 16MiB"
             }
             return nil
         }
-    }
-}
-
-/// Parses durations written as `90`, `90s`, `10m`, `24h`, `7d` or combinations such as `1h30m`.
-public enum DurationParser {
-    /// The number of seconds `text` stands for, or nil when it is not a duration.
-    public static func seconds(_ text: String) -> Double? {
-        // Ten years bounds every timer and timeout; beyond that a value is a typo, and would overflow them.
-        guard let seconds = unbounded(text), seconds <= 10 * 366 * 86_400 else { return nil }
-        return seconds
-    }
-
-    private static func unbounded(_ text: String) -> Double? {
-        let text = text.trimmingWhitespace()
-        if text.isEmpty { return nil }
-        // `Double` also reads "inf" and "infinity", which no timer or timeout can use.
-        if let plain = Double(text), plain.isFinite, plain >= 0 { return plain }
-        var total = 0.0
-        var number = ""
-        for character in text {
-            if character.isNumber || character == "." {
-                number.append(character)
-                continue
-            }
-            let unit: Double
-            switch character {
-            case "s": unit = 1
-            case "m": unit = 60
-            case "h": unit = 3600
-            case "d": unit = 86_400
-            default: return nil
-            }
-            guard let value = Double(number) else { return nil }
-            total += value * unit
-            number = ""
-        }
-        return number.isEmpty ? total : nil
-    }
-}
-
-/// Parses sizes written as `1048576`, `512KiB`, `16MiB`, `5GiB`, `1TiB` (powers of 1024) or `8MB`, `5GB`
-/// (powers of 1000); `K`, `M`, `G`, `T` alone are powers of 1024, as Kubernetes' `Ki` and `Mi` are.
-public enum SizeParser {
-    private static let units: [(String, Int64)] = [
-        ("kib", 1 << 10), ("mib", 1 << 20), ("gib", 1 << 30), ("tib", 1 << 40),
-        ("ki", 1 << 10), ("mi", 1 << 20), ("gi", 1 << 30), ("ti", 1 << 40),
-        ("kb", 1_000), ("mb", 1_000_000), ("gb", 1_000_000_000), ("tb", 1_000_000_000_000),
-        ("k", 1 << 10), ("m", 1 << 20), ("g", 1 << 30), ("t", 1 << 40), ("b", 1),
-    ]
-
-    /// The number of bytes `text` stands for, or nil when it is not a size (or above 1 PiB).
-    public static func bytes(_ text: String) -> Int64? {
-        let text = text.trimmingWhitespace().lowercased()
-        let digits = text.prefix { $0.isNumber || $0 == "." }
-        let unitText = text.dropFirst(digits.count).trimmingWhitespace()
-        guard let number = Double(digits), number >= 0 else { return nil }
-        let unit = unitText.isEmpty ? 1 : units.first { $0.0 == unitText }?.1
-        guard let unit, number * Double(unit) <= Double(Int64(1) << 50) else { return nil }
-        return Int64((number * Double(unit)).rounded())
-    }
-
-    /// `16 MiB`, `5 GiB`, `1000 B`: the largest binary unit that divides `bytes`.
-    public static func text(_ bytes: Int64) -> String {
-        for (name, unit) in [("TiB", Int64(1) << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
-        where bytes >= unit && bytes % unit == 0 {
-            return "\(bytes / unit) \(name)"
-        }
-        return "\(bytes) B"
-    }
-}
-
-/// The validated settings of one plugin in one job, with defaults applied; keys are without the prefix.
-public struct PluginSettings: Sendable {
-    /// The plugin's config name, for messages.
-    public let plugin: String
-    private let values: [String: String]
-
-    public init(plugin: String, values: [String: String]) {
-        self.plugin = plugin
-        self.values = values
-    }
-
-    /// The value of `key`, or nil when it is neither set nor has a default.
-    public func string(_ key: String) -> String? { values[key] }
-
-    public func integer(_ key: String) -> Int? { values[key].flatMap { Int($0) } }
-
-    public func seconds(_ key: String) -> Double? { values[key].flatMap(DurationParser.seconds) }
-
-    /// The value of a key that is required or has a default in its ``KeySpec``, which the loader always
-    /// fills in; so a plugin writes each default once, in its KeySpec. Throws, naming the key, when the
-    /// settings were made without it.
-    public func string(required key: String) throws -> String {
-        guard let value = values[key] else { throw SettingError(key: key, message: "missing") }
-        return value
-    }
-
-    public func integer(required key: String) throws -> Int {
-        guard let value = Int(try string(required: key)) else { throw SettingError(key: key, message: "is not a whole number") }
-        return value
-    }
-
-    public func seconds(required key: String) throws -> Double {
-        guard let value = DurationParser.seconds(try string(required: key)) else { throw SettingError(key: key, message: "is not a duration") }
-        return value
-    }
-
-    public func bytes(required key: String) throws -> Int64 {
-        guard let value = SizeParser.bytes(try string(required: key)) else { throw SettingError(key: key, message: "is not a size") }
-        return value
-    }
-
-    public func boolean(_ key: String) -> Bool? {
-        values[key].map(KeySpec.isTrue)
     }
 }

@@ -1,12 +1,3 @@
-/// The plugin roles a job is composed of, one plugin each.
-public enum PluginKind: String, Sendable, CaseIterable {
-    case source, compressor, encryption, destination, retention
-
-    /// The roles whose plugins are byte stages, in the order a backup applies them: encryption after
-    /// compression, since encrypted bytes do not compress.
-    public static let stages: [PluginKind] = [.compressor, .encryption]
-}
-
 /// Maps config names to plugin factories. Built from an explicit list (see `BuiltinPlugins` in Plugins);
 /// there is no global registration.
 public struct PluginRegistry: Sendable {
@@ -66,7 +57,8 @@ public struct PluginRegistry: Sendable {
     /// (``PluginFactory/formerNames``).
     public static func named<Factory>(_ name: String, in factories: [Factory]) -> Factory? {
         func factory(_ element: Factory) -> (any PluginFactory)? { element as? any PluginFactory }
-        return factories.first { factory($0)?.name == name } ?? factories.first { factory($0)?.formerNames.contains(name) == true }
+        return factories.first { factory($0)?.name == name }
+            ?? factories.first { factory($0)?.formerNames.contains(name) == true }
     }
 
     public func factory(named name: String) -> (any PluginFactory)? {
@@ -93,7 +85,8 @@ public struct PluginRegistry: Sendable {
         }
         guard let factory = factories.first(where: { $0.name == record.name }) else {
             let known = factories.isEmpty ? "" : "; known: \(factories.map(\.name).joined(separator: ", "))"
-            throw BackupError(.notFound, "the backup went through the \(record.kind) '\(record.name)', which this build does not know\(known)")
+            throw BackupError(.notFound, "the backup went through the \(record.kind) '\(record.name)', "
+                              + "which this build does not know\(known)")
         }
         var values: [String: String] = [:]
         for key in factory.keys { values[key.name] = key.defaultValue }

@@ -22,7 +22,8 @@ public enum SecretAudit {
                                 + "(mode \(octal(bits))); chmod 600 it, or mount the Secret with defaultMode 0400")
             } else if openConfig, let number = entry.line, let raw = lines?[safe: number - 1], writesOut(raw) {
                 warnings.append("\(place): \(entry.key) is written out in a file every user of this machine can read "
-                                + "(mode \(octal(mode(document.file) ?? 0))); use \(entry.key)_file or ${VAR}, or chmod 600 \(document.file)")
+                                + "(mode \(octal(mode(document.file) ?? 0))); use \(entry.key)_file or ${VAR}, "
+                                + "or chmod 600 \(document.file)")
             }
         }
         return warnings.reduce(into: []) { if !$0.contains($1) { $0.append($1) } }

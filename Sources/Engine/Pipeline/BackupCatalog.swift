@@ -1,24 +1,5 @@
 import Foundation
 
-/// Something in a job's area of a destination that is not a whole backup: a backup without a readable
-/// manifest, or a sidecar whose backup is gone.
-public struct CatalogProblem: Sendable, Equatable {
-    public var name: String
-    public var location: String
-    /// What is wrong, for people.
-    public var problem: String
-    /// True when only an interrupted run of this job (publishing, or retention deleting) leaves this
-    /// behind, so the start-up clean-up may remove it; false for what needs a person's look.
-    public var leftover: Bool
-}
-
-/// What a job's area of a destination holds: whole backups, and whatever is wrong.
-public struct Catalog: Sendable {
-    /// The job's backups, oldest first.
-    public var records: [BackupRecord]
-    public var problems: [CatalogProblem]
-}
-
 /// What the engine made for a job, read from a destination's listing: a backup counts only when its file
 /// name has the job's exact shape and its manifest exists, parses and names the same job and file. Files of
 /// that shape that are not whole backups are problems, reported; anything else in the destination (other
@@ -49,36 +30,50 @@ public enum BackupCatalog {
                 for sidecar in group.sidecars {
                     problems.append(CatalogProblem(
                         name: sidecar.name, location: sidecar.location,
-                        problem: "\(sidecar.name) has no backup \(name) beside it (left by an interrupted run)", leftover: true))
+                        problem: "\(sidecar.name) has no backup \(name) beside it (left by an interrupted run)",
+                        leftover: true))
                 }
                 continue
             }
-            let manifestName = name + Manifest.suffix
-            guard group.sidecars.contains(where: { $0.name == manifestName }) else {
-                problems.append(CatalogProblem(name: name, location: data.location,
-                                               problem: "\(name) has no manifest (\(manifestName)); it cannot be checked or restored by the engine", leftover: false))
-                continue
-            }
-            // A manifest that cannot be read or decoded is a problem of this backup, reported, never a
-            // reason to stop every run of the job; retention neither counts nor deletes such a backup.
-            do {
-                let manifest = try Manifest.decode(try await destination.read(name: manifestName, limit: Manifest.maximumBytes))
-                // What the manifest names is checked before anything uses it: a bad name is damage, reported.
-                if let problem = manifest.nameProblem(job: job, name: name) {
-                    problems.append(CatalogProblem(name: name, location: data.location, problem: problem, leftover: false))
-                    continue
-                }
-                if let missing = (manifest.sidecars ?? []).first(where: { sidecar in !group.sidecars.contains { $0.name == sidecar } }) {
-                    problems.append(CatalogProblem(name: name, location: data.location,
-                                                   problem: "\(name) lacks its sidecar \(missing); it cannot be restored as it was made", leftover: false))
-                    continue
-                }
-                records.append(BackupRecord(object: data, manifest: manifest))
-            } catch {
-                problems.append(CatalogProblem(name: name, location: data.location,
-                                               problem: "the manifest of \(name) is unreadable (\(error))", leftover: false))
+            switch await examine(name, data: data, sidecars: group.sidecars, job: job, in: destination) {
+            case .backup(let record):
+                records.append(record)
+            case .problem(let problem):
+                problems.append(CatalogProblem(name: name, location: data.location, problem: problem, leftover: false))
             }
         }
         return Catalog(records: records.sorted { ($0.created, $0.name) < ($1.created, $1.name) }, problems: problems)
+    }
+
+    /// A backup whose data object is there: whole, or damaged in a way that needs a person's look.
+    private enum Finding {
+        case backup(BackupRecord)
+        case problem(String)
+    }
+
+    /// Whether the backup `name`, stored as `data` with `sidecars` beside it, is whole: its manifest exists,
+    /// reads, names this job and file, and every sidecar it lists is there.
+    private static func examine(
+        _ name: String, data: StoredObject, sidecars: [StoredObject], job: String, in destination: any Destination
+    ) async -> Finding {
+        let manifestName = name + Manifest.suffix
+        guard sidecars.contains(where: { $0.name == manifestName }) else {
+            return .problem("\(name) has no manifest (\(manifestName)); it cannot be checked or restored by the engine")
+        }
+        // A manifest that cannot be read or decoded is a problem of this backup, reported, never a
+        // reason to stop every run of the job; retention neither counts nor deletes such a backup.
+        let manifest: Manifest
+        do {
+            manifest = try Manifest.decode(try await destination.read(name: manifestName, limit: Manifest.maximumBytes))
+        } catch {
+            return .problem("the manifest of \(name) is unreadable (\(error))")
+        }
+        // What the manifest names is checked before anything uses it: a bad name is damage, reported.
+        if let problem = manifest.nameProblem(job: job, name: name) { return .problem(problem) }
+        let present = Set(sidecars.map(\.name))
+        if let missing = (manifest.sidecars ?? []).first(where: { !present.contains($0) }) {
+            return .problem("\(name) lacks its sidecar \(missing); it cannot be restored as it was made")
+        }
+        return .backup(BackupRecord(object: data, manifest: manifest))
     }
 }

@@ -39,11 +39,13 @@ public struct BackupCopier: Sendable {
 
     private func copyLocked(_ records: [BackupRecord], job: String, from: any Destination, to: any Destination,
                             each: @Sendable (BackupRecord, Result) -> Void) async throws {
-        let present = Dictionary(try await BackupCatalog.records(of: job, in: to).map { ($0.name, $0) }) { first, _ in first }
+        let stored = try await BackupCatalog.records(of: job, in: to)
+        let present = Dictionary(stored.map { ($0.name, $0) }) { first, _ in first }
         for record in records {
             if let there = present[record.name] {
                 guard there.manifest.sha256 == record.manifest.sha256, there.object.bytes == record.object.bytes else {
-                    throw BackupError(.targetBusy, "\(there.object.location) exists and differs from \(record.object.location) (another SHA-256 or size); it is not replaced")
+                    throw BackupError(.targetBusy, "\(there.object.location) exists and differs from "
+                                      + "\(record.object.location) (another SHA-256 or size); it is not replaced")
                 }
                 each(record, .present)
                 continue
@@ -56,9 +58,12 @@ public struct BackupCopier: Sendable {
     private func copyOne(_ record: BackupRecord, from: any Destination, to: any Destination) async throws -> String {
         let upload = try await to.begin(name: record.name)
         do {
-            try await Checksum.streaming(record, from: from, chunkSize: RestorePipeline.chunkSize) { try await upload.write($0) }
+            try await Checksum.streaming(record, from: from, chunkSize: RestorePipeline.chunkSize) {
+                try await upload.write($0)
+            }
             var sidecars = try await record.readSidecars(from: from)
-            sidecars.append((record.name + Manifest.suffix, try await from.read(name: record.name + Manifest.suffix, limit: Manifest.maximumBytes)))
+            let manifest = record.name + Manifest.suffix
+            sidecars.append((manifest, try await from.read(name: manifest, limit: Manifest.maximumBytes)))
             return try await upload.commit(sidecars: sidecars).location
         } catch {
             await upload.abort()

@@ -2,47 +2,6 @@ import Crypto
 import Foundation
 import Logging
 
-/// Receives progress while a backup streams; the runner shows it on a terminal.
-public protocol ProgressObserver: Sendable {
-    /// Called at most a few times a second with the uncompressed bytes read so far.
-    func progress(job: String, rawBytes: Int64, estimatedTotal: Int64?, elapsed: Double)
-    /// Called once the dump ended, successfully or not, before the outcome is logged.
-    func finished(job: String)
-}
-
-/// One destination's copy of a run's backup.
-public struct BackupCopy: Sendable {
-    /// The destination's name in the job (`b`, `b@eu`).
-    public var destination: String
-    public var record: BackupRecord
-    /// Backups that this destination's retention removed after the copy was published.
-    public var deleted: [String]
-}
-
-/// What one successful backup produced.
-public struct BackupOutcome: Sendable {
-    /// The first destination's copy (every copy has the same bytes and manifest).
-    public var record: BackupRecord
-    public var duration: Double
-    /// Backups that retention removed after this one was published, at every destination.
-    public var deleted: [String] { copies.flatMap(\.deleted) }
-    /// Every destination's copy, in the order configured.
-    public var copies: [BackupCopy]
-}
-
-/// A run that published its backup to some of the job's destinations but not all (or whose retention
-/// failed at one): the copies that were published stay, and the run fails, naming each destination and why.
-public struct PartialBackup: Error, CustomStringConvertible, Sendable {
-    public var outcome: BackupOutcome
-    public var failures: [DestinationFailure]
-
-    public var description: String {
-        let stored = outcome.copies.map(\.destination).joined(separator: ", ")
-        return "partial backup: stored at \(stored) (\(outcome.record.name)); failed at "
-            + failures.map(\.description).joined(separator: "; ")
-    }
-}
-
 /// Runs one backup of one job: source → stages → SHA-256 → every destination, then verification and
 /// retention; ``runAndReport(_:logger:onEvent:)`` adds the last step, telling the notifiers. The run
 /// itself, step by step, is ``BackupRun``.

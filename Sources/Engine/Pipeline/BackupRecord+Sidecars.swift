@@ -17,13 +17,15 @@ extension BackupRecord {
             do {
                 bytes = try await destination.read(name: sidecar, limit: limit)
             } catch let error as BackupError where error.code == .corrupt {
-                throw BackupError(.corrupt, "\(sidecar), a sidecar of \(name), is damaged: \(error.message); restore another backup")
+                throw BackupError(.corrupt, "\(sidecar), a sidecar of \(name), is damaged: \(error.message); "
+                                  + "restore another backup")
             }
             if let expected {
                 let found = SidecarChecksum(of: bytes)
                 guard found == expected else {
-                    throw BackupError(.corrupt, "\(sidecar), a sidecar of \(name), is damaged: its SHA-256 is \(found.sha256) "
-                        + "(\(found.bytes) bytes) but the manifest says \(expected.sha256) (\(expected.bytes) bytes); restore another backup")
+                    throw BackupError(.corrupt, "\(sidecar), a sidecar of \(name), is damaged: "
+                        + "its SHA-256 is \(found.sha256) (\(found.bytes) bytes) "
+                        + "but the manifest says \(expected.sha256) (\(expected.bytes) bytes); restore another backup")
                 }
             }
             sidecars.append((sidecar, bytes))

@@ -55,7 +55,9 @@ struct BackupStream {
     }
 
     /// Runs the source into the raw channel, reporting progress as chunks arrive.
-    private func feed(_ raw: BoundedChannel<[UInt8]>, compressed: BoundedChannel<[UInt8]>) async throws -> (DumpDetails, Int64) {
+    private func feed(
+        _ raw: BoundedChannel<[UInt8]>, compressed: BoundedChannel<[UInt8]>
+    ) async throws -> (DumpDetails, Int64) {
         let meter = Meter(progress: progress)
         do {
             let details = try await source.dump(info, logger: logger, sink: DumpSink(channel: raw) { meter.add($0) })
@@ -103,7 +105,9 @@ struct BackupStream {
         init(encoder: any ByteTransform) { self.encoder = encoder }
     }
 
-    private static func startCompressor(_ box: EncoderBox, raw: BoundedChannel<[UInt8]>, compressed: BoundedChannel<[UInt8]>) {
+    private static func startCompressor(
+        _ box: EncoderBox, raw: BoundedChannel<[UInt8]>, compressed: BoundedChannel<[UInt8]>
+    ) {
         let thread = Thread {
             ThreadPriority.yieldToDatabase()
             do {

@@ -25,8 +25,10 @@ public struct Checksum {
     public func check(_ record: BackupRecord) throws {
         let sum = hex()
         guard sum == record.manifest.sha256, bytes == record.manifest.storedBytes else {
+            let (expected, expectedBytes) = (record.manifest.sha256, record.manifest.storedBytes)
             throw BackupError(.corrupt,
-                "\(record.object.location) is damaged: its SHA-256 is \(sum) (\(bytes) bytes) but the manifest says \(record.manifest.sha256) (\(record.manifest.storedBytes) bytes); restore another backup")
+                "\(record.object.location) is damaged: its SHA-256 is \(sum) (\(bytes) bytes) "
+                + "but the manifest says \(expected) (\(expectedBytes) bytes); restore another backup")
         }
     }
 }

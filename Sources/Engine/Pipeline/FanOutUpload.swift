@@ -1,19 +1,6 @@
 import Foundation
 import Synchronization
 
-/// A destination that did not get a run's backup, and why.
-public struct DestinationFailure: Sendable, CustomStringConvertible {
-    public var destination: String
-    public var error: any Error
-
-    public init(destination: String, error: any Error) {
-        self.destination = destination
-        self.error = error
-    }
-
-    public var description: String { "\(destination): \(error)" }
-}
-
 /// One dump's stored bytes written to several uploads at once (`destination = a, b`).
 ///
 /// Every chunk goes to every upload still alive, concurrently; the next chunk waits for the slowest, so
@@ -111,7 +98,8 @@ final class FanOutUpload: Upload {
     static func allFailed(_ failures: [DestinationFailure]) -> any Error {
         if failures.count == 1 { return failures[0].error }
         let code = (failures.first?.error as? BackupError)?.code ?? .destination
-        return BackupError(code, "no destination stored the backup: " + failures.map(\.description).joined(separator: "; "))
+        let each = failures.map(\.description).joined(separator: "; ")
+        return BackupError(code, "no destination stored the backup: " + each)
     }
 
     /// Runs `body` on every target at once; returns each target's result, in the targets' order.

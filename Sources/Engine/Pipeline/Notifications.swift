@@ -12,25 +12,31 @@ public enum Notifications {
         let timeout = job.notifyTimeout
         await withTaskGroup(of: Void.self) { group in
             for notifier in job.notifiers {
-                group.addTask {
-                    do {
-                        try await withDeadline(seconds: timeout) { try await notifier.notify(event) }
-                        logger.debug("notification sent", metadata: ["job": "\(event.job)", "notifier": "\(notifier.name)"])
-                    } catch is DeadlineExceeded {
-                        logger.warning("notification not sent: \(notifier.name) did not answer within \(Self.format(timeout)) (notify.timeout)",
-                                       metadata: ["job": "\(event.job)"])
-                    } catch {
-                        logger.warning("notification not sent: \(notifier.name): \(error)", metadata: ["job": "\(event.job)"])
-                    }
-                }
+                group.addTask { await send(event, to: notifier, timeout: timeout, logger: logger) }
             }
+        }
+    }
+
+    /// Delivers `event` to one notifier within `timeout`, and logs how that went.
+    private static func send(_ event: JobEvent, to notifier: any Notifier, timeout: Double, logger: Logger) async {
+        do {
+            try await withDeadline(seconds: timeout) { try await notifier.notify(event) }
+            logger.debug("notification sent", metadata: ["job": "\(event.job)", "notifier": "\(notifier.name)"])
+        } catch is DeadlineExceeded {
+            let limit = Self.format(timeout)
+            logger.warning("notification not sent: \(notifier.name) did not answer within \(limit) (notify.timeout)",
+                           metadata: ["job": "\(event.job)"])
+        } catch {
+            logger.warning("notification not sent: \(notifier.name): \(error)", metadata: ["job": "\(event.job)"])
         }
     }
 
     private struct DeadlineExceeded: Error {}
 
     /// Runs `body`, cancelling it and throwing ``DeadlineExceeded`` after `seconds`.
-    private static func withDeadline(seconds: Double, _ body: @escaping @Sendable () async throws -> Void) async throws {
+    private static func withDeadline(
+        seconds: Double, _ body: @escaping @Sendable () async throws -> Void
+    ) async throws {
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 try await body()

@@ -2,42 +2,6 @@ import Foundation
 import Logging
 import Synchronization
 
-/// Which backup a restore or verify means: the newest, one by name (or timestamp), or a file path.
-public enum BackupSelector: Sendable, Equatable {
-    case latest
-    case named(String)
-
-    public init(_ text: String) {
-        self = text == "latest" ? .latest : .named(text)
-    }
-}
-
-/// What verifying one backup found.
-public struct VerifyOutcome: Sendable {
-    public var checks: [RowCountCheck]
-    /// False when the backup has no row counts, so only its checksum was checked.
-    public var restored: Bool
-
-    public var mismatches: [RowCountCheck] { checks.filter { !$0.matches } }
-
-    /// One line naming every mismatch, or nil when all tables match.
-    public var problem: String? {
-        let wrong = mismatches
-        guard !wrong.isEmpty else { return nil }
-        return "row counts differ in " + wrong.map {
-            "\($0.table) (expected \($0.expected.map(String.init) ?? "missing"), restored \($0.restored.map(String.init) ?? "missing"))"
-        }.joined(separator: ", ")
-    }
-}
-
-/// One table's expected and restored row count, as `verify` prints it.
-public struct RowCountCheck: Sendable, Equatable {
-    public var table: String
-    public var expected: Int64?
-    public var restored: Int64?
-    public var matches: Bool { expected == restored }
-}
-
 /// Restores and verifies backups: finds the backup, proves its checksum before touching any server, and
 /// streams it, through its chain of stages undone in-process, into the source's restore.
 public struct RestorePipeline: Sendable {
@@ -84,7 +48,8 @@ public struct RestorePipeline: Sendable {
         // A stored file the source may read directly, when the chain left the dump's bytes as they were.
         let unchanged = stages.allSatisfy(\.passesBytesThrough)
         let local = unchanged ? destination.localFile(record.object) : nil
-        return RestoreRequest(manifest: record.manifest, mode: mode, options: options, sidecars: sidecars, localDumpFile: local)
+        return RestoreRequest(manifest: record.manifest, mode: mode, options: options, sidecars: sidecars,
+                              localDumpFile: local)
     }
 
     /// The stage that undoes what a manifest entry describes: the job's own when it is the same plugin in
@@ -105,8 +70,8 @@ public struct RestorePipeline: Sendable {
     /// damaged file is reported as damaged rather than as whatever the damage made the decoder or the
     /// restore tool say.
     public func restore(
-        _ location: BackupLocation, job: Job, mode: RestoreMode, options: RestoreOptions = RestoreOptions(), logger: Logger,
-        checkFirst: Bool = true, progress: (@Sendable (Int64) -> Void)? = nil
+        _ location: BackupLocation, job: Job, mode: RestoreMode, options: RestoreOptions = RestoreOptions(),
+        logger: Logger, checkFirst: Bool = true, progress: (@Sendable (Int64) -> Void)? = nil
     ) async throws -> RestoreReport {
         let record = location.record
         guard let source = job.source as? any RestorableSource else {
@@ -122,36 +87,48 @@ public struct RestorePipeline: Sendable {
         let fed = FeedDone()
         let report = try await source.restore(request, logger: logger) { sink in
             // The inverse chain: the last stage applied is the first undone.
-            let decoder = ChainTransform.chain(try zip(stages, record.manifest.stages).reversed().map { try $0.makeDecoder(for: $1) })
-            var output: [UInt8] = []
-            var read: Int64 = 0
-            var failure: (any Error)?
-            try await Checksum.streaming(record, from: destination, chunkSize: Self.chunkSize) { chunk in
-                try Task.checkCancellation()
-                read += Int64(chunk.count)
-                guard failure == nil else { return }
-                do {
-                    output.removeAll(keepingCapacity: true)
-                    try chunk.withUnsafeBytes { try decoder.update($0, into: &output) }
-                    progress?(read)
-                    if !output.isEmpty { try await sink(output) }
-                } catch {
-                    // Cancellation stops at once; so does any failure once the file was proven.
-                    if proven || error is CancellationError || Task.isCancelled { throw error }
-                    failure = error
-                }
-            }
-            if let failure { throw failure }
-            output.removeAll(keepingCapacity: true)
-            try decoder.finish(into: &output)
-            if !output.isEmpty { try await sink(output) }
+            let decoders = try zip(stages, record.manifest.stages).reversed().map { try $0.makeDecoder(for: $1) }
+            try await Self.feed(record, from: destination, through: ChainTransform.chain(decoders), proven: proven,
+                                progress: progress, into: sink)
             fed.done()
         }
         // A source that succeeded without reading the whole feed has restored unproven bytes.
         guard proven || fed.isDone else {
-            throw BackupError(.sourceFailed, "the restore of \(record.name) ended without reading the whole backup, so its checksum was not checked")
+            throw BackupError(.sourceFailed, "the restore of \(record.name) ended without reading the whole backup, "
+                              + "so its checksum was not checked")
         }
         return report
+    }
+
+    /// Streams `record` through `decoder` into `sink`, hashing the stored bytes on the way. Unless the file
+    /// was `proven` already, a failure part way is kept until the rest was read and hashed, so a damaged
+    /// file fails as damaged.
+    private static func feed(
+        _ record: BackupRecord, from destination: any Destination, through decoder: any ByteTransform,
+        proven: Bool, progress: (@Sendable (Int64) -> Void)?, into sink: ([UInt8]) async throws -> Void
+    ) async throws {
+        var output: [UInt8] = []
+        var read: Int64 = 0
+        var failure: (any Error)?
+        try await Checksum.streaming(record, from: destination, chunkSize: chunkSize) { chunk in
+            try Task.checkCancellation()
+            read += Int64(chunk.count)
+            guard failure == nil else { return }
+            do {
+                output.removeAll(keepingCapacity: true)
+                try chunk.withUnsafeBytes { try decoder.update($0, into: &output) }
+                progress?(read)
+                if !output.isEmpty { try await sink(output) }
+            } catch {
+                // Cancellation stops at once; so does any failure once the file was proven.
+                if proven || error is CancellationError || Task.isCancelled { throw error }
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        output.removeAll(keepingCapacity: true)
+        try decoder.finish(into: &output)
+        if !output.isEmpty { try await sink(output) }
     }
 
     /// Set once the feed has streamed the whole backup.
@@ -172,7 +149,8 @@ public struct RestorePipeline: Sendable {
             return VerifyOutcome(checks: [], restored: false)
         }
         // One read: the checksum is taken as the backup streams into the scratch database.
-        let report = try await restore(location, job: job, mode: .scratch, options: options, logger: logger, checkFirst: false)
+        let report = try await restore(location, job: job, mode: .scratch, options: options, logger: logger,
+                                       checkFirst: false)
         return VerifyOutcome(checks: Self.compare(expected: expected, restored: report.rowCounts), restored: true)
     }
 

@@ -1,16 +1,6 @@
 import Foundation
 import Logging
 
-/// How retention proves the backups it keeps before it deletes anything (`retention.check`).
-public enum RetentionCheck: String, Sendable {
-    /// Compare each backup's stored size with its manifest, and honour failed verifications: catches a
-    /// truncated or replaced file at no cost.
-    case size
-    /// Also re-hash, with SHA-256, every backup kept in place of one about to be deleted: catches a flipped
-    /// bit too, at the cost of reading those backups whenever something is deleted.
-    case checksum
-}
-
 /// Applies a job's retention policy after a successful backup (or on `prune`), with the engine's
 /// guarantees on top of the policy: the backup just made and the newest backup are never deleted, nothing
 /// is deleted while the newest backup failed its verification, only backups the engine made for this job
@@ -19,7 +9,9 @@ public enum RetentionCheck: String, Sendable {
 public enum RetentionRunner {
     /// Deletes what the policy does not keep; returns the names deleted.
     /// `target` is one of the job's destinations (default: the first), with the policy applied there.
-    public static func apply(_ job: Job, at target: JobDestination? = nil, justMade: BackupRecord, logger: Logger) async throws -> [String] {
+    public static func apply(
+        _ job: Job, at target: JobDestination? = nil, justMade: BackupRecord, logger: Logger
+    ) async throws -> [String] {
         let target = target ?? job.destinations[0]
         let records = try await BackupCatalog.records(of: job.name, in: target.destination)
         let decisions = try await review(job, at: target, records: records, justMade: justMade,
@@ -33,7 +25,8 @@ public enum RetentionRunner {
     /// `retention.check` says; what fails the check is set aside as damaged and the policy decides again
     /// without it, until every kept backup is proven. Each backup is read at most once.
     public static func review(
-        _ job: Job, at target: JobDestination? = nil, records: [BackupRecord], justMade: BackupRecord?, context: RetentionContext
+        _ job: Job, at target: JobDestination? = nil, records: [BackupRecord], justMade: BackupRecord?,
+        context: RetentionContext
     ) async throws -> [RetentionDecision] {
         let target = target ?? job.destinations[0]
         var damaged = sizeAndVerificationDamage(records)
@@ -42,9 +35,12 @@ public enum RetentionRunner {
         }
         var proven: Set<String> = []
         while true {
-            let current = decisions(target.retention, records: records, justMade: justMade, context: context, damaged: damaged)
+            let current = decisions(target.retention, records: records, justMade: justMade, context: context,
+                                    damaged: damaged)
             guard current.contains(where: { !$0.keep }) else { return current }
-            let unproven = current.filter { $0.keep && damaged[$0.backup.name] == nil && !proven.contains($0.backup.name) }
+            let unproven = current.filter {
+                $0.keep && damaged[$0.backup.name] == nil && !proven.contains($0.backup.name)
+            }
             guard !unproven.isEmpty else { return current }
             for decision in unproven {
                 proven.insert(decision.backup.name)
@@ -61,7 +57,8 @@ public enum RetentionRunner {
         var damaged: [String: String] = [:]
         for record in records {
             if record.object.bytes != record.manifest.storedBytes {
-                damaged[record.name] = "stored size \(record.object.bytes) bytes differs from the manifest's \(record.manifest.storedBytes)"
+                damaged[record.name] = "stored size \(record.object.bytes) bytes differs from the manifest's "
+                    + "\(record.manifest.storedBytes)"
             } else if let verification = record.manifest.verification, verification.hasPrefix("failed") {
                 damaged[record.name] = "its verification \(verification)"
             }
@@ -69,7 +66,9 @@ public enum RetentionRunner {
         return damaged
     }
 
-    private static func checksumProblem(_ record: BackupRecord, in destination: any Destination) async throws -> String? {
+    private static func checksumProblem(
+        _ record: BackupRecord, in destination: any Destination
+    ) async throws -> String? {
         do {
             try await RestorePipeline.checkChecksum(record, in: destination)
             return nil
@@ -79,7 +78,9 @@ public enum RetentionRunner {
     }
 
     /// Removes backups with their sidecars and manifest.
-    public static func delete(_ records: [BackupRecord], from job: Job, at target: JobDestination? = nil, logger: Logger) async throws {
+    public static func delete(
+        _ records: [BackupRecord], from job: Job, at target: JobDestination? = nil, logger: Logger
+    ) async throws {
         let destination = (target ?? job.destinations[0]).destination
         for record in records {
             // The manifest goes last: a backup whose data is gone but manifest remains is invisible, while
@@ -90,7 +91,8 @@ public enum RetentionRunner {
                 try await destination.delete(name: sidecar)
             }
             try await destination.delete(name: record.name + Manifest.suffix)
-            logger.info("retention deleted backup", metadata: ["job": "\(job.name)", "file": "\(record.object.location)"])
+            logger.info("retention deleted backup",
+                        metadata: ["job": "\(job.name)", "file": "\(record.object.location)"])
         }
     }
 
@@ -104,7 +106,8 @@ public enum RetentionRunner {
         let healthy = records.filter { damaged[$0.name] == nil }
         let setAside = records.compactMap { record in
             damaged[record.name].map {
-                RetentionDecision(backup: record, keep: true, reason: "damaged: \($0); not counted, not deleted (look at it, then delete it by hand)")
+                RetentionDecision(backup: record, keep: true, reason: "damaged: \($0); not counted, not deleted "
+                                  + "(look at it, then delete it by hand)")
             }
         }
         let newestHealthy = healthy.max { ($0.created, $0.name) < ($1.created, $1.name) }

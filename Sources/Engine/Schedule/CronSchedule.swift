@@ -32,11 +32,13 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         self.text = trimmed
         let expanded = Self.macros[trimmed.lowercased()] ?? trimmed
         if expanded.hasPrefix("@") {
-            throw SettingError(key: "schedule", message: "'\(trimmed)' is not a macro; use @hourly, @daily, @weekly, @monthly or @yearly")
+            throw SettingError(key: "schedule", message: "'\(trimmed)' is not a macro; "
+                               + "use @hourly, @daily, @weekly, @monthly or @yearly")
         }
         let fields = expanded.split(whereSeparator: \.isWhitespace).map(String.init)
         guard fields.count == 5 else {
-            throw SettingError(key: "schedule", message: "'\(trimmed)' needs 5 fields (minute hour day-of-month month day-of-week), e.g. 30 1 * * *")
+            throw SettingError(key: "schedule", message: "'\(trimmed)' needs 5 fields "
+                               + "(minute hour day-of-month month day-of-week), e.g. 30 1 * * *")
         }
         minutes = try Self.field(fields[0], "minute", 0...59, names: [])
         hours = try Self.field(fields[1], "hour", 0...23, names: [])
@@ -53,7 +55,9 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         func value(_ token: Substring) throws(SettingError) -> Int {
             if let number = Int(token), range.contains(number) { return number }
             if let index = names.firstIndex(of: token.uppercased()) { return index + firstName }
-            throw SettingError(key: "schedule", message: "'\(token)' is not a valid \(name) (\(range.lowerBound)-\(range.upperBound)\(names.isEmpty ? "" : " or \(names.first!)-\(names.last!)"))")
+            let spelled = names.isEmpty ? "" : " or \(names.first!)-\(names.last!)"
+            throw SettingError(key: "schedule", message: "'\(token)' is not a valid \(name) "
+                               + "(\(range.lowerBound)-\(range.upperBound)\(spelled))")
         }
         var result = Set<Int>()
         for item in text.split(separator: ",", omittingEmptySubsequences: false) {
@@ -64,7 +68,8 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
             var step = 1
             if parts.count == 2 {
                 guard let parsed = Int(parts[1]), parsed > 0 else {
-                    throw SettingError(key: "schedule", message: "'/\(parts[1])' in the \(name) field is not a positive step")
+                    throw SettingError(key: "schedule",
+                                       message: "'/\(parts[1])' in the \(name) field is not a positive step")
                 }
                 step = parsed
             }
@@ -96,14 +101,15 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         let limit = date.addingTimeInterval(8 * 366 * 86_400)
         while time < limit {
             let c = calendar.dateComponents(wanted, from: time)
-            guard let month = c.month, let day = c.day, let hour = c.hour, let minute = c.minute, let weekday = c.weekday
-            else { return nil }
+            guard let month = c.month, let day = c.day, let hour = c.hour, let minute = c.minute,
+                  let weekday = c.weekday else { return nil }
             if !months.contains(month) {
                 let first = calendar.date(from: DateComponents(year: c.year, month: month + 1, day: 1))
                 guard let first, first > time else { return nil }
                 time = first
             } else if !dayMatches(day: day, weekday: weekday - 1) {
-                guard let tomorrow = calendar.date(byAdding: .day, value: 1, to: calendar.startOfDay(for: time)) else { return nil }
+                let midnight = calendar.startOfDay(for: time)
+                guard let tomorrow = calendar.date(byAdding: .day, value: 1, to: midnight) else { return nil }
                 time = tomorrow
             } else if !hours.contains(hour) {
                 time = time.addingTimeInterval(Double(60 - minute) * 60)

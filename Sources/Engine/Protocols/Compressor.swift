@@ -1,0 +1,2 @@
+/// A stage that makes backups smaller (the `compressor` role).
+public protocol Compressor: Stage {}

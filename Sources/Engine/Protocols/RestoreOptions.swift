@@ -1,0 +1,25 @@
+/// What a person allows a restore to recreate differently from the source, for a target server that
+/// cannot or should not have everything the source had.
+public struct RestoreOptions: Sendable, Equatable {
+    /// Give the roles a restore creates the attributes that reach beyond one database (a superuser, a
+    /// replication role, a role that bypasses row security) where the source's roles had them. Off by
+    /// default: a restore never creates a role more powerful than it must.
+    public var privilegedRoles: Bool
+    /// Create the database with this locale, the target's default provider, instead of the source's
+    /// locale and provider.
+    public var locale: String?
+    /// Create the database in this tablespace instead of the source database's.
+    public var tablespace: String?
+    /// Source role name to an existing role of the target: the target gets the source role's objects,
+    /// grants and memberships, and the source role is not created.
+    public var roleMap: [String: String]
+
+    public init(
+        privilegedRoles: Bool = false, locale: String? = nil, tablespace: String? = nil, roleMap: [String: String] = [:]
+    ) {
+        self.privilegedRoles = privilegedRoles
+        self.locale = locale
+        self.tablespace = tablespace
+        self.roleMap = roleMap
+    }
+}

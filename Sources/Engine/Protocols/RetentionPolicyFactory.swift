@@ -1,0 +1,4 @@
+/// Makes a ``RetentionPolicy`` from its settings.
+public protocol RetentionPolicyFactory: PluginFactory {
+    func make(_ settings: PluginSettings) throws -> any RetentionPolicy
+}
