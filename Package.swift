@@ -13,7 +13,7 @@ func plugin(_ name: String, _ extra: [Target.Dependency] = [], exclude: [String]
 }
 
 let pluginTargets: [Target.Dependency] = builtinPlugins.map { .target(name: $0) }
-let pluginTestDependencies: [Target.Dependency] = ["Engine", "BuiltinPlugins", "PluginSupport", "CZlib"] + pluginTargets + [
+let pluginTestDependencies: [Target.Dependency] = ["Engine", "BuiltinPlugins", "PluginSupport", "CZlib", "TestSupport"] + pluginTargets + [
     .product(name: "Logging", package: "swift-log"),
     .product(name: "Subprocess", package: "swift-subprocess"),
     .product(name: "Crypto", package: "swift-crypto"),
@@ -100,10 +100,19 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // What the test targets share, as Hummingbird's HummingbirdTesting: the PostgreSQL and moto servers,
+        // the fault proxy, the `backup` CLI and its stand-ins. A test target that others depend on, not a
+        // library: it imports Testing, which `swift build` would then build for every library target, also
+        // in the static release build (`--static-swift-stdlib`, bench/run), whose toolchain has no Testing.
+        .testTarget(
+            name: "TestSupport",
+            dependencies: ["Engine", .product(name: "Subprocess", package: "swift-subprocess")],
+            exclude: ["fault_proxy.py"]
+        ),
         .testTarget(
             name: "PluginTests",
             dependencies: pluginTestDependencies,
-            exclude: ["Support/fault_proxy.py", "Support/age_tty.py"]
+            exclude: ["Support/age_tty.py"]
         ),
     ]
 )

@@ -3,6 +3,7 @@ import Crypto
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// Encrypted backups end to end, with the real `backup` command and PostgreSQL: every format and compressor
 /// with `encryption = age` restores to an identical database; Debian's `age` reads what we store and we

@@ -3,6 +3,7 @@ import BuiltinPlugins
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// The `age` stage against Debian's `age` tool, both ways: what we encrypt, `age -d` reads; what `age -r` or
 /// `age -p` encrypts, our stage reads. For X25519 (one and several recipients, keys made by either side)

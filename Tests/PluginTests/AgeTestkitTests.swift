@@ -4,6 +4,7 @@ import Crypto
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// The age format's published test vectors (Tests/Fixtures/age-testkit, from C2SP/CCTV): each file must
 /// decrypt, or fail in the category its `expect:` names, releasing exactly the plaintext its `payload:`

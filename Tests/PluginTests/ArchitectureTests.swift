@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The plugin boundary, checked on the source tree: the engine names no plugin, and no plugin reaches
 /// into another (SwiftPM can let an undeclared import of a module that happens to be built compile).

@@ -1,6 +1,7 @@
 import Foundation
 import PluginSupport
 import Testing
+import TestSupport
 
 /// The thread defaults follow a container's CPU limit and the CPU affinity, not the machine's cores.
 ///

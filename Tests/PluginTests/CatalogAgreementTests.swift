@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Two destinations holding different backups of one job (`local` and `local@b`): `list`, `verify`,
 /// `restore` and `copy` agree on where each backup is, since they all ask the one catalog.

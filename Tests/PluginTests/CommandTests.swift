@@ -3,6 +3,7 @@ import BuiltinPlugins
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// The `backup` command as a person meets it: config errors, the original container's variables,
 /// retention on disk, and job selection.

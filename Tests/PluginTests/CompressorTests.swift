@@ -4,6 +4,7 @@ import Gzip
 import None
 import Testing
 import Zstd
+import TestSupport
 
 /// Real libdeflate, zlib and libzstd against the real system `gunzip`/`gzip` and `zstd` tools, and every
 /// thread count's output one standard stream. (The contract every stage keeps is StageConformanceTests.)

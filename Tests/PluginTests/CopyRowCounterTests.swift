@@ -1,6 +1,7 @@
 import Foundation
 @testable import Postgres
 import Testing
+import TestSupport
 
 /// Row counts read from a plain dump as it streams must equal `count(*)`, however the stream is cut.
 @Suite struct CopyRowCounterTests {

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// The upgrade path: a backup of the test run's PostgreSQL 15, made by pg_dump 15, restores onto an 18
 /// server with nothing done by hand, using 18's own client tools, and gives what `pg_dump 18 | psql 18` of

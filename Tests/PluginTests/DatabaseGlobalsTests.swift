@@ -2,6 +2,7 @@ import Engine
 import Foundation
 @testable import Postgres
 import Testing
+import TestSupport
 
 /// The globals file's formats and the pieces of a restore that need no server.
 @Suite struct DatabaseGlobalsTests {

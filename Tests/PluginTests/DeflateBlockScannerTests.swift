@@ -1,6 +1,7 @@
 import Foundation
 @testable import Gzip
 import Testing
+import TestSupport
 
 /// The scanner must find the final block and the end of any valid deflate stream, libdeflate's and zlib's,
 /// and refuse anything else, since parallel gzip joins blocks where it says.

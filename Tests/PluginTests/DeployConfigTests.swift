@@ -1,6 +1,7 @@
 import Age
 import Foundation
 import Testing
+import TestSupport
 
 /// The configuration the Kubernetes manifests ship passes `backup check-config`: the manifests cannot
 /// drift from the keys the engine accepts.

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// The lock contract of `LockingDestination` and `JobLock`, run for every destination in
 /// `DestinationFixture.all` that has locks: exclusive, waiting, released, taken over from a holder that

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// Every way a backup can fail gets one clear error and a non-zero exit, leaves no partial file, and keeps
 /// the earlier backup intact. Each test first makes a good backup, then breaks one thing and runs again.
@@ -339,80 +340,5 @@ import Testing
         #expect(written.stdout.isEmpty, "the password was written to \(written.stdout)")
         let checked = try await cli.run("check-config")
         #expect(checked.status == 0 && checked.stdout.contains("<redacted>") && !checked.stdout.contains(server.password))
-    }
-}
-
-enum FreePort {
-    /// A loopback port nothing listens on.
-    static func closed() throws -> Int {
-        let socket = try silentListener()
-        close(socket.fd)
-        return socket.port
-    }
-
-    /// How many connections wait on `listener` to be accepted (it is left non-blocking).
-    static func pendingConnections(_ listener: Int32) -> Int {
-        _ = fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
-        var count = 0
-        while true {
-            let connection = accept(listener, nil, nil)
-            guard connection >= 0 else { return count }
-            close(connection)
-            count += 1
-        }
-    }
-
-    /// A loopback socket that completes TCP handshakes (the kernel does) but never speaks.
-    static func silentListener() throws -> (fd: Int32, port: Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-                bind(fd, pointer, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard fd >= 0, bound else { throw TestFailure("cannot open a loopback socket") }
-        return (fd, Int(UInt16(bigEndian: address.sin_port)))
-    }
-}
-
-enum FakePgDump {
-    /// An executable `pg_dump` stand-in: answers `--version` (as the real one, or as `version`), runs `body` otherwise.
-    static func write(in directory: String, version: String? = nil, body: String) throws -> String {
-        let path = "\(directory)/pg_dump"
-        let versionLine = version.map { "echo 'pg_dump (PostgreSQL) \($0)'; exit 0" } ?? "exec /usr/bin/pg_dump --version"
-        try """
-            #!/bin/sh
-            if [ "$1" = "--version" ]; then \(versionLine); fi
-            \(body)
-            """.write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o755)
-        return path
-    }
-
-    /// The end of a body that hangs: the stand-in adds its pid to `stand-in.pids` beside itself, then sleeps
-    /// as that pid until killed, so the test ends it by pid (``endStandIn(in:)``), never by name.
-    static let hang = #"echo $$ >> "$(dirname "$0")/stand-in.pids"; exec sleep 600"#
-
-    /// How long SIGTERM to exit may take with a hanging stand-in: pg_dump's grace is about 3 s, then SIGKILL;
-    /// the margin is for a loaded machine, the bound tells that from a stand-in that sleeps until killed.
-    static let graceBound: Duration = .seconds(60)
-
-    /// The pids of the stand-ins in `directory` that reached ``hang``.
-    static func hanging(in directory: String) -> [pid_t] {
-        let text = (try? String(contentsOfFile: "\(directory)/stand-in.pids", encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").compactMap { pid_t($0) }
-    }
-
-    /// Kills the hanging stand-ins in `directory` (by the pids they wrote) that still run; whether one did.
-    @discardableResult
-    static func endStandIn(in directory: String) -> Bool {
-        let running = hanging(in: directory).filter(Processes.isRunning)
-        for pid in running { kill(pid, SIGKILL) }
-        return !running.isEmpty
     }
 }

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// `destination = local, s3`: one dump stored on the volume and in the bucket (moto_server, signing
 /// enforced) at once, each with its own retention; a failing side named while the other copy stays; and

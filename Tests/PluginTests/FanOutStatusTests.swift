@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// A fan-out run that stores its backup at one destination and fails at the other is a failed run: `backup
 /// now` exits 1, and `backup run` is not ready (/readyz 503, naming the job) while its per-destination gauges

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// A database name is only ever a name: one that reads like a connection string backs up, verifies and
 /// restores as itself, and nothing connects to the host it names.

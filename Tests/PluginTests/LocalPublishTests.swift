@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// How a backup reaches the local volume, watched from outside the process: every file is fsynced before
 /// its name appears and the directory after, so a power loss cannot leave a published name with lost

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Notifications to a real local HTTP receiver: the right fields, and a dead or slow receiver costs a run
 /// no more than `notify.timeout`.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// A backup made by the release before the chain of stages (manifest version 1: `compressor`,
 /// `compression_level`, `pg_dump_version`), kept in Tests/Fixtures/manifest-v1. It was made by that

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `backup prune` holds the job's lock, as a backup does: a backup's retention and a prune never decide
 /// over the same files at once. While a backup runs, prune refuses naming the holder; with `--wait` it

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// A restore gives back the database exactly as it was: every role it needs, every database property, on a
 /// new cluster whose superuser is not `postgres`, as that superuser or as a role with only CREATEDB and

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The database password reaches psql and pg_restore as it reaches pg_dump: through a file that lives only
 /// in the backup process's memory (`PGPASSFILE=/proc/<pid>/fd/<n>`), never in their arguments (what `ps`

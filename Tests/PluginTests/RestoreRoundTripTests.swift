@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// Back up a real database with the real `backup` command, restore it with the original README's commands,
 /// and require the restored database's pg_dump to equal the source's.

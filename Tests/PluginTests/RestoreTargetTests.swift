@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// A schema far larger than the sample's loses nothing that `pg_dump | psql` keeps, in either format, on
 /// the same server and on a new cluster that has none of its roles.

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Testing
+import TestSupport
 
 /// `backup restore` and `backup verify` against the real server: the restored database's pg_dump equals
 /// the source's at backup time, failures change nothing, and verification catches damaged backups.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `--map-role SOURCE=TARGET`: a restore (plain and custom) gives everything the source role owned, was
 /// granted, granted, or is named in (policies, default privileges, user mappings, large objects, the

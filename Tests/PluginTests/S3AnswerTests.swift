@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import S3
 import Testing
+import TestSupport
 
 /// Answers a store gives rarely, made by the fault proxy in front of moto_server: a listing that never
 /// ends, a clock that is off, a redirect to another region, a certificate nobody trusts. Each fails at once

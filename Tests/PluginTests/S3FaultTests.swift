@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import S3
 import Testing
+import TestSupport
 
 /// A flaky network between us and the bucket, made by a fault-injecting proxy in front of moto_server:
 /// transient faults are survived with identical results; persistent ones fail clearly, within the

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Signals mid-upload to the bucket: nothing partial is ever listed, no multipart upload stays open after
 /// the next run, and a killed pod's lease is taken over once it ran out.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The job's lease in the bucket when the answer to a lock write is lost (the connection breaks after the
 /// store took the write): the retry finds the lease this run wrote, so the run never calls itself "already

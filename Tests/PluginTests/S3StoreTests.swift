@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import S3
 import Testing
+import TestSupport
 
 /// What the `s3` destination does with a real bucket beyond one backup: listings longer than one page,
 /// retention, temporary credentials from a web identity, and stores without conditional writes.

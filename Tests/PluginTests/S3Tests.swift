@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import S3
 import Testing
+import TestSupport
 
 /// The `s3` destination against a real S3-compatible server (moto_server, signing enforced), checked with
 /// the AWS CLI as the independent client.

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Local
 import Testing
+import TestSupport
 
 /// Whatever a stored manifest or sidecar says, as someone who can write the volume or the bucket would
 /// plant it: names outside the backup are never read, written, copied or deleted, in any command and at

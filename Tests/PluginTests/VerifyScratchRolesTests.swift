@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// verify's scratch restore onto a server without the backup's roles creates them for the restore, then
 /// drops them with the scratch database: the server is left as verify found it.

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Local
 import S3
+import TestSupport
 
 /// A destination plugin as the conformance suite (DestinationConformanceTests) needs it. Adding a
 /// destination to the suite is one entry in `all`: how to make a fresh, empty one from its factory, a

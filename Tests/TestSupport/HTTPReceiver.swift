@@ -2,10 +2,10 @@ import Foundation
 
 /// A real HTTP server on loopback (Python's http.server, in a process of its own) that records every
 /// request it receives. `mode`: `ok` answers 200, `error` answers 500, `slow` answers after a minute.
-struct HTTPReceiver {
-    let directory: String
-    let port: Int
-    let pid: Int32
+package struct HTTPReceiver {
+    package let directory: String
+    package let port: Int
+    package let pid: Int32
 
     static let script = """
         import http.server, json, sys, time
@@ -29,7 +29,7 @@ struct HTTPReceiver {
         server.serve_forever()
         """
 
-    static func start(_ mode: String) async throws -> HTTPReceiver {
+    package static func start(_ mode: String) async throws -> HTTPReceiver {
         let directory = try Paths.temporaryDirectory("receiver")
         try script.write(toFile: "\(directory)/receiver.py", atomically: true, encoding: .utf8)
         let started = try await Shell.sh(
@@ -47,10 +47,10 @@ struct HTTPReceiver {
         throw TestFailure("the receiver wrote no port within 10 s")
     }
 
-    var url: String { "http://127.0.0.1:\(port)/hook" }
+    package var url: String { "http://127.0.0.1:\(port)/hook" }
 
     /// Every request received so far: path, headers, and the body parsed as JSON.
-    func requests() throws -> [(path: String, headers: [String: String], body: [String: Any])] {
+    package func requests() throws -> [(path: String, headers: [String: String], body: [String: Any])] {
         guard let text = try? String(contentsOfFile: "\(directory)/requests", encoding: .utf8) else { return [] }
         return try text.split(separator: "\n").map { line in
             let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
@@ -59,7 +59,7 @@ struct HTTPReceiver {
         }
     }
 
-    func stop() {
+    package func stop() {
         kill(pid, SIGKILL)
         try? FileManager.default.removeItem(atPath: directory)
     }

@@ -2,20 +2,20 @@ import Foundation
 
 /// One real PostgreSQL server for the whole test run, started by `scripts/pg-sandbox` on a free loopback
 /// port in a temporary directory, as the `postgres` user, and stopped when the test process exits.
-final class PostgresServer: Sendable {
+package final class PostgresServer: Sendable {
     // Sendable: every stored property is an immutable value.
-    let directory: String
-    let port: Int
-    let superuserPassword: String
+    package let directory: String
+    package let port: Int
+    package let superuserPassword: String
     /// The role the backups run as; it owns the test databases.
-    let user = "backup"
-    let password = PostgresServer.passwordForTests
-    static let passwordForTests = "backup-Secret-93xq"
+    package let user = "backup"
+    package let password = PostgresServer.passwordForTests
+    package static let passwordForTests = "backup-Secret-93xq"
 
     /// Started once, on first use; every test awaits the same start.
     private static let starting = Task { try await PostgresServer() }
 
-    static var shared: PostgresServer {
+    package static var shared: PostgresServer {
         get async throws { try await starting.value }
     }
 
@@ -41,13 +41,13 @@ final class PostgresServer: Sendable {
     private static let directoryToStop = Locked("")
 
     /// Database names on the server.
-    func databases() async throws -> [String] {
+    package func databases() async throws -> [String] {
         try await psql("SELECT datname FROM pg_database ORDER BY 1").split(separator: "\n").map(String.init)
     }
 
     /// Runs SQL as the superuser over TCP; throws with psql's message on failure.
     @discardableResult
-    func psql(_ sql: String, database: String = "postgres") async throws -> String {
+    package func psql(_ sql: String, database: String = "postgres") async throws -> String {
         let result = try await Shell.run(Paths.pgTool("psql"), [
             "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port), "-U", "postgres",
             "-d", database, "-c", sql,
@@ -57,27 +57,27 @@ final class PostgresServer: Sendable {
     }
 
     /// Environment for system tools (psql, pg_dump, pg_restore) connecting as the superuser.
-    var superuserEnvironment: [String: String] {
+    package var superuserEnvironment: [String: String] {
         ["PGHOST": "127.0.0.1", "PGPORT": String(port), "PGUSER": "postgres", "PGPASSWORD": superuserPassword]
     }
 
     /// A new database owned by the backup role, filled with varied sample data.
-    func makeSampleDatabase(_ name: String, rows: Int = 2000) async throws {
+    package func makeSampleDatabase(_ name: String, rows: Int = 2000) async throws {
         try await psql("CREATE DATABASE \(name) OWNER \(user)")
         try await psql("SET ROLE \(user);\n" + SampleData.schema(rows: rows), database: name)
     }
 
     /// A new empty database owned by the superuser, to restore into.
-    func makeEmptyDatabase(_ name: String) async throws {
+    package func makeEmptyDatabase(_ name: String) async throws {
         try await psql("CREATE DATABASE \(name)")
     }
 
     /// The plain pg_dump of `database`, with the per-dump random `\restrict` key fixed, for comparing.
-    func dumpForComparison(_ database: String) async throws -> String {
+    package func dumpForComparison(_ database: String) async throws -> String {
         try await Self.dumpForComparison(database, environment: superuserEnvironment)
     }
 
-    static func dumpForComparison(_ database: String, environment: [String: String]) async throws -> String {
+    package static func dumpForComparison(_ database: String, environment: [String: String]) async throws -> String {
         let result = try await Shell.run(Paths.pgTool("pg_dump"), ["--restrict-key=compare", "-d", database],
                                          environment: environment)
         guard result.status == 0 else { throw TestFailure("pg_dump \(database) failed: \(result.stderr)") }
@@ -85,7 +85,7 @@ final class PostgresServer: Sendable {
     }
 
     /// A config file for one job backing up `database` into `directory`.
-    func config(job: String = "app", database: String, directory: String, extra: String = "") -> String {
+    package func config(job: String = "app", database: String, directory: String, extra: String = "") -> String {
         """
         # written by the tests
         postgres.host = 127.0.0.1
@@ -101,15 +101,15 @@ final class PostgresServer: Sendable {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+package struct TestFailure: Error, CustomStringConvertible {
+    package var description: String
+    package init(_ description: String) { self.description = description }
 }
 
-enum SampleData {
+package enum SampleData {
     /// Tables of many types, a view, a sequence, indexes, a foreign key, a function, and NULLs and
     /// non-ASCII text, so a restore that loses anything shows up in the comparison.
-    static func schema(rows: Int) -> String {
+    package static func schema(rows: Int) -> String {
         """
         CREATE TABLE customers (id serial PRIMARY KEY, name text NOT NULL, email text UNIQUE,
             balance numeric(12,2), created timestamptz NOT NULL DEFAULT '2024-01-01 00:00:00+00', note text);

@@ -3,27 +3,27 @@ import Foundation
 /// One real S3-compatible server (moto_server, by `scripts/moto-sandbox`) for the whole test run, on a free
 /// loopback port, with request signing enforced; stopped when the test process exits. The AWS CLI is the
 /// independent client that checks what we wrote.
-final class MotoServer: Sendable {
+package final class MotoServer: Sendable {
     // Sendable: every stored property is an immutable value.
-    let directory: String
-    let port: Int
-    let accessKeyID: String
-    let secretAccessKey: String
+    package let directory: String
+    package let port: Int
+    package let accessKeyID: String
+    package let secretAccessKey: String
     /// The venv's bin directory, with `aws`.
-    let tools: String
+    package let tools: String
 
-    var endpoint: String { "http://127.0.0.1:\(port)" }
+    package var endpoint: String { "http://127.0.0.1:\(port)" }
 
     private static let starting = Task { try await MotoServer(signing: true) }
     private static let startingUnsigned = Task { try await MotoServer(signing: false) }
 
-    static var shared: MotoServer {
+    package static var shared: MotoServer {
         get async throws { try await starting.value }
     }
 
     /// A second server that checks no signature: moto cannot answer an unsigned STS call (web identity)
     /// while it enforces signing, as AWS does.
-    static var withoutSigning: MotoServer {
+    package static var withoutSigning: MotoServer {
         get async throws { try await startingUnsigned.value }
     }
 
@@ -66,19 +66,19 @@ final class MotoServer: Sendable {
     private static let unsignedDirectoryToStop = Locked("")
 
     /// The variables that give the AWS CLI, or `backup`, this server and the test user's keys.
-    var environment: [String: String] {
+    package var environment: [String: String] {
         ["AWS_ACCESS_KEY_ID": accessKeyID, "AWS_SECRET_ACCESS_KEY": secretAccessKey, "AWS_DEFAULT_REGION": "us-east-1",
          "AWS_ENDPOINT_URL": endpoint]
     }
 
     /// Runs the AWS CLI against this server as the test user.
     @discardableResult
-    func aws(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> Shell.Result {
+    package func aws(_ arguments: [String], environment extra: [String: String] = [:]) async throws -> Shell.Result {
         try await Shell.run("\(tools)/aws", ["--endpoint-url", endpoint] + arguments, environment: environment.merging(extra) { $1 })
     }
 
     /// A new empty bucket with a unique name.
-    func makeBucket(_ label: String) async throws -> String {
+    package func makeBucket(_ label: String) async throws -> String {
         let bucket = "\(label)-\(UUID().uuidString.prefix(8).lowercased())"
         let made = try await aws(["s3api", "create-bucket", "--bucket", bucket])
         guard made.status == 0 else { throw TestFailure("create-bucket failed: \(made.stderr)") }
@@ -86,7 +86,7 @@ final class MotoServer: Sendable {
     }
 
     /// Keys in `bucket` under `prefix`, as the AWS CLI lists them.
-    func keys(_ bucket: String, prefix: String = "") async throws -> [String] {
+    package func keys(_ bucket: String, prefix: String = "") async throws -> [String] {
         let listed = try await aws(["s3api", "list-objects-v2", "--bucket", bucket, "--prefix", prefix,
                                     "--query", "Contents[].Key", "--output", "text"])
         guard listed.status == 0 else { throw TestFailure("list-objects-v2 failed: \(listed.stderr)") }
@@ -95,7 +95,7 @@ final class MotoServer: Sendable {
     }
 
     /// Multipart uploads in progress in `bucket`, as the AWS CLI lists them.
-    func uploadsInProgress(_ bucket: String) async throws -> [String] {
+    package func uploadsInProgress(_ bucket: String) async throws -> [String] {
         let listed = try await aws(["s3api", "list-multipart-uploads", "--bucket", bucket, "--query", "Uploads[].Key", "--output", "text"])
         guard listed.status == 0 else { throw TestFailure("list-multipart-uploads failed: \(listed.stderr)") }
         let text = listed.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

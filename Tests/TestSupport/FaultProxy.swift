@@ -3,24 +3,24 @@ import Foundation
 /// `fault_proxy.py` on a free loopback port in front of the test run's moto_server: forwards requests,
 /// or fails them as `plan` says (500, 503 SlowDown, a reset mid-request or mid-answer, a stall, a slow
 /// link). With `tls`, it speaks TLS with a self-signed certificate for 127.0.0.1 (`certificate`).
-final class FaultProxy: Sendable {
+package final class FaultProxy: Sendable {
     // Sendable: every stored property is an immutable value.
-    let directory: String
-    let port: Int
-    let pid: Int32
-    let tls: Bool
+    package let directory: String
+    package let port: Int
+    package let pid: Int32
+    package let tls: Bool
 
-    var endpoint: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
-    var planFile: String { "\(directory)/plan.json" }
+    package var endpoint: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
+    package var planFile: String { "\(directory)/plan.json" }
     /// The PEM certificate the proxy presents with `tls`, which is also its own CA.
-    var certificate: String { "\(directory)/cert.pem" }
+    package var certificate: String { "\(directory)/cert.pem" }
 
-    init(tls: Bool = false) async throws {
+    package init(tls: Bool = false) async throws {
         let moto = try await MotoServer.shared
         directory = try Paths.temporaryDirectory("proxy")
         self.tls = tls
         try "[]".write(toFile: "\(directory)/plan.json", atomically: true, encoding: .utf8)
-        let script = "\(Paths.root)/Tests/PluginTests/Support/fault_proxy.py"
+        let script = "\(Paths.root)/Tests/TestSupport/fault_proxy.py"
         var arguments = ""
         if tls {
             let made = try await Shell.sh("""
@@ -42,15 +42,15 @@ final class FaultProxy: Sendable {
     }
 
     /// Replaces the plan: rules such as `["method": "PUT", "query": "partNumber", "fault": "503", "times": 2]`.
-    func plan(_ rules: [[String: Any]]) throws {
+    package func plan(_ rules: [[String: Any]]) throws {
         let data = try JSONSerialization.data(withJSONObject: rules)
         try data.write(to: URL(fileURLWithPath: planFile), options: .atomic)
     }
 
     /// What the proxy did, one line per request (`PUT /bucket/key?partNumber=1&… 503`).
-    var log: String { (try? String(contentsOfFile: "\(directory)/log", encoding: .utf8)) ?? "" }
+    package var log: String { (try? String(contentsOfFile: "\(directory)/log", encoding: .utf8)) ?? "" }
 
-    func stop() {
+    package func stop() {
         kill(pid, SIGKILL)
         try? FileManager.default.removeItem(atPath: directory)
     }

@@ -3,17 +3,17 @@ import Testing
 
 /// A second, brand-new PostgreSQL cluster for one test, started by `scripts/pg-sandbox` like the shared one,
 /// with a superuser of the test's choosing (managed services have no `postgres` role). Stopped by `stop()`.
-struct FreshCluster {
-    let directory: String
-    let port: Int
-    let superuser: String
-    let password: String
+package struct FreshCluster {
+    package let directory: String
+    package let port: Int
+    package let superuser: String
+    package let password: String
     /// The directory of `major`'s client wrappers (`scripts/pg-versions clients`) when the cluster is of a
     /// major given to `start`; nil for the test run's own major, whose clients are on `PATH`.
-    var clients: String?
+    package var clients: String?
 
     /// `major`: another PostgreSQL major than the test run's (one `scripts/pg-versions` prepared).
-    static func start(superuser: String = "admin", major: Int? = nil) async throws -> FreshCluster {
+    package static func start(superuser: String = "admin", major: Int? = nil) async throws -> FreshCluster {
         let directory = try Paths.temporaryDirectory("fresh-cluster")
         var variables = ["PG_SANDBOX_SUPERUSER=\(superuser)"]
         var clients: String?
@@ -32,20 +32,20 @@ struct FreshCluster {
     }
 
     /// This cluster's client `name` (`psql`, `pg_dump`, …).
-    func tool(_ name: String) -> String { clients.map { "\($0)/\(name)" } ?? Paths.pgTool(name) }
+    package func tool(_ name: String) -> String { clients.map { "\($0)/\(name)" } ?? Paths.pgTool(name) }
 
-    func stop() { _ = system("'\(Paths.root)/scripts/pg-sandbox' stop '\(directory)'; rm -rf '\(directory)'") }
+    package func stop() { _ = system("'\(Paths.root)/scripts/pg-sandbox' stop '\(directory)'; rm -rf '\(directory)'") }
 
-    var environment: [String: String] {
+    package var environment: [String: String] {
         ["PGHOST": "127.0.0.1", "PGPORT": String(port), "PGUSER": superuser, "PGPASSWORD": password, "PGDATABASE": "postgres"]
     }
 
     @discardableResult
-    func psql(_ sql: String, database: String = "postgres") async throws -> String {
+    package func psql(_ sql: String, database: String = "postgres") async throws -> String {
         try await Self.psql(sql, database: database, environment: environment, psql: tool("psql"))
     }
 
-    static func psql(_ sql: String, database: String, environment: [String: String], psql: String = Paths.pgTool("psql")) async throws -> String {
+    package static func psql(_ sql: String, database: String, environment: [String: String], psql: String = Paths.pgTool("psql")) async throws -> String {
         let result = try await Shell.run(psql, ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql],
                                          environment: environment)
         guard result.status == 0 else { throw TestFailure("psql failed: \(result.stderr)") }
@@ -53,7 +53,7 @@ struct FreshCluster {
     }
 
     /// A config whose job restores onto this cluster as `user` (password in a file of its own).
-    func restoreConfig(in directory: String, backups: String, user: String? = nil, password: String? = nil) throws -> String {
+    package func restoreConfig(in directory: String, backups: String, user: String? = nil, password: String? = nil) throws -> String {
         let passwordFile = "\(directory)/fresh-\(port)-password"
         FileManager.default.createFile(atPath: passwordFile, contents: Data((password ?? self.password).utf8),
                                        attributes: [.posixPermissions: 0o600])
@@ -74,7 +74,7 @@ struct FreshCluster {
 
 extension FreshCluster {
     /// `backup restore` of `file` from `cli`'s destination into `database` on this cluster, as `user`.
-    func restore(
+    package func restore(
         _ cli: BackupCLI, file: String, into database: String, as user: String? = nil, password: String? = nil,
         _ extra: [String] = []
     ) async throws -> Shell.Result {
@@ -83,7 +83,7 @@ extension FreshCluster {
     }
 
     /// Every role and database name, to show that a failed restore left nothing behind.
-    func rolesAndDatabases() async throws -> String {
+    package func rolesAndDatabases() async throws -> String {
         try await psql("""
             SELECT (SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles) || ' '
                 || (SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database)
@@ -95,10 +95,10 @@ extension FreshCluster {
 /// database with its source: `pg_database` (owner, encoding, locale, provider, limits, flags, comment, the
 /// ACL entry by entry), `pg_db_role_setting`, and the roles whose names start with `prefix` (`pg_roles`
 /// attributes, comments, settings, and `pg_auth_members` on either side).
-enum DatabaseFacts {
+package enum DatabaseFacts {
     /// `restorer`: a role that restored the database as a CREATEROLE role, whose memberships in the roles it
     /// created are PostgreSQL's own doing from 16 on (an ADMIN grant to the creator), not the source's.
-    static func read(_ database: String, rolePrefix prefix: String, environment: [String: String], restorer: String? = nil) async throws -> [String] {
+    package static func read(_ database: String, rolePrefix prefix: String, environment: [String: String], restorer: String? = nil) async throws -> [String] {
         let sql = """
             SELECT 'database|' || concat_ws('|', pg_get_userbyid(d.datdba), pg_encoding_to_char(d.encoding), d.datcollate, d.datctype,
                 d.datlocprovider, coalesce(to_jsonb(d) ->> 'daticulocale', to_jsonb(d) ->> 'datlocale'), d.datconnlimit, d.datallowconn, d.datistemplate,

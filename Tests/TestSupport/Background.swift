@@ -4,7 +4,7 @@ import Testing
 /// Waits for a state the test can see, polling: returns as soon as `condition` holds, throws when it did not
 /// within `limit`. The limit only tells a state that never comes from one that is slow on a loaded machine,
 /// so it is generous; no test concludes anything from the time itself.
-func waitUntil(_ what: String, limit: Duration = .seconds(120), every interval: Duration = .milliseconds(100),
+package func waitUntil(_ what: String, limit: Duration = .seconds(120), every interval: Duration = .milliseconds(100),
                _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + limit
     while true {
@@ -16,14 +16,14 @@ func waitUntil(_ what: String, limit: Duration = .seconds(120), every interval: 
 
 /// A program started in the background (`sh -c 'exec …'`, so the shell's pid is the program's), that the test
 /// signals by that pid alone: never by name, which could reach processes of tests running beside it.
-struct Background {
-    let pid: pid_t
+package struct Background {
+    package let pid: pid_t
     private let run: Task<Shell.Result, any Error>
     /// Set once the program ended and was reaped: its pid may then be another process's.
     private let ended: Locked<Bool>
 
     /// Starts `command` (a shell command line) with `environment` added; `pidFile` must be a new path.
-    static func start(_ command: String, environment: [String: String] = [:], pidFile: String) async throws -> Background {
+    package static func start(_ command: String, environment: [String: String] = [:], pidFile: String) async throws -> Background {
         let ended = Locked(false)
         let run = Task {
             defer { ended.set(true) }
@@ -38,7 +38,7 @@ struct Background {
     }
 
     /// `backup ARGUMENTS --config` of `cli`, with its environment and stderr in `stderrFile` when given.
-    static func backup(_ cli: BackupCLI, _ arguments: String..., stderrFile: String? = nil) async throws -> Background {
+    package static func backup(_ cli: BackupCLI, _ arguments: String..., stderrFile: String? = nil) async throws -> Background {
         let words = ([Paths.backup] + arguments + ["--config", cli.configPath]).map(Shell.quote).joined(separator: " ")
         let redirect = stderrFile.map { " 2>\(Shell.quote($0))" } ?? ""
         return try await start(words + redirect, environment: cli.environment,
@@ -46,18 +46,18 @@ struct Background {
     }
 
     /// Sends `signal` unless the program already ended.
-    func signal(_ signal: Int32) {
+    package func signal(_ signal: Int32) {
         if !ended.value { kill(pid, signal) }
     }
 
     /// Kills the program if it still runs: for a `defer`, so a failed test leaves nothing running.
-    func end() { signal(SIGKILL) }
+    package func end() { signal(SIGKILL) }
 
     /// Waits for the program to end; its status, output and how long it ran.
-    func result() async throws -> Shell.Result { try await run.value }
+    package func result() async throws -> Shell.Result { try await run.value }
 
     /// Sends `signal` and waits for the program to end; also how long that took.
-    func stop(_ signal: Int32) async throws -> (result: Shell.Result, took: Duration) {
+    package func stop(_ signal: Int32) async throws -> (result: Shell.Result, took: Duration) {
         let start = ContinuousClock.now
         self.signal(signal)
         let result = try await run.value
@@ -65,9 +65,9 @@ struct Background {
     }
 }
 
-enum Processes {
+package enum Processes {
     /// Whether `pid` is a live process (not gone, not a zombie nobody reaped).
-    static func isRunning(_ pid: pid_t) -> Bool {
+    package static func isRunning(_ pid: pid_t) -> Bool {
         guard kill(pid, 0) == 0 else { return false }
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let state = stat.split(separator: ")").last?.split(separator: " ").first
@@ -76,14 +76,14 @@ enum Processes {
     }
 
     /// The paths `pid` has open (its `/proc/PID/fd` links); empty once it ended.
-    static func openFiles(_ pid: pid_t) -> [String] {
+    package static func openFiles(_ pid: pid_t) -> [String] {
         let directory = "/proc/\(pid)/fd"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\($0)") }
     }
 
     /// The pid a stand-in wrote to `file`, if it did.
-    static func pid(in file: String) -> pid_t? {
+    package static func pid(in file: String) -> pid_t? {
         (try? String(contentsOfFile: file, encoding: .utf8)).flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 }

@@ -10,22 +10,22 @@ import SystemPackage
 #endif
 
 /// Runs real programs for the tests: the system's gunzip, zstd, psql, pg_restore and our own `backup`.
-enum Shell {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var seconds: Double
+package enum Shell {
+    package struct Result {
+        package var status: Int32
+        package var stdout: String
+        package var stderr: String
+        package var seconds: Double
     }
 
     /// Runs `command` with `/bin/sh -c`, so tests can write pipelines exactly as a person would.
     @discardableResult
-    static func sh(_ command: String, environment: [String: String] = [:]) async throws -> Result {
+    package static func sh(_ command: String, environment: [String: String] = [:]) async throws -> Result {
         try await run("/bin/sh", ["-c", command], environment: environment)
     }
 
     /// Runs a program to completion. Async (swift-subprocess), so waiting never blocks the test pool's threads.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+    package static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
         let start = Date()
         var updates: [Environment.Key: String?] = [:]
         for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
@@ -42,28 +42,28 @@ enum Shell {
     }
 
     /// Quotes `text` for /bin/sh.
-    static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    package static func quote(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }
 
 /// A value written once by another thread.
-final class Locked<Value: Sendable>: Sendable {
+package final class Locked<Value: Sendable>: Sendable {
     private let storage: Mutex<(Value, Bool)>
 
-    init(_ value: Value) { storage = Mutex((value, false)) }
-    func set(_ value: Value) { storage.withLock { $0 = (value, true) } }
-    var value: Value { storage.withLock { $0.0 } }
-    var isSet: Bool { storage.withLock { $0.1 } }
+    package init(_ value: Value) { storage = Mutex((value, false)) }
+    package func set(_ value: Value) { storage.withLock { $0 = (value, true) } }
+    package var value: Value { storage.withLock { $0.0 } }
+    package var isSet: Bool { storage.withLock { $0.1 } }
 }
 
-enum Paths {
-    /// The package's root directory.
-    static let root: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().path
+package enum Paths {
+    /// The package's root directory: three levels above this file (Tests/TestSupport/Shell.swift).
+    package static let root: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
 
     /// The `backup` executable the test build built: the one beside this test bundle (the running executable,
     /// `/proc/self/exe`, or the path it was started as). There is no fallback to another build's binary,
     /// which could be stale: without one beside the bundle the run stops, saying so.
-    static let backup: String = {
+    package static let backup: String = {
         let running = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         var candidates: [String] = []
         for path in [running, CommandLine.arguments[0]] {
@@ -78,7 +78,7 @@ enum Paths {
 
     /// A PostgreSQL client (`psql`, `pg_dump`, `pg_restore`) as `PATH` finds it first: the host's, or, in
     /// the matrix runs of `scripts/test`, the wrappers of another major's clients put in front of `PATH`.
-    static func pgTool(_ name: String) -> String {
+    package static func pgTool(_ name: String) -> String {
         let directories = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
         for directory in directories where FileManager.default.isExecutableFile(atPath: "\(directory)/\(name)") {
             return "\(directory)/\(name)"
@@ -87,7 +87,7 @@ enum Paths {
     }
 
     /// A new empty directory, removed by the caller (or left for inspection when a test fails).
-    static func temporaryDirectory(_ label: String) throws -> String {
+    package static func temporaryDirectory(_ label: String) throws -> String {
         let path = NSTemporaryDirectory() + "backup-tests-\(label)-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
@@ -95,7 +95,7 @@ enum Paths {
 }
 
 /// Where two texts first differ, for a readable failure message when dumps do not match.
-func firstDifference(_ a: String, _ b: String) -> String {
+package func firstDifference(_ a: String, _ b: String) -> String {
     let left = a.split(separator: "\n", omittingEmptySubsequences: false)
     let right = b.split(separator: "\n", omittingEmptySubsequences: false)
     for index in 0..<max(left.count, right.count) {
@@ -107,6 +107,6 @@ func firstDifference(_ a: String, _ b: String) -> String {
 }
 
 /// Two pg_dump outputs must be equal; on failure the message shows the first line that differs.
-func expectSameDump(_ actual: String, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
+package func expectSameDump(_ actual: String, _ expected: String, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(actual == expected, "\(firstDifference(actual, expected))", sourceLocation: sourceLocation)
 }
