@@ -7,7 +7,7 @@ import Zstd
 import TestSupport
 
 /// Real libdeflate, zlib and libzstd against the real system `gunzip`/`gzip` and `zstd` tools, and every
-/// thread count's output one standard stream. (The contract every stage keeps is StageConformanceTests.)
+/// thread count's output one standard stream. (The contract every stage keeps: CompressorConformanceTests.)
 @Suite struct CompressorTests {
     static let compressors: [any Compressor] = [
         GzipCompressor(level: 1), GzipCompressor(level: 6), GzipCompressor(level: 9),

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 @testable import S3
 import Testing
+import TestSupport
 
 /// The parts of the `s3` destination that need no server: signing, part sizes, XML, settings.
 @Suite struct S3UnitTests {

@@ -211,7 +211,7 @@ import TestSupport
     }
 
     /// A FIFO planted under a backup's name on the volume is not waited on or read. (Names that are paths
-    /// are refused by every destination: DestinationConformanceTests.)
+    /// are refused by every destination: DestinationConformance.)
     @Test func theVolumeReadsOnlyRegularFiles() async throws {
         let directory = try Paths.temporaryDirectory("stored-fifo")
         defer { try? FileManager.default.removeItem(atPath: directory) }

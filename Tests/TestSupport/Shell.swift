@@ -57,8 +57,8 @@ package final class Locked<Value: Sendable>: Sendable {
 
 package enum Paths {
     /// The package's root directory: three levels above this file (Tests/TestSupport/Shell.swift).
-    package static let root: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
+    package static let root: String = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
     /// The `backup` executable the test build built: the one beside this test bundle (the running executable,
     /// `/proc/self/exe`, or the path it was started as). There is no fallback to another build's binary,

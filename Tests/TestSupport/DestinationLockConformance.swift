@@ -1,26 +1,29 @@
 import Engine
 import Foundation
 import Testing
-import TestSupport
 
-/// The lock contract of `LockingDestination` and `JobLock`, run for every destination in
-/// `DestinationFixture.all` that has locks: exclusive, waiting, released, taken over from a holder that
-/// died (named), and the leftovers of a killed upload found and removed while holding the lock.
-@Suite struct DestinationLockConformanceTests {
+/// The lock contract of `LockingDestination` and `JobLock`, for a destination that has locks: exclusive,
+/// waiting, released, taken over from a holder that died (named), and the leftovers of a killed upload
+/// found and removed while holding the lock. Run as DestinationConformance is: by each such destination's
+/// test target, with its fixture.
+package struct DestinationLockConformance: Sendable {
+    package let fixture: DestinationFixture
+
+    package init(_ fixture: DestinationFixture) { self.fixture = fixture }
+
     // Long: a lease that lapses while a loaded machine starves the test is not what these tests check
     // (dieHoldingLock leaves an expired lease where a lapse is wanted).
     static let lease: Duration = .seconds(3600)
 
-    static func locking(_ fixture: DestinationFixture) async throws -> (any LockingDestination, DestinationFixture.Made) {
+    func locking() async throws -> (any LockingDestination, DestinationFixture.Made) {
         let made = try await fixture.make()
         let locking = try #require((made.destination as? any LockingDestination),
                                    "\(fixture) has no locks")
         return (locking, made)
     }
 
-    @Test(arguments: DestinationFixture.all)
-    func aHeldLockIsExclusiveAndNamesItsHolder(_ fixture: DestinationFixture) async throws {
-        let (destination, made) = try await Self.locking(fixture)
+    package func aHeldLockIsExclusiveAndNamesItsHolder() async throws {
+        let (destination, made) = try await locking()
         defer { made.cleanUp() }
         let (first, previous) = try await destination.lock(job: "app", wait: false, lease: Self.lease)
         #expect(previous == nil)
@@ -39,9 +42,8 @@ import TestSupport
         try await again.release()
     }
 
-    @Test(arguments: DestinationFixture.all)
-    func aWaitingLockIsTakenWhenReleased(_ fixture: DestinationFixture) async throws {
-        let (destination, made) = try await Self.locking(fixture)
+    package func aWaitingLockIsTakenWhenReleased() async throws {
+        let (destination, made) = try await locking()
         defer { made.cleanUp() }
         let (first, _) = try await destination.lock(job: "app", wait: false, lease: Self.lease)
         // Whether `first` was released when the waiter got the lock: set just before the release, so a
@@ -66,9 +68,8 @@ import TestSupport
         try await second.release()
     }
 
-    @Test(arguments: DestinationFixture.all)
-    func aDeadHoldersLockIsTakenOverAndNamed(_ fixture: DestinationFixture) async throws {
-        let (destination, made) = try await Self.locking(fixture)
+    package func aDeadHoldersLockIsTakenOverAndNamed() async throws {
+        let (destination, made) = try await locking()
         defer { made.cleanUp() }
         try await fixture.dieHoldingLock(made.destination, "app")
         let (lock, previous) = try await destination.lock(job: "app", wait: true, lease: Self.lease)
@@ -78,9 +79,8 @@ import TestSupport
 
     /// A run killed mid-upload leaves a partial upload; the next run, holding the lock, removes it, and
     /// only it: another job's in-progress upload, even with a name that extends this job's, stays.
-    @Test(arguments: DestinationFixture.all)
-    func leftoversOfAKilledUploadAreRemovedAndOnlyThose(_ fixture: DestinationFixture) async throws {
-        let (destination, made) = try await Self.locking(fixture)
+    package func leftoversOfAKilledUploadAreRemovedAndOnlyThose() async throws {
+        let (destination, made) = try await locking()
         defer { made.cleanUp() }
         let killed = try await destination.begin(name: "app_20260101T000000Z.sql")
         try await killed.write(Array(repeating: 1, count: 1000))

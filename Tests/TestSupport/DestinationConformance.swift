@@ -1,24 +1,25 @@
 import Engine
 import Foundation
-import Local
 import Testing
 
-/// The contract every `Destination` keeps (see its "Implementation requirements"), run for every
-/// destination in `DestinationFixture.all`: publishing, reading, listing, deleting, a full store, and, for
-/// destinations with locks, the locks and the clean-up of what a killed run left.
-@Suite struct DestinationConformanceTests {
-    static let destinations = DestinationFixture.all
+/// The contract every `Destination` keeps (see its "Implementation requirements"): publishing, reading,
+/// listing, deleting, a full store; the locks are DestinationLockConformance. Each destination's test target
+/// runs every check with its own fixture, one `@Test` of the same name each (LocalTests'
+/// `LocalConformanceTests`), as each restic back-end instantiates the shared `internal/backend/test` suite.
+package struct DestinationConformance: Sendable {
+    package let fixture: DestinationFixture
 
-    static func make(_ fixture: DestinationFixture) async throws -> (destination: any Destination, cleanUp: @Sendable () -> Void) {
+    package init(_ fixture: DestinationFixture) { self.fixture = fixture }
+
+    func make() async throws -> (destination: any Destination, cleanUp: @Sendable () -> Void) {
         let made = try await fixture.make()
         return (made.destination, made.cleanUp)
     }
 
     static let payload = Array((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
 
-    @Test(arguments: destinations)
-    func commitPublishesDataAndSidecar(_ kind: DestinationFixture) async throws {
-        let (destination, cleanUp) = try await Self.make(kind)
+    package func commitPublishesDataAndSidecar() async throws {
+        let (destination, cleanUp) = try await make()
         defer { cleanUp() }
         try await destination.checkWritable()
         let upload = try await destination.begin(name: "job_20260101T000000Z.sql")
@@ -34,9 +35,8 @@ import Testing
 
     /// A name is one object of the destination's own area, whatever a caller was told by a stored file:
     /// a path (`../x`, `a/../../x`) is refused before anything is read, written or deleted.
-    @Test(arguments: destinations)
-    func namesThatArePathsAreRefused(_ kind: DestinationFixture) async throws {
-        let (destination, cleanUp) = try await Self.make(kind)
+    package func namesThatArePathsAreRefused() async throws {
+        let (destination, cleanUp) = try await make()
         defer { cleanUp() }
         for name in ["../victim.txt", "a/../../victim.txt", "..", ".", ""] {
             await #expect(throws: BackupError.self, "read \(name)") { try await destination.read(name: name) }
@@ -51,9 +51,8 @@ import Testing
         #expect(try await destination.list().isEmpty)
     }
 
-    @Test(arguments: destinations)
-    func abortLeavesNothing(_ kind: DestinationFixture) async throws {
-        let (destination, cleanUp) = try await Self.make(kind)
+    package func abortLeavesNothing() async throws {
+        let (destination, cleanUp) = try await make()
         defer { cleanUp() }
         let upload = try await destination.begin(name: "job_20260101T000000Z.sql")
         try await upload.write(Self.payload)
@@ -64,9 +63,8 @@ import Testing
         }
     }
 
-    @Test(arguments: destinations)
-    func commitNeverReplacesAnExistingBackup(_ kind: DestinationFixture) async throws {
-        let (destination, cleanUp) = try await Self.make(kind)
+    package func commitNeverReplacesAnExistingBackup() async throws {
+        let (destination, cleanUp) = try await make()
         defer { cleanUp() }
         let first = try await destination.begin(name: "job_20260101T000000Z.sql")
         try await first.write([1, 2, 3])
@@ -79,9 +77,8 @@ import Testing
         #expect(try await destination.list().count == 1)
     }
 
-    @Test(arguments: destinations)
-    func deleteRemovesOneObjectAndToleratesMissing(_ kind: DestinationFixture) async throws {
-        let (destination, cleanUp) = try await Self.make(kind)
+    package func deleteRemovesOneObjectAndToleratesMissing() async throws {
+        let (destination, cleanUp) = try await make()
         defer { cleanUp() }
         for name in ["a_20260101T000000Z.sql", "b_20260101T000000Z.sql"] {
             let upload = try await destination.begin(name: name)
@@ -93,9 +90,8 @@ import Testing
         #expect(try await destination.list().map(\.name) == ["b_20260101T000000Z.sql"])
     }
 
-    @Test(arguments: destinations)
-    func replaceSwapsASmallObjectWhole(_ kind: DestinationFixture) async throws {
-        let (destination, cleanUp) = try await Self.make(kind)
+    package func replaceSwapsASmallObjectWhole() async throws {
+        let (destination, cleanUp) = try await make()
         defer { cleanUp() }
         try await destination.replace(name: "m.json", bytes: Array("first".utf8))
         try await destination.replace(name: "m.json", bytes: Array("second, longer".utf8))
@@ -103,9 +99,8 @@ import Testing
         #expect(try await destination.list().map(\.name) == ["m.json"])
     }
 
-    @Test(arguments: destinations)
-    func streamDeliversTheWholeObjectInChunks(_ kind: DestinationFixture) async throws {
-        let (destination, cleanUp) = try await Self.make(kind)
+    package func streamDeliversTheWholeObjectInChunks() async throws {
+        let (destination, cleanUp) = try await make()
         defer { cleanUp() }
         let upload = try await destination.begin(name: "s_20260101T000000Z.sql")
         try await upload.write(Self.payload)
@@ -119,16 +114,14 @@ import Testing
         }
     }
 
-    @Test(arguments: destinations)
-    func readingAMissingObjectIsNotFound(_ kind: DestinationFixture) async throws {
-        let (destination, cleanUp) = try await Self.make(kind)
+    package func readingAMissingObjectIsNotFound() async throws {
+        let (destination, cleanUp) = try await make()
         defer { cleanUp() }
         await #expect { _ = try await destination.read(name: "nothing") } throws: { ($0 as? BackupError)?.code == .notFound }
     }
 
-    @Test(arguments: destinations)
-    func listTakesAPrefix(_ kind: DestinationFixture) async throws {
-        let (destination, cleanUp) = try await Self.make(kind)
+    package func listTakesAPrefix() async throws {
+        let (destination, cleanUp) = try await make()
         defer { cleanUp() }
         for name in ["app_20260101T000000Z.sql", "app_x_20260101T000000Z.sql", "other_20260101T000000Z.sql"] {
             let upload = try await destination.begin(name: name)
@@ -145,9 +138,9 @@ import Testing
     }
 
     /// A store that fills up fails the write as `.destinationFull`, and the aborted upload leaves nothing.
-    @Test(arguments: destinations.filter { $0.makeFull != nil })
-    func aFullStoreFailsTheWriteAndKeepsNothing(_ kind: DestinationFixture) async throws {
-        let made = try await kind.makeFull!()
+    package func aFullStoreFailsTheWriteAndKeepsNothing() async throws {
+        let makeFull = try #require(fixture.makeFull, "\(fixture) makes no full store")
+        let made = try await makeFull()
         defer { made.cleanUp() }
         let upload = try await made.destination.begin(name: "job_20260101T000000Z.sql")
         await #expect {
@@ -156,30 +149,5 @@ import Testing
         } throws: { ($0 as? BackupError)?.code == .destinationFull }
         await upload.abort()
         #expect(try await made.destination.list().isEmpty)
-    }
-}
-
-/// `restore --backup LOCATION`: which locations the local destination reads, and as what.
-@Suite struct LocalLocationTests {
-    static let settings = PluginSettings(plugin: "local", values: [:])
-
-    @Test(arguments: [
-        ("/var/backups/app_20260101T000000Z.sql.gz", "/var/backups", "app_20260101T000000Z.sql.gz"),
-        ("/var/backups/../backups/./app.sql", "/var/backups", "app.sql"),
-        ("file:///srv/b/app.dump", "/srv/b", "app.dump"),
-    ])
-    func pathsAndFileURLs(_ location: String, _ directory: String, _ name: String) throws {
-        let found = try #require(LocalDestinationFactory().resolve(location: location, settings: Self.settings))
-        #expect((found.destination as? LocalDestination)?.path == directory && found.name == name)
-    }
-
-    @Test func aRelativePathIsTheWorkingDirectorys() throws {
-        let found = try #require(LocalDestinationFactory().resolve(location: "backups/app.sql", settings: Self.settings))
-        #expect((found.destination as? LocalDestination)?.path == FileManager.default.currentDirectoryPath + "/backups")
-    }
-
-    @Test(arguments: ["latest", "20260101T000000Z", "app_20260101T000000Z.sql.gz", "s3://bucket/app.sql.gz", "https://x/y"])
-    func namesAndOtherURLsAreNotLocal(_ location: String) {
-        #expect(LocalDestinationFactory().resolve(location: location, settings: Self.settings) == nil)
     }
 }
