@@ -12,6 +12,11 @@ func plugin(_ name: String, _ extra: [Target.Dependency] = [], exclude: [String]
     .target(name: name, dependencies: ["Engine", "PluginSupport"] + extra, path: "Sources/Plugins/\(name)", exclude: exclude)
 }
 
+/// A test target: Tests/<name>, depending on the engine, TestSupport and `extra` (the plugins it tests).
+func tests(_ name: String, _ extra: [Target.Dependency], exclude: [String] = []) -> Target {
+    .testTarget(name: name, dependencies: ["Engine", "TestSupport"] + extra, exclude: exclude)
+}
+
 let pluginTargets: [Target.Dependency] = builtinPlugins.map { .target(name: $0) }
 let pluginTestDependencies: [Target.Dependency] = ["Engine", "BuiltinPlugins", "PluginSupport", "CZlib", "TestSupport"] + pluginTargets + [
     .product(name: "Logging", package: "swift-log"),
@@ -109,6 +114,8 @@ let package = Package(
             dependencies: ["Engine", .product(name: "Subprocess", package: "swift-subprocess")],
             exclude: ["fault_proxy.py"]
         ),
+        // The Postgres source against real servers: dumps, restores and verification, roles and globals.
+        tests("PostgresTests", ["Postgres"]),
         .testTarget(
             name: "PluginTests",
             dependencies: pluginTestDependencies,
