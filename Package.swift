@@ -116,6 +116,8 @@ let package = Package(
         ),
         // The Postgres source against real servers: dumps, restores and verification, roles and globals.
         tests("PostgresTests", ["Postgres"]),
+        // The compressors, against the system's gzip, gunzip and zstd, and the stage conformance suite.
+        tests("CompressionTests", ["Gzip", "Zstd", "None"]),
         .testTarget(
             name: "PluginTests",
             dependencies: pluginTestDependencies,
