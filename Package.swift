@@ -118,6 +118,8 @@ let package = Package(
         tests("PostgresTests", ["Postgres"]),
         // The compressors, against the system's gzip, gunzip and zstd, and the stage conformance suite.
         tests("CompressionTests", ["Gzip", "Zstd", "None"]),
+        // The local destination: publishing as restic's local back-end does, locations, conformance.
+        tests("LocalTests", ["Local"]),
         .testTarget(
             name: "PluginTests",
             dependencies: pluginTestDependencies,

@@ -1,6 +1,5 @@
 import Engine
 import Foundation
-import Local
 import Testing
 import TestSupport
 
@@ -208,16 +207,5 @@ import TestSupport
         let output = (try? String(contentsOfFile: "\(cli.directory)/copy.out", encoding: .utf8)) ?? ""
         #expect(waiting.stdout.contains("waiting") && waiting.stdout.contains("status=0"), "\(waiting.stdout) \(output)")
         #expect(output.contains("already at s3") || output.contains("copied"), "\(output)")
-    }
-
-    /// A FIFO planted under a backup's name on the volume is not waited on or read. (Names that are paths
-    /// are refused by every destination: DestinationConformance.)
-    @Test func theVolumeReadsOnlyRegularFiles() async throws {
-        let directory = try Paths.temporaryDirectory("stored-fifo")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let volume = LocalDestination(path: directory)
-        let fifo = "app_20261206T000000Z.sql.gz.manifest.json"
-        #expect(mkfifo("\(directory)/\(fifo)", 0o600) == 0)
-        await #expect(throws: BackupError.self) { try await volume.read(name: fifo, limit: 1 << 20) }
     }
 }
