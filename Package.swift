@@ -120,6 +120,8 @@ let package = Package(
         tests("CompressionTests", ["Gzip", "Zstd", "None"]),
         // The local destination: publishing as restic's local back-end does, locations, conformance.
         tests("LocalTests", ["Local"]),
+        // The s3 destination against moto_server, through a fault proxy, and read back by the AWS CLI.
+        tests("S3Tests", ["S3", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "PluginTests",
             dependencies: pluginTestDependencies,

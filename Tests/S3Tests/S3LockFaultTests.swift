@@ -11,7 +11,7 @@ import TestSupport
         let moto = try await MotoServer.shared
         try await PostgresServer.shared.makeSampleDatabase("s3_\(label)", rows: 20)
         let bucket = try await moto.makeBucket(label)
-        let cli = try await S3Tests.cli(label, database: "s3_\(label)", bucket: bucket, extra: extra,
+        let cli = try await S3DestinationTests.cli(label, database: "s3_\(label)", bucket: bucket, extra: extra,
                                         environment: ["AWS_ENDPOINT_URL": proxy.endpoint])
         if dumpSeconds > 0 {
             let wrapper = try FakePgDump.write(in: cli.directory, body: "sleep \(dumpSeconds)\nexec /usr/bin/pg_dump \"$@\"")

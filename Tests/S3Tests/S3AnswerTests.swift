@@ -21,7 +21,7 @@ import TestSupport
         defer { proxy.stop() }
         try await PostgresServer.shared.makeSampleDatabase("s3_\(listing.label)", rows: 10)
         let bucket = try await moto.makeBucket(listing.label)
-        let cli = try await S3Tests.cli(listing.label, database: "s3_\(listing.label)", bucket: bucket,
+        let cli = try await S3DestinationTests.cli(listing.label, database: "s3_\(listing.label)", bucket: bucket,
                                         environment: ["AWS_ENDPOINT_URL": proxy.endpoint])
         defer { cli.cleanUp() }
         var rule: [String: Any] = ["method": "GET", "query": "list-type", "fault": "endless-list", "times": -1]
@@ -46,7 +46,7 @@ import TestSupport
         defer { proxy.stop() }
         try await PostgresServer.shared.makeSampleDatabase("s3_endless_uploads", rows: 10)
         let bucket = try await moto.makeBucket("endless-uploads")
-        let cli = try await S3Tests.cli("uploads", database: "s3_endless_uploads", bucket: bucket,
+        let cli = try await S3DestinationTests.cli("uploads", database: "s3_endless_uploads", bucket: bucket,
                                         environment: ["AWS_ENDPOINT_URL": proxy.endpoint])
         defer { cli.cleanUp() }
         try proxy.plan([["method": "GET", "query": "uploads", "fault": "endless-list", "times": -1]])

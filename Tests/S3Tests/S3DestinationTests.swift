@@ -7,7 +7,7 @@ import TestSupport
 
 /// The `s3` destination against a real S3-compatible server (moto_server, signing enforced), checked with
 /// the AWS CLI as the independent client.
-@Suite struct S3Tests {
+@Suite struct S3DestinationTests {
     /// A job `app` backing up `database` into `bucket` under `pods/<label>/`.
     static func cli(_ label: String, database: String, bucket: String, extra: String = "",
                     environment: [String: String] = [:]) async throws -> BackupCLI {

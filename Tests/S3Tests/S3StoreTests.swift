@@ -29,7 +29,7 @@ import TestSupport
         let moto = try await MotoServer.shared
         try await PostgresServer.shared.makeSampleDatabase("s3_prune", rows: 20)
         let bucket = try await moto.makeBucket("prune")
-        let cli = try await S3Tests.cli("prune", database: "s3_prune", bucket: bucket, extra: "count.keep = 5")
+        let cli = try await S3DestinationTests.cli("prune", database: "s3_prune", bucket: bucket, extra: "count.keep = 5")
         defer { cli.cleanUp() }
         for _ in 0..<3 {
             let made = try await cli.run("now")
@@ -60,7 +60,7 @@ import TestSupport
         let role = try await moto.aws(["iam", "create-role", "--role-name", "backup-irsa", "--assume-role-policy-document", trust,
                                        "--query", "Role.Arn", "--output", "text"])
         #expect(role.status == 0, "\(role.stderr)")
-        let cli = try await S3Tests.cli("irsa", database: "s3_irsa", bucket: bucket, environment: [
+        let cli = try await S3DestinationTests.cli("irsa", database: "s3_irsa", bucket: bucket, environment: [
             "AWS_ENDPOINT_URL": moto.endpoint, "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "",
             "AWS_ROLE_ARN": role.stdout.trimmingCharacters(in: .whitespacesAndNewlines),
         ])
@@ -98,7 +98,7 @@ import TestSupport
         let keys = assumed.stdout.split(whereSeparator: \.isWhitespace).map(String.init)
         #expect(assumed.status == 0 && keys.count == 3 && keys[0].hasPrefix("ASIA"), "\(assumed.stdout)\(assumed.stderr)")
         guard keys.count == 3 else { return }
-        let cli = try await S3Tests.cli("session", database: "s3_session", bucket: bucket, environment: [
+        let cli = try await S3DestinationTests.cli("session", database: "s3_session", bucket: bucket, environment: [
             "AWS_ACCESS_KEY_ID": keys[0], "AWS_SECRET_ACCESS_KEY": keys[1], "AWS_SESSION_TOKEN": keys[2],
         ])
         defer { cli.cleanUp() }
@@ -121,7 +121,7 @@ import TestSupport
         try await PostgresServer.shared.makeSampleDatabase("s3_nolock", rows: 20)
         let bucket = try await moto.makeBucket("nolock")
         try proxy.plan([["method": "PUT", "path": ".app.lock", "fault": "501", "times": -1]])
-        let cli = try await S3Tests.cli("nolock", database: "s3_nolock", bucket: bucket, environment: ["AWS_ENDPOINT_URL": proxy.endpoint])
+        let cli = try await S3DestinationTests.cli("nolock", database: "s3_nolock", bucket: bucket, environment: ["AWS_ENDPOINT_URL": proxy.endpoint])
         defer { cli.cleanUp() }
         let refused = try await cli.run("now")
         #expect(refused.status == 1 && refused.stderr.contains("does not support conditional writes") && refused.stderr.contains("s3.lock = none"),

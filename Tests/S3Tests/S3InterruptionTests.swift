@@ -11,7 +11,7 @@ import TestSupport
         let moto = try await MotoServer.shared
         try await PostgresServer.shared.makeSampleDatabase("s3_\(label)", rows: 50)
         let bucket = try await moto.makeBucket(label)
-        let cli = try await S3Tests.cli(label, database: "s3_\(label)", bucket: bucket,
+        let cli = try await S3DestinationTests.cli(label, database: "s3_\(label)", bucket: bucket,
                                         extra: "compressor = none\ns3.part_size = 5MiB\nlock.lease = 15s")
         let good = try await cli.run("now")
         #expect(good.status == 0, "\(good.stderr)")

@@ -178,7 +178,7 @@ import TestSupport
         defer { proxy.stop() }
         try await server.makeSampleDatabase("s3_flaky", rows: 3000)
         let bucket = try await moto.makeBucket("flakycli")
-        let cli = try await S3Tests.cli("flakycli", database: "s3_flaky", bucket: bucket,
+        let cli = try await S3DestinationTests.cli("flakycli", database: "s3_flaky", bucket: bucket,
                                         environment: ["AWS_ENDPOINT_URL": proxy.endpoint])
         defer { cli.cleanUp() }
         try proxy.plan([
@@ -204,7 +204,7 @@ import TestSupport
         defer { proxy.stop() }
         try await PostgresServer.shared.makeSampleDatabase("s3_down", rows: 200)
         let bucket = try await moto.makeBucket("downcli")
-        let cli = try await S3Tests.cli("downcli", database: "s3_down", bucket: bucket, extra: "s3.retries = 2",
+        let cli = try await S3DestinationTests.cli("downcli", database: "s3_down", bucket: bucket, extra: "s3.retries = 2",
                                         environment: ["AWS_ENDPOINT_URL": proxy.endpoint])
         defer { cli.cleanUp() }
         let first = try await cli.run("now")
