@@ -122,10 +122,13 @@ let package = Package(
         tests("LocalTests", ["Local"]),
         // The s3 destination against moto_server, through a fault proxy, and read back by the AWS CLI.
         tests("S3Tests", ["S3", .product(name: "Crypto", package: "swift-crypto")]),
+        // The age stage against the format's test vectors and Debian's age, and encrypted backups end to end.
+        // CZlib inflates the compressed test vectors.
+        tests("AgeTests", ["Age", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+              exclude: ["age_tty.py"]),
         .testTarget(
             name: "PluginTests",
-            dependencies: pluginTestDependencies,
-            exclude: ["Support/age_tty.py"]
+            dependencies: pluginTestDependencies
         ),
     ]
 )

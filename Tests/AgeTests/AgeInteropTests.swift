@@ -1,5 +1,4 @@
 import Age
-import BuiltinPlugins
 import Engine
 import Foundation
 import Testing
@@ -21,7 +20,7 @@ import TestSupport
     }
 
     static func stage(_ values: [String: String]) throws -> any Encryption {
-        let factory = try #require(BuiltinPlugins.registry.encryptions.first { $0.name == "age" })
+        let factory = AgeEncryptionFactory()
         var settings: [String: String] = [:]
         for key in factory.keys { settings[key.name] = key.defaultValue }
         return try factory.make(PluginSettings(plugin: "age", values: settings.merging(values) { $1 }))
@@ -43,7 +42,7 @@ import TestSupport
     }
 
     static func ageWithTerminal(_ arguments: [String]) async throws -> Shell.Result {
-        try await Shell.run("/usr/bin/python3", ["\(Paths.root)/Tests/PluginTests/Support/age_tty.py", "/usr/bin/age"] + arguments,
+        try await Shell.run("/usr/bin/python3", ["\(Paths.root)/Tests/AgeTests/age_tty.py", "/usr/bin/age"] + arguments,
                             environment: ["AGE_TEST_PASSPHRASE": passphrase])
     }
 
