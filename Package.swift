@@ -12,9 +12,9 @@ func plugin(_ name: String, _ extra: [Target.Dependency] = [], exclude: [String]
     .target(name: name, dependencies: ["Engine", "PluginSupport"] + extra, path: "Sources/Plugins/\(name)", exclude: exclude)
 }
 
-/// A test target: Tests/<name>, depending on the engine, TestSupport and `extra` (the plugins it tests).
+/// A test target: Tests/<name>, depending on the engine and `extra` (the plugins it tests, TestSupport).
 func tests(_ name: String, _ extra: [Target.Dependency], exclude: [String] = []) -> Target {
-    .testTarget(name: name, dependencies: ["Engine", "TestSupport"] + extra, exclude: exclude)
+    .testTarget(name: name, dependencies: ["Engine"] + extra, exclude: exclude)
 }
 
 let pluginTargets: [Target.Dependency] = builtinPlugins.map { .target(name: $0) }
@@ -115,17 +115,23 @@ let package = Package(
             exclude: ["fault_proxy.py"]
         ),
         // The Postgres source against real servers: dumps, restores and verification, roles and globals.
-        tests("PostgresTests", ["Postgres"]),
+        tests("PostgresTests", ["Postgres", "TestSupport"]),
         // The compressors, against the system's gzip, gunzip and zstd, and the stage conformance suite.
-        tests("CompressionTests", ["Gzip", "Zstd", "None"]),
+        tests("CompressionTests", ["Gzip", "Zstd", "None", "TestSupport"]),
         // The local destination: publishing as restic's local back-end does, locations, conformance.
-        tests("LocalTests", ["Local"]),
+        tests("LocalTests", ["Local", "TestSupport"]),
         // The s3 destination against moto_server, through a fault proxy, and read back by the AWS CLI.
-        tests("S3Tests", ["S3", .product(name: "Crypto", package: "swift-crypto")]),
+        tests("S3Tests", ["S3", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         // The age stage against the format's test vectors and Debian's age, and encrypted backups end to end.
         // CZlib inflates the compressed test vectors.
-        tests("AgeTests", ["Age", "CZlib", .product(name: "Crypto", package: "swift-crypto")],
+        tests("AgeTests", ["Age", "CZlib", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
               exclude: ["age_tty.py"]),
+        // The retention plugins, as pure functions over synthetic backups.
+        tests("RetentionTests", ["Count", "Rolling", "Expire"]),
+        // The plugins as the registry lists them together: a job's config loaded by the real registry, and
+        // names across roles (the retention once called `age` beside the `age` stage).
+        tests("BuiltinPluginsTests", ["BuiltinPlugins", "Age", "Expire",
+                                      .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "PluginTests",
             dependencies: pluginTestDependencies
