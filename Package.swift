@@ -18,11 +18,6 @@ func tests(_ name: String, _ extra: [Target.Dependency], exclude: [String] = [])
 }
 
 let pluginTargets: [Target.Dependency] = builtinPlugins.map { .target(name: $0) }
-let pluginTestDependencies: [Target.Dependency] = ["Engine", "BuiltinPlugins", "PluginSupport", "CZlib", "TestSupport"] + pluginTargets + [
-    .product(name: "Logging", package: "swift-log"),
-    .product(name: "Subprocess", package: "swift-subprocess"),
-    .product(name: "Crypto", package: "swift-crypto"),
-]
 
 let package = Package(
     name: "backup",
@@ -98,6 +93,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The tests mirror the targets: the engine's, against in-memory doubles of its protocols; a target per
+        // plugin (per role where one suite checks the role's plugins side by side), running the conformance
+        // suites with its own fixture; the registry's; and the CLI's, end to end.
         .testTarget(
             name: "EngineTests",
             dependencies: [
@@ -106,7 +104,8 @@ let package = Package(
             ]
         ),
         // What the test targets share, as Hummingbird's HummingbirdTesting: the PostgreSQL and moto servers,
-        // the fault proxy, the `backup` CLI and its stand-ins. A test target that others depend on, not a
+        // the fault proxy, the `backup` CLI and its stand-ins, the conformance suites' checks and the fixture
+        // type a destination's target fills in. A test target that others depend on, not a
         // library: it imports Testing, which `swift build` would then build for every library target, also
         // in the static release build (`--static-swift-stdlib`, bench/run), whose toolchain has no Testing.
         .testTarget(
@@ -132,9 +131,11 @@ let package = Package(
         // names across roles (the retention once called `age` beside the `age` stage).
         tests("BuiltinPluginsTests", ["BuiltinPlugins", "Age", "Expire",
                                       .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(
-            name: "PluginTests",
-            dependencies: pluginTestDependencies
-        ),
+        // The notifiers (webhook, slack, teams) as a run sends them, to a real HTTP receiver.
+        tests("NotifierTests", ["TestSupport"]),
+        // The `backup` executable end to end, as a person or a CronJob runs it, and the source tree's
+        // architecture. It links what the runner links (BuiltinPlugins, Age for the keys) and PluginSupport
+        // (the CPU count the thread defaults follow).
+        tests("EndToEndTests", ["BuiltinPlugins", "Age", "PluginSupport", "TestSupport"]),
     ]
 )
