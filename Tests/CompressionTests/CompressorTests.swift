@@ -3,8 +3,8 @@ import Foundation
 import Gzip
 import None
 import Testing
-import Zstd
 import TestSupport
+import Zstd
 
 /// Real libdeflate, zlib and libzstd against the real system `gunzip`/`gzip` and `zstd` tools, and every
 /// thread count's output one standard stream. (The contract every stage keeps: CompressorConformanceTests.)
