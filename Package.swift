@@ -12,12 +12,12 @@ func plugin(_ name: String, _ extra: [Target.Dependency] = [], exclude: [String]
     .target(name: name, dependencies: ["Engine", "PluginSupport"] + extra, path: "Sources/Plugins/\(name)", exclude: exclude)
 }
 
+/// A test target: Tests/<name>, depending on the engine and `extra` (the plugins it tests, TestSupport).
+func tests(_ name: String, _ extra: [Target.Dependency], exclude: [String] = []) -> Target {
+    .testTarget(name: name, dependencies: ["Engine"] + extra, exclude: exclude)
+}
+
 let pluginTargets: [Target.Dependency] = builtinPlugins.map { .target(name: $0) }
-let pluginTestDependencies: [Target.Dependency] = ["Engine", "BuiltinPlugins", "PluginSupport", "CZlib"] + pluginTargets + [
-    .product(name: "Logging", package: "swift-log"),
-    .product(name: "Subprocess", package: "swift-subprocess"),
-    .product(name: "Crypto", package: "swift-crypto"),
-]
 
 let package = Package(
     name: "backup",
@@ -93,6 +93,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The tests mirror the targets: the engine's, against in-memory doubles of its protocols; a target per
+        // plugin (per role where one suite checks the role's plugins side by side), running the conformance
+        // suites with its own fixture; the registry's; and the CLI's, end to end.
         .testTarget(
             name: "EngineTests",
             dependencies: [
@@ -100,10 +103,39 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // What the test targets share, as Hummingbird's HummingbirdTesting: the PostgreSQL and moto servers,
+        // the fault proxy, the `backup` CLI and its stand-ins, the conformance suites' checks and the fixture
+        // type a destination's target fills in. A test target that others depend on, not a
+        // library: it imports Testing, which `swift build` would then build for every library target, also
+        // in the static release build (`--static-swift-stdlib`, bench/run), whose toolchain has no Testing.
         .testTarget(
-            name: "PluginTests",
-            dependencies: pluginTestDependencies,
-            exclude: ["Support/fault_proxy.py", "Support/age_tty.py"]
+            name: "TestSupport",
+            dependencies: ["Engine", .product(name: "Subprocess", package: "swift-subprocess")],
+            exclude: ["fault_proxy.py"]
         ),
+        // The Postgres source against real servers: dumps, restores and verification, roles and globals.
+        tests("PostgresTests", ["Postgres", "TestSupport"]),
+        // The compressors, against the system's gzip, gunzip and zstd, and the stage conformance suite.
+        tests("CompressionTests", ["Gzip", "Zstd", "None", "TestSupport"]),
+        // The local destination: publishing as restic's local back-end does, locations, conformance.
+        tests("LocalTests", ["Local", "TestSupport"]),
+        // The s3 destination against moto_server, through a fault proxy, and read back by the AWS CLI.
+        tests("S3Tests", ["S3", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        // The age stage against the format's test vectors and Debian's age, and encrypted backups end to end.
+        // CZlib inflates the compressed test vectors.
+        tests("AgeTests", ["Age", "CZlib", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+              exclude: ["age_tty.py"]),
+        // The retention plugins, as pure functions over synthetic backups.
+        tests("RetentionTests", ["Count", "Rolling", "Expire"]),
+        // The plugins as the registry lists them together: a job's config loaded by the real registry, and
+        // names across roles (the retention once called `age` beside the `age` stage).
+        tests("BuiltinPluginsTests", ["BuiltinPlugins", "Age", "Expire",
+                                      .product(name: "Crypto", package: "swift-crypto")]),
+        // The notifiers (webhook, slack, teams) as a run sends them, to a real HTTP receiver.
+        tests("NotifierTests", ["TestSupport"]),
+        // The `backup` executable end to end, as a person or a CronJob runs it, and the source tree's
+        // architecture. It links what the runner links (BuiltinPlugins, Age for the keys) and PluginSupport
+        // (the CPU count the thread defaults follow).
+        tests("EndToEndTests", ["BuiltinPlugins", "Age", "PluginSupport", "TestSupport"]),
     ]
 )

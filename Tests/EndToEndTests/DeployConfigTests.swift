@@ -1,0 +1,96 @@
+import Age
+import Foundation
+import Testing
+import TestSupport
+
+/// The configuration the Kubernetes manifests ship passes `backup check-config`: the manifests cannot
+/// drift from the keys the engine accepts.
+@Suite struct DeployConfigTests {
+    /// The `backup.conf: |` block scalar of a manifest: every following line indented `indent` or deeper
+    /// (blank lines included), with that indent removed.
+    static func backupConf(in file: String, indent: Int) throws -> String {
+        let yaml = try String(contentsOfFile: "\(Paths.root)/deploy/\(file)", encoding: .utf8)
+        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "backup.conf: |" })
+        let margin = String(repeating: " ", count: indent)
+        return lines[(start + 1)...].prefix { $0.isEmpty || $0.hasPrefix(margin) }.map { $0.dropFirst(min(indent, $0.count)) }
+            .joined(separator: "\n")
+    }
+
+    @Test(arguments: [
+        ("base/configmap.yaml", "local.path = /backups", [String: String]()),
+        ("s3/configmap.yaml", "destination = s3", ["AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example"]),
+    ])
+    func configMapConfigurationIsValid(_ file: String, _ expected: String, _ environment: [String: String]) async throws {
+        let body = try DeployConfigTests.backupConf(in: "kubernetes/\(file)", indent: 4)
+        let directory = try Paths.temporaryDirectory("deploy-config")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "secret\n".write(toFile: "\(directory)/password", atomically: true, encoding: .utf8)
+        try "# public keys\n\(AgeKeys.generate().recipient)\n".write(toFile: "\(directory)/recipients", atomically: true, encoding: .utf8)
+        let config = body.replacingOccurrences(of: "/var/run/secrets/backup/password", with: "\(directory)/password")
+            .replacingOccurrences(of: "/etc/backup-age/recipients", with: "\(directory)/recipients")
+        #expect(config.contains("[app]") && config.contains(expected))
+        try config.write(toFile: "\(directory)/backup.conf", atomically: true, encoding: .utf8)
+        let result = try await Shell.run(Paths.backup, ["check-config", "--config", "\(directory)/backup.conf"], environment: environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("configuration OK: 1 job"), "\(result.stdout)")
+    }
+}
+
+/// The configuration the OpenShift S3 template makes, with its parameters' defaults and sample values,
+/// passes `backup check-config`.
+@Suite struct OpenShiftS3TemplateTests {
+    @Test func templateConfigurationIsValid() async throws {
+        let body = try DeployConfigTests.backupConf(in: "openshift/backup-s3-template.yaml", indent: 8)
+        let directory = try Paths.temporaryDirectory("template-config")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (file, value) in ["database-user": "app", "database-password": "secret", "access_key_id": "AKIAEXAMPLE", "secret_access_key": "example"] {
+            try "\(value)\n".write(toFile: "\(directory)/\(file)", atomically: true, encoding: .utf8)
+        }
+        let parameters = ["DATABASE_SERVICE_NAME": "postgresql", "POSTGRESQL_PORT_NUM": "5432", "S3_BUCKET": "my-backups",
+                          "S3_PREFIX": "backups/", "S3_REGION": "us-east-1", "S3_ENDPOINT": "", "NUM_BACKUPS": "31",
+                          "TZ": "Etc/UTC", "DATABASE_NAME": "mydb", "AGE_RECIPIENTS": AgeKeys.generate().recipient]
+        var config = body
+            .replacingOccurrences(of: "/var/run/secrets/db/", with: "\(directory)/")
+            .replacingOccurrences(of: "/var/run/secrets/s3/", with: "\(directory)/")
+        for (name, value) in parameters { config = config.replacingOccurrences(of: "${\(name)}", with: value) }
+        #expect(!config.contains("${"), "every parameter is one the test knows: \(config)")
+        try config.write(toFile: "\(directory)/backup.conf", atomically: true, encoding: .utf8)
+        let result = try await Shell.run(Paths.backup, ["check-config", "--config", "\(directory)/backup.conf"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("configuration OK: 1 job") && result.stdout.contains("s3.bucket = my-backups"), "\(result.stdout)")
+        #expect(!result.stdout.contains("example\n") && result.stdout.contains("s3.secret_access_key = <redacted>"))
+    }
+}
+
+/// The image carries pg_dump 14 to 18: the Containerfile (which cannot be built here: no registry for its
+/// base images, no route to PostgreSQL's apt repository) installs each major's client package from a
+/// package source given as a build argument, and its build fails unless each major's pg_dump runs.
+@Suite struct ContainerfileTests {
+    static func text() throws -> String { try String(contentsOfFile: "\(Paths.root)/Containerfile", encoding: .utf8) }
+
+    /// The default of `ARG name="…"`.
+    static func argument(_ name: String, in text: String) throws -> String {
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("ARG \(name)=") })
+        return String(line.dropFirst("ARG \(name)=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+    }
+
+    @Test func theRuntimeImageInstallsAndChecksEveryMajorsClient() async throws {
+        let text = try Self.text()
+        let runtime = String(try #require(text.components(separatedBy: "FROM debian:bookworm-slim").last))
+        #expect(try Self.argument("PG_MAJORS", in: runtime) == "14 15 16 17 18")
+        #expect(try Self.argument("PG_APT_SOURCE", in: runtime).contains("apt.postgresql.org"))
+        #expect(runtime.contains("echo \"$PG_APT_SOURCE\" > /etc/apt/sources.list.d/pgdg.list"))
+        // The package list the RUN step builds from PG_MAJORS, evaluated by sh as the build would.
+        let loop = try #require(runtime.split(separator: "\n").first { $0.contains("clients=\"\" && for major in $PG_MAJORS") })
+        var line = loop.trimmingCharacters(in: .whitespaces)
+        if line.hasPrefix("&&") { line.removeFirst(2) }
+        if line.hasSuffix("\\") { line.removeLast() }
+        let script = line.replacingOccurrences(of: " && ", with: "; ") + "; echo $clients"
+        let packages = try await Shell.run("/usr/bin/env", ["PG_MAJORS=\(try Self.argument("PG_MAJORS", in: runtime))", "/bin/sh", "-c", script])
+        #expect(packages.stdout.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                == (14...18).map { "postgresql-client-\($0)" }, "\(packages.stdout) \(packages.stderr)")
+        #expect(runtime.contains("$clients") && runtime.contains("for major in $PG_MAJORS; do \"/usr/lib/postgresql/$major/bin/pg_dump\" --version; done"))
+        #expect(!runtime.contains(" postgresql-client "), "not Debian's single postgresql-client (pg_dump 15 only)")
+    }
+}
