@@ -180,7 +180,7 @@ import TestSupport
         try """
             #!/bin/sh
             case "$1" in --version|-V) ;; *) touch '\(started)'; i=0; while [ ! -f '\(gate)' ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done ;; esac
-            exec /usr/lib/postgresql/15/bin/pg_dump "$@"
+            exec \(Shell.quote(Paths.pgTool("pg_dump"))) "$@"
             """.write(toFile: wrapper, atomically: true, encoding: .utf8)
         chmod(wrapper, 0o700)
         let config = try String(contentsOfFile: cli.configPath, encoding: .utf8)
