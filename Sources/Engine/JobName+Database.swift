@@ -20,6 +20,27 @@ extension JobName {
     }
 }
 
+extension JobName {
+    /// The database whose job `name` is within whole-server job `job` (the inverse of
+    /// ``forDatabase(_:of:)``); nil when `name` is not such a name.
+    public static func database(in name: String, of job: String) -> String? {
+        guard name.hasPrefix(job + ".") else { return nil }
+        var bytes: [UInt8] = []
+        var rest = Substring(name.dropFirst(job.count + 1)).utf8[...]
+        while let byte = rest.first {
+            rest = rest.dropFirst()
+            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
+            guard rest.count >= 2, let value = UInt8(String(decoding: rest.prefix(2), as: UTF8.self), radix: 16)
+            else { return nil }
+            bytes.append(value)
+            rest = rest.dropFirst(2)
+        }
+        guard let database = String(validating: bytes, as: UTF8.self),
+              forDatabase(database, of: job) == name else { return nil }
+        return database
+    }
+}
+
 extension String {
     fileprivate func leftPadded(to width: Int) -> String {
         String(repeating: "0", count: max(0, width - count)) + self

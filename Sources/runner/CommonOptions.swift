@@ -118,7 +118,7 @@ struct CommonOptions: ParsableArguments {
     ) throws -> (process: ProcessSettings, jobs: [Job]) {
         let (process, jobs) = try loadConfiguration(overrides: overrides, forReading: forReading)
         guard let name else { return (process, jobs) }
-        guard let job = jobs.first(where: { $0.name == name }) else {
+        guard let job = Job.named(name, in: jobs) else {
             throw Failure(message: "no job named '\(name)'; jobs: \(jobs.map(\.name).joined(separator: ", "))",
                           exitCode: ExitCode.validationFailure.rawValue)
         }

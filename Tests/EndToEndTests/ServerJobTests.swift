@@ -59,6 +59,16 @@ import TestSupport
         #expect(try cli.files().filter { JobName.isBackupFile($0, of: new) }.count == 1)
         let dropped = try #require(JobName.forDatabase("srvx_2", of: "fleet"))
         #expect(try cli.files().filter { JobName.isBackupFile($0, of: dropped) }.count == 1)
+
+        // A database's job is named as `list` shows it: listed, and restored to a database equal to it.
+        let app = try #require(JobName.forDatabase("srvx app", of: "fleet"))
+        let listed = try await cli.run("list", "--job", app)
+        #expect(listed.status == 0 && listed.stdout.contains(app + "_"), "\(listed.stdout) \(listed.stderr)")
+        let restored = try await cli.run("restore", "--job", app, "--to-database", "srvx app copy")
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(try await server.psql("SELECT count(*) FROM t", database: "srvx app copy") == "2")
+        let unknown = try await cli.run("list", "--job", "fleet.nope%2")
+        #expect(unknown.status == 64 && unknown.stderr.contains("no job named 'fleet.nope%2'"), "\(unknown.stderr)")
     }
 
     @Test func databaseNamesBecomeSafeJobNames() {
@@ -69,5 +79,12 @@ import TestSupport
         #expect(JobName.forDatabase("a%b", of: "fleet") == "fleet.a%25b")
         #expect(JobName.forDatabase("", of: "fleet") == nil)
         #expect(JobName.forDatabase(String(repeating: "é", count: 31), of: String(repeating: "j", count: 100)) == nil)
+        for name in ["app", "my db", "../x/.y", "ü", "a%b", #"q"u'o"#] {
+            #expect(JobName.database(in: JobName.forDatabase(name, of: "fleet")!, of: "fleet") == name)
+        }
+        #expect(JobName.database(in: "fleet.a%2", of: "fleet") == nil)
+        #expect(JobName.database(in: "fleet.a%2e", of: "fleet") == nil, "only the form we write")
+        #expect(JobName.database(in: "fleet.a.b", of: "fleet") == nil)
+        #expect(JobName.database(in: "fleetx.a", of: "fleet") == nil)
     }
 }

@@ -67,13 +67,10 @@ extension BackupPipeline {
 
     private func backUp(_ database: String, of job: Job, server: any ServerSource,
                         logger: Logger) async throws -> JobEvent.DatabaseResult {
-        guard let name = JobName.forDatabase(database, of: job.name) else {
+        guard let sub = job.forDatabase(database) else {
             return .init(database: database, status: .failure, file: nil, bytes: 0, rawBytes: 0,
                          error: "the database's name is too long to name its backups after")
         }
-        var sub = job
-        sub.name = name
-        sub.source = server.source(forDatabase: database)
         do {
             let outcome = try await run(sub, logger: logger)
             return .init(database: database, status: .success, file: outcome.record.object.location,
