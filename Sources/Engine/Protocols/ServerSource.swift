@@ -1,7 +1,7 @@
 import Logging
 
-/// A source that stands for a whole server rather than one database (`postgres.database = *`): at the
-/// start of every run it names the databases to back up, and makes a source for each. Each database is
+/// A source that stands for a whole server rather than one database (a job whose database is `*`): at
+/// the start of every run it names the databases to back up, and makes a source for each. Each database is
 /// then backed up as a job of its own (``JobName/forDatabase(_:of:)``), with its own manifest, retention
 /// and verification.
 ///
