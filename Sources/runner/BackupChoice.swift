@@ -27,7 +27,7 @@ enum BackupChoice {
             }
             // The file's own job name finds it; the configured job (the one named, or the only one) says
             // how to restore (its source, its keys).
-            let job = jobs.first { $0.name == manifest.job } ?? jobs[0]
+            let job = Job.named(manifest.job, in: jobs) ?? jobs[0]
             let catalog = await JobCatalog.build(job: manifest.job, at: [("location", place)])
             return (job, try catalog.find(.named(file)))
         }

@@ -109,12 +109,19 @@ struct CommonOptions: ParsableArguments {
 
     /// Loads and validates every job; a configuration error ends the process with its one-line message.
     func loadJobs(only name: String? = nil, overrides: [ConfigEntry] = [], forReading: Bool = false) throws -> [Job] {
-        let jobs = try loadConfiguration(overrides: overrides, forReading: forReading).jobs
-        guard let name else { return jobs }
-        guard let job = jobs.first(where: { $0.name == name }) else {
+        try loadConfiguration(only: name, overrides: overrides, forReading: forReading).jobs
+    }
+
+    /// The process's settings and its jobs, or only the job `name` (a usage error when there is none).
+    func loadConfiguration(
+        only name: String?, overrides: [ConfigEntry] = [], forReading: Bool = false
+    ) throws -> (process: ProcessSettings, jobs: [Job]) {
+        let (process, jobs) = try loadConfiguration(overrides: overrides, forReading: forReading)
+        guard let name else { return (process, jobs) }
+        guard let job = Job.named(name, in: jobs) else {
             throw Failure(message: "no job named '\(name)'; jobs: \(jobs.map(\.name).joined(separator: ", "))",
                           exitCode: ExitCode.validationFailure.rawValue)
         }
-        return [job]
+        return (process, [job])
     }
 }

@@ -7,6 +7,8 @@ struct JobRunner {
     var logger: Logger
     var showProgress: Bool
     var waitForLock = false
+    /// How many databases of a whole-server job are dumped at once (`parallel`).
+    var parallel = 1
     /// Hears every finished run, before notifiers do (the daemon's metrics).
     var onEvent: (@Sendable (JobEvent) -> Void)?
 
@@ -23,6 +25,7 @@ struct JobRunner {
                                       registry: ProcessSettings.registry)
         pipeline.waitForLock = waitForLock
         pipeline.lockLease = job.lockLease
+        pipeline.databaseParallelism = parallel
         return await pipeline.runAndReport(job, logger: logger, onEvent: onEvent).status == .success
     }
 }

@@ -19,8 +19,9 @@ struct NowCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
-            let jobs = try options.loadJobs(only: job)
-            let runner = JobRunner(logger: logger, showProgress: TerminalProgress.isTerminal, waitForLock: wait)
+            let (process, jobs) = try options.loadConfiguration(only: job)
+            let runner = JobRunner(logger: logger, showProgress: TerminalProgress.isTerminal, waitForLock: wait,
+                                   parallel: process.parallel)
             let box = FailedJobs()
             let signal = await SignalCancellation.run { box.set(await runner.runAll(jobs)) }
             if let signal {

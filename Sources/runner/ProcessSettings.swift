@@ -6,7 +6,8 @@ import Engine
 struct ProcessSettings {
     static let keys: [KeySpec] = [
         KeySpec("parallel", .integer(1...64), default: "1",
-                summary: "how many jobs `backup run` runs at once (set it before the first [job])"),
+                summary: "how many jobs `backup run` runs at once, and how many databases a whole-server job "
+                + "dumps at once (set it before the first [job])"),
         KeySpec("log.format", .choice(["text", "json"]),
                 summary: "text, or one JSON object per line for log collectors (default: $LOG_FORMAT, else text)"),
         KeySpec("http.listen", .address, summary: "address:port where `backup run` serves /healthz, /readyz and "

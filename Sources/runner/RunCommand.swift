@@ -58,6 +58,7 @@ struct RunCommand: AsyncParsableCommand {
     /// schedule. A failing job is logged with its count of consecutive failures and keeps its schedule.
     static func loop(_ jobs: [Job], parallel: Int, logger: Logger, busy: Busy, status: DaemonStatus? = nil) async {
         var configured = JobRunner(logger: logger, showProgress: false)
+        configured.parallel = parallel
         if let status { configured.onEvent = { @Sendable event in status.record(event) } }
         let runner = configured
         let start = Date()

@@ -333,7 +333,7 @@ import TestSupport
             "S3_SECRET_FILE": secret, "AGE_RECIPIENTS_FILE": recipients, "REPORTS_PASSPHRASE_FILE": secret,
         ])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("configuration OK: 4 jobs"), "\(result.stdout)")
+        #expect(result.stdout.contains("configuration OK: 5 jobs"), "\(result.stdout)")
     }
 
     @Test func exampleConfigUsesEveryKey() throws {

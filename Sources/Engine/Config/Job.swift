@@ -117,3 +117,29 @@ extension Job {
         return now.timeIntervalSince(newestBackup) > second.timeIntervalSince(first)
     }
 }
+
+extension Job {
+    /// The job under which database `database` of this whole-server job is backed up (its name from
+    /// ``JobName/forDatabase(_:of:)``, its source the server's source of that database); nil when this job
+    /// is not a whole-server job or the name is too long.
+    public func forDatabase(_ database: String) -> Job? {
+        guard let server = source as? any ServerSource,
+              let name = JobName.forDatabase(database, of: self.name) else { return nil }
+        var job = self
+        job.name = name
+        job.source = server.source(forDatabase: database)
+        return job
+    }
+
+    /// The job a command names with `name`: one of `jobs`, or a database's job of a whole-server job
+    /// among them (`fleet.app`, as `backup list` shows it).
+    public static func named(_ name: String, in jobs: [Job]) -> Job? {
+        if let job = jobs.first(where: { $0.name == name }) { return job }
+        for job in jobs {
+            if let database = JobName.database(in: name, of: job.name), let sub = job.forDatabase(database) {
+                return sub
+            }
+        }
+        return nil
+    }
+}

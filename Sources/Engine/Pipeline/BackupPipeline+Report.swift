@@ -8,6 +8,9 @@ extension BackupPipeline {
     /// is logged as an interruption and notifies nobody, as the process is shutting down.
     public func runAndReport(_ job: Job, logger: Logger,
                              onEvent: (@Sendable (JobEvent) -> Void)? = nil) async -> JobEvent {
+        if let server = job.source as? any ServerSource {
+            return await runServerAndReport(job, server: server, logger: logger, onEvent: onEvent)
+        }
         let clock = ContinuousClock()
         let begin = clock.now
         let event: JobEvent

@@ -19,6 +19,8 @@ public struct BackupPipeline: Sendable {
     public var lockRenewal: Duration?
     /// Finds the plugins that undo a backup's stages, for `verify = after-backup`'s scratch restore.
     public var registry: PluginRegistry?
+    /// How many databases of a whole-server job are dumped at once (the process's `parallel`).
+    public var databaseParallelism = 1
     /// Injected so tests control time; the timestamp in the file name comes from here.
     public var now: @Sendable () -> Date
 

@@ -26,3 +26,25 @@ extension JobEvent {
                   finishedAt: Date())
     }
 }
+
+extension JobEvent {
+    /// The event of a whole-server run: `success` when every database was backed up everywhere, `failure`
+    /// when none was (or there was none to back up), else `partial`; `error` names each database that failed,
+    /// and the server's roles when their backup failed (`globalsError`).
+    init(_ job: Job, databases: [DatabaseResult], globalsError: String?, duration: Double) {
+        let stored = databases.filter { $0.status != .failure }
+        let failed = databases.filter { $0.status != .success }
+        let status: Status = failed.isEmpty && globalsError == nil && !databases.isEmpty ? .success
+            : stored.isEmpty ? .failure : .partial
+        var problems = databases.isEmpty ? ["the server has no database the job's patterns select"]
+            : failed.isEmpty ? []
+            : ["\(failed.count) of \(databases.count) databases failed: "
+                + failed.map { "\($0.database): \($0.error ?? "failed")" }.joined(separator: "; ")]
+        if let globalsError { problems.insert("the server's roles and tablespaces: \(globalsError)", at: 0) }
+        let error = problems.isEmpty ? nil : problems.joined(separator: "; ")
+        self.init(job: job.name, database: nil, status: status, bytes: stored.reduce(0) { $0 + $1.bytes },
+                  rawBytes: stored.reduce(0) { $0 + $1.rawBytes }, durationSeconds: duration, file: nil,
+                  error: error, verification: nil, finishedAt: Date())
+        self.databases = databases
+    }
+}

@@ -43,6 +43,8 @@ public struct JobEvent: Sendable, Equatable {
     public var finishedAt: Date
     /// Each destination's result, in the order configured; empty when the run failed before any began.
     public var destinations: [DestinationResult] = []
+    /// A whole-server job's databases and how each fared, in the order found; empty for a job of one database.
+    public var databases: [DatabaseResult] = []
 
     public init(
         job: String, database: String?, status: Status, bytes: Int64, rawBytes: Int64, durationSeconds: Double,

@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 
 /// `postgres`: dumps one database with pg_dump, after checking it with a libpq connection.
 public struct PostgresSourceFactory: SourceFactory {
@@ -10,7 +11,12 @@ public struct PostgresSourceFactory: SourceFactory {
         KeySpec("port", .integer(1...65535), default: "5432", summary: "server port"),
         KeySpec("user", .string, required: true, summary: "role that runs the dump"),
         KeySpec("password", .string, secret: true, summary: "that role's password (prefer postgres.password_file)"),
-        KeySpec("database", .string, required: true, summary: "database to back up"),
+        KeySpec("database", .string, required: true,
+                summary: "database to back up, or * for every database of the server (each its own backup)"),
+        KeySpec("include", .string,
+                summary: "with database = *: only the databases matching one of these globs (comma-separated)"),
+        KeySpec("exclude", .string,
+                summary: "with database = *: not the databases matching one of these globs (comma-separated)"),
         KeySpec("format", .choice(["plain", "custom"]), default: "plain",
                 summary: "plain SQL (restore with psql) or custom (restore with pg_restore)"),
         KeySpec("connect_timeout", .duration, default: "10s", summary: "give up connecting after this long"),
@@ -48,10 +54,24 @@ public struct PostgresSourceFactory: SourceFactory {
         for key in ["host", "port", "user", "password"] {
             source.verifyServer[key] = settings.string("verify_" + key)
         }
-        return source
+        let patterns = { (key: String) in
+            (settings.string(key) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        }
+        guard source.target.database == "*" else {
+            for key in ["include", "exclude"] where settings.string(key) != nil {
+                throw SettingError(key: key, message: "applies only to a whole-server job (postgres.database = *)")
+            }
+            return source
+        }
+        // The server is asked which databases it has through the one every cluster is made with.
+        source.target.database = "postgres"
+        return PostgresServerSource(base: source, include: patterns("include"), exclude: patterns("exclude"))
     }
 
-    public func defaultJobName(_ settings: PluginSettings) -> String? { settings.string("database") }
+    public func defaultJobName(_ settings: PluginSettings) -> String? {
+        settings.string("database") == "*" ? "server" : settings.string("database")
+    }
 
     /// Every pg_dump found (PATH, /usr/lib/postgresql/<major>/bin): a server is backed up by one at least
     /// as new as it, so the newest decides which servers this pod can back up.

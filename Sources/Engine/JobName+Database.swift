@@ -1,0 +1,48 @@
+extension JobName {
+    /// The job name under which database `database` of whole-server job `job` is backed up:
+    /// `<job>.<database>`, every byte of the database's name other than ASCII letters, digits, `-` and `_`
+    /// written as `%XX` (so `my db` is `my%20db`, and no name can hold a path separator or a dot); nil when
+    /// the result is too long for a file name (beyond 210 bytes, leaving room for the timestamp and
+    /// extensions under the 255 bytes file systems allow).
+    public static func forDatabase(_ database: String, of job: String) -> String? {
+        var encoded = ""
+        for byte in database.utf8 {
+            let scalar = Unicode.Scalar(byte)
+            if byte < 0x80 && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || byte == 0x2d
+                               || byte == 0x5f) {
+                encoded.unicodeScalars.append(scalar)
+            } else {
+                encoded += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        let name = "\(job).\(encoded)"
+        return !database.isEmpty && name.utf8.count <= 210 ? name : nil
+    }
+}
+
+extension JobName {
+    /// The database whose job `name` is within whole-server job `job` (the inverse of
+    /// ``forDatabase(_:of:)``); nil when `name` is not such a name.
+    public static func database(in name: String, of job: String) -> String? {
+        guard name.hasPrefix(job + ".") else { return nil }
+        var bytes: [UInt8] = []
+        var rest = Substring(name.dropFirst(job.count + 1)).utf8[...]
+        while let byte = rest.first {
+            rest = rest.dropFirst()
+            guard byte == UInt8(ascii: "%") else { bytes.append(byte); continue }
+            guard rest.count >= 2, let value = UInt8(String(decoding: rest.prefix(2), as: UTF8.self), radix: 16)
+            else { return nil }
+            bytes.append(value)
+            rest = rest.dropFirst(2)
+        }
+        guard let database = String(validating: bytes, as: UTF8.self),
+              forDatabase(database, of: job) == name else { return nil }
+        return database
+    }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
+    }
+}

@@ -1,0 +1,90 @@
+import Engine
+import Foundation
+import Testing
+import TestSupport
+
+/// A job with `postgres.database = *` backs up every database the server has at the start of each run
+/// (within its include and exclude patterns), each as a backup of its own, and the server's roles once.
+@Suite struct ServerJobTests {
+    /// Databases with awkward names, one that allows no connections and one the backup role may not
+    /// CONNECT to; `srvx-skip` is excluded by pattern. Names start with `srvx` so the include pattern
+    /// selects them alone on the server the other tests share.
+    static let selected = ["srvx app", #"srvx"quote"#, "srvx-ünï", "srvx.dot", "srvx_2", "srvx%pct"]
+
+    static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
+    @Test(.timeLimit(.minutes(10))) func everyDatabaseTheServerHasIsBackedUpOnItsOwn() async throws {
+        let server = try await PostgresServer.shared
+        for name in Self.selected + ["srvx-skip", "srvx noconn", "srvx private"] {
+            try await server.psql("CREATE DATABASE \(Self.quoted(name)) OWNER \(server.user)")
+            try await server.psql("SET ROLE \(server.user); CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2)",
+                                  database: name)
+        }
+        try await server.psql("ALTER DATABASE \(Self.quoted("srvx noconn")) ALLOW_CONNECTIONS false")
+        try await server.psql("ALTER DATABASE \(Self.quoted("srvx private")) OWNER TO postgres;"
+            + " REVOKE CONNECT ON DATABASE \(Self.quoted("srvx private")) FROM PUBLIC")
+        let cli = try await BackupCLI(label: "serverjob") {
+            server.config(job: "fleet", database: "*", directory: $0,
+                          extra: "compressor = none\npostgres.include = srvx*\npostgres.exclude = srvx-skip")
+        }
+        defer { cli.cleanUp() }
+
+        let first = try await cli.run("now")
+        // Partial: every selected database is backed up; the one the role may not connect to fails alone.
+        #expect(first.status == 1, "\(first.stderr)")
+        #expect(first.stderr.contains("1 of 7 databases failed: srvx private:"), "\(first.stderr)")
+        #expect(!first.stderr.contains("srvx noconn") && !first.stderr.contains("srvx-skip"), "\(first.stderr)")
+        for name in Self.selected {
+            let job = try #require(JobName.forDatabase(name, of: "fleet"))
+            let backups = try cli.files().filter { JobName.isBackupFile($0, of: job) }
+            #expect(backups.count == 1, "\(name): \((try? cli.files()) ?? [])")
+            let manifest = try cli.manifest(of: try #require(backups.first))
+            #expect(manifest.database == name && manifest.job == job)
+            let text = try String(contentsOfFile: cli.path(backups[0]), encoding: .utf8)
+            #expect(text.contains("COPY public.t (id) FROM stdin;\n1\n2\n\\.\n"), "\(name)")
+        }
+        // The server's roles, once: pg_dumpall's globals, without passwords.
+        let globals = try cli.files().filter { JobName.isBackupFile($0, of: "fleet") }
+        #expect(globals.count == 1 && globals[0].hasSuffix(".globals.sql"), "\((try? cli.files()) ?? [])")
+        let roles = try String(contentsOfFile: cli.path(globals[0]), encoding: .utf8)
+        #expect(roles.contains("CREATE ROLE \(server.user);") && !roles.contains("SCRAM-SHA-256"))
+
+        // A database created since is backed up by the next run; the earlier backups stay.
+        try await server.psql("CREATE DATABASE \(Self.quoted("srvx new")) OWNER \(server.user)")
+        try await server.psql("DROP DATABASE \(Self.quoted("srvx_2"))")
+        let second = try await cli.run("now")
+        #expect(second.status == 1 && second.stderr.contains("1 of 7 databases failed: srvx private:"),
+                "\(second.stderr)")
+        let new = try #require(JobName.forDatabase("srvx new", of: "fleet"))
+        #expect(try cli.files().filter { JobName.isBackupFile($0, of: new) }.count == 1)
+        let dropped = try #require(JobName.forDatabase("srvx_2", of: "fleet"))
+        #expect(try cli.files().filter { JobName.isBackupFile($0, of: dropped) }.count == 1)
+
+        // A database's job is named as `list` shows it: listed, and restored to a database equal to it.
+        let app = try #require(JobName.forDatabase("srvx app", of: "fleet"))
+        let listed = try await cli.run("list", "--job", app)
+        #expect(listed.status == 0 && listed.stdout.contains(app + "_"), "\(listed.stdout) \(listed.stderr)")
+        let restored = try await cli.run("restore", "--job", app, "--to-database", "srvx app copy")
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(try await server.psql("SELECT count(*) FROM t", database: "srvx app copy") == "2")
+        let unknown = try await cli.run("list", "--job", "fleet.nope%2")
+        #expect(unknown.status == 64 && unknown.stderr.contains("no job named 'fleet.nope%2'"), "\(unknown.stderr)")
+    }
+
+    @Test func databaseNamesBecomeSafeJobNames() {
+        #expect(JobName.forDatabase("app", of: "fleet") == "fleet.app")
+        #expect(JobName.forDatabase("my db", of: "fleet") == "fleet.my%20db")
+        #expect(JobName.forDatabase("../x/.y", of: "fleet") == "fleet.%2E%2E%2Fx%2F%2Ey")
+        #expect(JobName.forDatabase("ü", of: "fleet") == "fleet.%C3%BC")
+        #expect(JobName.forDatabase("a%b", of: "fleet") == "fleet.a%25b")
+        #expect(JobName.forDatabase("", of: "fleet") == nil)
+        #expect(JobName.forDatabase(String(repeating: "é", count: 31), of: String(repeating: "j", count: 100)) == nil)
+        for name in ["app", "my db", "../x/.y", "ü", "a%b", #"q"u'o"#] {
+            #expect(JobName.database(in: JobName.forDatabase(name, of: "fleet")!, of: "fleet") == name)
+        }
+        #expect(JobName.database(in: "fleet.a%2", of: "fleet") == nil)
+        #expect(JobName.database(in: "fleet.a%2e", of: "fleet") == nil, "only the form we write")
+        #expect(JobName.database(in: "fleet.a.b", of: "fleet") == nil)
+        #expect(JobName.database(in: "fleetx.a", of: "fleet") == nil)
+    }
+}
