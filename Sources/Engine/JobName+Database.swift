@@ -41,6 +41,23 @@ extension JobName {
     }
 }
 
+extension JobName {
+    /// The name of the database job under `job` that file `name` belongs to (`fleet.app` for
+    /// `fleet.app_20260101T000000Z.sql` and its sidecars); nil when it has no such shape.
+    public static func databaseJob(owning name: String, under job: String) -> String? {
+        guard name.hasPrefix(job + ".") else { return nil }
+        // A database's name may hold `_` (even `_<timestamp>`): the owner is the first name, up to an
+        // `_`, of which the file is a backup or a sidecar; a shorter one fails on what follows the timestamp.
+        var index = name.index(name.startIndex, offsetBy: job.count + 1)
+        while let underscore = name[index...].firstIndex(of: "_") {
+            let owner = String(name[..<underscore])
+            if JobName.backup(owning: name, job: owner) != nil { return owner }
+            index = name.index(after: underscore)
+        }
+        return nil
+    }
+}
+
 extension String {
     fileprivate func leftPadded(to width: Int) -> String {
         String(repeating: "0", count: max(0, width - count)) + self

@@ -59,30 +59,45 @@ struct ListCommand: AsyncParsableCommand {
                     throw Failure(message: "\(error)", exitCode: 64)
                 }
                 several = several || targets.count > 1
-                let catalog = await JobCatalog.build(job, at: targets)
-                if let failure = catalog.unlisted.first {
-                    throw Failure(message: "cannot list job \(job.name)\(catalog.at(failure.destination)): "
-                                  + "\(failure.error)", exitCode: 1)
+                // A whole-server job: its own backups (the server's roles), then each database's.
+                let databaseJobs: [Job]
+                do {
+                    databaseJobs = try await job.storedDatabaseJobs(at: targets)
+                } catch {
+                    throw Failure(message: "cannot list job \(job.name): \(error)", exitCode: 1)
                 }
-                for (target, problem) in catalog.problems {
-                    let warning = "backup: warning: job \(job.name)\(catalog.at(target)): \(problem.problem)\n"
-                    FileHandle.standardError.write(Data(warning.utf8))
-                    problems.append(Entry(job: job.name, file: problem.name, path: problem.location,
-                                          problem: problem.problem, destination: target))
-                }
-                // Oldest first, as the catalog keeps them.
-                entries += catalog.backups.map { backup in
-                    let record = backup.record
-                    return Entry(
-                        job: job.name, file: record.name, path: record.object.location, bytes: record.object.bytes,
-                        rawBytes: record.manifest.rawBytes, sha256: record.manifest.sha256,
-                        created: Timestamp.iso8601(record.created), database: record.manifest.database,
-                        format: record.manifest.format,
-                        compressor: record.manifest.stages.first { $0.kind == PluginKind.compressor.rawValue }?.name,
-                        stages: record.manifest.stages.map(\.name), destinations: backup.copies.map(\.target))
+                for job in [job] + databaseJobs {
+                    try await add(job, at: targets, to: &entries, problems: &problems)
                 }
             }
             json ? try printJSON(entries + problems) : printTable(entries, showDestinations: several)
+        }
+    }
+
+    /// Lists `job`'s backups at `targets` into `entries`, and what is damaged into `problems` (warned about).
+    private func add(_ job: Job, at targets: [JobDestination], to entries: inout [Entry],
+                     problems: inout [Entry]) async throws {
+        let catalog = await JobCatalog.build(job, at: targets)
+        if let failure = catalog.unlisted.first {
+            throw Failure(message: "cannot list job \(job.name)\(catalog.at(failure.destination)): "
+                          + "\(failure.error)", exitCode: 1)
+        }
+        for (target, problem) in catalog.problems {
+            let warning = "backup: warning: job \(job.name)\(catalog.at(target)): \(problem.problem)\n"
+            FileHandle.standardError.write(Data(warning.utf8))
+            problems.append(Entry(job: job.name, file: problem.name, path: problem.location,
+                                  problem: problem.problem, destination: target))
+        }
+        // Oldest first, as the catalog keeps them.
+        entries += catalog.backups.map { backup in
+            let record = backup.record
+            return Entry(
+                job: job.name, file: record.name, path: record.object.location, bytes: record.object.bytes,
+                rawBytes: record.manifest.rawBytes, sha256: record.manifest.sha256,
+                created: Timestamp.iso8601(record.created), database: record.manifest.database,
+                format: record.manifest.format,
+                compressor: record.manifest.stages.first { $0.kind == PluginKind.compressor.rawValue }?.name,
+                stages: record.manifest.stages.map(\.name), destinations: backup.copies.map(\.target))
         }
     }
 

@@ -67,11 +67,23 @@ import TestSupport
         let restored = try await cli.run("restore", "--job", app, "--to-database", "srvx app copy")
         #expect(restored.status == 0, "\(restored.stderr)")
         #expect(try await server.psql("SELECT count(*) FROM t", database: "srvx app copy") == "2")
+        // `list` shows the server's roles and every database's backups, a dropped database's too.
+        let all = try await cli.listed()
+        let jobs = Set(all.compactMap { $0["job"] as? String })
+        let expected = Set((Self.selected + ["srvx new"]).compactMap { JobName.forDatabase($0, of: "fleet") })
+        #expect(jobs == expected.union(["fleet"]), "\(jobs.sorted())")
+        #expect(all.filter { $0["job"] as? String == app }.count == 2)
+        #expect(all.first { $0["job"] as? String == dropped }?["database"] as? String == "srvx_2")
         let unknown = try await cli.run("list", "--job", "fleet.nope%2")
         #expect(unknown.status == 64 && unknown.stderr.contains("no job named 'fleet.nope%2'"), "\(unknown.stderr)")
     }
 
     @Test func databaseNamesBecomeSafeJobNames() {
+        // A file names its database's job, even when the name holds `_` and a timestamp of its own.
+        let odd = JobName.forDatabase("x_20260101T000000Z", of: "fleet")!
+        #expect(JobName.databaseJob(owning: odd + "_20261206T000000Z.sql.manifest.json", under: "fleet") == odd)
+        #expect(JobName.databaseJob(owning: "fleet.app_20261206T000000Z.sql", under: "fleet") == "fleet.app")
+        #expect(JobName.databaseJob(owning: "fleet_20261206T000000Z.globals.sql", under: "fleet") == nil)
         #expect(JobName.forDatabase("app", of: "fleet") == "fleet.app")
         #expect(JobName.forDatabase("my db", of: "fleet") == "fleet.my%20db")
         #expect(JobName.forDatabase("../x/.y", of: "fleet") == "fleet.%2E%2E%2Fx%2F%2Ey")
