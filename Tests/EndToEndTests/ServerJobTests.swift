@@ -23,13 +23,28 @@ import TestSupport
         try await server.psql("ALTER DATABASE \(Self.quoted("srvx noconn")) ALLOW_CONNECTIONS false")
         try await server.psql("ALTER DATABASE \(Self.quoted("srvx private")) OWNER TO postgres;"
             + " REVOKE CONNECT ON DATABASE \(Self.quoted("srvx private")) FROM PUBLIC")
+        let receiver = try await HTTPReceiver.start("ok")
+        defer { receiver.stop() }
         let cli = try await BackupCLI(label: "serverjob") {
-            server.config(job: "fleet", database: "*", directory: $0,
-                          extra: "compressor = none\npostgres.include = srvx*\npostgres.exclude = srvx-skip")
+            server.config(job: "fleet", database: "*", directory: $0, extra: """
+                compressor = none
+                postgres.include = srvx*
+                postgres.exclude = srvx-skip
+                notify = webhook
+                webhook.url = \(receiver.url)
+                """)
         }
         defer { cli.cleanUp() }
 
         let first = try await cli.run("now")
+        // One notification for the run, naming each database and how it fared.
+        let body = try #require(try receiver.requests().first?.body)
+        #expect(body["status"] as? String == "partial" && body["job"] as? String == "fleet")
+        let databases = try #require(body["databases"] as? [[String: Any]])
+        #expect(databases.map { $0["database"] as? String ?? "" }.sorted() == (Self.selected + ["srvx private"]).sorted())
+        #expect(databases.filter { $0["status"] as? String == "failure" }.map { $0["database"] as? String } == ["srvx private"])
+        #expect((body["message"] as? String ?? "").hasPrefix("Backup of fleet (whole server, 7 databases) PARTIAL"),
+                "\(body["message"] ?? "")")
         // Partial: every selected database is backed up; the one the role may not connect to fails alone.
         #expect(first.status == 1, "\(first.stderr)")
         #expect(first.stderr.contains("1 of 7 databases failed: srvx private:"), "\(first.stderr)")

@@ -25,6 +25,11 @@ public struct WebhookNotifier: Notifier {
                 ["name": result.name, "status": result.status.rawValue,
                  "file": result.file ?? NSNull(), "error": result.error ?? NSNull()]
             },
+            // A whole-server job's databases; empty for a job of one database.
+            "databases": event.databases.map { result -> [String: Any] in
+                ["database": result.database, "status": result.status.rawValue, "file": result.file ?? NSNull(),
+                 "bytes": Int(result.bytes), "error": result.error ?? NSNull()]
+            },
         ]
     }
 }
