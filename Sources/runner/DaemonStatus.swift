@@ -57,6 +57,8 @@ final class DaemonStatus: Sendable {
     /// Each job's last run: nil until it ran. The scheduler's liveness rides along.
     private let state = Mutex<(lastFailed: [String: Bool], schedulerAlive: Bool)>(([:], false))
     let jobNames: [String]
+    /// A whole-server job's per-database gauges, by job, database and which: made as databases appear.
+    private let databaseGauges = Mutex<[String: Gauge]>([:])
 
     init(jobs: [Job]) {
         jobNames = jobs.map(\.name)
@@ -94,8 +96,29 @@ final class DaemonStatus: Sendable {
             let gauges = result.status == .success ? metrics.destinationSuccess : metrics.destinationFailure
             gauges[result.name]?.set(time)
         }
+        for result in event.databases {
+            databaseGauge(event.job, result.database, success: result.status != .failure).set(time)
+        }
         if let verification = event.verification { metrics.lastVerification.set(verification == "passed" ? 1.0 : 0.0) }
         state.withLock { $0.lastFailed[event.job] = event.status != .success }
+    }
+
+    /// `backup_database_last_success_timestamp_seconds` or `…_failure_…` of `database` of whole-server job
+    /// `job` (labels `job` and `database`).
+    private func databaseGauge(_ job: String, _ database: String, success: Bool) -> Gauge {
+        let which = success ? "success" : "failure"
+        return databaseGauges.withLock { gauges in
+            let key = "\(job)\u{0}\(database)\u{0}\(which)"
+            if let gauge = gauges[key] { return gauge }
+            let help = success ? "Unix time this database of a whole-server job was last backed up"
+                : "Unix time this database's backup last failed"
+            let gauge = registry.makeGauge(
+                descriptor: MetricNameDescriptor(namespace: "backup", metricName: "database_last_\(which)_timestamp",
+                                                 unitName: "seconds", helpText: help),
+                labels: [("job", job), ("database", database)])
+            gauges[key] = gauge
+            return gauge
+        }
     }
 
     /// At start: the newest backup already stored, so backup age survives a restart of the daemon.

@@ -93,6 +93,37 @@ import TestSupport
         #expect(unknown.status == 64 && unknown.stderr.contains("no job named 'fleet.nope%2'"), "\(unknown.stderr)")
     }
 
+    /// `backup run` has a gauge per database of a whole-server job: when it was last backed up, or failed.
+    @Test(.timeLimit(.minutes(10))) func theDaemonHasGaugesPerDatabase() async throws {
+        let server = try await PostgresServer.shared
+        for name in ["srvm one", #"srvm"two"#, "srvm private"] {
+            try await server.psql("CREATE DATABASE \(Self.quoted(name)) OWNER \(server.user)")
+        }
+        try await server.psql("ALTER DATABASE \(Self.quoted("srvm private")) OWNER TO postgres;"
+            + " REVOKE CONNECT ON DATABASE \(Self.quoted("srvm private")) FROM PUBLIC")
+        let httpPort = try FreePort.closed()
+        let cli = try await BackupCLI(label: "servermetrics") {
+            "http.listen = 127.0.0.1:\(httpPort)\nparallel = 2\n"
+                + server.config(job: "fleet", database: "*", directory: $0,
+                                extra: "compressor = none\npostgres.include = srvm*\ninterval = 1h")
+        }
+        defer { cli.cleanUp() }
+        let log = "\(cli.directory)/daemon.log"
+        let daemon = try await Background.backup(cli, "run", stderrFile: log)
+        defer { daemon.end() }
+        var text = ""
+        try await waitUntil("the daemon's first run") {
+            text = try await StatusEndpointTests.get("http://127.0.0.1:\(httpPort)/metrics").body
+            return StatusEndpointTests.Metrics(text)["backup_runs_total", "fleet"] ?? 0 >= 1
+        }
+        _ = try await daemon.stop(SIGTERM)
+        let success = "backup_database_last_success_timestamp_seconds", failure = "backup_database_last_failure_timestamp_seconds"
+        #expect(text.contains(#"\#(success){job="fleet",database="srvm one"} "#), "\(text)")
+        #expect(text.contains(#"\#(success){job="fleet",database="srvm\"two"} "#), "\(text)")
+        #expect(text.contains(#"\#(failure){job="fleet",database="srvm private"} "#), "\(text)")
+        #expect(!text.contains(#"\#(success){job="fleet",database="srvm private"}"#), "\(text)")
+    }
+
     @Test func databaseNamesBecomeSafeJobNames() {
         // A file names its database's job, even when the name holds `_` and a timestamp of its own.
         let odd = JobName.forDatabase("x_20260101T000000Z", of: "fleet")!
