@@ -91,6 +91,17 @@ import TestSupport
         #expect(all.first { $0["job"] as? String == dropped }?["database"] as? String == "srvx_2")
         let unknown = try await cli.run("list", "--job", "fleet.nope%2")
         #expect(unknown.status == 64 && unknown.stderr.contains("no job named 'fleet.nope%2'"), "\(unknown.stderr)")
+
+        // A manifest stored under a database's job must name that database: one naming another is damage,
+        // listed as a problem and never restored.
+        let dot = try #require(JobName.forDatabase("srvx.dot", of: "fleet"))
+        let dotBackups = try cli.files().filter { JobName.isBackupFile($0, of: dot) }
+        #expect(dotBackups.count == 2)
+        for backup in dotBackups { try cli.editManifest(of: backup) { $0["database"] = "srvx app" } }
+        let problems = try await cli.listedProblems().compactMap { $0["problem"] as? String }
+        #expect(problems.contains { $0.contains(#"names database "srvx app", not "srvx.dot""#) }, "\(problems)")
+        let misnamed = try await cli.run("restore", "--job", dot, "--to-database", "srvx dot copy")
+        #expect(misnamed.status == 1 && misnamed.stderr.contains("no backup"), "\(misnamed.stderr)")
     }
 
     /// `backup run` has a gauge per database of a whole-server job: when it was last backed up, or failed.

@@ -33,6 +33,9 @@ public struct Job: Sendable {
     /// Every registered plugin's settings in this job (defaults applied), by plugin name: what a plugin the
     /// job does not use needs to read a location given by hand, e.g. another destination's credentials.
     public var pluginSettings: [String: PluginSettings]
+    /// For the job of one database of a whole-server job (``forDatabase(_:)``): that database, which every
+    /// manifest stored under the job's name must name; nil for any other job.
+    public var database: String?
 
     /// A job with every field given; the defaults are those of a configuration that does not set the key.
     public init(
@@ -128,6 +131,7 @@ extension Job {
         var job = self
         job.name = name
         job.source = server.source(forDatabase: database)
+        job.database = database
         return job
     }
 

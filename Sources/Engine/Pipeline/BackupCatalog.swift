@@ -5,13 +5,16 @@ import Foundation
 /// that shape that are not whole backups are problems, reported; anything else in the destination (other
 /// jobs, a person's files, partial uploads) is invisible to the engine.
 public enum BackupCatalog {
-    /// The job's backups, oldest first.
-    public static func records(of job: String, in destination: any Destination) async throws -> [BackupRecord] {
-        try await scan(job, in: destination).records
+    /// The job's backups, oldest first. `database`: the one database every manifest must name (a
+    /// whole-server job's database job, ``Job/database``); nil: any.
+    public static func records(of job: String, database: String? = nil,
+                               in destination: any Destination) async throws -> [BackupRecord] {
+        try await scan(job, database: database, in: destination).records
     }
 
     /// The job's backups and problems. Listing errors are thrown, never taken for an empty destination.
-    public static func scan(_ job: String, in destination: any Destination) async throws -> Catalog {
+    public static func scan(_ job: String, database: String? = nil,
+                            in destination: any Destination) async throws -> Catalog {
         // Every file of the job starts with `<job>_`; the destination lists only those.
         let objects = try await destination.list(prefix: job + "_")
         var byBackup: [String: (data: StoredObject?, sidecars: [StoredObject])] = [:]
@@ -35,7 +38,8 @@ public enum BackupCatalog {
                 }
                 continue
             }
-            switch await examine(name, data: data, sidecars: group.sidecars, job: job, in: destination) {
+            switch await examine(name, data: data, sidecars: group.sidecars, job: job, database: database,
+                                 in: destination) {
             case .backup(let record):
                 records.append(record)
             case .problem(let problem):
@@ -54,7 +58,8 @@ public enum BackupCatalog {
     /// Whether the backup `name`, stored as `data` with `sidecars` beside it, is whole: its manifest exists,
     /// reads, names this job and file, and every sidecar it lists is there.
     private static func examine(
-        _ name: String, data: StoredObject, sidecars: [StoredObject], job: String, in destination: any Destination
+        _ name: String, data: StoredObject, sidecars: [StoredObject], job: String, database: String?,
+        in destination: any Destination
     ) async -> Finding {
         let manifestName = name + Manifest.suffix
         guard sidecars.contains(where: { $0.name == manifestName }) else {
@@ -70,6 +75,10 @@ public enum BackupCatalog {
         }
         // What the manifest names is checked before anything uses it: a bad name is damage, reported.
         if let problem = manifest.nameProblem(job: job, name: name) { return .problem(problem) }
+        if let database, manifest.database != database {
+            return .problem("the manifest of \(name) names database \(manifest.database.debugDescription.prefix(120)),"
+                            + " not \(database.debugDescription), whose job it is stored under")
+        }
         let present = Set(sidecars.map(\.name))
         if let missing = (manifest.sidecars ?? []).first(where: { !present.contains($0) }) {
             return .problem("\(name) lacks its sidecar \(missing); it cannot be restored as it was made")

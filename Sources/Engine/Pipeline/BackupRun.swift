@@ -58,7 +58,7 @@ struct BackupRun: Sendable {
             }
             do {
                 var leftovers = try await held.locking.removeLeftovers(job: job.name)
-                let catalog = try await BackupCatalog.scan(job.name, in: held.destination)
+                let catalog = try await BackupCatalog.scan(job.name, database: job.database, in: held.destination)
                 for problem in catalog.problems where problem.leftover {
                     try await held.destination.delete(name: problem.name)
                     leftovers.append(problem.name)

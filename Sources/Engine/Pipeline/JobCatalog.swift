@@ -24,19 +24,21 @@ public struct JobCatalog: Sendable {
 
     /// Lists each of `targets` (default: every destination of `job`).
     public static func build(_ job: Job, at targets: [JobDestination]? = nil) async -> JobCatalog {
-        await build(job: job.name, at: (targets ?? job.destinations).map { ($0.name, $0.destination) })
+        await build(job: job.name, database: job.database,
+                    at: (targets ?? job.destinations).map { ($0.name, $0.destination) })
     }
 
-    /// Lists the backups of the job named `job` at each of `targets`.
+    /// Lists the backups of the job named `job` at each of `targets` (with `database`, only those whose
+    /// manifests name it; see ``BackupCatalog/scan(_:database:in:)``).
     public static func build(
-        job: String, at targets: [(name: String, destination: any Destination)]
+        job: String, database: String? = nil, at targets: [(name: String, destination: any Destination)]
     ) async -> JobCatalog {
         var catalog = JobCatalog(job: job, targets: targets.map(\.name))
         var index: [String: Int] = [:]
         for target in targets {
             let scanned: Catalog
             do {
-                scanned = try await BackupCatalog.scan(job, in: target.destination)
+                scanned = try await BackupCatalog.scan(job, database: database, in: target.destination)
             } catch {
                 catalog.unlisted.append(DestinationFailure(destination: target.name, error: error))
                 continue

@@ -13,7 +13,7 @@ public enum RetentionRunner {
         _ job: Job, at target: JobDestination? = nil, justMade: BackupRecord, logger: Logger
     ) async throws -> [String] {
         let target = target ?? job.destinations[0]
-        let records = try await BackupCatalog.records(of: job.name, in: target.destination)
+        let records = try await BackupCatalog.records(of: job.name, database: job.database, in: target.destination)
         let decisions = try await review(job, at: target, records: records, justMade: justMade,
                                          context: RetentionContext(now: Date(), timeZone: job.timeZone))
         let doomed = decisions.filter { !$0.keep }.map(\.backup).sorted { $0.created < $1.created }
