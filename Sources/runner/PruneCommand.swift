@@ -33,7 +33,7 @@ struct PruneCommand: AsyncParsableCommand {
             let logger = options.bootstrapLogging()
             let now = asOf.flatMap(Timestamp.parseISO8601) ?? Date()
             // Each destination by its own retention policy, as after a backup.
-            for job in try options.loadJobs(only: job) {
+            for job in try await options.loadJobs(only: job).withDatabaseJobs() {
                 guard !dryRun else {
                     // Deletes nothing, so it needs no lock: it shows what a prune would do now.
                     for target in job.destinations { try await prune(job, at: target, now: now, logger: logger) }
@@ -60,7 +60,7 @@ struct PruneCommand: AsyncParsableCommand {
         let context = RetentionContext(now: now, timeZone: job.timeZone)
         let decisions: [RetentionDecision]
         do {
-            let records = try await BackupCatalog.records(of: job.name, in: target.destination)
+            let records = try await BackupCatalog.records(of: job.name, database: job.database, in: target.destination)
             decisions = try await RetentionRunner.review(job, at: target, records: records, justMade: nil,
                                                          context: context)
         } catch {

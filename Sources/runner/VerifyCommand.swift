@@ -35,7 +35,8 @@ struct VerifyCommand: AsyncParsableCommand {
             let logger = options.bootstrapLogging()
             let pipeline = RestorePipeline(registry: ProcessSettings.registry)
             var failures: [String] = []
-            for job in try options.loadJobs(only: job, overrides: keys.overrides, forReading: true) {
+            let jobs = try options.loadJobs(only: job, overrides: keys.overrides, forReading: true)
+            for job in try await jobs.withDatabaseJobs(from: from) {
                 var found: [BackupLocation] = []
                 do {
                     let catalog = await JobCatalog.build(job, at: try from.map { [try job.destination(named: $0)] })
@@ -71,7 +72,8 @@ struct VerifyCommand: AsyncParsableCommand {
         _ location: BackupLocation, job: Job, pipeline: RestorePipeline, logger: Logger
     ) async throws -> String? {
         let record = location.record
-        if checksumsOnly {
+        // A whole-server job's own backups are the server's roles, restored with its databases, not alone.
+        if checksumsOnly || job.source is any ServerSource {
             do {
                 try await pipeline.checkChecksum(record, in: location.destination)
                 print("\(record.name): checksum OK")

@@ -89,6 +89,15 @@ import TestSupport
         #expect(jobs == expected.union(["fleet"]), "\(jobs.sorted())")
         #expect(all.filter { $0["job"] as? String == app }.count == 2)
         #expect(all.first { $0["job"] as? String == dropped }?["database"] as? String == "srvx_2")
+        // verify and prune go over every database's job too; the roles backup is checked by its checksum.
+        let verified = try await cli.run("verify")
+        #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
+        #expect(verified.stdout.contains(".globals.sql: checksum OK"), "\(verified.stdout)")
+        // The 7 databases with backups (the dropped one's too); `srvx new` has no table.
+        #expect(verified.stdout.components(separatedBy: "restored into a scratch database").count - 1 == 7
+                && verified.stdout.components(separatedBy: "public.t ").count - 1 == 6, "\(verified.stdout)")
+        let pruned = try await cli.run("prune", "--dry-run")
+        #expect(pruned.status == 0 && pruned.stdout.contains("[\(app)] 2 kept"), "\(pruned.stdout) \(pruned.stderr)")
         let unknown = try await cli.run("list", "--job", "fleet.nope%2")
         #expect(unknown.status == 64 && unknown.stderr.contains("no job named 'fleet.nope%2'"), "\(unknown.stderr)")
 
