@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Logging
 import Synchronization
 
 struct CopyCommand: AsyncParsableCommand {
@@ -38,38 +39,15 @@ struct CopyCommand: AsyncParsableCommand {
                 throw Failure(message: "name the job with --job; jobs: \(jobs.map(\.name).joined(separator: ", "))",
                               exitCode: 64)
             }
-            let job = jobs[0]
-            let counts = Mutex((copied: 0, present: 0))
+            var done = (copied: 0, present: 0)
             var damaged: [String] = []
-            do {
-                let source = try job.destination(named: from)
-                let target = try job.destination(named: to)
-                let catalog = await JobCatalog.build(job, at: [source])
-                let selected = try selection(in: catalog)
-                damaged = selected.damaged
-                var copier = BackupCopier()
-                copier.lockLease = job.lockLease
-                copier.waitForLock = wait
-                try await SignalCancellation.throwing { [copier] in
-                    try await copier.copy(selected.records, job: job.name, from: source.destination,
-                                          to: target.destination, logger: logger) { record, result in
-                        switch result {
-                        case .copied(let location):
-                            counts.withLock { $0.copied += 1 }
-                            print("copied \(record.name) to \(location)")
-                        case .present:
-                            counts.withLock { $0.present += 1 }
-                            print("\(record.name): already at \(to)")
-                        }
-                    }
-                }
-            } catch let interrupted as Interrupted {
-                throw Failure(message: "copy interrupted by signal \(interrupted.signal); "
-                              + "the copy in progress was removed", exitCode: 128 + interrupted.signal)
-            } catch {
-                throw Failure(message: "copy of job \(job.name) from \(from) to \(to) failed: \(error)", exitCode: 1)
+            // A whole-server job: its roles backups, then each database's.
+            for job in try await [jobs[0]].withDatabaseJobs(from: from) {
+                let result = try await copy(job, logger: logger)
+                done = (done.copied + result.copied, done.present + result.present)
+                damaged += result.damaged
             }
-            let done = counts.withLock { $0 }
+            let job = jobs[0]
             print("\(done.copied) copied, \(done.present) already at \(to)"
                   + (damaged.isEmpty ? "" : ", \(damaged.count) damaged not copied"))
             if !damaged.isEmpty {
@@ -78,6 +56,43 @@ struct CopyCommand: AsyncParsableCommand {
                               exitCode: 1)
             }
         }
+    }
+
+    /// Copies `job`'s selected backups: how many were copied, how many were there already, and what is
+    /// damaged and was left out.
+    private func copy(_ job: Job, logger: Logger) async throws -> (copied: Int, present: Int, damaged: [String]) {
+        let counts = Mutex((copied: 0, present: 0))
+        var damaged: [String] = []
+        do {
+            let source = try job.destination(named: from)
+            let target = try job.destination(named: to)
+            let catalog = await JobCatalog.build(job, at: [source])
+            let selected = try selection(in: catalog)
+            damaged = selected.damaged
+            var copier = BackupCopier()
+            copier.lockLease = job.lockLease
+            copier.waitForLock = wait
+            try await SignalCancellation.throwing { [copier] in
+                try await copier.copy(selected.records, job: job.name, from: source.destination,
+                                      to: target.destination, logger: logger) { record, result in
+                    switch result {
+                    case .copied(let location):
+                        counts.withLock { $0.copied += 1 }
+                        print("copied \(record.name) to \(location)")
+                    case .present:
+                        counts.withLock { $0.present += 1 }
+                        print("\(record.name): already at \(to)")
+                    }
+                }
+            }
+        } catch let interrupted as Interrupted {
+            throw Failure(message: "copy interrupted by signal \(interrupted.signal); "
+                          + "the copy in progress was removed", exitCode: 128 + interrupted.signal)
+        } catch {
+            throw Failure(message: "copy of job \(job.name) from \(from) to \(to) failed: \(error)", exitCode: 1)
+        }
+        let done = counts.withLock { $0 }
+        return (done.copied, done.present, damaged)
     }
 
     /// The backups `--backup` names in `catalog`; with `all`, also the names of what is there but is not a

@@ -7,7 +7,8 @@ extension [Job] {
         var all: [Job] = []
         for job in self {
             all.append(job)
-            let targets = try from.map { [try job.destination(named: $0)] }
+            // A `from` naming no destination of the job is the command's own error to report, with its words.
+            let targets = from.flatMap { name in job.destinations.first { $0.name == name } }.map { [$0] }
             do {
                 all += try await job.storedDatabaseJobs(at: targets)
             } catch {

@@ -144,6 +144,34 @@ import TestSupport
         #expect(!text.contains(#"\#(success){job="fleet",database="srvm private"}"#), "\(text)")
     }
 
+    /// `copy` of a whole-server job copies its roles backup and every database's.
+    @Test func copyTakesEveryDatabase() async throws {
+        let server = try await PostgresServer.shared
+        for name in ["srvc a", "srvc b"] {
+            try await server.psql("CREATE DATABASE \(Self.quoted(name)) OWNER \(server.user)")
+        }
+        let other = try Paths.temporaryDirectory("srvc-b")
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        func destinations(_ list: String) -> (String) -> String {
+            { server.config(job: "fleet", database: "*", directory: $0, extra: """
+                compressor = none
+                postgres.include = srvc*
+                destination = \(list)
+                \(list.contains("local@b") ? "local@b.path = \(other)" : "")
+                """) }
+        }
+        let cli = try await BackupCLI(label: "servercopy", config: destinations("local"))
+        defer { cli.cleanUp() }
+        let made = try await cli.run("now")
+        #expect(made.status == 0, "\(made.stderr)")
+        try destinations("local, local@b")(cli.backups).write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+        let copied = try await cli.run("copy", "--from", "local", "--to", "local@b")
+        #expect(copied.status == 0 && copied.stdout.contains("3 copied, 0 already at local@b"),
+                "\(copied.stdout) \(copied.stderr)")
+        let copies = try FileManager.default.contentsOfDirectory(atPath: other).filter { !$0.hasPrefix(".") }
+        #expect(Set(copies) == Set(try cli.files()), "\(copies.sorted())")
+    }
+
     @Test func databaseNamesBecomeSafeJobNames() {
         // A file names its database's job, even when the name holds `_` and a timestamp of its own.
         let odd = JobName.forDatabase("x_20260101T000000Z", of: "fleet")!
