@@ -1,3 +1,5 @@
+import Foundation
+
 extension JobName {
     /// The job name under which database `database` of whole-server job `job` is backed up:
     /// `<job>.<database>`, every byte of the database's name other than ASCII letters, digits, `-` and `_`
@@ -7,20 +9,14 @@ extension JobName {
     public static func forDatabase(_ database: String, of job: String) -> String? {
         var encoded = ""
         for byte in database.utf8 {
-            let scalar = Unicode.Scalar(byte)
-            if byte < 0x80 && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || byte == 0x2d
-                               || byte == 0x5f) {
-                encoded.unicodeScalars.append(scalar)
-            } else {
-                encoded += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-            }
+            let kept = (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+            encoded += kept ? String(UnicodeScalar(byte)) : String(format: "%%%02X", byte)
         }
         let name = "\(job).\(encoded)"
         return !database.isEmpty && name.utf8.count <= 210 ? name : nil
     }
-}
 
-extension JobName {
     /// The database whose job `name` is within whole-server job `job` (the inverse of
     /// ``forDatabase(_:of:)``); nil when `name` is not such a name.
     public static func database(in name: String, of job: String) -> String? {
@@ -39,9 +35,7 @@ extension JobName {
               forDatabase(database, of: job) == name else { return nil }
         return database
     }
-}
 
-extension JobName {
     /// The name of the database job under `job` that file `name` belongs to (`fleet.app` for
     /// `fleet.app_20260101T000000Z.sql` and its sidecars); nil when it has no such shape.
     public static func databaseJob(owning name: String, under job: String) -> String? {
@@ -55,11 +49,5 @@ extension JobName {
             index = name.index(after: underscore)
         }
         return nil
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        String(repeating: "0", count: max(0, width - count)) + self
     }
 }

@@ -51,7 +51,8 @@ struct ListCommand: AsyncParsableCommand {
             var entries: [Entry] = []
             var problems: [Entry] = []
             var several = false
-            for job in try options.loadJobs(only: self.job) {
+            // A whole-server job: its own backups (the server's roles), then each database's.
+            for job in try await options.loadJobs(only: self.job).withDatabaseJobs(from: from) {
                 let targets: [JobDestination]
                 do {
                     targets = try from.map { [try job.destination(named: $0)] } ?? job.destinations
@@ -59,16 +60,7 @@ struct ListCommand: AsyncParsableCommand {
                     throw Failure(message: "\(error)", exitCode: 64)
                 }
                 several = several || targets.count > 1
-                // A whole-server job: its own backups (the server's roles), then each database's.
-                let databaseJobs: [Job]
-                do {
-                    databaseJobs = try await job.storedDatabaseJobs(at: targets)
-                } catch {
-                    throw Failure(message: "cannot list job \(job.name): \(error)", exitCode: 1)
-                }
-                for job in [job] + databaseJobs {
-                    try await add(job, at: targets, to: &entries, problems: &problems)
-                }
+                try await add(job, at: targets, to: &entries, problems: &problems)
             }
             json ? try printJSON(entries + problems) : printTable(entries, showDestinations: several)
         }

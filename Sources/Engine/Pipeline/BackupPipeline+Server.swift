@@ -5,28 +5,24 @@ extension BackupPipeline {
     /// A whole-server job (its source a ``ServerSource``): the databases the server has now, each backed up
     /// as a job of its own (``JobName/forDatabase(_:of:)``), `databaseParallelism` at a time, after the
     /// server's roles and tablespaces (the source's own dump, the job's own backup); then one event for the
-    /// run naming each database and how it fared. A database that fails fails only its own backup:
-    /// the run is then `partial`, or `failure` when none was backed up.
-    func runServerAndReport(_ job: Job, server: any ServerSource, logger: Logger,
-                            onEvent: (@Sendable (JobEvent) -> Void)?) async -> JobEvent {
+    /// run naming each database and how it fared (``runAndReport(_:logger:onEvent:)`` tells it). A database
+    /// that fails fails only its own backup: the run is then `partial`, or `failure` when none was backed up.
+    func runServer(_ job: Job, server: any ServerSource, logger: Logger) async -> JobEvent {
         let clock = ContinuousClock()
         let begin = clock.now
-        var event: JobEvent
         do {
             let databases = try await server.databases(logger: logger)
             logger.info("whole-server job: \(databases.count) databases to back up",
                         metadata: ["job": "\(job.name)", "databases": "\(databases.joined(separator: ", "))"])
             let globals = try await backUpGlobals(job, logger: logger)
-            let results = try await backUpEach(databases, of: job, server: server, logger: logger)
-            event = JobEvent(job, databases: results, globalsError: globals, duration: (clock.now - begin).inSeconds)
+            let results = try await backUpEach(databases, of: job, logger: logger)
+            let event = JobEvent(job, databases: results, globalsError: globals,
+                                 duration: (clock.now - begin).inSeconds)
             if let error = event.error { logger.error("backup failed: \(error)", metadata: ["job": "\(job.name)"]) }
+            return event
         } catch {
-            logger.error("backup failed: \(error)", metadata: ["job": "\(job.name)"])
-            event = JobEvent(job, failedWith: error, duration: (clock.now - begin).inSeconds)
+            return Self.failed(job, error, duration: (clock.now - begin).inSeconds, logger: logger)
         }
-        onEvent?(event)
-        if !Task.isCancelled { await Notifications.deliver(event, for: job, logger: logger) }
-        return event
     }
 
     /// The server's own dump (its roles and tablespaces), as the job's own backup; why it failed, or nil.
@@ -45,7 +41,7 @@ extension BackupPipeline {
 
     /// Backs up each of `databases`, at most `databaseParallelism` at once; each one's result, in order.
     /// Throws only when the run was cancelled.
-    private func backUpEach(_ databases: [String], of job: Job, server: any ServerSource,
+    private func backUpEach(_ databases: [String], of job: Job,
                             logger: Logger) async throws -> [JobEvent.DatabaseResult] {
         var results: [Int: JobEvent.DatabaseResult] = [:]
         try await withThrowingTaskGroup(of: (Int, JobEvent.DatabaseResult).self) { group in
@@ -54,7 +50,7 @@ extension BackupPipeline {
                 guard next < databases.count else { return }
                 let index = next
                 next += 1
-                group.addTask { (index, try await backUp(databases[index], of: job, server: server, logger: logger)) }
+                group.addTask { (index, try await backUp(databases[index], of: job, logger: logger)) }
             }
             for _ in 0..<max(1, databaseParallelism) { start() }
             while let (index, result) = try await group.next() {
@@ -65,24 +61,27 @@ extension BackupPipeline {
         return databases.indices.compactMap { results[$0] }
     }
 
-    private func backUp(_ database: String, of job: Job, server: any ServerSource,
-                        logger: Logger) async throws -> JobEvent.DatabaseResult {
+    private func backUp(_ database: String, of job: Job, logger: Logger) async throws -> JobEvent.DatabaseResult {
         guard let sub = job.forDatabase(database) else {
             return .init(database: database, status: .failure, file: nil, bytes: 0, rawBytes: 0,
                          error: "the database's name is too long to name its backups after")
         }
         do {
-            let outcome = try await run(sub, logger: logger)
-            return .init(database: database, status: .success, file: outcome.record.object.location,
-                         bytes: outcome.record.manifest.storedBytes, rawBytes: outcome.record.manifest.rawBytes,
-                         error: nil)
+            return .init(database, try await run(sub, logger: logger), status: .success, error: nil)
         } catch let partial as PartialBackup {
-            return .init(database: database, status: .partial, file: partial.outcome.record.object.location,
-                         bytes: partial.outcome.record.manifest.storedBytes,
-                         rawBytes: partial.outcome.record.manifest.rawBytes, error: "\(partial)")
+            return .init(database, partial.outcome, status: .partial, error: "\(partial)")
         } catch {
             if Task.isCancelled || error is CancellationError { throw error }
             return .init(database: database, status: .failure, file: nil, bytes: 0, rawBytes: 0, error: "\(error)")
         }
+    }
+}
+
+extension JobEvent.DatabaseResult {
+    /// The result of `database`'s run that stored `outcome` (everywhere, or at some destinations).
+    init(_ database: String, _ outcome: BackupOutcome, status: JobEvent.Status, error: String?) {
+        let manifest = outcome.record.manifest
+        self.init(database: database, status: status, file: outcome.record.object.location,
+                  bytes: manifest.storedBytes, rawBytes: manifest.rawBytes, error: error)
     }
 }
