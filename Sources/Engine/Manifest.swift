@@ -32,6 +32,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     public var sidecarChecksums: [String: SidecarChecksum]?
     /// Set by `verify = after-backup`: `passed`, or `failed: <why>` (the backup is kept, marked unverified).
     public var verification: String?
+    /// For a database of a whole-server job: the file name of the server's own backup (its roles) made by
+    /// the same run, which `restore --server` restores the run's databases with; nil for any other backup.
+    public var serverRun: String?
 
     public init(
         job: String, file: String, database: String, serverVersion: String, dumpToolVersion: String, format: String,
@@ -75,6 +78,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         case sidecars
         case sidecarChecksums = "sidecar_checksums"
         case verification
+        case serverRun = "server_run"
     }
 
     /// Version 1's names for what version 2 calls `stages`; its dump tool's version was under
@@ -135,6 +139,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         sidecars = try c.decodeIfPresent([String].self, forKey: .sidecars)
         sidecarChecksums = try c.decodeIfPresent([String: SidecarChecksum].self, forKey: .sidecarChecksums)
         verification = try c.decodeIfPresent(String.self, forKey: .verification)
+        serverRun = try c.decodeIfPresent(String.self, forKey: .serverRun)
     }
 
     public static let suffix = ".manifest.json"

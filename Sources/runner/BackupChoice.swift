@@ -6,7 +6,12 @@ enum BackupChoice {
     static func resolve(
         options: CommonOptions, job name: String?, backup: String, from: String? = nil, overrides: [ConfigEntry] = []
     ) async throws -> (Job, BackupLocation) {
-        let jobs = try options.loadJobs(only: name, overrides: overrides, forReading: true)
+        try await resolve(jobs: try options.loadJobs(only: name, overrides: overrides, forReading: true), named: name,
+                          backup: backup, from: from)
+    }
+
+    /// The same among `jobs`, loaded already (`name` the job they were narrowed to, if any).
+    static func resolve(jobs: [Job], named name: String?, backup: String, from: String?) async throws -> (Job, BackupLocation) {
         // A location (a path, an s3:// URL) that a destination plugin reads, rather than a name or `latest`.
         if let (place, file) = try ProcessSettings.registry.resolve(location: backup, job: jobs[0]) {
             let manifest: Manifest

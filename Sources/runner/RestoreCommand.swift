@@ -28,6 +28,16 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Restore into this new database instead of in place.")
     var toDatabase: String?
 
+    @Flag(name: .long, help: """
+        Restore a whole-server job's run: its roles, then every database it backed up (each into a new database \
+        of its name; one the target has already only with --yes, in place), `parallel` at a time.
+        """)
+    var server = false
+
+    @Option(name: .customLong("database"), help: ArgumentHelp(
+        "With --server: only the databases matching this glob (repeatable).", valueName: "PATTERN"))
+    var databasePatterns: [String] = []
+
     @Flag(name: .long, help: "Confirm an in-place restore.")
     var yes = false
 
@@ -59,6 +69,15 @@ struct RestoreCommand: AsyncParsableCommand {
     @OptionGroup var keys: KeyOptions
 
     func validate() throws {
+        if server {
+            if toDatabase != nil { throw ValidationError("--to-database does not apply to --server: each database "
+                                                         + "keeps its name; pick databases with --database PATTERN") }
+            return
+        }
+        if !databasePatterns.isEmpty {
+            throw ValidationError("--database applies to --server; to restore one database of a whole-server job, "
+                                  + "name its job (--job JOB.DATABASE, as `backup list` shows it)")
+        }
         if toDatabase == nil && !yes {
             throw ValidationError("an in-place restore replaces the job's database: pass --yes to confirm, "
                                   + "or --to-database NAME to restore beside it")
@@ -71,10 +90,15 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
+            if server { return try await restoreServer(logger: logger) }
             let (job, location) = try await BackupChoice.resolve(options: options, job: job, backup: backup, from: from,
                                                                  overrides: keys.overrides)
             let mode: RestoreMode = toDatabase.map { .newDatabase($0, replace: force) }
                 ?? .inPlace(terminate: force, dropPrevious: dropPrevious)
+            if job.source is any ServerSource {
+                throw Failure(message: "job \(job.name) is a whole server: restore it with --server, or one of its"
+                              + " databases with --job \(job.name).DATABASE (as `backup list` shows it)", exitCode: 64)
+            }
             guard let source = job.source as? any RestorableSource else {
                 throw Failure(message: "job \(job.name)'s source cannot restore", exitCode: 1)
             }

@@ -58,11 +58,19 @@ import TestSupport
             let text = try String(contentsOfFile: cli.path(backups[0]), encoding: .utf8)
             #expect(text.contains("COPY public.t (id) FROM stdin;\n1\n2\n\\.\n"), "\(name)")
         }
-        // The server's roles, once: pg_dumpall's globals, without passwords.
+        // The server's roles, once, as data: every role without its password, and the databases the run found.
         let globals = try cli.files().filter { JobName.isBackupFile($0, of: "fleet") }
-        #expect(globals.count == 1 && globals[0].hasSuffix(".globals.sql"), "\((try? cli.files()) ?? [])")
-        let roles = try String(contentsOfFile: cli.path(globals[0]), encoding: .utf8)
-        #expect(roles.contains("CREATE ROLE \(server.user);") && !roles.contains("SCRAM-SHA-256"))
+        #expect(globals.count == 1 && globals[0].hasSuffix(".globals"), "\((try? cli.files()) ?? [])")
+        let document = try #require(try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: cli.path(globals[0])))) as? [String: Any])
+        let roles = try #require(document["roles"] as? [[String: Any]])
+        #expect(roles.contains { $0["name"] as? String == server.user && $0["createdb"] as? Bool == true })
+        #expect(roles.allSatisfy { $0["password"] == nil } && !roles.contains { ($0["name"] as? String)?.hasPrefix("pg_") == true })
+        #expect((document["databases"] as? [String])?.sorted() == (Self.selected + ["srvx private"]).sorted())
+        // Each database's manifest names the run's roles backup, which `restore --server` restores it with.
+        let appJob = try #require(JobName.forDatabase("srvx app", of: "fleet"))
+        let appBackup = try #require(try cli.files().first { JobName.isBackupFile($0, of: appJob) })
+        #expect(try cli.manifest(of: appBackup).serverRun == globals[0])
 
         // A database created since is backed up by the next run; the earlier backups stay.
         try await server.psql("CREATE DATABASE \(Self.quoted("srvx new")) OWNER \(server.user)")
@@ -92,7 +100,7 @@ import TestSupport
         // verify and prune go over every database's job too; the roles backup is checked by its checksum.
         let verified = try await cli.run("verify")
         #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
-        #expect(verified.stdout.contains(".globals.sql: checksum OK"), "\(verified.stdout)")
+        #expect(verified.stdout.contains(".globals: checksum OK"), "\(verified.stdout)")
         // The 7 databases with backups (the dropped one's too); `srvx new` has no table.
         #expect(verified.stdout.components(separatedBy: "restored into a scratch database").count - 1 == 7
                 && verified.stdout.components(separatedBy: "public.t ").count - 1 == 6, "\(verified.stdout)")

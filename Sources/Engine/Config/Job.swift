@@ -36,6 +36,9 @@ public struct Job: Sendable {
     /// For the job of one database of a whole-server job (``forDatabase(_:)``): that database, which every
     /// manifest stored under the job's name must name; nil for any other job.
     public var database: String?
+    /// For such a job during a whole-server run: the file name of the run's backup of the server's roles,
+    /// recorded in each database's manifest (``Manifest/serverRun``).
+    public var serverRun: String?
 
     /// A job with every field given; the defaults are those of a configuration that does not set the key.
     public init(

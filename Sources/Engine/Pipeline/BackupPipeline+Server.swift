@@ -15,8 +15,10 @@ extension BackupPipeline {
             logger.info("whole-server job: \(databases.count) databases to back up",
                         metadata: ["job": "\(job.name)", "databases": "\(databases.joined(separator: ", "))"])
             let globals = try await backUpGlobals(job, logger: logger)
-            let results = try await backUpEach(databases, of: job, logger: logger)
-            let event = JobEvent(job, databases: results, globalsError: globals,
+            var run = job
+            run.serverRun = globals.file
+            let results = try await backUpEach(databases, of: run, logger: logger)
+            let event = JobEvent(job, databases: results, globalsError: globals.error,
                                  duration: (clock.now - begin).inSeconds)
             if let error = event.error { logger.error("backup failed: \(error)", metadata: ["job": "\(job.name)"]) }
             return event
@@ -25,17 +27,18 @@ extension BackupPipeline {
         }
     }
 
-    /// The server's own dump (its roles and tablespaces), as the job's own backup; why it failed, or nil.
-    /// It is never verified: a server's roles are restored with its databases, not on their own.
-    private func backUpGlobals(_ job: Job, logger: Logger) async throws -> String? {
+    /// The server's own dump (its roles and tablespaces), as the job's own backup: its file name, or why it
+    /// failed. It is never verified: a server's roles are restored with its databases, not on their own.
+    private func backUpGlobals(_ job: Job, logger: Logger) async throws -> (file: String?, error: String?) {
         var globals = job
         globals.verifyAfterBackup = false
         do {
-            _ = try await run(globals, logger: logger)
-            return nil
+            return (try await run(globals, logger: logger).record.name, nil)
+        } catch let partial as PartialBackup {
+            return (partial.outcome.record.name, "\(partial)")
         } catch {
             if Task.isCancelled || error is CancellationError { throw error }
-            return "\(error)"
+            return (nil, "\(error)")
         }
     }
 

@@ -198,7 +198,7 @@ extension BackupRun {
         _ name: String, info: SourceInfo, started: Date, result: BackupStream.Result
     ) -> Manifest {
         let sidecars = result.details.sidecars
-        return Manifest(
+        var manifest = Manifest(
             job: job.name, file: name, database: info.database, serverVersion: info.serverVersion,
             dumpToolVersion: info.dumpToolVersion, format: info.format, stages: job.stageRecords,
             rawBytes: result.rawBytes, storedBytes: result.storedBytes, sha256: result.sha256,
@@ -207,6 +207,8 @@ extension BackupRun {
             sidecarChecksums: sidecars.isEmpty ? nil : Dictionary(
                 sidecars.map { (name + $0.suffix, SidecarChecksum(of: $0.bytes)) },
                 uniquingKeysWith: { first, _ in first }))
+        manifest.serverRun = job.serverRun
+        return manifest
     }
 
     private func logComplete(_ copies: [BackupCopy]) {

@@ -54,7 +54,7 @@ public struct RestorePipeline: Sendable {
 
     /// The stage that undoes what a manifest entry describes: the job's own when it is the same plugin in
     /// the same role (it holds the job's settings, e.g. a key), else the plugin with its defaults.
-    private func stage(for record: StageRecord, job: Job) throws -> any Stage {
+    func stage(for record: StageRecord, job: Job) throws -> any Stage {
         if let own = job.stages.first(where: { $0.kind.rawValue == record.kind && $0.stage.name == record.name }) {
             return own.stage
         }
@@ -103,7 +103,7 @@ public struct RestorePipeline: Sendable {
     /// Streams `record` through `decoder` into `sink`, hashing the stored bytes on the way. Unless the file
     /// was `proven` already, a failure part way is kept until the rest was read and hashed, so a damaged
     /// file fails as damaged.
-    private static func feed(
+    static func feed(
         _ record: BackupRecord, from destination: any Destination, through decoder: any ByteTransform,
         proven: Bool, progress: (@Sendable (Int64) -> Void)?, into sink: ([UInt8]) async throws -> Void
     ) async throws {

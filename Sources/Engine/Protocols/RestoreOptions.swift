@@ -13,6 +13,9 @@ public struct RestoreOptions: Sendable, Equatable {
     /// Source role name to an existing role of the target: the target gets the source role's objects,
     /// grants and memberships, and the source role is not created.
     public var roleMap: [String: String]
+    /// The role map was given for a whole server (`restore --server`): a source role that one database's
+    /// backup does not name is passed over there, rather than refused as a mistake.
+    public var roleMapAcrossDatabases = false
 
     public init(
         privilegedRoles: Bool = false, locale: String? = nil, tablespace: String? = nil, roleMap: [String: String] = [:]

@@ -26,6 +26,9 @@ struct DatabaseGlobals: Codable, Equatable {
         var comment: String?
         /// `name=value` items of `ALTER ROLE … SET`, as the server stores them.
         var settings: [String] = []
+        /// The role's password hash: only in a server's roles document (``ServerGlobals``) and only with
+        /// `postgres.role_passwords = include`; a database's sidecar never has one.
+        var password: String?
 
         init(name: String) { self.name = name }
 
@@ -45,6 +48,7 @@ struct DatabaseGlobals: Codable, Equatable {
             validUntil = try c.decodeIfPresent(String.self, forKey: .validUntil)
             comment = try c.decodeIfPresent(String.self, forKey: .comment)
             settings = try c.decodeIfPresent([String].self, forKey: .settings) ?? []
+            password = try c.decodeIfPresent(String.self, forKey: .password)
         }
 
         /// The attributes only a superuser can give and that reach beyond one database.
@@ -135,6 +139,10 @@ struct DatabaseGlobals: Codable, Equatable {
         // created, joined or granted them would hand out what the source's database did not have.
         let named = globals.roles.map(\.name) + (globals.memberships ?? []).flatMap { [$0.role, $0.member] }
             + (globals.roleSettings ?? []).map(\.role) + [globals.owner]
+        if let role = globals.roles.first(where: { $0.password != nil }) {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription:
+                "a password for role \(role.name.debugDescription.prefix(64)), which this tool never writes there"))
+        }
         if let predefined = named.first(where: { $0.hasPrefix("pg_") }) {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription:
                 "the predefined role \(predefined.debugDescription.prefix(64)), which this tool never records"))

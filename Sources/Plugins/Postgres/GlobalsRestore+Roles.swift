@@ -3,7 +3,7 @@ import Foundation
 import Logging
 
 extension GlobalsRestore {
-    /// Creates the missing roles (without passwords), then the recorded memberships that involve them,
+    /// Creates the missing roles (with a password only from a server's roles document), then the recorded memberships that involve them,
     /// and makes the restoring role able to act as every recorded role while the dump loads.
     func createRoles(serverMajor: Int) throws {
         for role in try missingRoles() {
@@ -34,6 +34,8 @@ extension GlobalsRestore {
         if let until = role.validUntil { template += " VALID UNTIL %L"; arguments.append(until) }
         try admin.executeFormatted(template, arguments)
         createdRoles.append(role.name)
+        // Only a server's roles document has hashes, each checked to be one when it was read.
+        if let password = role.password { try admin.executeFormatted("ALTER ROLE %I PASSWORD %L", role.name, password) }
         if let comment = role.comment { try admin.executeFormatted("COMMENT ON ROLE %I IS %L", role.name, comment) }
         for item in role.settings {
             guard let setting = StoredSetting(item) else { continue }
@@ -42,10 +44,11 @@ extension GlobalsRestore {
         }
         let denied = role.privilegedAttributes
         let notGiven = denied.isEmpty || options.privilegedRoles ? "" : "; not \(denied.joined(separator: ", "))"
-        logger.notice("created role \(role.name) (without a password\(notGiven))")
+        let password = role.password == nil ? "without a password" : "with its password from the backup"
+        logger.notice("created role \(role.name) (\(password)\(notGiven))")
     }
 
-    private func grant(_ membership: DatabaseGlobals.Membership, serverMajor: Int) throws {
+    func grant(_ membership: DatabaseGlobals.Membership, serverMajor: Int) throws {
         // Membership in a role that is a superuser here makes the member one too: only when allowed.
         if try isSuperuser(membership.role) == true,
            !options.privilegedRoles {

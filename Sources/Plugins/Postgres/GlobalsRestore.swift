@@ -71,7 +71,8 @@ final class GlobalsRestore {
         return try mapped + unshared + missingRoles().map { role in
             let given = Self.attributes(role, privileged: options.privilegedRoles)
                 .filter { !$0.hasPrefix("NO") && $0 != "INHERIT" }
-            var line = "create role \(role.name) without a password"
+            var line = "create role \(role.name) "
+                + (role.password == nil ? "without a password" : "with its password from the backup")
                 + (given.isEmpty ? "" : " (\(given.joined(separator: ", ")))")
             let denied = role.privilegedAttributes
             if !denied.isEmpty && !options.privilegedRoles {
@@ -142,6 +143,8 @@ final class GlobalsRestore {
     private func checkRoleMap() throws {
         for (source, target) in options.roleMap.sorted(by: { $0.key < $1.key }) {
             if let recorded, !recorded.mentionedRoles.contains(source) {
+                // A whole server's map: the server's restore checked it; this database does not use the role.
+                if options.roleMapAcrossDatabases { continue }
                 let names = recorded.mentionedRoles.sorted()
                 let listed = names.prefix(20).joined(separator: ", ") + (names.count > 20 ? ", …" : "")
                 throw BackupError(.config, "--map-role \(source)=\(target): the backup has no role \(source);"

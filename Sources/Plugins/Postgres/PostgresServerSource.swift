@@ -4,8 +4,8 @@ import Logging
 
 /// `postgres.database = *`: the whole server. At the start of every run it lists the databases that
 /// `postgres.include` and `postgres.exclude` select (templates and databases that allow no connections
-/// never), each backed up as a job of its own by a ``PostgresSource``. Its own dump is the server's roles
-/// and tablespaces (`pg_dumpall --globals-only`, without role passwords), once per run.
+/// never), each backed up as a job of its own by a ``PostgresSource``. Its own dump is the server's roles,
+/// memberships and tablespaces as data (``ServerGlobals``), password hashes only when asked, once per run.
 public struct PostgresServerSource: ServerSource {
     /// The source of the database the server is asked through (`postgres`); every database's source is
     /// this one with its name.
@@ -14,6 +14,8 @@ public struct PostgresServerSource: ServerSource {
     /// matching one of `exclude`.
     public let include: [String]
     public let exclude: [String]
+    /// `postgres.role_passwords = include`: the roles document carries each role's password hash.
+    public var rolePasswords = false
 
     public func databases(logger: Logger) async throws -> [String] {
         let connection = try PostgresConnection(base.target)
@@ -34,22 +36,28 @@ public struct PostgresServerSource: ServerSource {
 
     public func prepare(logger: Logger) async throws -> SourceInfo {
         let connection = try PostgresConnection(base.target)
-        let tool = try await PgDumpLocator.find(serverMajor: connection.serverMajor, override: base.pgDumpOverride)
-        let dumpall = (tool.path as NSString).deletingLastPathComponent + "/pg_dumpall"
-        guard FileManager.default.isExecutableFile(atPath: dumpall) else {
-            throw BackupError(.toolMissing, "no pg_dumpall beside \(tool.path), to dump the server's roles; "
-                + "install PostgreSQL's client tools in full")
-        }
-        return SourceInfo(database: "*", serverVersion: connection.serverVersion, dumpToolVersion: tool.version,
-                          dumpTool: dumpall, format: "plain", fileExtension: "globals.sql", estimatedBytes: nil)
+        return SourceInfo(database: "*", serverVersion: connection.serverVersion,
+                          dumpToolVersion: "server globals format \(ServerGlobals.currentVersion)", dumpTool: "libpq",
+                          format: ServerGlobals.format, fileExtension: "globals", estimatedBytes: nil)
     }
 
+    /// The server's roles, memberships and tablespaces, and the databases the run found, as one JSON
+    /// document (``ServerGlobals``).
     public func dump(_ info: SourceInfo, logger: Logger, sink: DumpSink) async throws -> DumpDetails {
-        let arguments = base.connectionArguments + [
-            "--dbname", PostgresTarget.dbnameArgument(base.target.database), "--globals-only", "--no-role-passwords",
-        ]
-        try await base.runDumpTool(info.dumpTool, named: "pg_dumpall", arguments: arguments, counter: nil,
-                                   sink: sink, dumping: "the server's roles and tablespaces")
+        let found = try await databases(logger: logger)
+        let globals = try ServerGlobals.read(try PostgresConnection(base.target), databases: found,
+                                             passwords: rolePasswords)
+        let bytes = try globals.encoded()
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + DumpSink.preferredChunkSize)
+            try await sink.send(Array(bytes[offset..<end]))
+            offset = end
+        }
+        let withPasswords = globals.roles.filter { $0.password != nil }.count
+        let counts = "\(globals.roles.count) roles (\(withPasswords) with passwords), "
+            + "\(globals.memberships.count) memberships, \(globals.tablespaces.count) tablespaces"
+        logger.info("the server's roles: \(counts)")
         return DumpDetails(rowCounts: nil, sidecars: [])
     }
 

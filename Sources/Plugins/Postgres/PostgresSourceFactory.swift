@@ -17,6 +17,8 @@ public struct PostgresSourceFactory: SourceFactory {
                 summary: "with database = *: only the databases matching one of these globs (comma-separated)"),
         KeySpec("exclude", .string,
                 summary: "with database = *: not the databases matching one of these globs (comma-separated)"),
+        KeySpec("role_passwords", .choice(["exclude", "include"]), default: "exclude",
+                summary: "with database = *: record each role's password hash (needs a superuser; encrypt the backups)"),
         KeySpec("format", .choice(["plain", "custom"]), default: "plain",
                 summary: "plain SQL (restore with psql) or custom (restore with pg_restore)"),
         KeySpec("connect_timeout", .duration, default: "10s", summary: "give up connecting after this long"),
@@ -62,11 +64,17 @@ public struct PostgresSourceFactory: SourceFactory {
             for key in ["include", "exclude"] where settings.string(key) != nil {
                 throw SettingError(key: key, message: "applies only to a whole-server job (postgres.database = *)")
             }
+            if settings.string("role_passwords") == "include" {
+                throw SettingError(key: "role_passwords", message: "applies only to a whole-server job"
+                    + " (postgres.database = *); a database's backup records its roles without passwords")
+            }
             return source
         }
         // The server is asked which databases it has through the one every cluster is made with.
         source.target.database = "postgres"
-        return PostgresServerSource(base: source, include: patterns("include"), exclude: patterns("exclude"))
+        var server = PostgresServerSource(base: source, include: patterns("include"), exclude: patterns("exclude"))
+        server.rolePasswords = settings.string("role_passwords") == "include"
+        return server
     }
 
     public func defaultJobName(_ settings: PluginSettings) -> String? {

@@ -1,0 +1,58 @@
+import Engine
+import Foundation
+import Logging
+
+extension RestoreCommand {
+    /// `restore --server`: the plan (the roles, then every database), then the restore; exit 1 naming each
+    /// database that failed, the others restored.
+    func restoreServer(logger: Logger) async throws {
+        let (process, jobs) = try options.loadConfiguration(only: job, overrides: keys.overrides, forReading: true)
+        let (job, location) = try await BackupChoice.resolve(jobs: jobs, named: self.job, backup: backup, from: from)
+        let choices = RestoreOptions(privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace,
+                                     roleMap: try roles.roleMap())
+        let plan: ServerRestore
+        do {
+            plan = try await ServerRestore(location, job: job, patterns: databasePatterns,
+                                           inPlace: yes ? (force, dropPrevious) : nil, options: choices,
+                                           pipeline: RestorePipeline(registry: ProcessSettings.registry))
+        } catch {
+            throw Failure(message: "restore failed: \(error)", exitCode: 1)
+        }
+        let record = location.record
+        print("Restoring the whole server from \(record.object.location) (job \(record.manifest.job), "
+              + "made \(Timestamp.iso8601(record.created))), \(process.parallel) database(s) at a time:")
+        for step in try await plan.describe() { print("  - \(step)") }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcome: (roles: [String], results: [ServerRestore.Result])
+        do {
+            outcome = try await SignalCancellation.throwing {
+                try await plan.restore(parallelism: process.parallel, logger: logger)
+            }
+        } catch let interrupted as Interrupted {
+            throw Failure(message: "restore interrupted by signal \(interrupted.signal); the database being restored "
+                          + "was dropped, those restored before stay", exitCode: 128 + interrupted.signal)
+        } catch {
+            throw Failure(message: "restore failed: \(error)", exitCode: 1)
+        }
+        if !outcome.roles.isEmpty { print("Created roles: \(outcome.roles.joined(separator: ", "))") }
+        for result in outcome.results {
+            if let report = result.report {
+                let rows = report.rowCounts.values.reduce(0, +)
+                print("Restored \(result.database.debugDescription): \(report.rowCounts.count) tables, \(rows) rows"
+                      + (report.previousDatabase.map { "; the previous one is kept as \($0)" } ?? ""))
+            } else {
+                print("FAILED \(result.database.debugDescription): \(result.error ?? "?")")
+            }
+        }
+        let failed = outcome.results.filter { $0.report == nil }
+        let seconds = String(format: "%.1f", (clock.now - start).inSeconds)
+        guard failed.isEmpty else {
+            throw Failure(message: "restore --server: \(failed.count) of \(outcome.results.count) databases not restored"
+                          + " (the others are): "
+                          + failed.map { "\($0.database.debugDescription): \($0.error ?? "?")" }.joined(separator: "; "),
+                          exitCode: 1)
+        }
+        print("Restored \(outcome.results.count) databases in \(seconds)s.")
+    }
+}
