@@ -127,6 +127,11 @@ final class DaemonStatus: Sendable {
         metrics[job]?.lastSuccess.set(newest.timeIntervalSince1970)
     }
 
+    /// At start: the newest backup of `database` of whole-server job `job` already stored.
+    func storedDatabase(_ job: String, _ database: String, newest: Date) {
+        databaseGauge(job, database, success: true).set(newest.timeIntervalSince1970)
+    }
+
     func scheduled(_ job: String, at date: Date?) {
         metrics[job]?.nextRun.set(date?.timeIntervalSince1970 ?? 0)
     }

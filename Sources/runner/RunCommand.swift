@@ -109,6 +109,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let due = job.isDueAtStart(now: start, newestBackup: newest) ? start : job.nextRun(after: start)
         status?.stored(job.name, newest: newest)
+        if let status { await storedDatabases(of: job, status: status, logger: logger) }
         status?.scheduled(job.name, at: due)
         logNext(job, due, logger: logger)
         return due

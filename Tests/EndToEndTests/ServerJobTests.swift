@@ -7,9 +7,10 @@ import TestSupport
 /// (within its include and exclude patterns), each as a backup of its own, and the server's roles once.
 @Suite struct ServerJobTests {
     /// Databases with awkward names, one that allows no connections and one the backup role may not
-    /// CONNECT to; `srvx-skip` is excluded by pattern. Names start with `srvx` so the include pattern
-    /// selects them alone on the server the other tests share.
-    static let selected = ["srvx app", #"srvx"quote"#, "srvx-ünï", "srvx.dot", "srvx_2", "srvx%pct"]
+    /// CONNECT to; `srvx-skip` is excluded by pattern: 12 in all. Names have `srvx` so the include patterns
+    /// select them alone on the server the other tests share.
+    static let selected = ["srvx app", #"srvx"quote"#, "srvx-ünï", "srvx.dot", "srvx_2", "srvx%pct", "9srvx",
+                           "srvx 'single'", "srvx ÜPPER"]
 
     static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
@@ -28,7 +29,7 @@ import TestSupport
         let cli = try await BackupCLI(label: "serverjob") {
             server.config(job: "fleet", database: "*", directory: $0, extra: """
                 compressor = none
-                postgres.include = srvx*
+                postgres.include = srvx*, 9srvx
                 postgres.exclude = srvx-skip
                 notify = webhook
                 webhook.url = \(receiver.url)
@@ -43,11 +44,11 @@ import TestSupport
         let databases = try #require(body["databases"] as? [[String: Any]])
         #expect(databases.map { $0["database"] as? String ?? "" }.sorted() == (Self.selected + ["srvx private"]).sorted())
         #expect(databases.filter { $0["status"] as? String == "failure" }.map { $0["database"] as? String } == ["srvx private"])
-        #expect((body["message"] as? String ?? "").hasPrefix("Backup of fleet (whole server, 7 databases) PARTIAL"),
+        #expect((body["message"] as? String ?? "").hasPrefix("Backup of fleet (whole server, 10 databases) PARTIAL"),
                 "\(body["message"] ?? "")")
         // Partial: every selected database is backed up; the one the role may not connect to fails alone.
         #expect(first.status == 1, "\(first.stderr)")
-        #expect(first.stderr.contains("1 of 7 databases failed: srvx private:"), "\(first.stderr)")
+        #expect(first.stderr.contains("1 of 10 databases failed: srvx private:"), "\(first.stderr)")
         #expect(!first.stderr.contains("srvx noconn") && !first.stderr.contains("srvx-skip"), "\(first.stderr)")
         for name in Self.selected {
             let job = try #require(JobName.forDatabase(name, of: "fleet"))
@@ -76,7 +77,7 @@ import TestSupport
         try await server.psql("CREATE DATABASE \(Self.quoted("srvx new")) OWNER \(server.user)")
         try await server.psql("DROP DATABASE \(Self.quoted("srvx_2"))")
         let second = try await cli.run("now")
-        #expect(second.status == 1 && second.stderr.contains("1 of 7 databases failed: srvx private:"),
+        #expect(second.status == 1 && second.stderr.contains("1 of 10 databases failed: srvx private:"),
                 "\(second.stderr)")
         let new = try #require(JobName.forDatabase("srvx new", of: "fleet"))
         #expect(try cli.files().filter { JobName.isBackupFile($0, of: new) }.count == 1)
@@ -101,9 +102,9 @@ import TestSupport
         let verified = try await cli.run("verify")
         #expect(verified.status == 0, "\(verified.stdout) \(verified.stderr)")
         #expect(verified.stdout.contains(".globals: checksum OK"), "\(verified.stdout)")
-        // The 7 databases with backups (the dropped one's too); `srvx new` has no table.
-        #expect(verified.stdout.components(separatedBy: "restored into a scratch database").count - 1 == 7
-                && verified.stdout.components(separatedBy: "public.t ").count - 1 == 6, "\(verified.stdout)")
+        // The 10 databases with backups (the dropped one's too); `srvx new` has no table.
+        #expect(verified.stdout.components(separatedBy: "restored into a scratch database").count - 1 == 10
+                && verified.stdout.components(separatedBy: "public.t ").count - 1 == 9, "\(verified.stdout)")
         let pruned = try await cli.run("prune", "--dry-run")
         #expect(pruned.status == 0 && pruned.stdout.contains("[\(app)] 2 kept"), "\(pruned.stdout) \(pruned.stderr)")
         let unknown = try await cli.run("list", "--job", "fleet.nope%2")
@@ -150,6 +151,28 @@ import TestSupport
         #expect(text.contains(#"\#(success){job="fleet",database="srvm\"two"} "#), "\(text)")
         #expect(text.contains(#"\#(failure){job="fleet",database="srvm private"} "#), "\(text)")
         #expect(!text.contains(#"\#(success){job="fleet",database="srvm private"}"#), "\(text)")
+
+        // Restarted (nothing due for an hour), the daemon has each database's gauge from what is stored.
+        let one = try #require(Self.gauge(text, #"\#(success){job="fleet",database="srvm one"}"#))
+        let restarted = try await Background.backup(cli, "run", stderrFile: log + ".2")
+        defer { restarted.end() }
+        var after = ""
+        try await waitUntil("the restarted daemon's metrics") {
+            after = (try? await StatusEndpointTests.get("http://127.0.0.1:\(httpPort)/metrics").body) ?? ""
+            // Set once the daemon has read what is stored (the per-database gauges first).
+            return StatusEndpointTests.Metrics(after)["backup_next_run_timestamp_seconds", "fleet"] ?? 0 > 0
+        }
+        _ = try await restarted.stop(SIGTERM)
+        #expect(StatusEndpointTests.Metrics(after)["backup_runs_total", "fleet"] ?? 0 == 0, "\(after)")
+        let stored = try #require(Self.gauge(after, #"\#(success){job="fleet",database="srvm one"}"#), "\(after)")
+        #expect(abs(stored - one) < 5, "\(one) \(stored)")
+        #expect(Self.gauge(after, #"\#(success){job="fleet",database="srvm\"two"}"#) != nil, "\(after)")
+    }
+
+    /// The value of the series `series` (name and labels, as exposed) in `text`.
+    static func gauge(_ text: String, _ series: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+            .flatMap { Double($0.dropFirst(series.count + 1)) }
     }
 
     /// `copy` of a whole-server job copies its roles backup and every database's.

@@ -64,7 +64,10 @@ public struct ServerRestore: Sendable {
             }
         }
         let existing = try await source.existingDatabases()
-        let target = try job.destination(named: run.target)
+        guard let target = job.destinations.first(where: { $0.name == run.target }) else {
+            throw BackupError(.config, "restore --server reads a run at one of job \(job.name)'s destinations, where"
+                + " its databases' backups are: name the run with --backup latest or its time (and --from), not a path")
+        }
         var found: [Database] = []
         for name in names {
             found.append(await Self.database(name, of: job, run: run, at: target, existing: existing,
