@@ -72,7 +72,20 @@ struct VerifyCommand: AsyncParsableCommand {
         _ location: BackupLocation, job: Job, pipeline: RestorePipeline, logger: Logger
     ) async throws -> String? {
         let record = location.record
-        // A whole-server job's own backups are the server's roles, restored with its databases, not alone.
+        // A whole-server job's own backups are the server's roles, restored with its databases, not alone:
+        // proven by reading them whole (checksum, stages undone) and as the restore reads them.
+        if !checksumsOnly, let server = job.source as? any RestorableServerSource {
+            do {
+                let bytes = try await pipeline.contents(location, job: job, limit: ServerRestore.globalsLimit)
+                let databases = try server.runDatabases(bytes)
+                print("\(record.name): checksum OK; the server's roles read as restore --server reads them"
+                      + " (\(databases.count) databases in the run)")
+                return nil
+            } catch {
+                print("\(record.name): UNREADABLE")
+                return "\(error)"
+            }
+        }
         if checksumsOnly || job.source is any ServerSource {
             do {
                 try await pipeline.checkChecksum(record, in: location.destination)

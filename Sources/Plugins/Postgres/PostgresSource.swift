@@ -94,14 +94,13 @@ public struct PostgresSource: Source {
         ]
         // We compress ourselves; a compressed custom dump would be compressed twice.
         if format == "custom" { arguments += ["--compress", "0"] }
-        try await runDumpTool(info.dumpTool, named: "pg_dump", arguments: arguments, counter: counter, sink: sink,
-                              dumping: target.database)
+        try await runDumpTool(info.dumpTool, arguments: arguments, counter: counter, sink: sink)
     }
 
-    /// Runs `tool` (pg_dump, pg_dumpall: `name`) with `arguments`, its output streamed to `sink`, stopped
-    /// when the server sends nothing for `stall_timeout`; throws `.sourceFailed` naming what it was `dumping`.
-    func runDumpTool(_ tool: String, named name: String, arguments: [String], counter: CopyRowCounter?,
-                     sink: DumpSink, dumping: String) async throws {
+    /// Runs pg_dump (`tool`) with `arguments`, its output streamed to `sink`, stopped when the server sends
+    /// nothing for `stall_timeout`; throws `.sourceFailed` naming the database.
+    private func runDumpTool(_ tool: String, arguments: [String], counter: CopyRowCounter?,
+                             sink: DumpSink) async throws {
         // The tool writes into a pipe of ours that a thread of ours reads (``PipeReader``).
         let pipe = try FileDescriptor.pipe()
         defer { try? pipe.readEnd.close() }
@@ -128,8 +127,8 @@ public struct PostgresSource: Source {
         } }
         if result.closureResult.1 {
             throw BackupError(.sourceFailed,
-                "\(name) received nothing from \(target.host):\(target.port) for \(stallTimeoutText)"
-                    + " while dumping \(dumping), so it was stopped:"
+                "pg_dump received nothing from \(target.host):\(target.port) for \(stallTimeoutText)"
+                    + " while dumping \(target.database), so it was stopped:"
                     + " the server may be hung or the network down; check them,"
                     + " or raise postgres.stall_timeout if the dump may legitimately wait that long (a lock)")
         }
@@ -142,7 +141,7 @@ public struct PostgresSource: Source {
             case .exited(let code): how = "exited with status \(code)"
             case .signaled(let signal): how = "was killed by signal \(signal)"
             }
-            throw BackupError(.sourceFailed, "\(name) \(how) while dumping \(dumping)\(stderr)")
+            throw BackupError(.sourceFailed, "pg_dump \(how) while dumping \(target.database)\(stderr)")
         }
     }
 }
