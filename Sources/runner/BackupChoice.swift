@@ -11,7 +11,9 @@ enum BackupChoice {
     }
 
     /// The same among `jobs`, loaded already (`name` the job they were narrowed to, if any).
-    static func resolve(jobs: [Job], named name: String?, backup: String, from: String?) async throws -> (Job, BackupLocation) {
+    static func resolve(
+        jobs: [Job], named name: String?, backup: String, from: String?
+    ) async throws -> (Job, BackupLocation) {
         // A location (a path, an s3:// URL) that a destination plugin reads, rather than a name or `latest`.
         if let (place, file) = try ProcessSettings.registry.resolve(location: backup, job: jobs[0]) {
             let manifest: Manifest

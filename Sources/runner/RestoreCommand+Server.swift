@@ -48,10 +48,9 @@ extension RestoreCommand {
         let failed = outcome.results.filter { $0.report == nil }
         let seconds = String(format: "%.1f", (clock.now - start).inSeconds)
         guard failed.isEmpty else {
-            throw Failure(message: "restore --server: \(failed.count) of \(outcome.results.count) databases not restored"
-                          + " (the others are): "
-                          + failed.map { "\($0.database.debugDescription): \($0.error ?? "?")" }.joined(separator: "; "),
-                          exitCode: 1)
+            let named = failed.map { "\($0.database.debugDescription): \($0.error ?? "?")" }
+            throw Failure(message: "restore --server: \(failed.count) of \(outcome.results.count) databases"
+                          + " not restored (the others are): " + named.joined(separator: "; "), exitCode: 1)
         }
         print("Restored \(outcome.results.count) databases in \(seconds)s.")
     }

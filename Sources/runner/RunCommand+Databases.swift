@@ -10,7 +10,9 @@ extension RunCommand {
         guard job.source is any ServerSource else { return }
         var newest: [String: Date] = [:]
         for target in job.destinations {
-            guard let run = try? await BackupCatalog.records(of: job.name, in: target.destination).last else { continue }
+            guard let run = try? await BackupCatalog.records(of: job.name, in: target.destination).last else {
+                continue
+            }
             do {
                 for sub in try await job.storedDatabaseJobs(at: [target]) {
                     let records = try await BackupCatalog.records(of: sub.name, database: sub.database,

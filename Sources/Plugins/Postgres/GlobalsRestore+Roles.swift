@@ -3,8 +3,9 @@ import Foundation
 import Logging
 
 extension GlobalsRestore {
-    /// Creates the missing roles (with a password only from a server's roles document), then the recorded memberships that involve them,
-    /// and makes the restoring role able to act as every recorded role while the dump loads.
+    /// Creates the missing roles (with a password only from a server's roles document), then the recorded
+    /// memberships that involve them, and makes the restoring role able to act as every recorded role while
+    /// the dump loads.
     func createRoles(serverMajor: Int) throws {
         for role in try missingRoles() {
             do {

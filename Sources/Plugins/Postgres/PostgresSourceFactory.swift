@@ -18,7 +18,7 @@ public struct PostgresSourceFactory: SourceFactory {
         KeySpec("exclude", .string,
                 summary: "with database = *: not the databases matching one of these globs (comma-separated)"),
         KeySpec("role_passwords", .choice(["exclude", "include"]), default: "exclude",
-                summary: "with database = *: record each role's password hash (needs a superuser; encrypt the backups)"),
+                summary: "with database = *: record each role's password hash (needs a superuser; encrypt them)"),
         KeySpec("format", .choice(["plain", "custom"]), default: "plain",
                 summary: "plain SQL (restore with psql) or custom (restore with pg_restore)"),
         KeySpec("connect_timeout", .duration, default: "10s", summary: "give up connecting after this long"),
