@@ -30,8 +30,9 @@ extension RestoreCommand {
                 try await plan.restore(parallelism: process.parallel, logger: logger)
             }
         } catch let interrupted as Interrupted {
-            throw Failure(message: "restore interrupted by signal \(interrupted.signal); the database being restored "
-                          + "was dropped, those restored before stay", exitCode: 128 + interrupted.signal)
+            throw Failure(message: "restore interrupted by signal \(interrupted.signal); the databases being restored"
+                          + " were dropped; those restored before, and the roles created, stay",
+                          exitCode: 128 + interrupted.signal)
         } catch {
             throw Failure(message: "restore failed: \(error)", exitCode: 1)
         }

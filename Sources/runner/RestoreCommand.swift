@@ -72,6 +72,10 @@ struct RestoreCommand: AsyncParsableCommand {
         if server {
             if toDatabase != nil { throw ValidationError("--to-database does not apply to --server: each database "
                                                          + "keeps its name; pick databases with --database PATTERN") }
+            if (force || dropPrevious) && !yes {
+                throw ValidationError("--force and --drop-previous apply, with --server, to the databases restored in"
+                                      + " place: pass --yes too")
+            }
             return
         }
         if !databasePatterns.isEmpty {

@@ -26,12 +26,14 @@ import TestSupport
 
     static func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
 
-    /// Roles (srvr_*) as the server describes them, and their memberships.
+    /// Roles (srvr_*) as the server describes them, and their memberships with their options (16+).
     static let roleFacts = """
-        SELECT string_agg(format('%s %s %s %s %s %s %s %s %s %s', rolname, rolsuper, rolinherit, rolcreaterole,
-            rolcreatedb, rolcanlogin, rolreplication, rolconnlimit, rolvaliduntil, rolconfig), E'\\n' ORDER BY rolname)
-        || E'\\n' || (SELECT string_agg(format('%s in %s admin %s', pg_get_userbyid(member), pg_get_userbyid(roleid),
-            admin_option), E'\\n' ORDER BY 1) FROM pg_auth_members WHERE pg_get_userbyid(member) LIKE 'srvr%')
+        SELECT string_agg(format('%s %s %s %s %s %s %s %s %s %s %s', rolname, rolsuper, rolinherit, rolcreaterole,
+            rolcreatedb, rolcanlogin, rolreplication, rolbypassrls, rolconnlimit, rolvaliduntil, rolconfig),
+            E'\\n' ORDER BY rolname)
+        || E'\\n' || (SELECT string_agg(format('%s in %s admin %s inherit %s set %s', pg_get_userbyid(member),
+            pg_get_userbyid(roleid), admin_option, to_jsonb(m)->>'inherit_option', to_jsonb(m)->>'set_option'),
+            E'\\n' ORDER BY 1) FROM pg_auth_members m WHERE pg_get_userbyid(member) LIKE 'srvr%')
         || E'\\n' || (SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = 'srvr_owner')
         FROM pg_roles WHERE rolname LIKE 'srvr%'
         """
@@ -56,6 +58,8 @@ import TestSupport
                 """, database: name)
         }
         try await source.psql("ALTER TABLE t SET TABLESPACE srvr_space", database: "srvr spaced")
+        // The maintenance database is backed up too; every target has one already.
+        try await source.psql("CREATE TABLE kept AS SELECT 42 AS answer")
 
         let keys = try Paths.temporaryDirectory("server-restore-keys")
         defer { try? FileManager.default.removeItem(atPath: keys) }
@@ -67,14 +71,28 @@ import TestSupport
                 encryption = age
                 age.recipients = \(recipient)
                 postgres.role_passwords = include
-                """)
+                """, include: "srvr*, 9srvr, postgres")
         }, environment: ["SOURCE_PASSWORD": source.password])
         defer { cli.cleanUp() }
+        // Password hashes are secrets: without encryption the job is refused when loaded.
+        let plainConfig = "\(cli.directory)/plain.conf"
+        try Self.config(port: source.port, user: "postgres", backups: cli.backups,
+                        extra: "postgres.role_passwords = include")
+            .write(toFile: plainConfig, atomically: true, encoding: .utf8)
+        let refused = try await Shell.run(Paths.backup, ["check-config", "--config", plainConfig],
+                                          environment: cli.environment)
+        #expect(refused.status == 78 && refused.stderr.contains("postgres.role_passwords")
+                && refused.stderr.contains("must be encrypted"), "\(refused.stderr)")
         let backedUp = try await cli.run("now")
         #expect(backedUp.status == 0, "\(backedUp.stderr)")
-        // The roles document is encrypted like a dump: no password hash is readable in any stored file.
-        let stored = try await Shell.sh("grep -rl SCRAM-SHA-256 \(Shell.quote(cli.directory)) \(Shell.quote(cli.backups))-b")
-        #expect(stored.stdout.isEmpty, "\(stored.stdout)")
+        // The roles document is encrypted like a dump (at both destinations).
+        for directory in [cli.backups, cli.backups + "-b"] {
+            let roles = try FileManager.default.contentsOfDirectory(atPath: directory)
+                .filter { JobName.isBackupFile($0, of: "fleet") }
+            #expect(roles.count == 1 && roles[0].hasSuffix(".globals.zst.age"), "\(roles)")
+            let head = try FileHandle(forReadingFrom: URL(fileURLWithPath: "\(directory)/\(roles[0])")).read(upToCount: 21)
+            #expect(head.map { String(decoding: $0, as: UTF8.self) } == "age-encryption.org/v1")
+        }
 
         let restoreConfig = "\(cli.directory)/restore.conf"
         try FileManager.default.createFile(atPath: "\(cli.directory)/target-password",
@@ -86,11 +104,11 @@ import TestSupport
             .write(toFile: restoreConfig, atomically: true, encoding: .utf8)
         let restored = try await Shell.run(Paths.backup, [
             "restore", "--config", restoreConfig, "--job", "fleet", "--server", "--from", "local@b",
-            "--allow-privileged-roles", "--map-role", "postgres=boss",
+            "--allow-privileged-roles", "--map-role", "postgres=boss", "--yes",
         ])
         // The database whose table lives in a tablespace the target lacks fails alone, and is named.
         #expect(restored.status == 1, "\(restored.stdout) \(restored.stderr)")
-        #expect(restored.stderr.contains(#"1 of 5 databases not restored (the others are): "srvr spaced": "#)
+        #expect(restored.stderr.contains(#"1 of 6 databases not restored (the others are): "srvr spaced": "#)
                 && restored.stderr.contains("tablespace srvr_space"), "\(restored.stderr)")
         #expect(restored.stdout.contains("tablespace srvr_space (owner postgres, at \(space) on the source)"),
                 "\(restored.stdout)")
@@ -100,6 +118,10 @@ import TestSupport
             expectSameDump(try await Self.dump(name, target), try await Self.dump(name, source))
         }
         #expect(try await target.psql("SELECT count(*) FROM pg_database WHERE datname = 'srvr spaced'") == "0")
+        // `postgres` was restored in place (--yes), the target's own kept beside it.
+        #expect(try await target.psql("SELECT answer FROM kept") == "42")
+        #expect(try await target.psql("SELECT count(*) FROM pg_database WHERE datname LIKE 'postgres_before_restore_%'")
+                == "1")
         #expect(try await target.psql(Self.roleFacts) == (try await source.psql(Self.roleFacts)))
         #expect(try await target.psql("SELECT pg_has_role('srvr_app', 'pg_read_all_settings', 'MEMBER')") == "t")
         // A restored role logs in with its old password.
@@ -128,15 +150,18 @@ import TestSupport
         }, environment: ["SOURCE_PASSWORD": source.password])
         defer { cli.cleanUp() }
         #expect(try await cli.run("now").status == 0)
-        try await target.psql(#"CREATE DATABASE "srvr two""#)
+        // Restored by a role that is not a superuser (CREATEROLE, CREATEDB), two databases at once: each
+        // database's restore acts as the roles through memberships the server's part lends it throughout.
+        try await target.psql("CREATE ROLE restorer LOGIN CREATEDB CREATEROLE PASSWORD 'restorer-Pw-3'")
+        try await target.psql(#"CREATE DATABASE "srvr two" OWNER restorer"#)
         let config = "\(cli.directory)/restore.conf"
         try FileManager.default.createFile(atPath: "\(cli.directory)/target-password",
-                                           contents: Data(target.password.utf8), attributes: [.posixPermissions: 0o600])
-        try Self.config(port: target.port, user: "boss", backups: cli.backups, extra: "",
+                                           contents: Data("restorer-Pw-3".utf8), attributes: [.posixPermissions: 0o600])
+        try Self.config(port: target.port, user: "restorer", backups: cli.backups, extra: "",
                         passwordFile: "\(cli.directory)/target-password")
             .write(toFile: config, atomically: true, encoding: .utf8)
         let restored = try await Shell.run(Paths.backup, [
-            "restore", "--config", config, "--server", "--job", "fleet", "--database", "srvr t*",
+            "restore", "--config", config, "--server", "--job", "fleet", "--database", "srvr t*", "--database", "srvr o*",
             "--map-role", "postgres=boss",
         ])
         #expect(restored.status == 1, "\(restored.stdout) \(restored.stderr)")
@@ -146,11 +171,20 @@ import TestSupport
                 "\(restored.stdout)")
         #expect(restored.stdout.contains(#"NOT database "srvr two": it exists on the target; pass --yes"#),
                 "\(restored.stdout)")
-        #expect(!restored.stdout.contains(#""srvr one""#), "\(restored.stdout)")
         #expect(try await target.psql("SELECT count(*) FROM pg_database WHERE datname = 'srvr three'") == "1",
                 "\(restored.stdout) \(restored.stderr)")
         #expect(try await target.psql(#"SELECT count(*) FROM t"#, database: "srvr three") == "1")
         #expect(try await target.psql("SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'srvr_app'") == "t")
+        // Without --allow-privileged-roles: no REPLICATION, no predefined role; and no borrowed membership left.
+        #expect(try await target.psql("SELECT rolreplication FROM pg_roles WHERE rolname = 'srvr_repl'") == "f")
+        #expect(try await target.psql("SELECT pg_has_role('srvr_app', 'pg_read_all_settings', 'MEMBER')") == "f")
+        #expect(try await target.psql("""
+            SELECT count(*) FROM pg_auth_members WHERE member = 'restorer'::regrole
+              AND grantor = 'restorer'::regrole
+            """) == "0")
+        for name in ["srvr one", "srvr three"] {
+            expectSameDump(try await Self.dump(name, target), try await Self.dump(name, source))
+        }
         // With --yes the existing one is restored in place, the previous kept beside it.
         let again = try await Shell.run(Paths.backup, [
             "restore", "--config", config, "--server", "--job", "fleet", "--database", "srvr two", "--yes",
@@ -163,10 +197,13 @@ import TestSupport
 
     /// A job `fleet` of the whole server on `port` as `user`, at two local destinations `a` (`backups`) and
     /// `b` (beside it), zstd.
-    static func config(port: Int, user: String, backups: String, extra: String, passwordFile: String? = nil) -> String {
+    static func config(
+        port: Int, user: String, backups: String, extra: String, passwordFile: String? = nil, include: String = "srvr*"
+    ) -> String {
         try? FileManager.default.createDirectory(atPath: backups + "-b", withIntermediateDirectories: true)
         return """
         postgres.host = 127.0.0.1
+        parallel = 2
         postgres.port = \(port)
         postgres.user = \(user)
         \(passwordFile.map { "postgres.password_file = \($0)" } ?? "postgres.password = ${SOURCE_PASSWORD}")
@@ -178,7 +215,7 @@ import TestSupport
 
         [fleet]
         postgres.database = *
-        postgres.include = srvr*, 9srvr
+        postgres.include = \(include)
         """
     }
 

@@ -6,12 +6,16 @@ import Testing
 /// A whole-server run's roles document is read as data, and refused whole when a field is not what this
 /// tool writes; a database's sidecar never carries a password.
 @Suite struct ServerGlobalsTests {
+    /// A verifier of the shape the server stores: a 16-byte salt and two 32-byte keys.
+    static let scram = "SCRAM-SHA-256$4096:" + Data(repeating: 7, count: 16).base64EncodedString() + "$"
+        + Data(repeating: 1, count: 32).base64EncodedString() + ":" + Data(repeating: 2, count: 32).base64EncodedString()
+
     /// A document as the server's query writes it, with `change` applied to its JSON.
     static func document(_ change: (inout [String: Any]) -> Void = { _ in }) throws -> [UInt8] {
         var json: [String: Any] = [
             "format_version": 1, "server_version": "15.18", "databases": ["app", "my db"],
             "roles": [
-                ["name": "app", "login": true, "password": "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy"],
+                ["name": "app", "login": true, "password": Self.scram],
                 ["name": "reader", "password": "md5" + String(repeating: "0f", count: 16)],
                 ["name": "plain"],
             ],
@@ -28,7 +32,7 @@ import Testing
     @Test func aDocumentAsWrittenReads() throws {
         let globals = try ServerGlobals.decode(try Self.document())
         #expect(globals.roles.map(\.name) == ["app", "reader", "plain"])
-        #expect(globals.roles[0].password?.hasPrefix("SCRAM-SHA-256$4096:") == true && globals.roles[2].password == nil)
+        #expect(globals.roles[0].password == Self.scram && globals.roles[2].password == nil)
         #expect(globals.databases == ["app", "my db"])
         // Memberships in predefined roles are kept for the server's own restore, not given to the roles' creation.
         #expect(globals.roleGlobals.memberships?.map(\.role) == ["reader"])
@@ -40,6 +44,9 @@ import Testing
             ("format version 2", { $0["format_version"] = 2 }),
             ("not a SCRAM-SHA-256", { $0["roles"] = [["name": "app", "password": "secret"]] }),
             ("not a SCRAM-SHA-256", { $0["roles"] = [["name": "app", "password": "md5'; DROP ROLE x; --"]] }),
+            ("not a SCRAM-SHA-256", { $0["roles"] = [["name": "app", "password": "md5" + String(repeating: "a", count: 32) + "\n"]] }),
+            ("not a SCRAM-SHA-256", { $0["roles"] = [["name": "app", "password": "SCRAM-SHA-256$4096:c2FsdA==$c3RvcmVk:c2VydmVy"]] }),
+            ("not a SCRAM-SHA-256", { $0["roles"] = [["name": "app", "password": Self.scram + "\n"]] }),
             ("predefined role pg_monitor", { $0["roles"] = [["name": "pg_monitor"]] }),
             ("as SQL lines", { $0["roles"] = [["name": "app", "sql": ["CREATE ROLE app;"]]] }),
             ("cannot have", { $0["roles"] = [["name": String(repeating: "x", count: 64)]] }),

@@ -13,6 +13,11 @@ extension JobLoader {
         let when = try whenItRuns(entries, file: file)
         let plugins = try makePlugins(choice, in: entries, file: file)
         let verify = try verifyAfterBackup(plugins.stages, in: entries, file: file)
+        if let key = plugins.source.secretSetting, !plugins.stages.contains(where: { $0.kind == .encryption }) {
+            let error = SettingError(key: key, message: "puts secrets into every backup, so the backups must be"
+                + " encrypted: set an encryption (encryption = age with its recipients), or leave this out")
+            throw located(error, in: entries, file: file)
+        }
         let lease = try lockLease(entries, file: file)
         let pluginSettings = registry.all.map { ($0.name, settings(of: $0, in: entries)) }
         return Job(

@@ -14,7 +14,9 @@ extension BackupPipeline {
             let databases = try await server.databases(logger: logger)
             logger.info("whole-server job: \(databases.count) databases to back up",
                         metadata: ["job": "\(job.name)", "databases": "\(databases.joined(separator: ", "))"])
-            let globals = try await backUpGlobals(job, logger: logger)
+            var recording = job
+            recording.source = server.forRun(databases: databases)
+            let globals = try await backUpGlobals(recording, logger: logger)
             var run = job
             run.serverRun = globals.file
             let results = try await backUpEach(databases, of: run, logger: logger)

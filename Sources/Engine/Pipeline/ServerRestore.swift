@@ -126,17 +126,36 @@ public struct ServerRestore: Sendable {
         return steps
     }
 
-    /// Creates the server's roles, then restores each database, `parallelism` at a time: the roles created
-    /// and each database's result, in the plan's order. Throws only when the roles could not be restored
-    /// (nothing else was tried) or the restore was cancelled.
+    /// Creates the server's roles, then restores each database: into new databases `parallelism` at a
+    /// time, then in place one at a time (renaming a database needs it free of every session, the other
+    /// restores' included). The roles created and each database's result, in the plan's order. Throws only
+    /// when the roles could not be restored (nothing else was tried) or the restore was cancelled.
     public func restore(parallelism: Int, logger: Logger) async throws -> (roles: [String], results: [Result]) {
-        let roles = try await source.restoreServer(globals, options: options, logger: logger)
+        var results: [Int: Result] = [:]
+        let inPlace = databases.indices.filter {
+            if case .inPlace = databases[$0].mode { return true }
+            return false
+        }
+        let others = databases.indices.filter { !inPlace.contains($0) }
+        let roles = try await source.restoreServer(globals, options: options, logger: logger) {
+            for (index, result) in try await restore(others, parallelism: parallelism, logger: logger) {
+                results[index] = result
+            }
+            for (index, result) in try await restore(inPlace, parallelism: 1, logger: logger) {
+                results[index] = result
+            }
+        }
+        return (roles, databases.indices.compactMap { results[$0] })
+    }
+
+    /// Restores the databases at `indices`, at most `parallelism` at once; each result by index.
+    private func restore(_ indices: [Int], parallelism: Int, logger: Logger) async throws -> [Int: Result] {
         var results: [Int: Result] = [:]
         try await withThrowingTaskGroup(of: (Int, Result).self) { group in
             var next = 0
             func start() {
-                guard next < databases.count else { return }
-                let index = next
+                guard next < indices.count else { return }
+                let index = indices[next]
                 next += 1
                 group.addTask { (index, try await restore(databases[index], logger: logger)) }
             }
@@ -146,7 +165,7 @@ public struct ServerRestore: Sendable {
                 start()
             }
         }
-        return (roles, databases.indices.compactMap { results[$0] })
+        return results
     }
 
     private func restore(_ database: Database, logger: Logger) async throws -> Result {

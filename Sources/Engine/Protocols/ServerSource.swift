@@ -12,7 +12,10 @@ import Logging
 ///   cannot ask (`.unreachable`, `.authentication`).
 /// - `source(forDatabase:)` is a plain ``Source`` of that one database, with the server's settings; a
 ///   database that cannot be dumped (dropped since, no CONNECT) fails in its `prepare`, not here.
+/// - `forRun(databases:)` is this source with the run's list of databases, which its own dump records
+///   as the databases of that run (rather than asking the server again).
 public protocol ServerSource: Source {
     func databases(logger: Logger) async throws -> [String]
     func source(forDatabase name: String) -> any Source
+    func forRun(databases: [String]) -> any ServerSource
 }

@@ -18,10 +18,14 @@ import Logging
 public protocol Source: Sendable {
     /// The database this source dumps, for notifications about runs that failed before `prepare` said.
     var databaseName: String? { get }
+    /// When a setting puts secrets into the dump (password hashes, say): that setting's key, as the
+    /// configuration writes it. A job with such a source and no encryption stage is refused when loaded.
+    var secretSetting: String? { get }
     func prepare(logger: Logger) async throws -> SourceInfo
     func dump(_ info: SourceInfo, logger: Logger, sink: DumpSink) async throws -> DumpDetails
 }
 
 extension Source {
     public var databaseName: String? { nil }
+    public var secretSetting: String? { nil }
 }

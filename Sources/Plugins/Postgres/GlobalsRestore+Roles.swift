@@ -35,8 +35,7 @@ extension GlobalsRestore {
         if let until = role.validUntil { template += " VALID UNTIL %L"; arguments.append(until) }
         try admin.executeFormatted(template, arguments)
         createdRoles.append(role.name)
-        // Only a server's roles document has hashes, each checked to be one when it was read.
-        if let password = role.password { try admin.executeFormatted("ALTER ROLE %I PASSWORD %L", role.name, password) }
+        if let password = role.password { try setPassword(role.name, password) }
         if let comment = role.comment { try admin.executeFormatted("COMMENT ON ROLE %I IS %L", role.name, comment) }
         for item in role.settings {
             guard let setting = StoredSetting(item) else { continue }
@@ -49,12 +48,43 @@ extension GlobalsRestore {
         logger.notice("created role \(role.name) (\(password)\(notGiven))")
     }
 
+    /// Sets a password hash (only a server's roles document has them, each checked to be a hash when read)
+    /// as a literal, not a parameter, and, where the restorer may, with statement logging off for it, so the
+    /// hash does not reach the server's log.
+    private func setPassword(_ role: String, _ hash: String) throws {
+        guard ServerGlobals.isPasswordHash(hash), let name = try admin.scalar("SELECT quote_ident($1)", role) else {
+            throw BackupError(.corrupt, "role \(role)'s recorded password is not a hash")
+        }
+        let statement = "ALTER ROLE \(name) PASSWORD '\(hash)'"
+        guard restorerIsSuperuser else { return try admin.execute(statement) }
+        try admin.execute("BEGIN")
+        do {
+            try admin.execute("SET LOCAL log_statement = 'none'")
+            try admin.execute("SET LOCAL log_min_error_statement = 'panic'")
+            try admin.execute(statement)
+            try admin.execute("COMMIT")
+        } catch {
+            try? admin.execute("ROLLBACK")
+            throw error
+        }
+    }
+
     func grant(_ membership: DatabaseGlobals.Membership, serverMajor: Int) throws {
-        // Membership in a role that is a superuser here makes the member one too: only when allowed.
-        if try isSuperuser(membership.role) == true,
-           !options.privilegedRoles {
-            let refusal = "not granting \(membership.role) to \(membership.member):"
-                + " \(membership.role) is a superuser on \(server); pass --allow-privileged-roles to grant it"
+        // Membership in a role that is, or can become, a superuser or a predefined role here gives the
+        // member that too: only when allowed. A role this restore created has only what it granted.
+        if !options.privilegedRoles, !createdRoles.contains(membership.role),
+           let power = try privilege(of: membership.role) {
+            let refusal = "not granting \(membership.role) to \(membership.member): \(membership.role) \(power)"
+                + " on \(server); pass --allow-privileged-roles to grant it"
+            logger.warning("\(refusal)")
+            return
+        }
+        // Before 16 a membership always lets the member SET ROLE (and inherit, if the member inherits):
+        // one that could not is not widened into one that can.
+        if serverMajor < 16, membership.inheritOption == false || membership.setOption == false {
+            let refusal = "not granting \(membership.role) to \(membership.member): on the source it had"
+                + " INHERIT \(membership.inheritOption ?? true), SET \(membership.setOption ?? true),"
+                + " which PostgreSQL \(serverMajor) cannot express"
             logger.warning("\(refusal)")
             return
         }
@@ -67,6 +97,18 @@ extension GlobalsRestore {
             template += " WITH ADMIN OPTION"
         }
         try admin.executeFormatted(template, membership.role, membership.member)
+    }
+
+    /// What makes `role` more than a plain role here: it is a superuser, or a member (directly or not) of a
+    /// superuser or of a predefined role; nil when it is none of these.
+    func privilege(of role: String) throws -> String? {
+        if try isSuperuser(role) == true { return "is a superuser" }
+        let reached = try admin.scalar("""
+            SELECT string_agg(s.rolname, ', ' ORDER BY s.rolname) FROM pg_roles s
+            WHERE (s.rolsuper OR (s.rolname ~ '^pg_' AND s.rolname <> 'pg_database_owner'))
+              AND s.rolname <> $1 AND pg_has_role($1, s.oid, 'MEMBER')
+            """, role)
+        return reached.map { "is a member of \($0)" }
     }
 
     /// Lets a restoring role that is not a superuser act as `role` (own objects as it, grant as it) by

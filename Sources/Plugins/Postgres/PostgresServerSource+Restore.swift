@@ -33,8 +33,17 @@ extension PostgresServerSource: RestorableServerSource {
                              logger: Logger) throws -> GlobalsRestore {
         var options = options
         options.roleMapAcrossDatabases = false
-        return try GlobalsRestore(document.roleGlobals, options: options, admin: try base.adminConnection(),
+        return try GlobalsRestore(document.roleGlobals, options: options, admin: try maintenanceConnection(),
                                   server: base.serverName, logger: logger)
+    }
+
+    /// A connection to `template1` for the server's own part, which stays open while the databases are
+    /// restored: never in a database the run restores in place (`postgres` among them), which must be free
+    /// of sessions to be renamed.
+    private func maintenanceConnection() throws -> PostgresConnection {
+        var target = base.target
+        target.database = "template1"
+        return try PostgresConnection(target)
     }
 
     public func describeServer(_ globals: [UInt8], options: RestoreOptions) async throws -> [String] {
@@ -62,7 +71,7 @@ extension PostgresServerSource: RestorableServerSource {
                 : "NOT grant the predefined role \(membership.role) to \(membership.member) as on the source:"
                     + " pass --allow-privileged-roles to grant it")
         }
-        let admin = try base.adminConnection()
+        let admin = restore.admin
         for space in document.tablespaces {
             if try admin.scalar("SELECT 1 FROM pg_tablespace WHERE spcname = $1", space.name) != nil {
                 steps.append("tablespace \(space.name) exists on the target; its databases' objects go there")
@@ -75,7 +84,9 @@ extension PostgresServerSource: RestorableServerSource {
         return steps
     }
 
-    public func restoreServer(_ globals: [UInt8], options: RestoreOptions, logger: Logger) async throws -> [String] {
+    public func restoreServer(
+        _ globals: [UInt8], options: RestoreOptions, logger: Logger, databases: () async throws -> Void
+    ) async throws -> [String] {
         let document = try Self.read(globals)
         let restore = try roleRestore(document, options: options, logger: logger)
         let serverMajor = restore.admin.serverMajor
@@ -97,13 +108,21 @@ extension PostgresServerSource: RestorableServerSource {
                 }
                 try restore.grant(membership, serverMajor: serverMajor)
             }
-            restore.finish()
         } catch {
             let undone = restore.undo()
             let message = (error as? BackupError)?.message ?? "\(error)"
             throw BackupError((error as? BackupError)?.code ?? .sourceFailed,
                               "cannot restore the server's roles: \(message)" + (undone.isEmpty ? "" : "; \(undone)"))
         }
+        // The restoring role keeps the memberships it borrowed (to act as every role) while the databases
+        // load, so one database's restore cannot take away what another's still needs.
+        do {
+            try await databases()
+        } catch {
+            restore.finish()
+            throw error
+        }
+        restore.finish()
         return restore.createdRoles
     }
 

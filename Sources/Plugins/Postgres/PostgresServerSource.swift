@@ -17,6 +17,16 @@ public struct PostgresServerSource: ServerSource {
     /// `postgres.role_passwords = include`: the roles document carries each role's password hash.
     public var rolePasswords = false
 
+    public var secretSetting: String? { rolePasswords ? "postgres.role_passwords" : nil }
+    /// The databases of the run whose roles this source dumps (``forRun(databases:)``); nil: ask the server.
+    var runDatabaseNames: [String]?
+
+    public func forRun(databases: [String]) -> any ServerSource {
+        var source = self
+        source.runDatabaseNames = databases
+        return source
+    }
+
     public func databases(logger: Logger) async throws -> [String] {
         let connection = try PostgresConnection(base.target)
         let rows = try connection.rows(
@@ -44,7 +54,8 @@ public struct PostgresServerSource: ServerSource {
     /// The server's roles, memberships and tablespaces, and the databases the run found, as one JSON
     /// document (``ServerGlobals``).
     public func dump(_ info: SourceInfo, logger: Logger, sink: DumpSink) async throws -> DumpDetails {
-        let found = try await databases(logger: logger)
+        var found = runDatabaseNames ?? []
+        if runDatabaseNames == nil { found = try await databases(logger: logger) }
         let globals = try ServerGlobals.read(try PostgresConnection(base.target), databases: found,
                                              passwords: rolePasswords)
         let bytes = try globals.encoded()

@@ -24,7 +24,8 @@ extension PostgresSource: RestorableSource {
 
     private func restoreHere(_ request: RestoreRequest, logger: Logger, feed: DumpFeed) async throws -> RestoreReport {
         let plan = try plan(request, at: Date())
-        let admin = try adminConnection()
+        let inPlace = if case .inPlace = request.mode { true } else { false }
+        let admin = try adminConnection(renaming: inPlace ? target.database : nil)
         let globals = try GlobalsRestore(plan.globals, options: request.options, admin: admin, server: serverName,
                                          logger: logger)
         // Before checkTargets, which may drop a database that --force replaces.
@@ -107,12 +108,14 @@ extension PostgresSource: RestorableSource {
         return copy
     }
 
-    /// A connection to the server's maintenance database, for CREATE/DROP/ALTER DATABASE.
-    func adminConnection() throws -> PostgresConnection {
+    /// A connection to the server's maintenance database, for CREATE/DROP/ALTER DATABASE: `postgres`, or
+    /// `template1` when that is missing or is `renaming` (restored in place, so it must be free of sessions).
+    func adminConnection(renaming: String? = nil) throws -> PostgresConnection {
+        let (first, second) = renaming == "postgres" ? ("template1", "postgres") : ("postgres", "template1")
         do {
-            return try PostgresConnection(retargeted("postgres"))
+            return try PostgresConnection(retargeted(first))
         } catch let error as BackupError where error.code == .databaseMissing {
-            return try PostgresConnection(retargeted("template1"))
+            return try PostgresConnection(retargeted(second))
         }
     }
 }

@@ -86,13 +86,21 @@ struct ServerGlobals: Codable, Equatable {
         !name.isEmpty && name.utf8.count <= 63 && !name.utf8.contains(0)
     }
 
-    /// `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>` (base64 parts) or `md5` and 32 hex digits:
-    /// the only forms `rolpassword` holds besides plain text, which the server no longer stores.
+    /// `SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>` (the salt and the two 32-byte keys in
+    /// base64) or `md5` and 32 hex digits: the forms `rolpassword` holds besides plain text, which the server
+    /// would take a malformed verifier for (and hash it as a password).
     static func isPasswordHash(_ text: String) -> Bool {
-        let base64 = #"[A-Za-z0-9+/]+={0,2}"#
-        let scram = #"^SCRAM-SHA-256\$[0-9]{1,9}:"# + base64 + #"\$"# + base64 + ":" + base64 + "$"
-        return text.range(of: scram, options: .regularExpression) != nil
-            || text.range(of: "^md5[0-9a-f]{32}$", options: .regularExpression) != nil
+        let hex = Set("0123456789abcdef")
+        if text.hasPrefix("md5") { return text.count == 35 && text.dropFirst(3).allSatisfy(hex.contains) }
+        guard text.hasPrefix("SCRAM-SHA-256$") else { return false }
+        let parts = text.dropFirst("SCRAM-SHA-256$".count).split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return false }
+        let salted = parts[0].split(separator: ":", omittingEmptySubsequences: false)
+        let keys = parts[1].split(separator: ":", omittingEmptySubsequences: false)
+        func bytes(_ part: Substring) -> Int? { Data(base64Encoded: String(part)).map(\.count) }
+        guard salted.count == 2, keys.count == 2, (1...9).contains(salted[0].count),
+              salted[0].allSatisfy({ $0.isASCII && $0.isNumber }), (bytes(salted[1]) ?? 0) > 0 else { return false }
+        return bytes(keys[0]) == 32 && bytes(keys[1]) == 32
     }
 
     /// The roles and memberships in the shape a database's restore creates roles from
