@@ -5,7 +5,8 @@ import TestSupport
 
 /// How a backup reaches the local volume, watched from outside the process: every file is fsynced before
 /// its name appears and the directory after, so a power loss cannot leave a published name with lost
-/// bytes; and what we write is readable by the owner and the group only (0640), whatever the umask.
+/// bytes; and what we write is readable by the owner and the group only (0640; the lock file 0660),
+/// whatever the umask.
 @Suite struct LocalPublishTests {
     /// One call strace saw: the syscall and its arguments, file descriptors shown with their paths (`-y`).
     struct Call {
@@ -66,22 +67,26 @@ import TestSupport
     /// How strace -y shows a descriptor open on `path`: `N</path>`, matched after the number.
     static func descriptorOf(_ path: String) -> String { "<\(path)>" }
 
+    /// The lock file is the one file a later run opens again for writing, perhaps as another uid of the
+    /// group (OpenShift's pods): it alone is group-writable.
     @Test func whatWeWriteIsMode0640WhateverTheUmask() async throws {
         let server = try await PostgresServer.shared
         try await server.makeSampleDatabase("publish_mode", rows: 20)
-        // verify = after-backup rewrites the manifest (a file of its own, renamed over the first).
-        let cli = try await BackupCLI(label: "publish-mode") {
-            server.config(database: "publish_mode", directory: $0, extra: "verify = after-backup")
-        }
-        defer { cli.cleanUp() }
-        let command = [Paths.backup, "now", "--config", cli.configPath].map(Shell.quote).joined(separator: " ")
-        let result = try await Shell.sh("umask 000; exec \(command)", environment: cli.environment)
-        try #require(result.status == 0, "\(result.stderr)")
-        let files = try cli.allFiles()
-        #expect(files.count == 4 && files.contains(".app.lock"), "\(files)")
-        for file in files {
-            let mode = try #require(try FileManager.default.attributesOfItem(atPath: cli.path(file))[.posixPermissions] as? Int)
-            #expect(mode == 0o640, "\(file) has mode \(String(mode, radix: 8))")
+        for umask in ["000", "077"] {
+            // verify = after-backup rewrites the manifest (a file of its own, renamed over the first).
+            let cli = try await BackupCLI(label: "publish-mode") {
+                server.config(database: "publish_mode", directory: $0, extra: "verify = after-backup")
+            }
+            defer { cli.cleanUp() }
+            let command = [Paths.backup, "now", "--config", cli.configPath].map(Shell.quote).joined(separator: " ")
+            let result = try await Shell.sh("umask \(umask); exec \(command)", environment: cli.environment)
+            try #require(result.status == 0, "\(result.stderr)")
+            let files = try cli.allFiles()
+            #expect(files.count == 4 && files.contains(".app.lock"), "\(files)")
+            for file in files {
+                let mode = try #require(try FileManager.default.attributesOfItem(atPath: cli.path(file))[.posixPermissions] as? Int)
+                #expect(mode == (file == ".app.lock" ? 0o660 : 0o640), "umask \(umask): \(file) has mode \(String(mode, radix: 8))")
+            }
         }
     }
 }

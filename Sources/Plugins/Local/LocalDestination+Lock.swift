@@ -4,12 +4,17 @@ import Foundation
 /// One lock file per job, `.<job>.lock`, held with flock(2): the kernel releases it when the holder exits
 /// or is killed, so a dead holder never blocks the next run, and no lease is needed (renewing does
 /// nothing). The file holds the holder's pid for messages.
+///
+/// Pods of one job may run as different uids of one group (OpenShift gives each pod an arbitrary uid, in
+/// group 0): the file is made group-writable (0660, whatever the umask), and one this uid cannot write
+/// (made before that, or by another user) is locked through a read-only descriptor, which flock allows.
 extension LocalDestination: LockingDestination {
     public func lock(job: String, wait: Bool,
                      lease: Duration) async throws -> (lock: any JobLock, tookOverFrom: String?) {
         let path = "\(self.path)/.\(job).lock"
         // O_NOFOLLOW: a link planted here would have us truncate whatever it points at.
-        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o640)
+        var fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o660)
+        if fd < 0 && errno == EACCES { fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
         guard fd >= 0 else {
             if errno == ELOOP { throw Self.linkError(path) }
             throw BackupError(.destination, "cannot open lock file \(path) (\(Errno.text()))")
@@ -19,6 +24,7 @@ extension LocalDestination: LockingDestination {
             close(fd)
             throw BackupError(.destination, "lock file \(path) is not a regular file; remove it")
         }
+        if info.st_uid == geteuid(), info.st_mode & 0o777 != 0o660 { _ = fchmod(fd, 0o660) }
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             guard errno == EWOULDBLOCK || errno == EINTR else {
                 close(fd)

@@ -70,6 +70,7 @@ public struct LocalDestination: Destination {
         unlink(partial)
         let fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw Self.createFailure(partial) }
+        Self.groupReadable(fd)
         do {
             defer { close(fd) }
             try bytes.withUnsafeBytes { try LocalUpload.writeAll(fd, $0, path: final, alreadyWritten: 0) }
@@ -144,5 +145,11 @@ public struct LocalDestination: Destination {
             throw BackupError(.destination, "cannot delete \(path)/\(name) (\(Errno.text()))")
         }
         LocalUpload.syncDirectory(path)
+    }
+
+    /// Makes a file just created 0640 whatever the umask took: the group reads it (a later pod of the job
+    /// may run as another uid of the group, as OpenShift runs them), nobody else does.
+    static func groupReadable(_ fd: Int32) {
+        _ = fchmod(fd, 0o640)
     }
 }

@@ -18,6 +18,7 @@ final class LocalUpload: Upload {
         fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw LocalDestination.createFailure(partial) }
         created.append(partial)
+        LocalDestination.groupReadable(fd)
     }
 
     deinit { if fd >= 0 { close(fd) } }
@@ -75,6 +76,7 @@ final class LocalUpload: Upload {
         let sideFD = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
         guard sideFD >= 0 else { throw LocalDestination.createFailure(partial) }
         created.append(partial)
+        LocalDestination.groupReadable(sideFD)
         defer { close(sideFD) }
         try bytes.withUnsafeBytes { try Self.writeAll(sideFD, $0, path: final, alreadyWritten: 0) }
         guard fsync(sideFD) == 0 else { throw Self.failure(errno, path: final, written: 0) }

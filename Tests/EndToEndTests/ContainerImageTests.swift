@@ -1,0 +1,143 @@
+import Engine
+import Foundation
+import Testing
+import TestSupport
+
+/// The pod image as users deploy it: built from Containerfile by `scripts/image` (the runtime stage on an
+/// imported Debian root filesystem, the binary built on the host with the same flags) and run with podman
+/// as `deploy/` runs it: a read-only root filesystem, every capability dropped, on loopback.
+@Suite(.serialized) struct ContainerImageTests {
+    /// Built once per test run (and reused while its inputs are unchanged).
+    static let image = Task { () async throws -> String in
+        let built = try await Shell.run("\(Paths.root)/scripts/image", ["build"])
+        guard built.status == 0, let name = built.stdout.split(separator: "\n").last else {
+            throw TestFailure("scripts/image build failed: \(built.stderr.suffix(2000))")
+        }
+        return String(name)
+    }
+
+    static var containersConf: String { "\(Paths.root)/.build-image/containers.conf" }
+
+    /// `podman ARGUMENTS`, with `environment` for the podman process (a `--env NAME` takes its value from
+    /// there, so no secret is in an argument).
+    static func podman(_ arguments: [String], environment: [String: String] = [:]) async throws -> Shell.Result {
+        try await Shell.run("/usr/bin/podman", arguments,
+                            environment: environment.merging(["CONTAINERS_CONF": containersConf]) { $1 })
+    }
+
+    /// How `deploy/` runs the container: no capabilities, nothing written outside the volume.
+    static let hardened = ["--network", "host", "--read-only", "--cap-drop=ALL", "--security-opt", "no-new-privileges"]
+
+    /// A directory as a volume of group 0 is: owned by root, writable by the group.
+    static func volume(_ label: String) throws -> String {
+        let directory = try Paths.temporaryDirectory(label)
+        chmod(directory, 0o770)
+        return directory
+    }
+
+    /// Owner, group and mode of `path`.
+    static func owner(_ path: String) throws -> (uid: Int, gid: Int, mode: Int) {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return ((attributes[.ownerAccountID] as? NSNumber)?.intValue ?? -1,
+                (attributes[.groupOwnerAccountID] as? NSNumber)?.intValue ?? -1,
+                (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1)
+    }
+
+    /// The seed's pod: only the original container's variables, as uid 10001 and then, on the same volume,
+    /// as an arbitrary uid in group 0 (OpenShift's restricted SCC); both backups restore outside.
+    @Test(.timeLimit(.minutes(20))) func theOriginalVariablesBackUpAsAnyUidOfGroupZero() async throws {
+        let image = try await Self.image.value
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("ctr_orig", rows: 200)
+        let backups = try Self.volume("container-volume")
+        defer { try? FileManager.default.removeItem(atPath: backups) }
+        var made: [String] = []
+        for user in ["10001:0", "1000650000:0"] {
+            let run = try await Self.podman(["run", "--rm", "--user", user] + Self.hardened + [
+                "-v", "\(backups):/backups",
+                "-e", "DATABASE_SERVICE_NAME=127.0.0.1", "-e", "POSTGRESQL_PORT_NUM=\(server.port)",
+                "-e", "POSTGRESQL_USER=\(server.user)", "--env", "POSTGRESQL_PASSWORD",
+                "-e", "POSTGRESQL_DATABASE=ctr_orig", "-e", "BACKUP_DIR=/backups", image, "now",
+            ], environment: ["POSTGRESQL_PASSWORD": server.password])
+            #expect(run.status == 0, "as \(user): \(run.stderr)")
+            #expect(!run.stderr.contains(server.password))
+            let files = try FileManager.default.contentsOfDirectory(atPath: backups)
+                .filter { JobName.isBackupFile($0, of: "ctr_orig") && !made.contains($0) }
+            try #require(files.count == 1, "as \(user): \(files)")
+            made.append(files[0])
+            let (uid, gid, mode) = try Self.owner("\(backups)/\(files[0])")
+            #expect(uid == Int(user.split(separator: ":")[0]) && gid == 0 && mode == 0o640,
+                    "\(files[0]): uid \(uid), gid \(gid), mode \(String(mode, radix: 8))")
+            // Another uid of the group must reopen the lock file: it alone is group-writable.
+            #expect(try Self.owner("\(backups)/.ctr_orig.lock").mode == 0o660)
+            // A second backup of the job waits for the next second of the clock.
+            try await Task.sleep(for: .seconds(1))
+        }
+        // Each restores outside the container, to a database equal to the source.
+        let cli = try await BackupCLI(label: "container-restore") { _ in
+            server.config(job: "ctr_orig", database: "ctr_orig", directory: backups)
+        }
+        defer { cli.cleanUp() }
+        let source = try await server.dumpForComparison("ctr_orig")
+        for (index, file) in made.enumerated() {
+            let copy = "ctr_orig_copy\(index)"
+            let restored = try await cli.run("restore", "--backup", "\(backups)/\(file)", "--to-database", copy)
+            #expect(restored.status == 0, "\(restored.stderr)")
+            expectSameDump(try await server.dumpForComparison(copy), source)
+        }
+    }
+
+    /// `backup run` with a config file mounted at /etc/backup/backup.conf and its password as a mounted
+    /// file: it backs up at start (nothing stored yet), answers /healthz, /readyz and /metrics, and ends
+    /// with exit 0 on `podman stop` (SIGTERM) while idle.
+    @Test(.timeLimit(.minutes(20))) func theDaemonAnswersItsProbesAndStopsCleanly() async throws {
+        let image = try await Self.image.value
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("ctr_daemon", rows: 100)
+        let backups = try Self.volume("container-daemon")
+        defer { try? FileManager.default.removeItem(atPath: backups) }
+        let secrets = try Paths.temporaryDirectory("container-secrets")
+        defer { try? FileManager.default.removeItem(atPath: secrets) }
+        FileManager.default.createFile(atPath: "\(secrets)/password", contents: Data(server.password.utf8),
+                                       attributes: [.posixPermissions: 0o440])
+        try """
+            postgres.host = 127.0.0.1
+            postgres.port = \(server.port)
+            postgres.user = \(server.user)
+            postgres.password_file = /run/secrets/db/password
+            local.path = /backups
+            compressor = zstd
+            interval = 1h
+
+            [app]
+            postgres.database = ctr_daemon
+            """.write(toFile: "\(secrets)/backup.conf", atomically: true, encoding: .utf8)
+        chmod("\(secrets)/backup.conf", 0o444)
+        let port = try FreePort.closed()
+        let name = "backup-test-\(port)"
+        let started = try await Self.podman(["run", "-d", "--name", name, "--user", "10001:0"] + Self.hardened + [
+            "-v", "\(backups):/backups", "-v", "\(secrets)/backup.conf:/etc/backup/backup.conf:ro",
+            "-v", "\(secrets)/password:/run/secrets/db/password:ro", "-e", "HTTP_LISTEN=127.0.0.1:\(port)", image,
+        ])
+        defer { _ = system("CONTAINERS_CONF='\(Self.containersConf)' /usr/bin/podman rm -f \(name) > /dev/null 2>&1") }
+        try #require(started.status == 0, "\(started.stderr)")
+        let base = "http://127.0.0.1:\(port)"
+        try await waitUntil("the container's first backup", limit: .seconds(180)) {
+            try await StatusEndpointTests.scrape(base)["backup_runs_total", "app"] ?? 0 >= 1
+        }
+        #expect(try await StatusEndpointTests.get(base + "/healthz").code == "200")
+        #expect(try await StatusEndpointTests.get(base + "/readyz").code == "200")
+        let metrics = try await StatusEndpointTests.scrape(base)
+        #expect(metrics["backup_last_success_timestamp_seconds", "app"] ?? 0 > 0, "\(metrics.text)")
+        let stopped = try await Self.podman(["stop", "--time", "60", name])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        let exit = try await Self.podman(["inspect", "--format", "{{.State.ExitCode}}", name])
+        #expect(exit.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(exit.stdout) \(exit.stderr)")
+        let logs = try await Self.podman(["logs", name])
+        #expect(logs.stderr.contains("\"backup complete\"") || logs.stdout.contains("\"backup complete\""),
+                "\(logs.stdout) \(logs.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: backups)
+        #expect(files.filter { JobName.isBackupFile($0, of: "app") }.count == 1, "\(files)")
+        #expect(!files.contains { $0.hasSuffix(".partial") }, "\(files)")
+    }
+}
