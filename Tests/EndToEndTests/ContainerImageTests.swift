@@ -1,3 +1,4 @@
+import Age
 import Engine
 import Foundation
 import Testing
@@ -139,5 +140,110 @@ import TestSupport
         let files = try FileManager.default.contentsOfDirectory(atPath: backups)
         #expect(files.filter { JobName.isBackupFile($0, of: "app") }.count == 1, "\(files)")
         #expect(!files.contains { $0.hasSuffix(".partial") }, "\(files)")
+    }
+
+    /// `podman stop` during a backup (pg_dump waiting on a lock the test holds): the container ends with
+    /// 143 within the grace period and leaves no partial file and no backup.
+    @Test(.timeLimit(.minutes(20))) func aStopDuringABackupEndsWith143AndLeavesNothing() async throws {
+        let image = try await Self.image.value
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("ctr_stop", rows: 100)
+        try await server.psql("CREATE TABLE held (id int); ALTER TABLE held OWNER TO \(server.user)", database: "ctr_stop")
+        let backups = try Self.volume("container-stop")
+        defer { try? FileManager.default.removeItem(atPath: backups) }
+        // Holds the table so pg_dump waits for it: the backup is under way for as long as the test wants.
+        let holder = try await Background.start(
+            "\(Shell.quote(Paths.pgTool("psql"))) -X -q -h 127.0.0.1 -p \(server.port) -U postgres -d ctr_stop"
+                + " -c 'BEGIN; LOCK TABLE held; SELECT pg_sleep(300)'",
+            environment: ["PGPASSWORD": server.superuserPassword], pidFile: "\(backups)-holder.pid")
+        defer { holder.end() }
+        try await waitUntil("the test's lock") {
+            try await server.psql("SELECT count(*) FROM pg_locks WHERE relation = 'held'::regclass AND granted",
+                                  database: "ctr_stop") == "1"
+        }
+        let name = "backup-test-stop-\(server.port)-\(getpid())"
+        let started = try await Self.podman(["run", "-d", "--name", name, "--user", "1000650000:0"] + Self.hardened + [
+            "-v", "\(backups):/backups",
+            "-e", "DATABASE_SERVICE_NAME=127.0.0.1", "-e", "POSTGRESQL_PORT_NUM=\(server.port)",
+            "-e", "POSTGRESQL_USER=\(server.user)", "--env", "POSTGRESQL_PASSWORD",
+            "-e", "POSTGRESQL_DATABASE=ctr_stop", "-e", "BACKUP_DIR=/backups", image, "now",
+        ], environment: ["POSTGRESQL_PASSWORD": server.password])
+        defer { _ = system("CONTAINERS_CONF='\(Self.containersConf)' /usr/bin/podman rm -f \(name) > /dev/null 2>&1") }
+        try #require(started.status == 0, "\(started.stderr)")
+        // The backup's sessions (its row counts or pg_dump) wait for the table: the backup is under way.
+        try await waitUntil("the container's backup waiting for the table", limit: .seconds(180)) {
+            try await server.psql("""
+                SELECT count(*) > 0 FROM pg_stat_activity
+                WHERE datname = 'ctr_stop' AND usename = '\(server.user)' AND wait_event_type = 'Lock'
+                """) == "t"
+        }
+        let stopped = try await Self.podman(["stop", "--time", "60", name])
+        #expect(stopped.status == 0, "\(stopped.stderr)")
+        let exit = try await Self.podman(["inspect", "--format", "{{.State.ExitCode}}", name])
+        #expect(exit.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "143", "\(exit.stdout) \(exit.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: backups)
+        #expect(!files.contains { $0.hasSuffix(".partial") || JobName.isBackupFile($0, of: "ctr_stop") }, "\(files)")
+    }
+
+    /// An encrypted backup into S3 (moto on loopback, signing enforced) from the container, with the keys
+    /// in its environment (not its arguments) and only the recipient in its config: the pod cannot read
+    /// it; outside, with the identity, it restores to a database equal to the source.
+    @Test(.timeLimit(.minutes(20))) func anEncryptedBackupIntoS3RestoresOutside() async throws {
+        let image = try await Self.image.value
+        let server = try await PostgresServer.shared
+        let moto = try await MotoServer.shared
+        try await server.makeSampleDatabase("ctr_s3", rows: 500)
+        let bucket = try await moto.makeBucket("ctr-s3")
+        let directory = try Paths.temporaryDirectory("container-s3")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (identity, recipient) = AgeKeys.generate()
+        FileManager.default.createFile(atPath: "\(directory)/identity", contents: Data("\(identity)\n".utf8),
+                                       attributes: [.posixPermissions: 0o600])
+        FileManager.default.createFile(atPath: "\(directory)/password", contents: Data(server.password.utf8),
+                                       attributes: [.posixPermissions: 0o440])
+        let config = """
+            postgres.host = 127.0.0.1
+            postgres.port = \(server.port)
+            postgres.user = \(server.user)
+            postgres.password_file = /run/secrets/db/password
+            destination = s3
+            s3.bucket = \(bucket)
+            s3.prefix = ctr/
+            compressor = zstd
+            encryption = age
+            age.recipients = \(recipient)
+
+            [app]
+            postgres.database = ctr_s3
+            """
+        try config.write(toFile: "\(directory)/backup.conf", atomically: true, encoding: .utf8)
+        chmod("\(directory)/backup.conf", 0o444)
+        let run = try await Self.podman(["run", "--rm", "--user", "10001:0"] + Self.hardened + [
+            "-v", "\(directory)/backup.conf:/etc/backup/backup.conf:ro",
+            "-v", "\(directory)/password:/run/secrets/db/password:ro",
+            "--env", "AWS_ACCESS_KEY_ID", "--env", "AWS_SECRET_ACCESS_KEY", "--env", "AWS_ENDPOINT_URL",
+            "--env", "AWS_DEFAULT_REGION", image, "now",
+        ], environment: moto.environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stderr.contains(moto.secretAccessKey))
+        let keys = try await moto.keys(bucket, prefix: "ctr/")
+        #expect(keys.contains { $0.hasSuffix(".sql.zst.age") }, "\(keys)")
+        // The pod itself cannot read what it wrote.
+        let unreadable = try await Self.podman(["run", "--rm", "--user", "10001:0"] + Self.hardened + [
+            "-v", "\(directory)/backup.conf:/etc/backup/backup.conf:ro",
+            "-v", "\(directory)/password:/run/secrets/db/password:ro",
+            "--env", "AWS_ACCESS_KEY_ID", "--env", "AWS_SECRET_ACCESS_KEY", "--env", "AWS_ENDPOINT_URL",
+            "--env", "AWS_DEFAULT_REGION", image, "restore", "--to-database", "ctr_s3_pod",
+        ], environment: moto.environment)
+        #expect(unreadable.status != 0 && unreadable.stderr.contains("identity"), "\(unreadable.stderr)")
+        // Outside, with the identity.
+        let outside = config.replacingOccurrences(of: "/run/secrets/db/password", with: "\(directory)/password")
+            + "\nage.identity_file = \(directory)/identity\n"
+        try outside.write(toFile: "\(directory)/outside.conf", atomically: true, encoding: .utf8)
+        let restored = try await Shell.run(Paths.backup, [
+            "restore", "--config", "\(directory)/outside.conf", "--to-database", "ctr_s3_copy",
+        ], environment: moto.environment)
+        #expect(restored.status == 0, "\(restored.stderr)")
+        expectSameDump(try await server.dumpForComparison("ctr_s3_copy"), try await server.dumpForComparison("ctr_s3"))
     }
 }
