@@ -246,4 +246,27 @@ import TestSupport
         #expect(restored.status == 0, "\(restored.stderr)")
         expectSameDump(try await server.dumpForComparison("ctr_s3_copy"), try await server.dumpForComparison("ctr_s3"))
     }
+
+    /// The image's client tools against the servers the suite runs: the run's own major (15) is backed up
+    /// with the image's pg_dump 15 (the tests above); a PostgreSQL 18 server, newer than any pg_dump in
+    /// this image (built without PostgreSQL's apt repository), is refused before anything is written,
+    /// naming the package to add.
+    @Test(.timeLimit(.minutes(20))) func theImagesPgDumpIsChosenByTheServersVersion() async throws {
+        let image = try await Self.image.value
+        let cluster = try await FreshCluster.start(superuser: "postgres", major: 18)
+        defer { cluster.stop() }
+        let backups = try Self.volume("container-versions")
+        defer { try? FileManager.default.removeItem(atPath: backups) }
+        let run = try await Self.podman(["run", "--rm", "--user", "10001:0"] + Self.hardened + [
+            "-v", "\(backups):/backups",
+            "-e", "DATABASE_SERVICE_NAME=127.0.0.1", "-e", "POSTGRESQL_PORT_NUM=\(cluster.port)",
+            "-e", "POSTGRESQL_USER=postgres", "--env", "POSTGRESQL_PASSWORD",
+            "-e", "POSTGRESQL_DATABASE=postgres", "-e", "BACKUP_DIR=/backups", image, "now",
+        ], environment: ["POSTGRESQL_PASSWORD": cluster.password])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("the server is PostgreSQL 18 and needs pg_dump 18 or newer")
+                && run.stderr.contains("/usr/lib/postgresql/15/bin/pg_dump")
+                && run.stderr.contains("install postgresql-client-18"), "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).filter { !$0.hasPrefix(".") }.isEmpty)
+    }
 }
