@@ -142,8 +142,8 @@ import TestSupport
         #expect(!files.contains { $0.hasSuffix(".partial") }, "\(files)")
     }
 
-    /// `podman stop` during a backup (pg_dump waiting on a lock the test holds): the container ends with
-    /// 143 within the grace period and leaves no partial file and no backup.
+    /// `podman stop` during a backup (pg_dump waiting on a lock the test holds), of `backup now` and of the
+    /// daemon: the container ends with 143 within the grace period and leaves no partial file, no backup.
     @Test(.timeLimit(.minutes(20))) func aStopDuringABackupEndsWith143AndLeavesNothing() async throws {
         let image = try await Self.image.value
         let server = try await PostgresServer.shared
@@ -161,28 +161,34 @@ import TestSupport
             try await server.psql("SELECT count(*) FROM pg_locks WHERE relation = 'held'::regclass AND granted",
                                   database: "ctr_stop") == "1"
         }
-        let name = "backup-test-stop-\(server.port)-\(getpid())"
-        let started = try await Self.podman(["run", "-d", "--name", name, "--user", "1000650000:0"] + Self.hardened + [
-            "-v", "\(backups):/backups",
-            "-e", "DATABASE_SERVICE_NAME=127.0.0.1", "-e", "POSTGRESQL_PORT_NUM=\(server.port)",
-            "-e", "POSTGRESQL_USER=\(server.user)", "--env", "POSTGRESQL_PASSWORD",
-            "-e", "POSTGRESQL_DATABASE=ctr_stop", "-e", "BACKUP_DIR=/backups", image, "now",
-        ], environment: ["POSTGRESQL_PASSWORD": server.password])
-        defer { _ = system("CONTAINERS_CONF='\(Self.containersConf)' /usr/bin/podman rm -f \(name) > /dev/null 2>&1") }
-        try #require(started.status == 0, "\(started.stderr)")
-        // The backup's sessions (its row counts or pg_dump) wait for the table: the backup is under way.
-        try await waitUntil("the container's backup waiting for the table", limit: .seconds(180)) {
-            try await server.psql("""
-                SELECT count(*) > 0 FROM pg_stat_activity
-                WHERE datname = 'ctr_stop' AND usename = '\(server.user)' AND wait_event_type = 'Lock'
-                """) == "t"
+        // The backup's sessions (its row counts or pg_dump) waiting for the table.
+        let waiting = """
+            SELECT count(*) FROM pg_stat_activity
+            WHERE datname = 'ctr_stop' AND usename = '\(server.user)' AND wait_event_type = 'Lock'
+            """
+        for command in ["now", "run"] {
+            try await waitUntil("no backup session left waiting") { try await server.psql(waiting) == "0" }
+            let name = "backup-test-stop-\(command)-\(server.port)-\(getpid())"
+            let started = try await Self.podman(["run", "-d", "--name", name, "--user", "1000650000:0"] + Self.hardened + [
+                "-v", "\(backups):/backups", "-e", "HTTP_LISTEN=127.0.0.1:\(try FreePort.closed())",
+                "-e", "DATABASE_SERVICE_NAME=127.0.0.1", "-e", "POSTGRESQL_PORT_NUM=\(server.port)",
+                "-e", "POSTGRESQL_USER=\(server.user)", "--env", "POSTGRESQL_PASSWORD",
+                "-e", "POSTGRESQL_DATABASE=ctr_stop", "-e", "BACKUP_DIR=/backups", image, command,
+            ], environment: ["POSTGRESQL_PASSWORD": server.password])
+            defer { _ = system("CONTAINERS_CONF='\(Self.containersConf)' /usr/bin/podman rm -f \(name) > /dev/null 2>&1") }
+            try #require(started.status == 0, "\(started.stderr)")
+            try await waitUntil("the container's backup (\(command)) waiting for the table", limit: .seconds(180)) {
+                try await server.psql(waiting) != "0"
+            }
+            let stopped = try await Self.podman(["stop", "--time", "60", name])
+            #expect(stopped.status == 0, "\(stopped.stderr)")
+            let exit = try await Self.podman(["inspect", "--format", "{{.State.ExitCode}}", name])
+            #expect(exit.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "143",
+                    "backup \(command): \(exit.stdout) \(exit.stderr)")
+            let files = try FileManager.default.contentsOfDirectory(atPath: backups)
+            #expect(!files.contains { $0.hasSuffix(".partial") || JobName.isBackupFile($0, of: "ctr_stop") },
+                    "backup \(command): \(files)")
         }
-        let stopped = try await Self.podman(["stop", "--time", "60", name])
-        #expect(stopped.status == 0, "\(stopped.stderr)")
-        let exit = try await Self.podman(["inspect", "--format", "{{.State.ExitCode}}", name])
-        #expect(exit.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "143", "\(exit.stdout) \(exit.stderr)")
-        let files = try FileManager.default.contentsOfDirectory(atPath: backups)
-        #expect(!files.contains { $0.hasSuffix(".partial") || JobName.isBackupFile($0, of: "ctr_stop") }, "\(files)")
     }
 
     /// An encrypted backup into S3 (moto on loopback, signing enforced) from the container, with the keys
