@@ -26,6 +26,18 @@ import TestSupport
                             environment: environment.merging(["CONTAINERS_CONF": containersConf]) { $1 })
     }
 
+    /// The original container's variables for `database` on 127.0.0.1:`port` as `user`, backing up into
+    /// /backups; the password by name only, its value from podman's environment (`POSTGRESQL_PASSWORD`).
+    static func originalVariables(port: Int, user: String, database: String) -> [String] {
+        ["-e", "DATABASE_SERVICE_NAME=127.0.0.1", "-e", "POSTGRESQL_PORT_NUM=\(port)", "-e", "POSTGRESQL_USER=\(user)",
+         "--env", "POSTGRESQL_PASSWORD", "-e", "POSTGRESQL_DATABASE=\(database)", "-e", "BACKUP_DIR=/backups"]
+    }
+
+    /// Removes container `name`, running or not: for a `defer`, which cannot wait.
+    static func remove(_ name: String) {
+        _ = system("CONTAINERS_CONF='\(containersConf)' /usr/bin/podman rm -f \(name) > /dev/null 2>&1")
+    }
+
     /// How `deploy/` runs the container: no capabilities, nothing written outside the volume.
     static let hardened = ["--network", "host", "--read-only", "--cap-drop=ALL", "--security-opt", "no-new-privileges"]
 
@@ -56,10 +68,8 @@ import TestSupport
         for user in ["10001:0", "1000650000:0"] {
             let run = try await Self.podman(["run", "--rm", "--user", user] + Self.hardened + [
                 "-v", "\(backups):/backups",
-                "-e", "DATABASE_SERVICE_NAME=127.0.0.1", "-e", "POSTGRESQL_PORT_NUM=\(server.port)",
-                "-e", "POSTGRESQL_USER=\(server.user)", "--env", "POSTGRESQL_PASSWORD",
-                "-e", "POSTGRESQL_DATABASE=ctr_orig", "-e", "BACKUP_DIR=/backups", image, "now",
-            ], environment: ["POSTGRESQL_PASSWORD": server.password])
+            ] + Self.originalVariables(port: server.port, user: server.user, database: "ctr_orig") + [image, "now"],
+            environment: ["POSTGRESQL_PASSWORD": server.password])
             #expect(run.status == 0, "as \(user): \(run.stderr)")
             #expect(!run.stderr.contains(server.password))
             let files = try FileManager.default.contentsOfDirectory(atPath: backups)
@@ -120,7 +130,7 @@ import TestSupport
             "-v", "\(backups):/backups", "-v", "\(secrets)/backup.conf:/etc/backup/backup.conf:ro",
             "-v", "\(secrets)/password:/run/secrets/db/password:ro", "-e", "HTTP_LISTEN=127.0.0.1:\(port)", image,
         ])
-        defer { _ = system("CONTAINERS_CONF='\(Self.containersConf)' /usr/bin/podman rm -f \(name) > /dev/null 2>&1") }
+        defer { Self.remove(name) }
         try #require(started.status == 0, "\(started.stderr)")
         let base = "http://127.0.0.1:\(port)"
         try await waitUntil("the container's first backup", limit: .seconds(180)) {
@@ -171,11 +181,9 @@ import TestSupport
             let name = "backup-test-stop-\(command)-\(server.port)-\(getpid())"
             let started = try await Self.podman(["run", "-d", "--name", name, "--user", "1000650000:0"] + Self.hardened + [
                 "-v", "\(backups):/backups", "-e", "HTTP_LISTEN=127.0.0.1:\(try FreePort.closed())",
-                "-e", "DATABASE_SERVICE_NAME=127.0.0.1", "-e", "POSTGRESQL_PORT_NUM=\(server.port)",
-                "-e", "POSTGRESQL_USER=\(server.user)", "--env", "POSTGRESQL_PASSWORD",
-                "-e", "POSTGRESQL_DATABASE=ctr_stop", "-e", "BACKUP_DIR=/backups", image, command,
-            ], environment: ["POSTGRESQL_PASSWORD": server.password])
-            defer { _ = system("CONTAINERS_CONF='\(Self.containersConf)' /usr/bin/podman rm -f \(name) > /dev/null 2>&1") }
+            ] + Self.originalVariables(port: server.port, user: server.user, database: "ctr_stop") + [image, command],
+            environment: ["POSTGRESQL_PASSWORD": server.password])
+            defer { Self.remove(name) }
             try #require(started.status == 0, "\(started.stderr)")
             try await waitUntil("the container's backup (\(command)) waiting for the table", limit: .seconds(180)) {
                 try await server.psql(waiting) != "0"
@@ -224,23 +232,21 @@ import TestSupport
             """
         try config.write(toFile: "\(directory)/backup.conf", atomically: true, encoding: .utf8)
         chmod("\(directory)/backup.conf", 0o444)
-        let run = try await Self.podman(["run", "--rm", "--user", "10001:0"] + Self.hardened + [
+        // The config and password mounted, the bucket's keys by name from podman's environment.
+        let pod = ["run", "--rm", "--user", "10001:0"] + Self.hardened + [
             "-v", "\(directory)/backup.conf:/etc/backup/backup.conf:ro",
             "-v", "\(directory)/password:/run/secrets/db/password:ro",
             "--env", "AWS_ACCESS_KEY_ID", "--env", "AWS_SECRET_ACCESS_KEY", "--env", "AWS_ENDPOINT_URL",
-            "--env", "AWS_DEFAULT_REGION", image, "now",
-        ], environment: moto.environment)
+            "--env", "AWS_DEFAULT_REGION", image,
+        ]
+        let run = try await Self.podman(pod + ["now"], environment: moto.environment)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(!run.stderr.contains(moto.secretAccessKey))
         let keys = try await moto.keys(bucket, prefix: "ctr/")
         #expect(keys.contains { $0.hasSuffix(".sql.zst.age") }, "\(keys)")
         // The pod itself cannot read what it wrote.
-        let unreadable = try await Self.podman(["run", "--rm", "--user", "10001:0"] + Self.hardened + [
-            "-v", "\(directory)/backup.conf:/etc/backup/backup.conf:ro",
-            "-v", "\(directory)/password:/run/secrets/db/password:ro",
-            "--env", "AWS_ACCESS_KEY_ID", "--env", "AWS_SECRET_ACCESS_KEY", "--env", "AWS_ENDPOINT_URL",
-            "--env", "AWS_DEFAULT_REGION", image, "restore", "--to-database", "ctr_s3_pod",
-        ], environment: moto.environment)
+        let unreadable = try await Self.podman(pod + ["restore", "--to-database", "ctr_s3_pod"],
+                                               environment: moto.environment)
         #expect(unreadable.status != 0 && unreadable.stderr.contains("identity"), "\(unreadable.stderr)")
         // Outside, with the identity.
         let outside = config.replacingOccurrences(of: "/run/secrets/db/password", with: "\(directory)/password")
@@ -265,10 +271,8 @@ import TestSupport
         defer { try? FileManager.default.removeItem(atPath: backups) }
         let run = try await Self.podman(["run", "--rm", "--user", "10001:0"] + Self.hardened + [
             "-v", "\(backups):/backups",
-            "-e", "DATABASE_SERVICE_NAME=127.0.0.1", "-e", "POSTGRESQL_PORT_NUM=\(cluster.port)",
-            "-e", "POSTGRESQL_USER=postgres", "--env", "POSTGRESQL_PASSWORD",
-            "-e", "POSTGRESQL_DATABASE=postgres", "-e", "BACKUP_DIR=/backups", image, "now",
-        ], environment: ["POSTGRESQL_PASSWORD": cluster.password])
+        ] + Self.originalVariables(port: cluster.port, user: "postgres", database: "postgres") + [image, "now"],
+        environment: ["POSTGRESQL_PASSWORD": cluster.password])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains("the server is PostgreSQL 18 and needs pg_dump 18 or newer")
                 && run.stderr.contains("/usr/lib/postgresql/15/bin/pg_dump")

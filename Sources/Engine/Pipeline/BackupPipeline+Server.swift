@@ -48,22 +48,7 @@ extension BackupPipeline {
     /// Throws only when the run was cancelled.
     private func backUpEach(_ databases: [String], of job: Job,
                             logger: Logger) async throws -> [JobEvent.DatabaseResult] {
-        var results: [Int: JobEvent.DatabaseResult] = [:]
-        try await withThrowingTaskGroup(of: (Int, JobEvent.DatabaseResult).self) { group in
-            var next = 0
-            func start() {
-                guard next < databases.count else { return }
-                let index = next
-                next += 1
-                group.addTask { (index, try await backUp(databases[index], of: job, logger: logger)) }
-            }
-            for _ in 0..<max(1, databaseParallelism) { start() }
-            while let (index, result) = try await group.next() {
-                results[index] = result
-                start()
-            }
-        }
-        return databases.indices.compactMap { results[$0] }
+        try await databases.boundedMap(limit: databaseParallelism) { try await backUp($0, of: job, logger: logger) }
     }
 
     private func backUp(_ database: String, of job: Job, logger: Logger) async throws -> JobEvent.DatabaseResult {

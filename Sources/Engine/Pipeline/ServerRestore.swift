@@ -54,11 +54,11 @@ public struct ServerRestore: Sendable {
         options.roleMapAcrossDatabases = true
         self.options = options
         globals = try await pipeline.contents(run, job: job, limit: Self.globalsLimit)
-        var names = try source.runDatabases(globals)
+        let all = try source.runDatabases(globals)
+        var names = all
         if !patterns.isEmpty {
-            names = names.filter { name in patterns.contains { fnmatch($0, name, 0) == 0 } }
+            names = all.filter { name in patterns.contains { fnmatch($0, name, 0) == 0 } }
             guard !names.isEmpty else {
-                let all = try source.runDatabases(globals)
                 throw BackupError(.config, "--database \(patterns.joined(separator: " ")) matches none of the"
                     + " \(all.count) databases of \(run.name): \(all.prefix(20).joined(separator: ", "))")
             }
@@ -150,22 +150,8 @@ public struct ServerRestore: Sendable {
 
     /// Restores the databases at `indices`, at most `parallelism` at once; each result by index.
     private func restore(_ indices: [Int], parallelism: Int, logger: Logger) async throws -> [Int: Result] {
-        var results: [Int: Result] = [:]
-        try await withThrowingTaskGroup(of: (Int, Result).self) { group in
-            var next = 0
-            func start() {
-                guard next < indices.count else { return }
-                let index = indices[next]
-                next += 1
-                group.addTask { (index, try await restore(databases[index], logger: logger)) }
-            }
-            for _ in 0..<max(1, parallelism) { start() }
-            while let (index, result) = try await group.next() {
-                results[index] = result
-                start()
-            }
-        }
-        return results
+        let results = try await indices.boundedMap(limit: parallelism) { try await restore(databases[$0], logger: logger) }
+        return Dictionary(uniqueKeysWithValues: zip(indices, results))
     }
 
     private func restore(_ database: Database, logger: Logger) async throws -> Result {

@@ -145,10 +145,8 @@ final class GlobalsRestore {
             if let recorded, !recorded.mentionedRoles.contains(source) {
                 // A whole server's map: the server's restore checked it; this database does not use the role.
                 if options.roleMapAcrossDatabases { continue }
-                let names = recorded.mentionedRoles.sorted()
-                let listed = names.prefix(20).joined(separator: ", ") + (names.count > 20 ? ", …" : "")
                 throw BackupError(.config, "--map-role \(source)=\(target): the backup has no role \(source);"
-                    + " its roles are \(listed)")
+                    + " its roles are \(recorded.mentionedRoles.sorted().listed)")
             }
             guard try exists(role: target) else {
                 throw BackupError(.config, "--map-role \(source)=\(target): role \(target) does not exist on \(server);"

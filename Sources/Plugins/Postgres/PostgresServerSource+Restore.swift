@@ -56,13 +56,13 @@ extension PostgresServerSource: RestorableServerSource {
         let present = document.roles.map(\.name).filter { !missing.contains($0) && options.roleMap[$0] == nil }
         if !present.isEmpty {
             steps.append("leave the \(present.count) roles the target has as they are (attributes, passwords,"
-                + " memberships): \(Self.list(present))")
+                + " memberships): \(present.listed)")
         }
         if !document.roles.contains(where: { $0.password != nil }) {
             let login = document.roles.filter { $0.login && missing.contains($0.name) }.map(\.name)
             if !login.isEmpty {
                 steps.append("the backup has no passwords (postgres.role_passwords = exclude): set one for each"
-                    + " created role that logs in: \(Self.list(login))")
+                    + " created role that logs in: \(login.listed)")
             }
         }
         for membership in predefined(document, missing: missing, options: options) {
@@ -132,9 +132,5 @@ extension PostgresServerSource: RestorableServerSource {
         document.memberships.filter {
             $0.role.hasPrefix("pg_") && missing.contains($0.member) && options.roleMap[$0.member] == nil
         }
-    }
-
-    private static func list(_ names: [String]) -> String {
-        names.prefix(20).joined(separator: ", ") + (names.count > 20 ? ", … (\(names.count) in all)" : "")
     }
 }
