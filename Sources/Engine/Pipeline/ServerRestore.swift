@@ -150,7 +150,9 @@ public struct ServerRestore: Sendable {
 
     /// Restores the databases at `indices`, at most `parallelism` at once; each result by index.
     private func restore(_ indices: [Int], parallelism: Int, logger: Logger) async throws -> [Int: Result] {
-        let results = try await indices.boundedMap(limit: parallelism) { try await restore(databases[$0], logger: logger) }
+        let results = try await indices.boundedMap(limit: parallelism) {
+            try await restore(databases[$0], logger: logger)
+        }
         return Dictionary(uniqueKeysWithValues: zip(indices, results))
     }
 
