@@ -8,8 +8,11 @@ import System
 import SystemPackage
 #endif
 
-/// Finds a pg_dump at least as new as the server: pg_dump refuses to dump a newer server, and an older
-/// pg_dump may miss features. Looks in `PATH` and in Debian's `/usr/lib/postgresql/<major>/bin`.
+/// Finds a pg_dump at least as new as the server (pg_dump refuses to dump a newer server), and of all
+/// those the oldest: the server's own major where the pod has it. A newer pg_dump writes what only its
+/// own major understands (pg_dump 17 sets `transaction_timeout`), so its dump of a 15 server fails to
+/// load into 15, the restore most backups are made for. A dump loads into any newer server either way.
+/// Looks in `PATH` and in Debian's `/usr/lib/postgresql/<major>/bin`.
 enum PgDumpLocator {
     struct Tool: Equatable {
         var path: String
@@ -33,7 +36,7 @@ enum PgDumpLocator {
         for path in candidates() {
             if let tool = await inspect(path) { tools.append(tool) }
         }
-        guard let best = tools.filter({ $0.major >= serverMajor }).max(by: { $0.major < $1.major }) else {
+        guard let best = tools.filter({ $0.major >= serverMajor }).min(by: { $0.major < $1.major }) else {
             let found = tools.map { "\($0.version) at \($0.path)" }.joined(separator: ", ")
             throw BackupError(.toolMissing,
                 "the server is PostgreSQL \(serverMajor) and needs pg_dump \(serverMajor) or newer;"

@@ -14,10 +14,10 @@ import SystemPackage
 /// whose roles are mapped, loads through psql: ``loadScript``.)
 extension PostgresSource {
     /// Streams a custom dump into `pg_restore --single-transaction`.
-    func loadArchive(into database: String, serverMajor: Int, feed: DumpFeed) async throws {
+    func loadArchive(into database: String, toolMajor: Int, feed: DumpFeed) async throws {
         let arguments = connectionArguments
             + ["--dbname", PostgresTarget.dbnameArgument(database), "--exit-on-error", "--single-transaction"]
-        let executable = try await clientTool("pg_restore", serverMajor: serverMajor)
+        let executable = try await clientTool("pg_restore", atLeast: toolMajor)
         let result = try await withChildEnvironment { environment in try await Subprocess.run(
             executable, arguments: Arguments(arguments), environment: environment,
             platformOptions: Self.platformOptions, input: .inputWriter, output: .discarded, error: .sequence
@@ -50,9 +50,9 @@ extension PostgresSource {
     }
 
     /// A custom dump stored uncompressed on local disk: pg_restore reads it itself, one job per core.
-    func parallelRestore(_ file: String, into database: String, serverMajor: Int) async throws {
+    func parallelRestore(_ file: String, into database: String, toolMajor: Int) async throws {
         let jobs = max(2, CPUCount.available)
-        let executable = try await clientTool("pg_restore", serverMajor: serverMajor)
+        let executable = try await clientTool("pg_restore", atLeast: toolMajor)
         let result = try await withChildEnvironment { environment in try await Subprocess.run(
             executable,
             arguments: Arguments(connectionArguments + [
@@ -67,9 +67,10 @@ extension PostgresSource {
         }
     }
 
-    /// psql and pg_restore from beside the chosen pg_dump (matching the server), else from PATH.
-    func clientTool(_ name: String, serverMajor: Int) async throws -> Executable {
-        if let tool = try? await PgDumpLocator.find(serverMajor: serverMajor, override: pgDumpOverride) {
+    /// psql or pg_restore from beside the pg_dump the locator picks for `major` (the oldest at least that
+    /// new), else from PATH.
+    func clientTool(_ name: String, atLeast major: Int) async throws -> Executable {
+        if let tool = try? await PgDumpLocator.find(serverMajor: major, override: pgDumpOverride) {
             let sibling = URL(fileURLWithPath: tool.path).deletingLastPathComponent().appendingPathComponent(name).path
             if FileManager.default.isExecutableFile(atPath: sibling) { return .path(FilePath(sibling)) }
         }

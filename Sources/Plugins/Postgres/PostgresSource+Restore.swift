@@ -78,9 +78,13 @@ extension PostgresSource: RestorableSource {
         _ request: RestoreRequest, into database: String, serverMajor: Int, logger: Logger, feed: DumpFeed
     ) async throws -> [String: Int64] {
         var loaded: [String: Int64]?
+        // Client tools as new as the target server and as the dump: pg_restore refuses an archive from a
+        // newer pg_dump, and psql may not know what a newer pg_dump wrote.
+        let dumpMajor = Int(request.manifest.dumpToolVersion.prefix { $0.isNumber }) ?? 0
+        let toolMajor = max(serverMajor, dumpMajor)
         let script = request.manifest.format != "custom" || !request.options.roleMap.isEmpty
         if script {
-            let result = try await loadScript(request, into: database, serverMajor: serverMajor, feed: feed)
+            let result = try await loadScript(request, into: database, toolMajor: toolMajor, feed: feed)
             for (source, count) in result.renamed.sorted(by: { $0.key < $1.key }) {
                 let target = request.options.roleMap[source] ?? "?"
                 logger.notice(
@@ -92,9 +96,9 @@ extension PostgresSource: RestorableSource {
                     "counting the restored rows with count(*): psql's COPY tags did not pair with the dump's tables")
             }
         } else if let file = request.localDumpFile {
-            try await parallelRestore(file, into: database, serverMajor: serverMajor)
+            try await parallelRestore(file, into: database, toolMajor: toolMajor)
         } else {
-            try await loadArchive(into: database, serverMajor: serverMajor, feed: feed)
+            try await loadArchive(into: database, toolMajor: toolMajor, feed: feed)
         }
         return try loaded ?? DatabaseGlobals.rowCounts(try PostgresConnection(retargeted(database)))
     }

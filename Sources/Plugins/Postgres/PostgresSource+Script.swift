@@ -19,12 +19,12 @@ extension PostgresSource {
     ///
     /// The tags spare a `count(*)` of every restored table afterwards, a second full read of the database.
     func loadScript(
-        _ request: RestoreRequest, into database: String, serverMajor: Int, feed: DumpFeed
+        _ request: RestoreRequest, into database: String, toolMajor: Int, feed: DumpFeed
     ) async throws -> (rows: [String: Int64]?, renamed: [String: Int]) {
         let map = request.options.roleMap
-        let psql = try await clientTool("psql", serverMajor: serverMajor)
+        let psql = try await clientTool("psql", atLeast: toolMajor)
         let archiveReader = request.manifest.format == "custom"
-            ? try await clientTool("pg_restore", serverMajor: serverMajor) : nil
+            ? try await clientTool("pg_restore", atLeast: toolMajor) : nil
         let tables = CounterBox(CopyRowCounter())
         let arguments = connectionArguments + ["--dbname", PostgresTarget.dbnameArgument(database),
                                                "-X", "-v", "ON_ERROR_STOP=1", "--single-transaction"]
