@@ -110,7 +110,7 @@ import TestSupport
 
     /// `backup run` with a config file mounted at /etc/backup/backup.conf and its password as a mounted
     /// file: it backs up at start (nothing stored yet), answers /healthz, /readyz and /metrics, and ends
-    /// with exit 0 on `podman stop` (SIGTERM) while idle.
+    /// with exit 0 on `podman stop` (SIGTERM) while idle. Its backup is 0640 and restores outside.
     @Test(.timeLimit(.minutes(20))) func theDaemonAnswersItsProbesAndStopsCleanly() async throws {
         let image = try await Self.image.value
         let server = try await PostgresServer.shared
@@ -158,8 +158,18 @@ import TestSupport
         #expect(logs.stderr.contains("\"backup complete\"") || logs.stdout.contains("\"backup complete\""),
                 "\(logs.stdout) \(logs.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: backups)
-        #expect(files.filter { JobName.isBackupFile($0, of: "app") }.count == 1, "\(files)")
+        let made = files.filter { JobName.isBackupFile($0, of: "app") }
+        try #require(made.count == 1, "\(files)")
         #expect(!files.contains { $0.hasSuffix(".partial") }, "\(files)")
+        #expect(try Self.owner("\(backups)/\(made[0])").mode == 0o640)
+        // It restores outside the container, to a database equal to the source.
+        let cli = try await BackupCLI(label: "container-daemon-restore") { _ in
+            server.config(job: "app", database: "ctr_daemon", directory: backups)
+        }
+        defer { cli.cleanUp() }
+        let restored = try await cli.run("restore", "--backup", "\(backups)/\(made[0])", "--to-database", "ctr_daemon_copy")
+        #expect(restored.status == 0, "\(restored.stderr)")
+        expectSameDump(try await server.dumpForComparison("ctr_daemon_copy"), try await server.dumpForComparison("ctr_daemon"))
     }
 
     /// `podman stop` during a backup (pg_dump waiting on a lock the test holds), of `backup now` and of the
