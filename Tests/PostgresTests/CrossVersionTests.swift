@@ -44,4 +44,40 @@ import TestSupport
         expectSameDump(try await dump(source), try await dump("xv_reference"))
         #expect(try await target.psql("SELECT count(*) FROM customers", database: source) == "500")
     }
+
+    /// With several majors' client tools at hand (the run's own and 18's, first on PATH), a backup is made
+    /// by the oldest pg_dump that can dump the server: its own major's. A backup that pg_dump 18 made of the
+    /// same server (`postgres.pg_dump`, as an earlier release that chose the newest pg_dump made them)
+    /// restores onto that server equal to the source: read by 18's tools (the server's own pg_restore
+    /// refuses an archive from a newer pg_dump), without the `transaction_timeout` setting it refuses.
+    @Test(arguments: ["plain", "custom"])
+    func theServersOwnPgDumpBacksUpAndARestoreReadsWhatANewerOneWrote(format: String) async throws {
+        let server = try await PostgresServer.shared
+        let major = try await server.psql("SHOW server_version_num").dropLast(4)
+        try #require(Int(major) ?? 18 < 18, "the run's own server is older than 18 (scripts/test runs this on 15)")
+        let made = try await Shell.run("\(Paths.root)/scripts/pg-versions", ["clients", "18"])
+        try #require(made.status == 0, "\(made.stderr)")
+        let clients = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let path = "\(clients):\(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")"
+        try await server.makeSampleDatabase("xv_pick_\(format)", rows: 300)
+        let own = try await BackupCLI(label: "xv-pick-\(format)", config: {
+            server.config(database: "xv_pick_\(format)", directory: $0, extra: "postgres.format = \(format)")
+        }, environment: ["PATH": path])
+        defer { own.cleanUp() }
+        #expect(try await own.run("now").status == 0)
+        let ownFile = try #require(try own.files().first { !$0.hasSuffix(".json") })
+        #expect(try own.manifest(of: ownFile).dumpToolVersion.hasPrefix("\(major)."))
+
+        let newer = try await BackupCLI(label: "xv-pick-18-\(format)", config: {
+            server.config(database: "xv_pick_\(format)", directory: $0, extra: "postgres.format = \(format)\npostgres.pg_dump = \(clients)/pg_dump")
+        }, environment: ["PATH": path])
+        defer { newer.cleanUp() }
+        #expect(try await newer.run("now").status == 0)
+        let newerFile = try #require(try newer.files().first { !$0.hasSuffix(".json") })
+        #expect(try newer.manifest(of: newerFile).dumpToolVersion.hasPrefix("18."))
+        // Restored by the job without postgres.pg_dump: the tools are chosen for the server and the dump.
+        let restored = try await own.run("restore", "--backup", newer.path(newerFile), "--to-database", "xv_pick_\(format)_copy")
+        #expect(restored.status == 0, "\(restored.stderr)")
+        expectSameDump(try await server.dumpForComparison("xv_pick_\(format)_copy"), try await server.dumpForComparison("xv_pick_\(format)"))
+    }
 }

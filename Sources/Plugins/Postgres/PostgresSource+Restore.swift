@@ -82,9 +82,13 @@ extension PostgresSource: RestorableSource {
         // newer pg_dump, and psql may not know what a newer pg_dump wrote.
         let dumpMajor = Int(request.manifest.dumpToolVersion.prefix { $0.isNumber }) ?? 0
         let toolMajor = max(serverMajor, dumpMajor)
-        let script = request.manifest.format != "custom" || !request.options.roleMap.isEmpty
+        // A dump by pg_dump 17 or newer sets transaction_timeout, which an older server refuses: it is loaded
+        // as a script, whose preamble drops that setting (pg_restore would send it to the server itself).
+        let olderServer = serverMajor < 17 && dumpMajor >= 17
+        let script = request.manifest.format != "custom" || !request.options.roleMap.isEmpty || olderServer
         if script {
-            let result = try await loadScript(request, into: database, toolMajor: toolMajor, feed: feed)
+            let result = try await loadScript(request, into: database, toolMajor: toolMajor, olderServer: olderServer,
+                                              feed: feed)
             for (source, count) in result.renamed.sorted(by: { $0.key < $1.key }) {
                 let target = request.options.roleMap[source] ?? "?"
                 logger.notice(

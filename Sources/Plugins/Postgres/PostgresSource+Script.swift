@@ -19,7 +19,7 @@ extension PostgresSource {
     ///
     /// The tags spare a `count(*)` of every restored table afterwards, a second full read of the database.
     func loadScript(
-        _ request: RestoreRequest, into database: String, toolMajor: Int, feed: DumpFeed
+        _ request: RestoreRequest, into database: String, toolMajor: Int, olderServer: Bool = false, feed: DumpFeed
     ) async throws -> (rows: [String: Int64]?, renamed: [String: Int]) {
         let map = request.options.roleMap
         let psql = try await clientTool("psql", atLeast: toolMajor)
@@ -34,7 +34,7 @@ extension PostgresSource {
         ) { execution in
             async let errors = StderrTail.collect(execution.standardError)
             async let tags = CopyTags.collect(execution.standardOutput)
-            let writer = ScriptWriter(map: map, tables: tables) {
+            let writer = ScriptWriter(map: map, tables: tables, olderServer: olderServer) {
                 do { _ = try await execution.standardInputWriter.write($0) } catch { throw ScriptReaderStopped() }
             }
             var renamed: [String: Int] = [:]

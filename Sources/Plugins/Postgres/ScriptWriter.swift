@@ -7,25 +7,41 @@ struct ScriptWriter: Sendable {
     let tables: CounterBox
     let sink: @Sendable ([UInt8]) async throws -> Void
     private var renamer: RoleRenamer
+    /// For a server older than the dump's pg_dump: drops the settings it does not have from the preamble.
+    private var preamble: PreambleFilter?
     private var output: [UInt8] = []
+    private var filtered: [UInt8] = []
 
-    init(map: [String: String], tables: CounterBox, sink: @escaping @Sendable ([UInt8]) async throws -> Void) {
+    init(map: [String: String], tables: CounterBox, olderServer: Bool = false,
+         sink: @escaping @Sendable ([UInt8]) async throws -> Void) {
         self.map = map
         self.tables = tables
         self.sink = sink
         renamer = RoleRenamer(map: map)
+        preamble = olderServer ? PreambleFilter() : nil
     }
 
     var renamed: [String: Int] { renamer.renamed }
 
     mutating func write(_ chunk: [UInt8]) async throws {
         output.removeAll(keepingCapacity: true)
-        chunk.withUnsafeBytes { renamer.rewrite($0, into: &output) }
+        if preamble?.done == false {
+            filtered.removeAll(keepingCapacity: true)
+            preamble?.filter(chunk, into: &filtered)
+            filtered.withUnsafeBytes { renamer.rewrite($0, into: &output) }
+        } else {
+            chunk.withUnsafeBytes { renamer.rewrite($0, into: &output) }
+        }
         try await flush()
     }
 
     mutating func finish() async throws {
         output.removeAll(keepingCapacity: true)
+        if preamble?.done == false {
+            filtered.removeAll(keepingCapacity: true)
+            preamble?.finish(into: &filtered)
+            filtered.withUnsafeBytes { renamer.rewrite($0, into: &output) }
+        }
         renamer.finish(into: &output)
         try await flush()
     }
