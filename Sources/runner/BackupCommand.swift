@@ -9,10 +9,10 @@ import Synchronization
 struct BackupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "backup",
-        abstract: "Back up PostgreSQL databases to a volume, safely and verifiably.",
-        subcommands: [NowCommand.self, RunCommand.self, ListCommand.self, RestoreCommand.self, VerifyCommand.self,
-                      PruneCommand.self, CopyCommand.self, NextCommand.self, CheckConfigCommand.self,
-                      KeygenCommand.self])
+        abstract: "Back up PostgreSQL databases to volumes and object storage, safely and verifiably.",
+        subcommands: [NowCommand.self, RunCommand.self, ListCommand.self, StatusCommand.self, RestoreCommand.self,
+                      VerifyCommand.self, PruneCommand.self, CopyCommand.self, NextCommand.self,
+                      CheckConfigCommand.self, KeygenCommand.self])
 }
 
 /// Whether logs (and the final failure line) are JSON; set once by `bootstrapLogging`.

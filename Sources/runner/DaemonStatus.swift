@@ -7,7 +7,7 @@ import Synchronization
 final class DaemonStatus: Sendable {
     private struct JobMetrics {
         let lastSuccess, lastFailure, lastDuration, lastRawBytes, lastStoredBytes, nextRun: Gauge
-        let lastVerification, runStarted: Gauge
+        let lastVerification, lastVerified, runStarted: Gauge
         let runs, failures: Counter
         /// Per destination (`destination` label): when a copy was last stored there, and last failed there.
         let destinationSuccess, destinationFailure: [String: Gauge]
@@ -40,6 +40,8 @@ final class DaemonStatus: Sendable {
             nextRun = gauge("next_run_timestamp", "seconds", "Unix time of the job's next scheduled run")
             lastVerification = gauge("last_verification", "ok", "1 if the last verified backup restored with its row "
                                      + "counts, 0 if it failed, -1 if none was verified")
+            lastVerified = gauge("last_verified_timestamp", "seconds", "Unix time the job's newest backup that "
+                                 + "passed verification was made (0: none did)")
             runStarted = gauge("run_started_timestamp", "seconds", "Unix time the job's run in progress started "
                                + "(0: not running), to alert on a run far past its usual duration")
             runs = counter("runs", "Runs of the job since the daemon started")
@@ -54,8 +56,9 @@ final class DaemonStatus: Sendable {
 
     let registry: PrometheusCollectorRegistry
     private let metrics: [String: JobMetrics]
-    /// Each job's last run: nil until it ran. The scheduler's liveness rides along.
-    private let state = Mutex<(lastFailed: [String: Bool], schedulerAlive: Bool)>(([:], false))
+    /// Why each job's last run failed (its error and, where some destinations got the backup, which did
+    /// not); absent until it ran, and once it succeeded. The scheduler's liveness rides along.
+    private let state = Mutex<(failures: [String: String], schedulerAlive: Bool)>(([:], false))
     let jobNames: [String]
     /// A whole-server job's per-database gauges, by job, database and which: made as databases appear.
     private let databaseGauges = Mutex<[String: Gauge]>([:])
@@ -99,8 +102,25 @@ final class DaemonStatus: Sendable {
         for result in event.databases {
             databaseGauge(event.job, result.database, success: result.status != .failure).set(time)
         }
-        if let verification = event.verification { metrics.lastVerification.set(verification == "passed" ? 1.0 : 0.0) }
-        state.withLock { $0.lastFailed[event.job] = event.status != .success }
+        if let verification = event.verification {
+            metrics.lastVerification.set(verification == "passed" ? 1.0 : 0.0)
+            if verification == "passed" { metrics.lastVerified.set(time - event.durationSeconds) }
+        }
+        state.withLock { $0.failures[event.job] = event.status == .success ? nil : Self.reason(event) }
+    }
+
+    /// Why `event`'s run failed, for /readyz: partial or not, where it was stored and where not, and why.
+    private static func reason(_ event: JobEvent) -> String {
+        let failed = event.destinations.filter { $0.status != .success }
+        let stored = event.destinations.filter { $0.status == .success }.map(\.name)
+        var parts = event.status == .partial ? ["partial"] : []
+        if !failed.isEmpty && !stored.isEmpty {
+            let missing = failed.map(\.name).joined(separator: ", ")
+            parts.append("stored at \(stored.joined(separator: ", ")), not at \(missing)")
+        }
+        parts += failed.compactMap { target in target.error.map { "\(target.name): \($0)" } }
+        if let error = event.error { parts.append(error) }
+        return "\(event.job) (\(parts.isEmpty ? event.status.rawValue : parts.joined(separator: "; ")))"
     }
 
     /// `backup_database_last_success_timestamp_seconds` or `…_failure_…` of `database` of whole-server job
@@ -121,10 +141,22 @@ final class DaemonStatus: Sendable {
         }
     }
 
-    /// At start: the newest backup already stored, so backup age survives a restart of the daemon.
-    func stored(_ job: String, newest: Date?) {
-        guard let newest else { return }
-        metrics[job]?.lastSuccess.set(newest.timeIntervalSince1970)
+    /// At start: what the stores hold (each destination's ``JobStatus``), so the newest backup's time,
+    /// sizes and duration, and the newest verification, survive a restart of the daemon.
+    func stored(_ job: String, statuses: [JobStatus]) {
+        guard let metrics = metrics[job] else { return }
+        if let newest = statuses.compactMap(\.newest).max(by: { $0.created < $1.created }) {
+            metrics.lastSuccess.set(newest.manifest.finishedAt.timeIntervalSince1970)
+            metrics.lastRawBytes.set(Double(newest.manifest.rawBytes))
+            metrics.lastStoredBytes.set(Double(newest.object.bytes))
+            metrics.lastDuration.set(newest.manifest.finishedAt.timeIntervalSince(newest.manifest.startedAt))
+        }
+        if let verification = statuses.compactMap(\.verification).max(by: { $0.created < $1.created }) {
+            metrics.lastVerification.set(verification.passed ? 1.0 : 0.0)
+        }
+        if let passed = statuses.compactMap(\.newestPassed).max() {
+            metrics.lastVerified.set(passed.timeIntervalSince1970)
+        }
     }
 
     /// At start: the newest backup of `database` of whole-server job `job` already stored.
@@ -141,8 +173,8 @@ final class DaemonStatus: Sendable {
         set { state.withLock { $0.schedulerAlive = newValue } }
     }
 
-    /// Jobs whose last run failed; ready means none.
+    /// Each job whose last run failed, with why (`shop (partial, not stored at s3: …)`); ready means none.
     var failingJobs: [String] {
-        state.withLock { state in jobNames.filter { state.lastFailed[$0] == true } }
+        state.withLock { state in jobNames.compactMap { state.failures[$0] } }
     }
 }

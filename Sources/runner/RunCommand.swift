@@ -100,15 +100,11 @@ struct RunCommand: AsyncParsableCommand {
     /// When `job` first runs in a daemon started at `start`: at once when it is overdue, else at its next
     /// time. Tells `status` (with the newest backup already stored) and logs it.
     static func firstRun(of job: Job, start: Date, status: DaemonStatus?, logger: Logger) async -> Date? {
-        // The newest backup at any destination.
-        var newest: Date?
-        for target in job.destinations {
-            if let created = try? await BackupCatalog.records(of: job.name, in: target.destination).last?.created {
-                newest = max(newest ?? created, created)
-            }
-        }
+        // What each destination holds; the newest backup at any of them.
+        let statuses = JobStatus.of(job, catalog: await JobCatalog.build(job), now: start, grace: job.statusGrace)
+        let newest = statuses.compactMap { $0.newest?.created }.max()
         let due = job.isDueAtStart(now: start, newestBackup: newest) ? start : job.nextRun(after: start)
-        status?.stored(job.name, newest: newest)
+        status?.stored(job.name, statuses: statuses)
         if let status { await storedDatabases(of: job, status: status, logger: logger) }
         status?.scheduled(job.name, at: due)
         logNext(job, due, logger: logger)

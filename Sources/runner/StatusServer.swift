@@ -38,7 +38,7 @@ enum StatusServer {
             let failing = status.failingJobs
             return failing.isEmpty ? (.ok, "text/plain", Array("ok: \(status.jobNames.count) job(s)\n".utf8))
                 : (.serviceUnavailable, "text/plain",
-                   Array("last run failed: \(failing.joined(separator: ", "))\n".utf8))
+                   Array("last run failed: \(failing.joined(separator: "; "))\n".utf8))
         case "/metrics":
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", status.registry.emitToBuffer())
         default:

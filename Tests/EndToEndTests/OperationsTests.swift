@@ -49,7 +49,8 @@ import TestSupport
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(result.status == 0 || result.status == 143, "\(text)")
         #expect(healthz.code == "200" && healthz.body == "ok\n", "\(text)")
-        #expect(readyz.code == "503" && readyz.body.contains("last run failed: bad"), "\(readyz.body)")
+        #expect(readyz.code == "503" && readyz.body.contains("last run failed: bad (")
+                && readyz.body.contains("connection refused"), "\(readyz.body)")
         #expect(missing.code == "404")
         let secondRuns = try #require(second["backup_runs_total", "good"]), firstRuns = try #require(first["backup_runs_total", "good"])
         #expect(secondRuns > firstRuns)
@@ -63,6 +64,43 @@ import TestSupport
         #expect(try #require(second["backup_next_run_timestamp_seconds", "good"]) > Date().timeIntervalSince1970 - 60)
         #expect(second["backup_last_verification_ok", "good"] == -1)
         #expect(second.text.contains("# TYPE backup_runs_total counter"))
+    }
+
+    /// A daemon started after a verified backup was made (a yearly schedule: nothing runs at start) reads
+    /// the newest backup's gauges back from the store: when it finished, its sizes and duration, and its
+    /// verification, as the manifest has them.
+    @Test(.timeLimit(.minutes(10))) func aRestartedDaemonReadsTheNewestBackupBack() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("status_back", rows: 30)
+        let httpPort = try FreePort.closed()
+        let cli = try await BackupCLI(label: "status-back") { directory in
+            server.config(database: "status_back", directory: directory,
+                          extra: "verify = after-backup\nschedule = 0 0 1 1 *\nhttp.listen = 127.0.0.1:\(httpPort)")
+        }
+        defer { cli.cleanUp() }
+        let made = try await cli.run("now")
+        try #require(made.status == 0, "\(made.stderr)")
+        let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
+        let manifest = try cli.manifest(of: file)
+        try #require(manifest.verification == "passed")
+        let daemon = try await Background.backup(cli, "run", stderrFile: "\(cli.directory)/daemon.log")
+        defer { daemon.end() }
+        let base = "http://127.0.0.1:\(httpPort)"
+        var metrics = Metrics("")
+        try await waitUntil("the daemon's metrics") {
+            metrics = try await Self.scrape(base)
+            return metrics["backup_next_run_timestamp_seconds", "app"] ?? 0 > 0
+        }
+        _ = try await daemon.stop(SIGTERM)
+        #expect(metrics["backup_runs_total", "app"] == 0, "nothing ran at start")
+        #expect(metrics["backup_last_success_timestamp_seconds", "app"] == manifest.finishedAt.timeIntervalSince1970)
+        #expect(metrics["backup_last_stored_bytes", "app"] == Double(manifest.storedBytes))
+        #expect(metrics["backup_last_raw_bytes", "app"] == Double(manifest.rawBytes))
+        let duration = manifest.finishedAt.timeIntervalSince(manifest.startedAt)
+        #expect(metrics["backup_last_duration_seconds", "app"] == duration)
+        #expect(metrics["backup_last_verification_ok", "app"] == 1)
+        #expect(metrics["backup_last_verified_timestamp_seconds", "app"] == manifest.startedAt.timeIntervalSince1970,
+                "\(metrics.text)")
     }
 
     /// `curl` of `url`: the status code and the body.

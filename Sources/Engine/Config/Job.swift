@@ -29,6 +29,9 @@ public struct Job: Sendable {
     public var notifyTimeout: Double
     /// How long the job's lock lasts without renewal where locks are leases (`lock.lease`).
     public var lockLease: Duration
+    /// Seconds after a scheduled run that its backup may still be missing before the job is overdue
+    /// (`status.grace`).
+    public var statusGrace: Double = 3600
     public var settings: [EffectiveSetting]
     /// Every registered plugin's settings in this job (defaults applied), by plugin name: what a plugin the
     /// job does not use needs to read a location given by hand, e.g. another destination's credentials.

@@ -20,7 +20,7 @@ extension JobLoader {
         }
         let lease = try lockLease(entries, file: file)
         let pluginSettings = registry.all.map { ($0.name, settings(of: $0, in: entries)) }
-        return Job(
+        var job = Job(
             name: name, source: plugins.source, stages: plugins.stages, destinations: plugins.destinations,
             retention: plugins.retention, interval: when.interval,
             retentionCheck: RetentionCheck(rawValue: value("retention.check", in: entries) ?? "size") ?? .size,
@@ -31,6 +31,8 @@ extension JobLoader {
             notifyTimeout: DurationParser.seconds(value("notify.timeout", in: entries) ?? "10s") ?? 10,
             lockLease: lease, settings: effectiveSettings(choice, in: entries),
             pluginSettings: Dictionary(uniqueKeysWithValues: pluginSettings))
+        job.statusGrace = DurationParser.seconds(value("status.grace", in: entries) ?? "1h") ?? 3600
+        return job
     }
 
     /// Every key is one the engine or a registered plugin declares, with a value of the key's kind.

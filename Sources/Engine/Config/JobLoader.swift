@@ -32,6 +32,9 @@ public struct JobLoader: Sendable {
                 summary: "notify on failures only, or after every run"),
         KeySpec("notify.timeout", .duration, default: "10s",
                 summary: "how long a notifier may take before it is given up (the backup never waits longer)"),
+        KeySpec("status.grace", .duration, default: "1h",
+                summary: "how long after a scheduled run its backup may still be missing before `backup status` "
+                    + "calls the job overdue"),
         KeySpec("lock.lease", .duration, default: "5m",
                 summary: "where the job's lock is a lease (object storage), how long a lock lasts unless renewed "
                     + "(every third of it): a killed run's lock is taken over after this"),

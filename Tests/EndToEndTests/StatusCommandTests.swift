@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `backup status` reads the stores alone (a volume and a bucket in moto_server, signing enforced): a
+/// verified job at both, an overdue one, one whose newest verification failed, one never backed up and one
+/// whose bucket does not exist, each named with its state; exit 1 while any is not ok, 0 for a healthy job.
+@Suite struct StatusCommandTests {
+    @Test func statusNamesEachJobsStateAtEachDestination() async throws {
+        let server = try await PostgresServer.shared
+        let moto = try await MotoServer.shared
+        try await server.makeSampleDatabase("status_cmd", rows: 40)
+        let bucket = try await moto.makeBucket("status-cmd")
+        let cli = try await BackupCLI(label: "status-cmd", config: { directory in
+            """
+            postgres.host = 127.0.0.1
+            postgres.port = \(server.port)
+            postgres.user = \(server.user)
+            postgres.password = ${TEST_PGPASSWORD}
+            postgres.database = status_cmd
+            local.path = \(directory)
+            s3.bucket = \(bucket)
+            [fresh]
+            destination = local, s3
+            verify = after-backup
+            [stale]
+            interval = 2s
+            status.grace = 1s
+            [refuted]
+            verify = after-backup
+            [empty]
+            [lost]
+            destination = s3
+            s3.bucket = \(bucket)-missing
+            """
+        }, environment: moto.environment)
+        defer { cli.cleanUp() }
+        for job in ["fresh", "stale", "refuted"] {
+            let made = try await cli.run("now", "--job", job)
+            try #require(made.status == 0, "\(job): \(made.stderr)")
+        }
+        // What a verification that failed records in the manifest.
+        let manifest = try #require(try cli.files().first { $0.hasPrefix("refuted_") && $0.hasSuffix(".manifest.json") })
+        var fields = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: cli.path(manifest)))) as? [String: Any])
+        #expect(fields["verification"] as? String == "passed")
+        fields["verification"] = "failed: public.customers restored 39 rows, expected 40"
+        try JSONSerialization.data(withJSONObject: fields).write(to: URL(fileURLWithPath: cli.path(manifest)))
+        // The stale job's backup is older than its schedule allows: the run 2 s after it, plus 1 s.
+        try await Task.sleep(for: .seconds(4))
+
+        let status = try await cli.run("status", "--json")
+        #expect(status.status == 1, "\(status.stderr)")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        var states: [String: String] = [:]
+        for entry in entries {
+            states["\(entry["job"] ?? "?") \(entry["destination"] ?? "?")"] = entry["state"] as? String
+        }
+        #expect(states == ["fresh local": "ok", "fresh s3": "ok", "stale local": "overdue",
+                           "refuted local": "verification-failed", "empty local": "no-backup", "lost s3": "unreadable"],
+                "\(status.stdout)")
+        let fresh = try #require(entries.first { $0["job"] as? String == "fresh" && $0["destination"] as? String == "s3" })
+        let newest = try #require(fresh["newest"] as? [String: Any])
+        #expect((newest["stored_bytes"] as? Int ?? 0) > 0 && (newest["raw_bytes"] as? Int ?? 0) > 0)
+        #expect((newest["age_seconds"] as? Int ?? -1) >= 0)
+        #expect((fresh["verification"] as? [String: Any])?["result"] as? String == "passed")
+        #expect(fresh["next_run"] is String && fresh["due_by"] is String)
+        #expect(status.stderr.contains("4 of 6 not ok"), "\(status.stderr)")
+
+        // The table says the same, and the failed verification's reason.
+        let table = try await cli.run("status")
+        #expect(table.status == 1)
+        let lines = table.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("JOB") == true && lines.count >= 7, "\(table.stdout)")
+        #expect(lines.contains { $0.hasPrefix("fresh") && $0.contains(" s3 ") && $0.contains("passed") && $0.hasSuffix("ok") })
+        #expect(lines.contains { $0.hasPrefix("stale") && $0.contains("never") && $0.hasSuffix("OVERDUE") })
+        #expect(lines.contains { $0.hasPrefix("refuted") && $0.contains("FAILED") && $0.hasSuffix("VERIFICATION-FAILED") })
+        #expect(lines.contains { $0.hasPrefix("empty") && $0.hasSuffix("NO-BACKUP") })
+        #expect(lines.contains { $0.hasPrefix("lost at s3:") && $0.contains("NoSuchBucket") }, "\(table.stdout)")
+        #expect(lines.contains { $0.contains("restored 39 rows, expected 40") })
+
+        // A healthy job alone: exit 0.
+        let healthy = try await cli.run("status", "--job", "fresh")
+        #expect(healthy.status == 0, "\(healthy.stdout) \(healthy.stderr)")
+    }
+}
