@@ -91,6 +91,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // `backup now` pushes its metrics to a Pushgateway (metrics.pushgateway).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // The tests mirror the targets: the engine's, against in-memory doubles of its protocols; a target per

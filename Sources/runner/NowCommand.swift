@@ -20,10 +20,17 @@ struct NowCommand: AsyncParsableCommand {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
             let (process, jobs) = try options.loadConfiguration(only: job)
-            let runner = JobRunner(logger: logger, showProgress: TerminalProgress.isTerminal, waitForLock: wait,
+            var runner = JobRunner(logger: logger, showProgress: TerminalProgress.isTerminal, waitForLock: wait,
                                    parallel: process.parallel)
+            let exported = process.pushgateway != nil || process.metricsTextfile != nil
+            let metrics = exported ? await RunMetrics.reading(jobs) : nil
+            if let metrics { runner.onEvent = { @Sendable event in metrics.record(event) } }
             let box = FailedJobs()
-            let signal = await SignalCancellation.run { box.set(await runner.runAll(jobs)) }
+            let signal = await SignalCancellation.run { [runner] in box.set(await runner.runAll(jobs)) }
+            if let metrics {
+                if let gateway = process.pushgateway { await metrics.push(to: gateway, logger: logger) }
+                if let path = process.metricsTextfile { metrics.write(to: path, logger: logger) }
+            }
             if let signal {
                 throw Failure(message: "interrupted by signal \(signal); no partial backup was kept",
                               exitCode: 128 + signal)
