@@ -7,7 +7,7 @@ import Synchronization
 final class DaemonStatus: Sendable {
     private struct JobMetrics {
         let lastSuccess, lastFailure, lastDuration, lastRawBytes, lastStoredBytes, nextRun: Gauge
-        let lastVerification, lastVerified, runStarted: Gauge
+        let lastVerification, lastVerified, runStarted, maxAge: Gauge
         let runs, failures: Counter
         /// Per destination (`destination` label): when a copy was last stored there, and last failed there.
         let destinationSuccess, destinationFailure: [String: Gauge]
@@ -42,6 +42,9 @@ final class DaemonStatus: Sendable {
                                      + "counts, 0 if it failed, -1 if none was verified")
             lastVerified = gauge("last_verified_timestamp", "seconds", "Unix time the job's newest backup that "
                                  + "passed verification was made (0: none did)")
+            maxAge = gauge("max_age", "seconds", "How old the job's newest backup may be before it is overdue: the "
+                           + "longest time between two scheduled runs plus status.grace (0: the schedule ends)")
+            maxAge.set(job.maxBackupAge(after: Date()) ?? 0)
             runStarted = gauge("run_started_timestamp", "seconds", "Unix time the job's run in progress started "
                                + "(0: not running), to alert on a run far past its usual duration")
             runs = counter("runs", "Runs of the job since the daemon started")

@@ -20,4 +20,16 @@ import Testing
         #expect(try Self.job("interval = 6h").isDueAtStart(now: now, newestBackup: now), "interval jobs start with a backup")
         #expect(daily.nextRun(after: now) == Timestamp.parseISO8601("2026-11-25T01:00:00Z"))
     }
+
+    /// How old the newest backup may be (backup_max_age_seconds, the alerts' threshold): the longest gap
+    /// between runs plus status.grace.
+    @Test func maxBackupAgeFollowsTheSchedule() throws {
+        let now = Timestamp.parseISO8601("2026-11-25T00:59:00Z")!  // a Wednesday
+        #expect(try Self.job("interval = 6h").maxBackupAge(after: now) == 6 * 3600 + 3600)
+        #expect(try Self.job("schedule = 0 1 * * *\nstatus.grace = 30m").maxBackupAge(after: now) == 86_400 + 1800)
+        // Weekdays only: the weekend is the longest gap, Friday 01:00 to Monday 01:00.
+        #expect(try Self.job("schedule = 0 1 * * 1-5").maxBackupAge(after: now) == 3 * 86_400 + 3600)
+        // Yearly: the longest of the next ten years, a leap year's 366 days (2028).
+        #expect(try Self.job("schedule = 0 0 1 1 *").maxBackupAge(after: now) == 366 * 86_400 + 3600)
+    }
 }

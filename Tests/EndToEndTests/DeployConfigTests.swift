@@ -100,3 +100,35 @@ import TestSupport
         #expect(!runtime.contains(" postgresql-client "), "not Debian's single postgresql-client (pg_dump 15 only)")
     }
 }
+
+/// The alert rules (deploy/prometheus/backup-alerts.yaml): Prometheus's own promtool checks them and runs
+/// their unit tests (backup-alerts.test.yaml: each alert fires, and stays quiet, where it should), and the
+/// PrometheusRule manifest holds the same rules word for word.
+@Suite struct AlertRulesTests {
+    static let directory = "\(Paths.root)/deploy/prometheus"
+
+    static func promtool() async throws -> String {
+        let located = try await Shell.run("\(Paths.root)/scripts/deb-tool", ["prometheus", "promtool"])
+        guard located.status == 0 else { throw TestFailure("deb-tool prometheus promtool failed: \(located.stderr)") }
+        return located.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func promtoolChecksAndTestsTheRules() async throws {
+        let promtool = try await Self.promtool()
+        let checked = try await Shell.run(promtool, ["check", "rules", "\(Self.directory)/backup-alerts.yaml"])
+        #expect(checked.status == 0 && checked.stdout.contains("SUCCESS: 7 rules found"), "\(checked.stdout) \(checked.stderr)")
+        let tested = try await Shell.run("/bin/sh", ["-c", "cd \(Shell.quote(Self.directory)) && exec \(Shell.quote(promtool)) test rules backup-alerts.test.yaml"])
+        #expect(tested.status == 0 && tested.stdout.contains("SUCCESS"), "\(tested.stdout) \(tested.stderr)")
+    }
+
+    @Test func thePrometheusRuleHoldsTheSameRules() throws {
+        let rules = try String(contentsOfFile: "\(Self.directory)/backup-alerts.yaml", encoding: .utf8)
+        let manifest = try String(contentsOfFile: "\(Paths.root)/deploy/kubernetes/monitoring/prometheusrule.yaml", encoding: .utf8)
+        let groups = String(rules[try #require(rules.range(of: "groups:\n")).lowerBound...])
+        let spec = String(manifest[try #require(manifest.range(of: "\nspec:\n")).upperBound...])
+        let outdented = spec.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix("  ") ? String($0.dropFirst(2)) : String($0) }.joined(separator: "\n")
+        #expect(outdented == groups)
+        #expect(manifest.contains("kind: PrometheusRule"))
+    }
+}

@@ -63,6 +63,7 @@ import TestSupport
         #expect(stored > 0 && raw > stored)
         #expect(try #require(second["backup_next_run_timestamp_seconds", "good"]) > Date().timeIntervalSince1970 - 60)
         #expect(second["backup_last_verification_ok", "good"] == -1)
+        #expect(second["backup_max_age_seconds", "good"] == Double(2 + 3600), "interval 2s plus the default status.grace")
         #expect(second.text.contains("# TYPE backup_runs_total counter"))
     }
 

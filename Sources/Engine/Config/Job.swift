@@ -115,6 +115,21 @@ extension Job {
         return schedule.next(after: date, in: timeZone)
     }
 
+    /// How old the newest backup may be before the job is overdue: the longest time between two of its runs
+    /// (`interval`; for a schedule, the longest gap among its next ten runs after `date`, e.g. a weekday
+    /// schedule's weekend), plus `status.grace`. Nil for a schedule that runs fewer than twice more.
+    public func maxBackupAge(after date: Date) -> Double? {
+        guard schedule != nil else { return interval + statusGrace }
+        var runs: [Date] = []
+        var time = date
+        while runs.count < 10, let next = nextRun(after: time) {
+            runs.append(next)
+            time = next
+        }
+        let gaps = zip(runs, runs.dropFirst()).map { $1.timeIntervalSince($0) }
+        return gaps.max().map { $0 + statusGrace }
+    }
+
     /// Whether `backup run` should run the job as soon as it starts: with no schedule always (the original
     /// container backed up at start); with one, when `catch_up` is on and the newest backup is older than
     /// one schedule period (or there is none), so a restart just before a run does not skip it forever.
