@@ -93,8 +93,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 // `backup now` pushes its metrics to a Pushgateway (metrics.pushgateway).
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+            ],
+            // The commit it is built from, for `backup --version`.
+            plugins: ["BuildInfo"]
         ),
+        .plugin(name: "BuildInfo", capability: .buildTool(), path: "Plugins/BuildInfo"),
         // The tests mirror the targets: the engine's, against in-memory doubles of its protocols; a target per
         // plugin (per role where one suite checks the role's plugins side by side), running the conformance
         // suites with its own fixture; the registry's; and the CLI's, end to end.

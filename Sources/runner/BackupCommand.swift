@@ -13,6 +13,20 @@ struct BackupCommand: AsyncParsableCommand {
         subcommands: [NowCommand.self, RunCommand.self, ListCommand.self, StatusCommand.self, RestoreCommand.self,
                       VerifyCommand.self, PruneCommand.self, CopyCommand.self, NextCommand.self,
                       CheckConfigCommand.self, KeygenCommand.self])
+
+    @Flag(name: .long, help: "Print the version, the commit and Swift it was built from, and each pg_dump found.")
+    var version = false
+
+    func run() async throws {
+        guard version else { throw CleanExit.helpRequest(self) }
+        print("backup \(BuildInfo.version)")
+        print("commit \(BuildInfo.commit) (\(BuildInfo.commitDate))")
+        print("swift \(BuildInfo.swift)")
+        // The tools each source plugin finds here (which pg_dump versions the pod carries).
+        for factory in ProcessSettings.registry.sources {
+            for line in await factory.tools() { print("\(factory.name): \(line)") }
+        }
+    }
 }
 
 /// Whether logs (and the final failure line) are JSON; set once by `bootstrapLogging`.

@@ -71,6 +71,11 @@ final class DaemonStatus: Sendable {
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
         var metrics: [String: JobMetrics] = [:]
+        registry.makeGauge(
+            descriptor: MetricNameDescriptor(namespace: "backup", metricName: "build_info",
+                                             helpText: "The build: its version, commit and Swift; always 1"),
+            labels: [("version", BuildInfo.version), ("commit", BuildInfo.commit), ("swift", BuildInfo.swift)]
+        ).set(Double(1))
         for job in jobs {
             metrics[job.name] = JobMetrics(job, in: registry)
             metrics[job.name]!.lastVerification.set(Double(-1))

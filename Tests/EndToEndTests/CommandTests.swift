@@ -376,3 +376,26 @@ import TestSupport
         #expect(result.stderr.contains(expected), "\(result.stderr)")
     }
 }
+
+/// `backup --version`: the release, the commit it was built from (as git names this checkout's HEAD), the
+/// Swift it was built with, and each pg_dump found; the daemon's `backup_build_info` says the same.
+@Suite struct VersionTests {
+    @Test func versionNamesTheBuildAndThePgDumps() async throws {
+        let result = try await Shell.run(Paths.backup, ["--version"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("backup ") == true && lines.first?.split(separator: ".").count == 3, "\(lines)")
+        let head = try await Shell.run("/usr/bin/git", ["-C", Paths.root, "rev-parse", "--short=12", "HEAD"])
+        try #require(head.status == 0, "\(head.stderr)")
+        let commit = head.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(lines.contains { $0.hasPrefix("commit \(commit)") }, "\(lines) against \(commit)")
+        #expect(lines.contains { $0.hasPrefix("swift 6.") })
+        let tool = try #require(lines.first { $0.hasPrefix("postgres: pg_dump ") }, "\(lines)")
+        let version = try await Shell.run(Paths.pgTool("pg_dump"), ["--version"])
+        let found = try #require(version.stdout.split(separator: " ").dropFirst(2).first)
+        #expect(lines.contains { $0.hasPrefix("postgres: pg_dump \(found.trimmingCharacters(in: .whitespacesAndNewlines)) at ") }, "\(tool)")
+        // Without --version, the root command shows its help, and exits 0.
+        let bare = try await Shell.run(Paths.backup, [])
+        #expect(bare.status == 0 && bare.stdout.contains("SUBCOMMANDS"), "\(bare.stdout)")
+    }
+}

@@ -65,6 +65,7 @@ import TestSupport
         #expect(second["backup_last_verification_ok", "good"] == -1)
         #expect(second["backup_max_age_seconds", "good"] == Double(2 + 3600), "interval 2s plus the default status.grace")
         #expect(second.text.contains("# TYPE backup_runs_total counter"))
+        #expect(second.text.contains("backup_build_info{version=\"") && second.text.contains("swift=\"6."), "\(second.text)")
     }
 
     /// A daemon started after a verified backup was made (a yearly schedule: nothing runs at start) reads

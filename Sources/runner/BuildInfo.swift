@@ -1,0 +1,22 @@
+/// What this build of `backup` is, for `backup --version` and the `backup_build_info` gauge.
+enum BuildInfo {
+    /// The release; the manifests in deploy/ name its image tag.
+    static let version = "0.1.0"
+    /// The commit built from (`+changes` when the work tree differed), and its date; from the BuildInfo plugin.
+    static let commit = BuildRevision.commit
+    static let commitDate = BuildRevision.date
+    /// The Swift compiler it was built with.
+    static let swift: String = {
+        #if compiler(>=6.5)
+        return "6.5 or newer"
+        #elseif compiler(>=6.4)
+        return "6.4"
+        #elseif compiler(>=6.3)
+        return "6.3"
+        #elseif compiler(>=6.2)
+        return "6.2"
+        #else
+        return "6.1"
+        #endif
+    }()
+}
