@@ -63,11 +63,16 @@ final class DaemonStatus: Sendable {
     /// not); absent until it ran, and once it succeeded. The scheduler's liveness rides along.
     private let state = Mutex<(failures: [String: String], schedulerAlive: Bool)>(([:], false))
     let jobNames: [String]
+    /// The jobs, and what their destinations held when last listed (at start and after each run): what the
+    /// status page shows, evaluated when it is asked for.
+    private let jobs: [Job]
+    private let catalogs = Mutex<[String: JobCatalog]>([:])
     /// A whole-server job's per-database gauges, by job, database and which: made as databases appear.
     private let databaseGauges = Mutex<[String: Gauge]>([:])
 
     init(jobs: [Job]) {
         jobNames = jobs.map(\.name)
+        self.jobs = jobs
         let registry = PrometheusCollectorRegistry()
         self.registry = registry
         var metrics: [String: JobMetrics] = [:]
@@ -146,6 +151,19 @@ final class DaemonStatus: Sendable {
                 labels: [("job", job), ("database", database)])
             gauges[key] = gauge
             return gauge
+        }
+    }
+
+    /// What `job`'s destinations hold, as just listed: kept for the status page.
+    func listed(_ job: String, _ catalog: JobCatalog) {
+        catalogs.withLock { $0[job] = catalog }
+    }
+
+    /// Each job's status at each destination at `now`, from the last listing (none before the first).
+    func statuses(at now: Date) -> [JobStatus] {
+        let catalogs = catalogs.withLock { $0 }
+        return jobs.flatMap { job in
+            catalogs[job.name].map { JobStatus.of(job, catalog: $0, now: now, grace: job.statusGrace) } ?? []
         }
     }
 

@@ -81,6 +81,8 @@ struct RunCommand: AsyncParsableCommand {
                         let succeeded = await runner.runOne(job)
                         busy.end(cancelled: Task.isCancelled)
                         slots.release()
+                        // For the status page: what the destinations hold now.
+                        if let status { status.listed(job.name, await JobCatalog.build(job)) }
                         if succeeded {
                             failures = 0
                         } else {
@@ -101,7 +103,9 @@ struct RunCommand: AsyncParsableCommand {
     /// time. Tells `status` (with the newest backup already stored) and logs it.
     static func firstRun(of job: Job, start: Date, status: DaemonStatus?, logger: Logger) async -> Date? {
         // What each destination holds; the newest backup at any of them.
-        let statuses = JobStatus.of(job, catalog: await JobCatalog.build(job), now: start, grace: job.statusGrace)
+        let catalog = await JobCatalog.build(job)
+        status?.listed(job.name, catalog)
+        let statuses = JobStatus.of(job, catalog: catalog, now: start, grace: job.statusGrace)
         let newest = statuses.compactMap { $0.newest?.created }.max()
         let due = job.isDueAtStart(now: start, newestBackup: newest) ? start : job.nextRun(after: start)
         status?.stored(job.name, statuses: statuses)

@@ -106,33 +106,43 @@ struct StatusCommand: AsyncParsableCommand {
         }
     }
 
-    private static func printTable(_ statuses: [JobStatus], now: Date) {
-        var rows = [["JOB", "AT", "NEWEST (UTC)", "AGE", "SIZE", "CHANGE", "VERIFIED", "NEXT RUN (UTC)", "STATE"]]
-        for status in statuses {
-            let newest = status.newest
-            var change = "-"
-            if let bytes = newest?.object.bytes, let previous = status.previousStoredBytes, previous > 0 {
-                change = String(format: "%+.0f%%", (Double(bytes) / Double(previous) - 1) * 100)
-            }
-            var verified = "never"
-            if let verification = status.verification {
-                verified = verification.passed ? "passed" : "FAILED"
-                if verification.file != newest?.name { verified += " (older backup)" }
-            }
-            let created: String = newest.map { Timestamp.iso8601($0.created) } ?? "-"
-            let age: String = newest.map { Age.format(now.timeIntervalSince($0.created)) } ?? "-"
-            let size: String = newest.map { ByteCount.format($0.object.bytes) } ?? "-"
-            let next: String = status.nextRun.map(Timestamp.iso8601) ?? "-"
-            let state = status.state == .ok ? "ok" : status.state.rawValue.uppercased()
-            rows.append([status.job, status.destination, created, age, size, change, verified, next, state])
+    /// The table's columns, and each job's row: what the page `backup run` serves shows too.
+    static let columns = ["JOB", "AT", "NEWEST (UTC)", "AGE", "SIZE", "CHANGE", "VERIFIED", "NEXT RUN (UTC)", "STATE"]
+
+    static func cells(_ status: JobStatus, now: Date) -> [String] {
+        let newest = status.newest
+        var change = "-"
+        if let bytes = newest?.object.bytes, let previous = status.previousStoredBytes, previous > 0 {
+            change = String(format: "%+.0f%%", (Double(bytes) / Double(previous) - 1) * 100)
         }
-        for line in TextTable.lines(rows) { print(line) }
-        for status in statuses {
-            if let error = status.error { print("\(status.job) at \(status.destination): \(error)") }
+        var verified = "never"
+        if let verification = status.verification {
+            verified = verification.passed ? "passed" : "FAILED"
+            if verification.file != newest?.name { verified += " (older backup)" }
+        }
+        let created: String = newest.map { Timestamp.iso8601($0.created) } ?? "-"
+        let age: String = newest.map { Age.format(now.timeIntervalSince($0.created)) } ?? "-"
+        let size: String = newest.map { ByteCount.format($0.object.bytes) } ?? "-"
+        let next: String = status.nextRun.map(Timestamp.iso8601) ?? "-"
+        let state = status.state == .ok ? "ok" : status.state.rawValue.uppercased()
+        return [status.job, status.destination, created, age, size, change, verified, next, state]
+    }
+
+    /// What is wrong beyond the state: why a destination could not be listed, why a verification failed.
+    static func notes(_ statuses: [JobStatus]) -> [String] {
+        statuses.flatMap { status in
+            var notes: [String] = []
+            if let error = status.error { notes.append("\(status.job) at \(status.destination): \(error)") }
             if let verification = status.verification, !verification.passed {
-                print("\(status.job) at \(status.destination): \(verification.file) \(verification.result)")
+                notes.append("\(status.job) at \(status.destination): \(verification.file) \(verification.result)")
             }
+            return notes
         }
+    }
+
+    private static func printTable(_ statuses: [JobStatus], now: Date) {
+        for line in TextTable.lines([columns] + statuses.map { cells($0, now: now) }) { print(line) }
+        for note in notes(statuses) { print(note) }
     }
 }
 

@@ -1,12 +1,13 @@
 import Engine
+import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// `http.listen`: GET /healthz (the scheduler runs), /readyz (every job's last run succeeded or it has not
-/// run yet) and /metrics (Prometheus text format) for `backup run`. Plain HTTP/1.1 on SwiftNIO; each
-/// answer closes its connection, which probes and scrapers handle fine.
+/// `http.listen`: GET / (the status page), /healthz (the scheduler runs), /readyz (every job's last run
+/// succeeded or it has not run yet) and /metrics (Prometheus text format) for `backup run`. Plain HTTP/1.1
+/// on SwiftNIO; each answer closes its connection, which probes and scrapers handle fine.
 enum StatusServer {
     static func start(_ address: HTTPAddress, status: DaemonStatus, logger: Logger) async throws -> any Channel {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -18,7 +19,7 @@ enum StatusServer {
                 }
             }
             .bind(host: address.host, port: address.port).get()
-        logger.info("serving /healthz, /readyz and /metrics on http://\(address)")
+        logger.info("serving /, /healthz, /readyz and /metrics on http://\(address)")
         return channel
     }
 
@@ -31,6 +32,10 @@ enum StatusServer {
             return (.methodNotAllowed, "text/plain", Array("GET only\n".utf8))
         }
         switch path {
+        case "/":
+            let now = Date()
+            let page = StatusPage.html(status.statuses(at: now), failures: status.failingJobs, now: now)
+            return (.ok, "text/html; charset=utf-8", Array(page.utf8))
         case "/healthz":
             return status.schedulerAlive ? (.ok, "text/plain", Array("ok\n".utf8))
                 : (.serviceUnavailable, "text/plain", Array("the scheduler is not running\n".utf8))
@@ -42,7 +47,7 @@ enum StatusServer {
         case "/metrics":
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", status.registry.emitToBuffer())
         default:
-            return (.notFound, "text/plain", Array("not found; try /healthz, /readyz or /metrics\n".utf8))
+            return (.notFound, "text/plain", Array("not found; try /, /healthz, /readyz or /metrics\n".utf8))
         }
     }
 }
@@ -61,6 +66,11 @@ private final class StatusHandler: ChannelInboundHandler, Sendable {
         headers.add(name: "Content-Type", value: type)
         headers.add(name: "Content-Length", value: String(body.count))
         headers.add(name: "Connection", value: "close")
+        // The page loads nothing from anywhere, runs no script and is never framed; nothing is cached.
+        headers.add(name: "Content-Security-Policy",
+                    value: "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+        headers.add(name: "X-Content-Type-Options", value: "nosniff")
+        headers.add(name: "Cache-Control", value: "no-store")
         let head = HTTPResponseHead(version: request.version, status: code, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if request.method != .HEAD {
