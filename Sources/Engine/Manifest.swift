@@ -30,8 +30,11 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// Size and SHA-256 of each sidecar, checked before a sidecar is used; nil in manifests written
     /// before this was recorded (their sidecars are still read, by name checks and strict parsing alone).
     public var sidecarChecksums: [String: SidecarChecksum]?
-    /// Set by `verify = after-backup`: `passed`, or `failed: <why>` (the backup is kept, marked unverified).
+    /// Set by `verify = after-backup` and by `backup verify`: `passed`, or `failed: <why>` (the backup is
+    /// kept, marked unverified).
     public var verification: String?
+    /// When that verification ran; nil in manifests written before this was recorded.
+    public var verifiedAt: Date?
     /// For a database of a whole-server job: the file name of the server's own backup (its roles) made by
     /// the same run, which `restore --server` restores the run's databases with; nil for any other backup.
     public var serverRun: String?
@@ -78,6 +81,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         case sidecars
         case sidecarChecksums = "sidecar_checksums"
         case verification
+        case verifiedAt = "verified_at"
         case serverRun = "server_run"
     }
 
@@ -139,6 +143,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         sidecars = try c.decodeIfPresent([String].self, forKey: .sidecars)
         sidecarChecksums = try c.decodeIfPresent([String: SidecarChecksum].self, forKey: .sidecarChecksums)
         verification = try c.decodeIfPresent(String.self, forKey: .verification)
+        verifiedAt = try c.decodeIfPresent(Date.self, forKey: .verifiedAt)
         serverRun = try c.decodeIfPresent(String.self, forKey: .serverRun)
     }
 

@@ -41,6 +41,12 @@ struct StatusCommand: AsyncParsableCommand {
             var file: String
             var created: String
             var result: String
+            var verifiedAt: String?
+
+            enum CodingKeys: String, CodingKey {
+                case file, created, result
+                case verifiedAt = "verified_at"
+            }
         }
 
         var job: String
@@ -73,7 +79,8 @@ struct StatusCommand: AsyncParsableCommand {
             }
             previousStoredBytes = status.previousStoredBytes
             verification = status.verification.map {
-                Verification(file: $0.file, created: Timestamp.iso8601($0.created), result: $0.result)
+                Verification(file: $0.file, created: Timestamp.iso8601($0.created), result: $0.result,
+                             verifiedAt: $0.verifiedAt.map(Timestamp.iso8601))
             }
             nextRun = status.nextRun.map(Timestamp.iso8601)
             dueBy = status.dueBy.map(Timestamp.iso8601)
@@ -118,6 +125,7 @@ struct StatusCommand: AsyncParsableCommand {
         var verified = "never"
         if let verification = status.verification {
             verified = verification.passed ? "passed" : "FAILED"
+            if let when = verification.verifiedAt { verified += " \(Age.format(now.timeIntervalSince(when))) ago" }
             if verification.file != newest?.name { verified += " (older backup)" }
         }
         let created: String = newest.map { Timestamp.iso8601($0.created) } ?? "-"

@@ -107,6 +107,8 @@ struct VerifyCommand: AsyncParsableCommand {
                 return nil
             }
             printTable(record.name, outcome.checks)
+            await recordOutcome(location, outcome.problem.map { "failed: \($0)" } ?? "passed", pipeline: pipeline,
+                                logger: logger)
             return outcome.problem
         } catch let interrupted as Interrupted {
             print("\(record.name): INTERRUPTED (the scratch database was dropped)")
@@ -114,10 +116,26 @@ struct VerifyCommand: AsyncParsableCommand {
                           + "the scratch database was dropped", exitCode: 128 + interrupted.signal)
         } catch let error as BackupError where error.code == .corrupt {
             print("\(record.name): CHECKSUM MISMATCH")
+            await recordOutcome(location, "failed: \(error)", pipeline: pipeline, logger: logger)
             return "\(error)"
         } catch {
+            // Not recorded: the restore could not run (a server, a privilege), which proves nothing of the
+            // backup either way.
             print("\(record.name): RESTORE FAILED")
             return "\(error)"
+        }
+    }
+
+    /// Writes the outcome into the backup's manifest at the destination it was read from, where `backup
+    /// status`, the daemon's gauges and the alerts find it. A store this process may not write (a verifier
+    /// with read-only keys) is warned about, and fails nothing.
+    private func recordOutcome(
+        _ location: BackupLocation, _ verification: String, pipeline: RestorePipeline, logger: Logger
+    ) async {
+        do {
+            try await pipeline.record(location, verification: verification)
+        } catch {
+            logger.warning("the outcome of verifying \(location.name) was not recorded in its manifest: \(error)")
         }
     }
 

@@ -63,6 +63,7 @@ import TestSupport
         #expect((newest["stored_bytes"] as? Int ?? 0) > 0 && (newest["raw_bytes"] as? Int ?? 0) > 0)
         #expect((newest["age_seconds"] as? Int ?? -1) >= 0)
         #expect((fresh["verification"] as? [String: Any])?["result"] as? String == "passed")
+        #expect((fresh["verification"] as? [String: Any])?["verified_at"] is String, "\(fresh)")
         #expect(fresh["next_run"] is String && fresh["due_by"] is String)
         #expect(status.stderr.contains("4 of 6 not ok"), "\(status.stderr)")
 
@@ -81,5 +82,41 @@ import TestSupport
         // A healthy job alone: exit 0.
         let healthy = try await cli.run("status", "--job", "fresh")
         #expect(healthy.status == 0, "\(healthy.stdout) \(healthy.stderr)")
+    }
+
+    /// `backup verify` writes what it found into the manifest it read (result and time), so `backup status`
+    /// and the daemon see a verification made by a CronJob: passed, then, with row counts that no longer
+    /// match, failed; a restore that could not run records nothing.
+    @Test func verifyRecordsItsOutcomeForStatus() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("status_verify", rows: 30)
+        let cli = try await BackupCLI(label: "status-verify") { server.config(database: "status_verify", directory: $0) }
+        defer { cli.cleanUp() }
+        #expect(try await cli.run("now").status == 0)
+        let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
+        #expect(try cli.manifest(of: file).verification == nil)
+        let before = try await cli.run("status", "--json")
+        #expect(before.status == 0 && !before.stdout.contains("\"verification\""), "\(before.stdout)")
+
+        let verified = try await cli.run("verify")
+        #expect(verified.status == 0, "\(verified.stderr)")
+        let manifest = try cli.manifest(of: file)
+        #expect(manifest.verification == "passed")
+        #expect(manifest.verifiedAt.map { abs($0.timeIntervalSinceNow) < 300 } == true)
+        let after = try await cli.run("status")
+        #expect(after.status == 0 && after.stdout.contains("passed "), "\(after.stdout)")
+
+        // The dump no longer matches what the manifest says it holds: the verification fails, and says so.
+        let path = cli.path(file + ".manifest.json")
+        var fields = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        var counts = try #require(fields["row_counts"] as? [String: Any])
+        counts["public.customers"] = 31
+        fields["row_counts"] = counts
+        try JSONSerialization.data(withJSONObject: fields).write(to: URL(fileURLWithPath: path))
+        let refuted = try await cli.run("verify")
+        #expect(refuted.status == 1)
+        #expect(try cli.manifest(of: file).verification?.hasPrefix("failed: ") == true)
+        let failed = try await cli.run("status")
+        #expect(failed.status == 1 && failed.stdout.contains("VERIFICATION-FAILED"), "\(failed.stdout)")
     }
 }

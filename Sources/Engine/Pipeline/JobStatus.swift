@@ -17,13 +17,16 @@ public struct JobStatus: Sendable {
         case unreadable
     }
 
-    /// The newest backup whose manifest records a verification (`verify = after-backup`), and its result.
+    /// The newest backup whose manifest records a verification (`verify = after-backup`, `backup verify`),
+    /// and its result.
     public struct Verification: Sendable {
         public var file: String
         /// When the verified backup was made.
         public var created: Date
         /// `passed`, or `failed: <why>`.
         public var result: String
+        /// When the verification ran; nil where the manifest predates recording it.
+        public var verifiedAt: Date?
         public var passed: Bool { result == "passed" }
     }
 
@@ -62,7 +65,8 @@ extension JobStatus {
             let newest = records.last
             let verified = records.last { $0.manifest.verification != nil }
             let verification = verified.map {
-                Verification(file: $0.name, created: $0.created, result: $0.manifest.verification ?? "")
+                Verification(file: $0.name, created: $0.created, result: $0.manifest.verification ?? "",
+                             verifiedAt: $0.manifest.verifiedAt)
             }
             let passed = records.last { $0.manifest.verification == "passed" }?.created
             let dueBy = newest.flatMap { job.nextRun(after: $0.created) }?.addingTimeInterval(grace)

@@ -154,11 +154,22 @@ public struct RestorePipeline: Sendable {
         return VerifyOutcome(checks: Self.compare(expected: expected, restored: report.rowCounts), restored: true)
     }
 
-    /// Records the outcome of a verification in the backup's manifest.
-    public func mark(_ record: BackupRecord, verification: String, in destination: any Destination) async throws {
+    /// Records the outcome of a verification in the backup's manifest, with when it ran.
+    public func mark(_ record: BackupRecord, verification: String, in destination: any Destination,
+                     at time: Date = Date()) async throws {
         var manifest = record.manifest
         manifest.verification = verification
+        manifest.verifiedAt = time
         try await destination.replace(name: record.name + Manifest.suffix, bytes: try manifest.encoded())
+    }
+
+    /// Records what `backup verify` found, unless the backup is gone meanwhile (retention deleted it): a
+    /// manifest is never written back for a backup that is not there any more.
+    public func record(_ location: BackupLocation, verification: String) async throws {
+        let present = try await location.destination.list(prefix: location.record.name)
+            .contains { $0.name == location.record.name }
+        guard present else { throw BackupError(.notFound, "\(location.record.name) is gone; nothing recorded") }
+        try await mark(location.record, verification: verification, in: location.destination)
     }
 
     /// Compares restored row counts with the manifest's, table by table.
