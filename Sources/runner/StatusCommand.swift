@@ -58,10 +58,11 @@ struct StatusCommand: AsyncParsableCommand {
         var verification: Verification?
         var nextRun: String?
         var dueBy: String?
+        var runs: RunRecord?
         var error: String?
 
         enum CodingKeys: String, CodingKey {
-            case job, destination, state, backups, newest, verification, error
+            case job, destination, state, backups, newest, verification, runs, error
             case previousStoredBytes = "previous_stored_bytes"
             case nextRun = "next_run"
             case dueBy = "due_by"
@@ -84,6 +85,7 @@ struct StatusCommand: AsyncParsableCommand {
             }
             nextRun = status.nextRun.map(Timestamp.iso8601)
             dueBy = status.dueBy.map(Timestamp.iso8601)
+            runs = status.runs
             error = status.error
         }
     }
@@ -95,11 +97,13 @@ struct StatusCommand: AsyncParsableCommand {
             var statuses: [JobStatus] = []
             for job in try options.loadJobs(only: job) {
                 let catalog = await JobCatalog.build(job)
-                statuses += JobStatus.of(job, catalog: catalog, now: now, grace: job.statusGrace)
+                statuses += JobStatus.of(job, catalog: catalog, now: now, grace: job.statusGrace,
+                                         runs: await JobStatus.runRecords(of: job))
             }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                encoder.dateEncodingStrategy = .iso8601
                 print(String(decoding: try encoder.encode(statuses.map { Entry($0, now: now) }), as: UTF8.self))
             } else {
                 Self.printTable(statuses, now: now)
@@ -114,7 +118,8 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     /// The table's columns, and each job's row: what the page `backup run` serves shows too.
-    static let columns = ["JOB", "AT", "NEWEST (UTC)", "AGE", "SIZE", "CHANGE", "VERIFIED", "NEXT RUN (UTC)", "STATE"]
+    static let columns = ["JOB", "AT", "NEWEST (UTC)", "AGE", "SIZE", "CHANGE", "VERIFIED", "FAILED RUNS",
+                          "NEXT RUN (UTC)", "STATE"]
 
     static func cells(_ status: JobStatus, now: Date) -> [String] {
         let newest = status.newest
@@ -133,7 +138,12 @@ struct StatusCommand: AsyncParsableCommand {
         let size: String = newest.map { ByteCount.format($0.object.bytes) } ?? "-"
         let next: String = status.nextRun.map(Timestamp.iso8601) ?? "-"
         let state = status.state == .ok ? "ok" : status.state.rawValue.uppercased()
-        return [status.job, status.destination, created, age, size, change, verified, next, state]
+        // Runs that failed since the last that stored a backup here, and how long ago the last of them.
+        var failed = status.runs.map { "\($0.failuresSinceSuccess)" } ?? "-"
+        if let runs = status.runs, runs.failuresSinceSuccess > 0, let last = runs.lastFailure {
+            failed += " (last \(Age.format(now.timeIntervalSince(last))) ago)"
+        }
+        return [status.job, status.destination, created, age, size, change, verified, failed, next, state]
     }
 
     /// What is wrong beyond the state: why a destination could not be listed, why a verification failed.
@@ -143,6 +153,9 @@ struct StatusCommand: AsyncParsableCommand {
             if let error = status.error { notes.append("\(status.job) at \(status.destination): \(error)") }
             if let verification = status.verification, !verification.passed {
                 notes.append("\(status.job) at \(status.destination): \(verification.file) \(verification.result)")
+            }
+            if let runs = status.runs, runs.failuresSinceSuccess > 0, let error = runs.lastError {
+                notes.append("\(status.job) at \(status.destination): the last run failed: \(error)")
             }
             return notes
         }

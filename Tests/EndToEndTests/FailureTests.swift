@@ -48,9 +48,10 @@ import TestSupport
             #expect(result.stderr.contains("backup failed for job: app"), sourceLocation: sourceLocation)
             #expect(!result.stderr.contains(PostgresServer.passwordForTests), sourceLocation: sourceLocation)
             let files = try cli.allFiles()
-            // The good backup's three files, and the job's (empty, unlocked) lock file.
+            // The good backup's three files, the job's (empty, unlocked) lock file and its run record.
             #expect(files == goodFiles && files.filter { !$0.hasPrefix(".") }.count == 3
-                    && files.filter { $0.hasPrefix(".") } == [".app.lock"], "left behind: \(files)", sourceLocation: sourceLocation)
+                    && files.filter { $0.hasPrefix(".") } == [".app.lock", ".app.runs.json"], "left behind: \(files)",
+                    sourceLocation: sourceLocation)
             #expect(try await Self.sha256(cli, goodBackup) == goodSum, "the earlier backup changed", sourceLocation: sourceLocation)
         }
 

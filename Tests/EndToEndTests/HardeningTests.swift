@@ -148,7 +148,7 @@ import TestSupport
             let problems = try await cli.listedProblems()
             #expect(problems.isEmpty, "\(context): \(problems)")
             let all = try cli.allFiles()
-            #expect(all.filter { $0.hasPrefix(".") } == [".app.lock"], "\(context): \(all)")
+            #expect(all.filter { $0.hasPrefix(".") } == [".app.lock", ".app.runs.json"], "\(context): \(all)")
             let backups = try await cli.listed().compactMap { $0["file"] as? String }
             #expect(backups.count == 2, "\(context): \(backups)")
             #expect(Set(try cli.files()) == Set(backups.flatMap { [$0, $0 + ".globals.json", $0 + Manifest.suffix] }), "\(context)")
@@ -370,7 +370,7 @@ struct SplitMix64: RandomNumberGenerator {
         // The stall timeout is 3 s; the margin is for a loaded machine, the bound for a hang.
         #expect(waited < .seconds(60), "the backup took \(waited) after the server stopped")
         let left = try cli.allFiles()
-        #expect(left == [".hung.lock"], "left behind: \(left)")
+        #expect(left == [".hung.lock", ".hung.runs.json"], "left behind: \(left)")
     }
 
     @Test func theDaemonsOtherJobKeepsItsScheduleWhileOneHangs() async throws {

@@ -64,6 +64,8 @@ import TestSupport
         #expect((newest["age_seconds"] as? Int ?? -1) >= 0)
         #expect((fresh["verification"] as? [String: Any])?["result"] as? String == "passed")
         #expect((fresh["verification"] as? [String: Any])?["verified_at"] is String, "\(fresh)")
+        #expect((fresh["runs"] as? [String: Any])?["failures_since_success"] as? Int == 0, "\(fresh)")
+        #expect((fresh["runs"] as? [String: Any])?["last_success"] is String, "\(fresh)")
         #expect(fresh["next_run"] is String && fresh["due_by"] is String)
         #expect(status.stderr.contains("4 of 6 not ok"), "\(status.stderr)")
 
@@ -118,5 +120,26 @@ import TestSupport
         #expect(try cli.manifest(of: file).verification?.hasPrefix("failed: ") == true)
         let failed = try await cli.run("status")
         #expect(failed.status == 1 && failed.stdout.contains("VERIFICATION-FAILED"), "\(failed.stdout)")
+
+        // Runs that fail (the server gone) are counted at the destination, where a CronJob's status finds
+        // them, with the last error; the next run that stores a backup sets the count back to 0.
+        let config = try String(contentsOfFile: cli.configPath, encoding: .utf8)
+        let closed = try FreePort.closed()
+        try config.replacingOccurrences(of: "postgres.port = \(server.port)", with: "postgres.port = \(closed)")
+            .write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+        #expect(try await cli.run("now").status == 1)
+        #expect(try await cli.run("now").status == 1)
+        let down = try await cli.run("status", "--json")
+        let entry = try #require((try JSONSerialization.jsonObject(with: Data(down.stdout.utf8)) as? [[String: Any]])?.first)
+        let runs = try #require(entry["runs"] as? [String: Any], "\(down.stdout)")
+        #expect(runs["failures_since_success"] as? Int == 2 && runs["last_failure"] is String, "\(runs)")
+        #expect((runs["last_error"] as? String)?.contains("connection refused") == true, "\(runs)")
+        let table = try await cli.run("status")
+        #expect(table.stdout.contains("2 (last ") && table.stdout.contains("the last run failed: "), "\(table.stdout)")
+        try config.write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await cli.run("now").status == 0)
+        let back = try await cli.run("status", "--json")
+        #expect(back.stdout.contains("\"failures_since_success\" : 0"), "\(back.stdout)")
     }
 }

@@ -82,7 +82,7 @@ import TestSupport
             let result = try await Shell.sh("umask \(umask); exec \(command)", environment: cli.environment)
             try #require(result.status == 0, "\(result.stderr)")
             let files = try cli.allFiles()
-            #expect(files.count == 4 && files.contains(".app.lock"), "\(files)")
+            #expect(files.count == 5 && files.contains(".app.lock") && files.contains(".app.runs.json"), "\(files)")
             for file in files {
                 let mode = try #require(try FileManager.default.attributesOfItem(atPath: cli.path(file))[.posixPermissions] as? Int)
                 #expect(mode == (file == ".app.lock" ? 0o660 : 0o640), "umask \(umask): \(file) has mode \(String(mode, radix: 8))")

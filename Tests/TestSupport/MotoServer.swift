@@ -85,8 +85,17 @@ package final class MotoServer: Sendable {
         return bucket
     }
 
-    /// Keys in `bucket` under `prefix`, as the AWS CLI lists them.
+    /// Keys in `bucket` under `prefix`, as the AWS CLI lists them, but for each job's run record
+    /// (`.<job>.runs.json`, rewritten by every run, failed ones too): what the runs left of backups.
     package func keys(_ bucket: String, prefix: String = "") async throws -> [String] {
+        try await allKeys(bucket, prefix: prefix).filter { key in
+            let name = key.split(separator: "/").last ?? ""
+            return !(name.hasPrefix(".") && name.hasSuffix(".runs.json"))
+        }
+    }
+
+    /// Every key in `bucket` under `prefix`, as the AWS CLI lists them.
+    package func allKeys(_ bucket: String, prefix: String = "") async throws -> [String] {
         let listed = try await aws(["s3api", "list-objects-v2", "--bucket", bucket, "--prefix", prefix,
                                     "--query", "Contents[].Key", "--output", "text"])
         guard listed.status == 0 else { throw TestFailure("list-objects-v2 failed: \(listed.stderr)") }

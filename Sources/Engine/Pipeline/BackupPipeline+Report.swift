@@ -15,7 +15,11 @@ extension BackupPipeline {
             await runOne(job, logger: logger)
         }
         onEvent?(event)
-        if !Task.isCancelled { await Notifications.deliver(event, for: job, logger: logger) }
+        if !Task.isCancelled {
+            await Notifications.deliver(event, for: job, logger: logger)
+            // After the notifiers: a store that is down (perhaps why the run failed) delays no one.
+            await RunRecord.update(event, for: job, logger: logger)
+        }
         return event
     }
 

@@ -44,6 +44,8 @@ public struct JobStatus: Sendable {
     public var nextRun: Date?
     /// When the newest backup becomes overdue: the run after it, plus the grace. Nil without a backup.
     public var dueBy: Date?
+    /// What the destination keeps of the job's recent runs (``RunRecord``): failures since its last success.
+    public var runs: RunRecord?
     /// Why the destination could not be listed.
     public var error: String?
     public var state: State
@@ -53,13 +55,14 @@ public struct JobStatus: Sendable {
 }
 
 extension JobStatus {
-    /// The status of `job` at each destination `catalog` lists, at `now`; a backup is overdue `grace`
-    /// seconds after the run that should have replaced it.
-    public static func of(_ job: Job, catalog: JobCatalog, now: Date, grace: Double) -> [JobStatus] {
+    /// The status of `job` at each destination `catalog` lists, at `now`, with each destination's run
+    /// record; a backup is overdue `grace` seconds after the run that should have replaced it.
+    public static func of(_ job: Job, catalog: JobCatalog, now: Date, grace: Double,
+                          runs: [String: RunRecord] = [:]) -> [JobStatus] {
         catalog.targets.map { target in
             if let failure = catalog.unlisted.first(where: { $0.destination == target }) {
-                return JobStatus(job: job.name, destination: target, backups: 0, error: "\(failure.error)",
-                                 state: .unreadable)
+                return JobStatus(job: job.name, destination: target, backups: 0, runs: runs[target],
+                                 error: "\(failure.error)", state: .unreadable)
             }
             let records = catalog.backups.compactMap { backup in backup.copies.first { $0.target == target }?.record }
             let newest = records.last
@@ -84,7 +87,18 @@ extension JobStatus {
             }
             return JobStatus(job: job.name, destination: target, backups: records.count, newest: newest,
                              previousStoredBytes: records.dropLast().last?.object.bytes, verification: verification,
-                             newestPassed: passed, nextRun: nextRun, dueBy: dueBy, state: state)
+                             newestPassed: passed, nextRun: nextRun, dueBy: dueBy, runs: runs[target], state: state)
         }
+    }
+}
+
+extension JobStatus {
+    /// Each of `job`'s destinations' run records (those it could read).
+    public static func runRecords(of job: Job) async -> [String: RunRecord] {
+        var records: [String: RunRecord] = [:]
+        for target in job.destinations {
+            records[target.name] = await RunRecord.read(job.name, from: target.destination)
+        }
+        return records
     }
 }
