@@ -66,7 +66,7 @@ final class DaemonStatus: Sendable {
     /// The jobs, and what their destinations held when last listed (at start and after each run): what the
     /// status page shows, evaluated when it is asked for.
     private let jobs: [Job]
-    private let catalogs = Mutex<[String: JobCatalog]>([:])
+    private let listings = Mutex<[String: (catalog: JobCatalog, runs: [String: RunRecord])]>([:])
     /// A whole-server job's per-database gauges, by job, database and which: made as databases appear.
     private let databaseGauges = Mutex<[String: Gauge]>([:])
 
@@ -154,16 +154,18 @@ final class DaemonStatus: Sendable {
         }
     }
 
-    /// What `job`'s destinations hold, as just listed: kept for the status page.
-    func listed(_ job: String, _ catalog: JobCatalog) {
-        catalogs.withLock { $0[job] = catalog }
+    /// What `job`'s destinations hold, as just listed, and their run records: kept for the status page.
+    func listed(_ job: String, _ catalog: JobCatalog, runs: [String: RunRecord]) {
+        listings.withLock { $0[job] = (catalog, runs) }
     }
 
     /// Each job's status at each destination at `now`, from the last listing (none before the first).
     func statuses(at now: Date) -> [JobStatus] {
-        let catalogs = catalogs.withLock { $0 }
+        let listings = listings.withLock { $0 }
         return jobs.flatMap { job in
-            catalogs[job.name].map { JobStatus.of(job, catalog: $0, now: now, grace: job.statusGrace) } ?? []
+            listings[job.name].map {
+                JobStatus.of(job, catalog: $0.catalog, now: now, grace: job.statusGrace, runs: $0.runs)
+            } ?? []
         }
     }
 
@@ -202,5 +204,10 @@ final class DaemonStatus: Sendable {
     /// Each job whose last run failed, with why (`shop (partial, not stored at s3: …)`); ready means none.
     var failingJobs: [String] {
         state.withLock { state in jobNames.compactMap { state.failures[$0] } }
+    }
+
+    /// The names of those jobs.
+    var failingJobNames: Set<String> {
+        state.withLock { state in Set(state.failures.keys) }
     }
 }

@@ -82,7 +82,10 @@ struct RunCommand: AsyncParsableCommand {
                         busy.end(cancelled: Task.isCancelled)
                         slots.release()
                         // For the status page: what the destinations hold now.
-                        if let status { status.listed(job.name, await JobCatalog.build(job)) }
+                        if let status {
+                            let catalog = await JobCatalog.build(job)
+                            status.listed(job.name, catalog, runs: await JobStatus.runRecords(of: job))
+                        }
                         if succeeded {
                             failures = 0
                         } else {
@@ -104,7 +107,7 @@ struct RunCommand: AsyncParsableCommand {
     static func firstRun(of job: Job, start: Date, status: DaemonStatus?, logger: Logger) async -> Date? {
         // What each destination holds; the newest backup at any of them.
         let catalog = await JobCatalog.build(job)
-        status?.listed(job.name, catalog)
+        if let status { status.listed(job.name, catalog, runs: await JobStatus.runRecords(of: job)) }
         let statuses = JobStatus.of(job, catalog: catalog, now: start, grace: job.statusGrace)
         let newest = statuses.compactMap { $0.newest?.created }.max()
         let due = job.isDueAtStart(now: start, newestBackup: newest) ? start : job.nextRun(after: start)

@@ -146,15 +146,17 @@ struct StatusCommand: AsyncParsableCommand {
         return [status.job, status.destination, created, age, size, change, verified, failed, next, state]
     }
 
-    /// What is wrong beyond the state: why a destination could not be listed, why a verification failed.
-    static func notes(_ statuses: [JobStatus]) -> [String] {
+    /// What is wrong beyond the state: why a destination could not be listed, why a verification failed,
+    /// why the last run failed (but for the jobs in `known`, whose failure is said elsewhere).
+    static func notes(_ statuses: [JobStatus], known: Set<String> = []) -> [String] {
         statuses.flatMap { status in
             var notes: [String] = []
             if let error = status.error { notes.append("\(status.job) at \(status.destination): \(error)") }
             if let verification = status.verification, !verification.passed {
                 notes.append("\(status.job) at \(status.destination): \(verification.file) \(verification.result)")
             }
-            if let runs = status.runs, runs.failuresSinceSuccess > 0, let error = runs.lastError {
+            if let runs = status.runs, runs.failuresSinceSuccess > 0, let error = runs.lastError,
+               !known.contains(status.job) {
                 notes.append("\(status.job) at \(status.destination): the last run failed: \(error)")
             }
             return notes

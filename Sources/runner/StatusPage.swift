@@ -6,7 +6,8 @@ import Foundation
 /// no script, no asset from elsewhere), refreshed by the browser every 30 s. It shows job and destination
 /// names, file names, sizes and times; never a setting, so no secret, connection string or key.
 enum StatusPage {
-    static func html(_ statuses: [JobStatus], failures: [String], now: Date) -> String {
+    /// `failures`: the daemon's failing jobs with why; `failing`: their names.
+    static func html(_ statuses: [JobStatus], failures: [String], failing: Set<String>, now: Date) -> String {
         let problems = statuses.filter(\.isProblem)
         let jobs = Set(statuses.map(\.job)).count
         let summary = problems.isEmpty && failures.isEmpty
@@ -21,7 +22,7 @@ enum StatusPage {
                 + "data-destination=\"\(escape(status.destination))\" data-state=\"\(status.state.rawValue)\">"
                 + "\(cells)</tr>\n"
         }
-        let notes = (failures.map { "last run failed: \($0)" } + StatusCommand.notes(statuses))
+        let notes = (failures.map { "last run failed: \($0)" } + StatusCommand.notes(statuses, known: failing))
             .map { "<li>\(escape($0))</li>" }.joined(separator: "\n")
         let header = StatusCommand.columns.map { "<th>\(escape($0))</th>" }.joined()
         return """

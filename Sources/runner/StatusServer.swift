@@ -34,7 +34,8 @@ enum StatusServer {
         switch path {
         case "/":
             let now = Date()
-            let page = StatusPage.html(status.statuses(at: now), failures: status.failingJobs, now: now)
+            let page = StatusPage.html(status.statuses(at: now), failures: status.failingJobs,
+                                       failing: status.failingJobNames, now: now)
             return (.ok, "text/html; charset=utf-8", Array(page.utf8))
         case "/healthz":
             return status.schedulerAlive ? (.ok, "text/plain", Array("ok\n".utf8))
