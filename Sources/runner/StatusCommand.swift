@@ -59,10 +59,12 @@ struct StatusCommand: AsyncParsableCommand {
         var nextRun: String?
         var dueBy: String?
         var runs: RunRecord?
+        var lockHolder: String?
         var error: String?
 
         enum CodingKeys: String, CodingKey {
             case job, destination, state, backups, newest, verification, runs, error
+            case lockHolder = "lock_holder"
             case previousStoredBytes = "previous_stored_bytes"
             case nextRun = "next_run"
             case dueBy = "due_by"
@@ -86,6 +88,7 @@ struct StatusCommand: AsyncParsableCommand {
             nextRun = status.nextRun.map(Timestamp.iso8601)
             dueBy = status.dueBy.map(Timestamp.iso8601)
             runs = status.runs
+            lockHolder = status.lockHolder
             error = status.error
         }
     }
@@ -98,7 +101,8 @@ struct StatusCommand: AsyncParsableCommand {
             for job in try options.loadJobs(only: job) {
                 let catalog = await JobCatalog.build(job)
                 statuses += JobStatus.of(job, catalog: catalog, now: now, grace: job.statusGrace,
-                                         runs: await JobStatus.runRecords(of: job))
+                                         runs: await JobStatus.runRecords(of: job),
+                                         lockHolders: await JobStatus.lockHolders(of: job))
             }
             if json {
                 let encoder = JSONEncoder()
@@ -154,6 +158,9 @@ struct StatusCommand: AsyncParsableCommand {
             if let error = status.error { notes.append("\(status.job) at \(status.destination): \(error)") }
             if let verification = status.verification, !verification.passed {
                 notes.append("\(status.job) at \(status.destination): \(verification.file) \(verification.result)")
+            }
+            if let holder = status.lockHolder {
+                notes.append("\(status.job) at \(status.destination): a run holds the lock: \(holder)")
             }
             if let runs = status.runs, runs.failuresSinceSuccess > 0, let error = runs.lastError,
                !known.contains(status.job) {

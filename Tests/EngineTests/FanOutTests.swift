@@ -191,6 +191,8 @@ private final class LeaseDestination: LockingDestination {
         return []
     }
 
+    func lockHolder(job: String) async throws -> String? { holder.value }
+
     func checkWritable() async throws {}
     func begin(name: String) async throws -> any Upload { try await memory.begin(name: name) }
     func list(prefix: String) async throws -> [StoredObject] { try await memory.list(prefix: prefix) }

@@ -84,6 +84,10 @@ final class LeasingDestination: LockingDestination, Sendable {
 
     func removeLeftovers(job: String) async throws -> [String] { [] }
 
+    func lockHolder(job: String) async throws -> String? {
+        record.value.leases[job].map { $0.expires > .now ? $0.holder : "\($0.holder) (lapsed)" }
+    }
+
     func checkWritable() async throws {}
     func begin(name: String) async throws -> any Upload { try await store.begin(name: name) }
     func list(prefix: String) async throws -> [StoredObject] { try await store.list(prefix: prefix) }

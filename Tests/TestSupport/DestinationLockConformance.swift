@@ -25,8 +25,13 @@ package struct DestinationLockConformance: Sendable {
     package func aHeldLockIsExclusiveAndNamesItsHolder() async throws {
         let (destination, made) = try await locking()
         defer { made.cleanUp() }
+        #expect(try await destination.lockHolder(job: "app") == nil, "nobody holds a lock never taken")
         let (first, previous) = try await destination.lock(job: "app", wait: false, lease: Self.lease)
         #expect(previous == nil)
+        // Read without taking it: this process is named, and reading did not take or free the lock.
+        let holder = try await destination.lockHolder(job: "app")
+        #expect(holder?.contains("pid \(getpid())") == true, "\(holder ?? "nil")")
+        #expect(try await destination.lockHolder(job: "app2") == nil)
         await #expect { _ = try await destination.lock(job: "app", wait: false, lease: Self.lease) } throws: {
             ($0 as? BackupError)?.code == .targetBusy && "\($0)".contains("already running")
         }
@@ -35,6 +40,7 @@ package struct DestinationLockConformance: Sendable {
         try await first.renew()
         try await first.release()
         try await other.release()
+        #expect(try await destination.lockHolder(job: "app") == nil, "a released lock names nobody")
         // Waiting: for an instant after a release a child process that another thread is spawning may
         // still share the lock file's descriptor (until its exec closes it), which keeps a flock held.
         let (again, after) = try await destination.lock(job: "app", wait: true, lease: Self.lease)

@@ -46,6 +46,9 @@ public struct JobStatus: Sendable {
     public var dueBy: Date?
     /// What the destination keeps of the job's recent runs (``RunRecord``): failures since its last success.
     public var runs: RunRecord?
+    /// Who the destination records as holding the job's lock: a run in progress (see
+    /// ``LockingDestination/lockHolder(job:)``); nil when nobody does.
+    public var lockHolder: String?
     /// Why the destination could not be listed.
     public var error: String?
     public var state: State
@@ -56,13 +59,13 @@ public struct JobStatus: Sendable {
 
 extension JobStatus {
     /// The status of `job` at each destination `catalog` lists, at `now`, with each destination's run
-    /// record; a backup is overdue `grace` seconds after the run that should have replaced it.
+    /// record and lock holder; a backup is overdue `grace` seconds after the run that should have replaced it.
     public static func of(_ job: Job, catalog: JobCatalog, now: Date, grace: Double,
-                          runs: [String: RunRecord] = [:]) -> [JobStatus] {
+                          runs: [String: RunRecord] = [:], lockHolders: [String: String] = [:]) -> [JobStatus] {
         catalog.targets.map { target in
             if let failure = catalog.unlisted.first(where: { $0.destination == target }) {
                 return JobStatus(job: job.name, destination: target, backups: 0, runs: runs[target],
-                                 error: "\(failure.error)", state: .unreadable)
+                                 lockHolder: lockHolders[target], error: "\(failure.error)", state: .unreadable)
             }
             let records = catalog.backups.compactMap { backup in backup.copies.first { $0.target == target }?.record }
             let newest = records.last
@@ -87,12 +90,23 @@ extension JobStatus {
             }
             return JobStatus(job: job.name, destination: target, backups: records.count, newest: newest,
                              previousStoredBytes: records.dropLast().last?.object.bytes, verification: verification,
-                             newestPassed: passed, nextRun: nextRun, dueBy: dueBy, runs: runs[target], state: state)
+                             newestPassed: passed, nextRun: nextRun, dueBy: dueBy, runs: runs[target],
+                             lockHolder: lockHolders[target], state: state)
         }
     }
 }
 
 extension JobStatus {
+    /// Each of `job`'s destinations' lock holders (those it could read, and where the lock is held).
+    public static func lockHolders(of job: Job) async -> [String: String] {
+        var holders: [String: String] = [:]
+        for target in job.destinations {
+            guard let locking = target.destination as? any LockingDestination else { continue }
+            holders[target.name] = try? await locking.lockHolder(job: job.name)
+        }
+        return holders
+    }
+
     /// Each of `job`'s destinations' run records (those it could read).
     public static func runRecords(of job: Job) async -> [String: RunRecord] {
         var records: [String: RunRecord] = [:]

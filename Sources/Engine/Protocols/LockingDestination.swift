@@ -9,7 +9,12 @@
 ///   ignore it.
 /// - `removeLeftovers` deletes partial uploads of the job that a killed process left behind and returns
 ///   their names; it is called only while holding the job's lock.
+/// - `lockHolder` says who the store records as holding the job's lock (nil: nobody), by reading only:
+///   it never takes the lock, even for an instant, so it cannot make a starting run fail. What it says
+///   may be a holder that died and whose lock the next run takes over; the text says so where the store
+///   cannot tell.
 public protocol LockingDestination: Destination {
     func lock(job: String, wait: Bool, lease: Duration) async throws -> (lock: any JobLock, tookOverFrom: String?)
     func removeLeftovers(job: String) async throws -> [String]
+    func lockHolder(job: String) async throws -> String?
 }

@@ -65,6 +65,20 @@ extension LocalDestination: LockingDestination {
         return leftovers
     }
 
+    /// The pid the lock file names: a run holds the lock, or one died holding it (the kernel released it
+    /// then, and the next run takes it over). Read without flock, which a starting run would trip over.
+    public func lockHolder(job: String) async throws -> String? {
+        let path = "\(self.path)/.\(job).lock"
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+              let holder = Self.contents(fd)?.trimmingCharacters(in: .whitespacesAndNewlines), !holder.isEmpty
+        else { return nil }
+        return "\(holder) (running, or died holding it: the next run takes it over)"
+    }
+
     private static func contents(_ fd: Int32) -> String? {
         var buffer = [UInt8](repeating: 0, count: 64)
         let count = pread(fd, &buffer, 64, 0)

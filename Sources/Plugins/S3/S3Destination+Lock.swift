@@ -86,6 +86,15 @@ extension S3Destination {
     }
 
     /// The lease stored at `key` (nil inside when unreadable) and its ETag; nil when there is none.
+    /// The lease's holder and when it ends (or ended: the next run takes a lapsed lease over).
+    public func lockHolder(job: String) async throws -> String? {
+        guard locking, let found = try await readLease(lockKey(job)) else { return nil }
+        guard let lease = found.lease else { return "an unreadable lock at \(client.location(lockKey(job)))" }
+        let until = Date(timeIntervalSince1970: lease.expires)
+        let state = until < Date() ? "lapsed at" : "until"
+        return "\(lease.holder) (lease \(state) \(until.formatted(.iso8601)))"
+    }
+
     func readLease(_ key: String) async throws -> (lease: Lease?, etag: String?)? {
         let found = try await client.call(.GET, key: key, operation: "GetObject \(client.location(key))",
                                           accept: { $0 == 200 || $0 == 404 })
