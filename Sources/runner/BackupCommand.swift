@@ -23,9 +23,7 @@ struct BackupCommand: AsyncParsableCommand {
         print("commit \(BuildInfo.commit) (\(BuildInfo.commitDate))")
         print("swift \(BuildInfo.swift)")
         // The tools each source plugin finds here (which pg_dump versions the pod carries).
-        for factory in ProcessSettings.registry.sources {
-            for line in await factory.tools() { print("\(factory.name): \(line)") }
-        }
+        for line in await BuildInfo.tools() { print(line) }
     }
 }
 

@@ -5,6 +5,15 @@ enum BuildInfo {
     /// The commit built from (`+changes` when the work tree differed), and its date; from the BuildInfo plugin.
     static let commit = BuildRevision.commit
     static let commitDate = BuildRevision.date
+    /// What each source plugin finds here (which pg_dump versions), a line each: `postgres: pg_dump 15.18 at …`.
+    static func tools() async -> [String] {
+        var lines: [String] = []
+        for factory in ProcessSettings.registry.sources {
+            for line in await factory.tools() { lines.append("\(factory.name): \(line)") }
+        }
+        return lines
+    }
+
     /// The Swift compiler it was built with.
     static let swift: String = {
         #if compiler(>=6.5)

@@ -17,17 +17,8 @@ struct CheckConfigCommand: AsyncParsableCommand {
                 print("\n[\(job.name)]")
                 Self.printSettings(job.settings)
             }
-            // The tools each source plugin the jobs use finds here (which pg_dump versions the pod carries).
-            var sources: [String] = []
-            for job in jobs {
-                guard let name = job.settings.first(where: { $0.key == "source" })?.value,
-                      !sources.contains(name) else { continue }
-                sources.append(name)
-            }
-            for name in sources {
-                guard let factory = ProcessSettings.registry.sources.first(where: { $0.name == name }) else { continue }
-                for line in await factory.tools() { print("# \(name): \(line)") }
-            }
+            // The tools the source plugins find here (which pg_dump versions the pod carries).
+            for line in await BuildInfo.tools() { print("# \(line)") }
             print("\nconfiguration OK: \(jobs.count) job\(jobs.count == 1 ? "" : "s")")
         }
     }

@@ -9,8 +9,9 @@ final class DaemonStatus: Sendable {
         let lastSuccess, lastFailure, lastDuration, lastRawBytes, lastStoredBytes, nextRun: Gauge
         let lastVerification, lastVerified, runStarted, maxAge: Gauge
         let runs, failures: Counter
-        /// Per destination (`destination` label): when a copy was last stored there, and last failed there.
-        let destinationSuccess, destinationFailure: [String: Gauge]
+        /// Per destination (`destination` label): when a copy was last stored there, and last failed there;
+        /// with several destinations, when the newest backup there that passed verification was made.
+        let destinationSuccess, destinationFailure, destinationVerified: [String: Gauge]
 
         /// `job`'s metrics, made in `registry` as `backup_<name>_<unit>` with the job's name as a label.
         init(_ job: Job, in registry: PrometheusCollectorRegistry) {
@@ -54,6 +55,9 @@ final class DaemonStatus: Sendable {
                                                 + "started)")
             destinationFailure = perDestination("destination_last_failure_timestamp", "Unix time a run of the job "
                                                 + "last failed at this destination (0: none yet)")
+            destinationVerified = job.destinations.count < 2 ? [:]
+                : perDestination("destination_last_verified_timestamp", "Unix time the newest backup at this "
+                                 + "destination that passed verification was made (0: none did)")
         }
     }
 
@@ -70,7 +74,8 @@ final class DaemonStatus: Sendable {
     /// A whole-server job's per-database gauges, by job, database and which: made as databases appear.
     private let databaseGauges = Mutex<[String: Gauge]>([:])
 
-    init(jobs: [Job]) {
+    /// `tools`: what the source plugins found here (``BuildInfo/tools()``), a label of `backup_build_info`.
+    init(jobs: [Job], tools: [String] = []) {
         jobNames = jobs.map(\.name)
         self.jobs = jobs
         let registry = PrometheusCollectorRegistry()
@@ -78,8 +83,10 @@ final class DaemonStatus: Sendable {
         var metrics: [String: JobMetrics] = [:]
         registry.makeGauge(
             descriptor: MetricNameDescriptor(namespace: "backup", metricName: "build_info",
-                                             helpText: "The build: its version, commit and Swift; always 1"),
-            labels: [("version", BuildInfo.version), ("commit", BuildInfo.commit), ("swift", BuildInfo.swift)]
+                                             helpText: "The build: its version, commit, Swift and the pg_dump "
+                                                + "versions found; always 1"),
+            labels: [("version", BuildInfo.version), ("commit", BuildInfo.commit), ("swift", BuildInfo.swift),
+                     ("tools", tools.joined(separator: "; "))]
         ).set(Double(1))
         for job in jobs {
             metrics[job.name] = JobMetrics(job, in: registry)
@@ -157,6 +164,11 @@ final class DaemonStatus: Sendable {
     /// What `job`'s destinations hold, as just listed, and their run records: kept for the status page.
     func listed(_ job: String, _ catalog: JobCatalog, runs: [String: RunRecord]) {
         listings.withLock { $0[job] = (catalog, runs) }
+        guard let gauges = metrics[job]?.destinationVerified, !gauges.isEmpty,
+              let definition = jobs.first(where: { $0.name == job }) else { return }
+        for status in JobStatus.of(definition, catalog: catalog, now: Date(), grace: definition.statusGrace) {
+            gauges[status.destination]?.set(status.newestPassed?.timeIntervalSince1970 ?? 0)
+        }
     }
 
     /// Each job's status at each destination at `now`, from the last listing (none before the first).

@@ -16,7 +16,7 @@ struct RunCommand: AsyncParsableCommand {
             let logger = options.bootstrapLogging()
             let (process, jobs) = try options.loadConfiguration()
             let busy = Busy()
-            let status = DaemonStatus(jobs: jobs)
+            let status = DaemonStatus(jobs: jobs, tools: await BuildInfo.tools())
             let server = try await startStatusServer(process, status: status, logger: logger)
             defer { server?.close(promise: nil) }
             let signal = await SignalCancellation.run {

@@ -15,8 +15,9 @@ struct RunMetrics {
     /// Each job's gauges, with what its destinations hold now (its newest backup, sizes, verification).
     static func reading(_ jobs: [Job], now: Date = Date()) async -> RunMetrics {
         var statuses: [String: DaemonStatus] = [:]
+        let tools = await BuildInfo.tools()
         for job in jobs {
-            let status = DaemonStatus(jobs: [job])
+            let status = DaemonStatus(jobs: [job], tools: tools)
             let stored = JobStatus.of(job, catalog: await JobCatalog.build(job), now: now, grace: job.statusGrace)
             status.stored(job.name, statuses: stored)
             statuses[job.name] = status

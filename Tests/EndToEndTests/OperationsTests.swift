@@ -65,19 +65,27 @@ import TestSupport
         #expect(second["backup_last_verification_ok", "good"] == -1)
         #expect(second["backup_max_age_seconds", "good"] == Double(2 + 3600), "interval 2s plus the default status.grace")
         #expect(second.text.contains("# TYPE backup_runs_total counter"))
-        #expect(second.text.contains("backup_build_info{version=\"") && second.text.contains("swift=\"6."), "\(second.text)")
+        #expect(second.text.contains("backup_build_info{version=\"") && second.text.contains("swift=\"6.")
+                && second.text.contains("tools=\"postgres: pg_dump "), "\(second.text)")
     }
 
     /// A daemon started after a verified backup was made (a yearly schedule: nothing runs at start) reads
     /// the newest backup's gauges back from the store: when it finished, its sizes and duration, and its
-    /// verification, as the manifest has them.
+    /// verification, as the manifest has them; with two destinations, the verified backup at each.
     @Test(.timeLimit(.minutes(10))) func aRestartedDaemonReadsTheNewestBackupBack() async throws {
         let server = try await PostgresServer.shared
         try await server.makeSampleDatabase("status_back", rows: 30)
         let httpPort = try FreePort.closed()
+        let other = try Paths.temporaryDirectory("status-back-b")
+        defer { try? FileManager.default.removeItem(atPath: other) }
         let cli = try await BackupCLI(label: "status-back") { directory in
-            server.config(database: "status_back", directory: directory,
-                          extra: "verify = after-backup\nschedule = 0 0 1 1 *\nhttp.listen = 127.0.0.1:\(httpPort)")
+            server.config(database: "status_back", directory: directory, extra: """
+                verify = after-backup
+                schedule = 0 0 1 1 *
+                http.listen = 127.0.0.1:\(httpPort)
+                destination = local, local@b
+                local@b.path = \(other)
+                """)
         }
         defer { cli.cleanUp() }
         let made = try await cli.run("now")
@@ -103,6 +111,10 @@ import TestSupport
         #expect(metrics["backup_last_verification_ok", "app"] == 1)
         #expect(metrics["backup_last_verified_timestamp_seconds", "app"] == manifest.startedAt.timeIntervalSince1970,
                 "\(metrics.text)")
+        for destination in ["local", "local@b"] {
+            #expect(metrics["backup_destination_last_verified_timestamp_seconds", "app", destination]
+                    == manifest.startedAt.timeIntervalSince1970, "\(destination): \(metrics.text)")
+        }
     }
 
     /// `curl` of `url`: the status code and the body.
