@@ -39,6 +39,12 @@ public enum JobName {
             && word.allSatisfy { $0.isASCII && $0.isLowercase }
     }
 
+    /// A backup's ID, as `backup list` shows it and `--backup` takes it: the UTC time in its file name
+    /// (`20261206T001230Z`); nil when `fileName` is not a backup of `job`.
+    public static func id(of fileName: String, job: String) -> String? {
+        isBackupFile(fileName, of: job) ? String(fileName.dropFirst(job.count + 1).prefix(16)) : nil
+    }
+
     /// True when `fileName` has the shape of a backup of `job`; the manifest decides the rest.
     public static func isBackupFile(_ fileName: String, of job: String) -> Bool {
         let prefix = job + "_"

@@ -21,6 +21,8 @@ struct ListCommand: AsyncParsableCommand {
     /// that is not a whole backup.
     struct Entry: Encodable {
         var job: String
+        /// What `--backup` takes: the UTC time in the file name (`20261206T001230Z`); nil for a problem.
+        var id: String?
         var file: String
         var path: String
         var bytes: Int64?
@@ -39,7 +41,8 @@ struct ListCommand: AsyncParsableCommand {
         var destination: String?
 
         enum CodingKeys: String, CodingKey {
-            case job, file, path, bytes, sha256, created, database, format, compressor, stages, problem, destinations
+            case job, id, file, path, bytes, sha256, created, database, format, compressor, stages, problem
+            case destinations
             case destination
             case rawBytes = "raw_bytes"
         }
@@ -84,7 +87,8 @@ struct ListCommand: AsyncParsableCommand {
         entries += catalog.backups.map { backup in
             let record = backup.record
             return Entry(
-                job: job.name, file: record.name, path: record.object.location, bytes: record.object.bytes,
+                job: job.name, id: JobName.id(of: record.name, job: job.name), file: record.name,
+                path: record.object.location, bytes: record.object.bytes,
                 rawBytes: record.manifest.rawBytes, sha256: record.manifest.sha256,
                 created: Timestamp.iso8601(record.created), database: record.manifest.database,
                 format: record.manifest.format,
@@ -100,8 +104,10 @@ struct ListCommand: AsyncParsableCommand {
     }
 
     private func printTable(_ entries: [Entry], showDestinations: Bool) {
-        var rows = [["JOB", "CREATED (UTC)", "SIZE", "RAW", "FILE"]] + entries.map {
-            [$0.job, $0.created ?? "", ByteCount.format($0.bytes ?? 0), ByteCount.format($0.rawBytes ?? 0), $0.path]
+        // ID is what `--backup` takes (as is CREATED, or the file's name).
+        var rows = [["JOB", "ID", "CREATED (UTC)", "SIZE", "RAW", "FILE"]] + entries.map {
+            [$0.job, $0.id ?? "", $0.created ?? "", ByteCount.format($0.bytes ?? 0), ByteCount.format($0.rawBytes ?? 0),
+             $0.path]
         }
         // With several destinations: which hold each backup (FILE is the first's copy).
         if showDestinations {

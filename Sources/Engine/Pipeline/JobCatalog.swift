@@ -83,8 +83,21 @@ public struct JobCatalog: Sendable {
             return newest.first
         case .named(let text):
             let name = URL(fileURLWithPath: text).lastPathComponent
-            func matches(_ candidate: String) -> Bool { candidate == name || candidate.contains("_\(text).") }
+            // Every form `list` shows: the file name (or a path to it), the ID, or the time as ISO 8601.
+            let id = Timestamp.parseISO8601(text).map(Timestamp.compact) ?? text
+            func matches(_ candidate: String) -> Bool { candidate == name || candidate.hasPrefix("\(job)_\(id).") }
             if let backup = backups.last(where: { matches($0.name) }) { return backup.first }
+            // A beginning of an ID that only one backup has (`20261206T00`).
+            if text.count >= 4, !text.contains("/") {
+                let begun = backups.filter { JobName.id(of: $0.name, job: job)?.hasPrefix(text) == true }
+                if begun.count == 1 { return begun[0].first }
+                if begun.count > 1 {
+                    let ids = begun.compactMap { JobName.id(of: $0.name, job: job) }
+                    let shown = ids.prefix(5).joined(separator: ", ") + (ids.count > 5 ? ", …" : "")
+                    throw BackupError(.notFound, "'\(text)' begins \(ids.count) backups of job \(job) (\(shown)); "
+                                      + "give more of the ID")
+                }
+            }
             if let failure = unlisted.first {
                 if targets.count == 1 { throw failure.error }
                 throw BackupError(.destination, "\(failure.destination): \(failure.error)")
