@@ -53,6 +53,7 @@ struct ListCommand: AsyncParsableCommand {
             _ = options.bootstrapLogging()
             var entries: [Entry] = []
             var problems: [Entry] = []
+            var unlisted: [String] = []
             var several = false
             // A whole-server job: its own backups (the server's roles), then each database's.
             for job in try await options.loadJobs(only: self.job).withDatabaseJobs(from: from) {
@@ -63,19 +64,27 @@ struct ListCommand: AsyncParsableCommand {
                     throw Failure(message: "\(error)", exitCode: 64)
                 }
                 several = several || targets.count > 1
-                try await add(job, at: targets, to: &entries, problems: &problems)
+                unlisted += await add(job, at: targets, to: &entries, problems: &problems)
             }
             json ? try printJSON(entries + problems) : printTable(entries, showDestinations: several)
+            // What could be listed was; a destination that could not be is an error all the same.
+            if !unlisted.isEmpty {
+                throw Failure(message: "could not list \(unlisted.joined(separator: "; ")); the backups above "
+                              + "are those of the destinations that answered", exitCode: 1)
+            }
         }
     }
 
-    /// Lists `job`'s backups at `targets` into `entries`, and what is damaged into `problems` (warned about).
+    /// Lists `job`'s backups at `targets` into `entries`, and what is damaged into `problems` (warned about);
+    /// returns the destinations that could not be listed, each with why (also warned about at once).
     private func add(_ job: Job, at targets: [JobDestination], to entries: inout [Entry],
-                     problems: inout [Entry]) async throws {
+                     problems: inout [Entry]) async -> [String] {
         let catalog = await JobCatalog.build(job, at: targets)
-        if let failure = catalog.unlisted.first {
-            throw Failure(message: "cannot list job \(job.name)\(catalog.at(failure.destination)): "
-                          + "\(failure.error)", exitCode: 1)
+        let unlisted = catalog.unlisted.map { failure in
+            "job \(job.name) at \(failure.destination): \(failure.error)"
+        }
+        for failure in unlisted {
+            FileHandle.standardError.write(Data("backup: warning: cannot list \(failure)\n".utf8))
         }
         for (target, problem) in catalog.problems {
             let warning = "backup: warning: job \(job.name)\(catalog.at(target)): \(problem.problem)\n"
@@ -95,6 +104,7 @@ struct ListCommand: AsyncParsableCommand {
                 compressor: record.manifest.stages.first { $0.kind == PluginKind.compressor.rawValue }?.name,
                 stages: record.manifest.stages.map(\.name), destinations: backup.copies.map(\.target))
         }
+        return unlisted
     }
 
     private func printJSON(_ entries: [Entry]) throws {
