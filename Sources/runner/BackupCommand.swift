@@ -14,6 +14,23 @@ struct BackupCommand: AsyncParsableCommand {
                       VerifyCommand.self, PruneCommand.self, CopyCommand.self, NextCommand.self,
                       CheckConfigCommand.self, KeygenCommand.self])
 
+    /// A mistyped command is named with the nearest ones (ArgumentParser would only call the next option
+    /// unknown: `backup restor --config x` said "Unknown option '--config'").
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, !first.hasPrefix("-") {
+            let names = configuration.subcommands.map { $0._commandName } + ["help"]
+            if !names.contains(first) {
+                let near = NearestKeys.find(first, among: names)
+                let hint = near.isEmpty ? "" : "; did you mean \(near.joined(separator: " or "))?"
+                FileHandle.standardError.write(Data(
+                    "backup: unknown command '\(first.prefix(100))'\(hint) (`backup --help` lists them)\n".utf8))
+                Foundation.exit(64)
+            }
+        }
+        await main(arguments)
+    }
+
     @Flag(name: .long, help: "Print the version, the commit and Swift it was built from, and each pg_dump found.")
     var version = false
 

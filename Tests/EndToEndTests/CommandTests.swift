@@ -399,3 +399,17 @@ import TestSupport
         #expect(bare.status == 0 && bare.stdout.contains("SUBCOMMANDS"), "\(bare.stdout)")
     }
 }
+
+/// A mistyped command is named, with the nearest commands, and exit status 64 (it said "Unknown option
+/// '--config'" before); an unknown word gets no guess.
+@Suite struct MistypedCommandTests {
+    @Test(arguments: [
+        (["restor", "--config", "x"], "backup: unknown command 'restor'; did you mean restore?"),
+        (["stauts"], "backup: unknown command 'stauts'; did you mean status?"),
+        (["frobnicate"], "backup: unknown command 'frobnicate' (`backup --help` lists them)"),
+    ])
+    func aMistypedCommandIsNamed(arguments: [String], expected: String) async throws {
+        let result = try await Shell.run(Paths.backup, arguments)
+        #expect(result.status == 64 && result.stderr.contains(expected), "\(result.stderr)")
+    }
+}

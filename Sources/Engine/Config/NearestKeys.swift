@@ -1,6 +1,6 @@
 /// Suggests valid keys close to a mistyped one.
-enum NearestKeys {
-    static func find(_ key: String, among candidates: [String]) -> [String] {
+public enum NearestKeys {
+    public static func find(_ key: String, among candidates: [String]) -> [String] {
         // Edit distance costs length × length: a key far longer than any real one gets no suggestion.
         guard key.utf8.count <= 100 else { return [] }
         let scored = candidates.map { ($0, distance(key, $0)) }
