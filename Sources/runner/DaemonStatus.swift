@@ -161,14 +161,18 @@ final class DaemonStatus: Sendable {
         }
     }
 
-    /// What `job`'s destinations hold, as just listed, and their run records: kept for the status page.
-    func listed(_ job: String, _ catalog: JobCatalog, runs: [String: RunRecord]) {
-        listings.withLock { $0[job] = (catalog, runs) }
-        guard let gauges = metrics[job]?.destinationVerified, !gauges.isEmpty,
-              let definition = jobs.first(where: { $0.name == job }) else { return }
-        for status in JobStatus.of(definition, catalog: catalog, now: Date(), grace: definition.statusGrace) {
-            gauges[status.destination]?.set(status.newestPassed?.timeIntervalSince1970 ?? 0)
+    /// Lists what `job`'s destinations hold now (backups and run records), keeps it for the status page,
+    /// sets the per-destination verified gauges, and returns each destination's status at `now`.
+    @discardableResult
+    func list(_ job: Job, now: Date = Date()) async -> [JobStatus] {
+        let catalog = await JobCatalog.build(job)
+        let runs = await JobStatus.runRecords(of: job)
+        listings.withLock { $0[job.name] = (catalog, runs) }
+        let statuses = JobStatus.of(job, catalog: catalog, now: now, grace: job.statusGrace, runs: runs)
+        if let gauges = metrics[job.name]?.destinationVerified {
+            for status in statuses { gauges[status.destination]?.set(status.newestPassed?.timeIntervalSince1970 ?? 0) }
         }
+        return statuses
     }
 
     /// Each job's status at each destination at `now`, from the last listing (none before the first).

@@ -56,10 +56,10 @@ struct RunCommand: AsyncParsableCommand {
     /// `interval`), or at once when overdue at start, whenever one of the `parallel` slots is free. A job
     /// that is slow or hung (until its stall timeout ends it) holds only its own slot, never another job's
     /// schedule. A failing job is logged with its count of consecutive failures and keeps its schedule.
-    static func loop(_ jobs: [Job], parallel: Int, logger: Logger, busy: Busy, status: DaemonStatus? = nil) async {
+    static func loop(_ jobs: [Job], parallel: Int, logger: Logger, busy: Busy, status: DaemonStatus) async {
         var configured = JobRunner(logger: logger, showProgress: false)
         configured.parallel = parallel
-        if let status { configured.onEvent = { @Sendable event in status.record(event) } }
+        configured.onEvent = { @Sendable event in status.record(event) }
         let runner = configured
         let start = Date()
         var firstRuns: [String: Date?] = [:]
@@ -77,15 +77,12 @@ struct RunCommand: AsyncParsableCommand {
                         try? await Task.sleep(for: .seconds(max(0, next.timeIntervalSinceNow)))
                         guard await slots.acquire() else { return }
                         busy.begin()
-                        status?.started(job.name)
+                        status.started(job.name)
                         let succeeded = await runner.runOne(job)
                         busy.end(cancelled: Task.isCancelled)
                         slots.release()
                         // For the status page: what the destinations hold now.
-                        if let status {
-                            let catalog = await JobCatalog.build(job)
-                            status.listed(job.name, catalog, runs: await JobStatus.runRecords(of: job))
-                        }
+                        await status.list(job)
                         if succeeded {
                             failures = 0
                         } else {
@@ -94,7 +91,7 @@ struct RunCommand: AsyncParsableCommand {
                                            metadata: ["job": "\(job.name)"])
                         }
                         due = job.nextRun(after: max(next, Date()))
-                        status?.scheduled(job.name, at: due)
+                        status.scheduled(job.name, at: due)
                         logNext(job, due, logger: logger)
                     }
                 }
@@ -104,16 +101,14 @@ struct RunCommand: AsyncParsableCommand {
 
     /// When `job` first runs in a daemon started at `start`: at once when it is overdue, else at its next
     /// time. Tells `status` (with the newest backup already stored) and logs it.
-    static func firstRun(of job: Job, start: Date, status: DaemonStatus?, logger: Logger) async -> Date? {
+    static func firstRun(of job: Job, start: Date, status: DaemonStatus, logger: Logger) async -> Date? {
         // What each destination holds; the newest backup at any of them.
-        let catalog = await JobCatalog.build(job)
-        if let status { status.listed(job.name, catalog, runs: await JobStatus.runRecords(of: job)) }
-        let statuses = JobStatus.of(job, catalog: catalog, now: start, grace: job.statusGrace)
+        let statuses = await status.list(job, now: start)
         let newest = statuses.compactMap { $0.newest?.created }.max()
         let due = job.isDueAtStart(now: start, newestBackup: newest) ? start : job.nextRun(after: start)
-        status?.stored(job.name, statuses: statuses)
-        if let status { await storedDatabases(of: job, status: status, logger: logger) }
-        status?.scheduled(job.name, at: due)
+        status.stored(job.name, statuses: statuses)
+        await storedDatabases(of: job, status: status, logger: logger)
+        status.scheduled(job.name, at: due)
         logNext(job, due, logger: logger)
         return due
     }

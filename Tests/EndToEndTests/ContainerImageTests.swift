@@ -178,19 +178,11 @@ import TestSupport
         let image = try await Self.image.value
         let server = try await PostgresServer.shared
         try await server.makeSampleDatabase("ctr_stop", rows: 100)
-        try await server.psql("CREATE TABLE held (id int); ALTER TABLE held OWNER TO \(server.user)", database: "ctr_stop")
         let backups = try Self.volume("container-stop")
         defer { try? FileManager.default.removeItem(atPath: backups) }
-        // Holds the table so pg_dump waits for it: the backup is under way for as long as the test wants.
-        let holder = try await Background.start(
-            "\(Shell.quote(Paths.pgTool("psql"))) -X -q -h 127.0.0.1 -p \(server.port) -U postgres -d ctr_stop"
-                + " -c 'BEGIN; LOCK TABLE held; SELECT pg_sleep(300)'",
-            environment: ["PGPASSWORD": server.superuserPassword], pidFile: "\(backups)-holder.pid")
+        // Holds a table so pg_dump waits for it: the backup is under way for as long as the test wants.
+        let holder = try await TableHold.start(server, database: "ctr_stop", pidFile: "\(backups)-holder.pid")
         defer { holder.end() }
-        try await waitUntil("the test's lock") {
-            try await server.psql("SELECT count(*) FROM pg_locks WHERE relation = 'held'::regclass AND granted",
-                                  database: "ctr_stop") == "1"
-        }
         // The backup's sessions (its row counts or pg_dump) waiting for the table.
         let waiting = """
             SELECT count(*) FROM pg_stat_activity

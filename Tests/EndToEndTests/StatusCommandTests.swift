@@ -148,18 +148,10 @@ import TestSupport
     @Test(.timeLimit(.minutes(10))) func aRunInProgressIsNamedWithoutDisturbingIt() async throws {
         let server = try await PostgresServer.shared
         try await server.makeSampleDatabase("status_lock", rows: 10)
-        try await server.psql("CREATE TABLE held (id int); ALTER TABLE held OWNER TO \(server.user)", database: "status_lock")
         let cli = try await BackupCLI(label: "status-lock") { server.config(database: "status_lock", directory: $0) }
         defer { cli.cleanUp() }
-        let holder = try await Background.start(
-            "\(Shell.quote(Paths.pgTool("psql"))) -X -q -h 127.0.0.1 -p \(server.port) -U postgres -d status_lock"
-                + " -c 'BEGIN; LOCK TABLE held; SELECT pg_sleep(300)'",
-            environment: ["PGPASSWORD": server.superuserPassword], pidFile: "\(cli.directory)/holder.pid")
+        let holder = try await TableHold.start(server, database: "status_lock", pidFile: "\(cli.directory)/holder.pid")
         defer { holder.end() }
-        try await waitUntil("the test's lock") {
-            try await server.psql("SELECT count(*) FROM pg_locks WHERE relation = 'held'::regclass AND granted",
-                                  database: "status_lock") == "1"
-        }
         let run = try await Background.backup(cli, "now")
         defer { run.end() }
         try await waitUntil("the backup holding the job's lock") {
@@ -172,12 +164,7 @@ import TestSupport
         let table = try await cli.run("status")
         #expect(table.stdout.contains("app at local: a run holds the lock: pid \(run.pid)"), "\(table.stdout)")
 
-        // The session holding the table ends (killing its psql would leave the server sleeping on).
-        holder.end()
-        try await server.psql("""
-            SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-            WHERE datname = 'status_lock' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()
-            """)
+        try await holder.release()
         let finished = try await run.result()
         #expect(finished.status == 0, "the run went on: \(finished.stderr)")
         let after = try await cli.run("status", "--json")
