@@ -12,7 +12,7 @@ struct BackupCommand: AsyncParsableCommand {
         abstract: "Back up PostgreSQL databases to volumes and object storage, safely and verifiably.",
         subcommands: [NowCommand.self, RunCommand.self, ListCommand.self, StatusCommand.self, RestoreCommand.self,
                       VerifyCommand.self, PruneCommand.self, CopyCommand.self, NextCommand.self,
-                      CheckConfigCommand.self, KeygenCommand.self])
+                      CheckConfigCommand.self, CheckCommand.self, KeygenCommand.self])
 
     /// A mistyped command is named with the nearest ones (ArgumentParser would only call the next option
     /// unknown: `backup restor --config x` said "Unknown option '--config'").

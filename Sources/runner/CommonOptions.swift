@@ -77,8 +77,9 @@ struct CommonOptions: ParsableArguments {
     /// Loads and validates the process's settings and every job; a configuration error ends the process
     /// with its one-line message.
     /// `overrides`: settings from command-line options, set for every job (see ``KeyOptions``).
+    /// `quiet`: without the warnings about secrets (for a second load of the same file).
     func loadConfiguration(
-        overrides: [ConfigEntry] = [], forReading: Bool = false
+        overrides: [ConfigEntry] = [], forReading: Bool = false, quiet: Bool = false
     ) throws -> (process: ProcessSettings, jobs: [Job]) {
         let environment = ProcessInfo.processInfo.environment
         let loader = JobLoader(registry: ProcessSettings.registry, processKeys: ProcessSettings.keys,
@@ -100,7 +101,9 @@ struct CommonOptions: ParsableArguments {
             let loaded = try loader.loadConfiguration(document)
             // Logging is bootstrapped by every command before it loads the configuration.
             let logger = Logger(label: "backup")
-            for warning in SecretAudit.warnings(document, text: text, loader: loader) { logger.warning("\(warning)") }
+            for warning in SecretAudit.warnings(document, text: text, loader: loader) where !quiet {
+                logger.warning("\(warning)")
+            }
             return (ProcessSettings(loaded.process, effective: loaded.processSettings), loaded.jobs)
         } catch let error as ConfigError {
             throw Failure(message: "config error: \(error)", exitCode: Failure.configExitCode)
@@ -108,15 +111,17 @@ struct CommonOptions: ParsableArguments {
     }
 
     /// Loads and validates every job; a configuration error ends the process with its one-line message.
-    func loadJobs(only name: String? = nil, overrides: [ConfigEntry] = [], forReading: Bool = false) throws -> [Job] {
-        try loadConfiguration(only: name, overrides: overrides, forReading: forReading).jobs
+    func loadJobs(
+        only name: String? = nil, overrides: [ConfigEntry] = [], forReading: Bool = false, quiet: Bool = false
+    ) throws -> [Job] {
+        try loadConfiguration(only: name, overrides: overrides, forReading: forReading, quiet: quiet).jobs
     }
 
     /// The process's settings and its jobs, or only the job `name` (a usage error when there is none).
     func loadConfiguration(
-        only name: String?, overrides: [ConfigEntry] = [], forReading: Bool = false
+        only name: String?, overrides: [ConfigEntry] = [], forReading: Bool = false, quiet: Bool = false
     ) throws -> (process: ProcessSettings, jobs: [Job]) {
-        let (process, jobs) = try loadConfiguration(overrides: overrides, forReading: forReading)
+        let (process, jobs) = try loadConfiguration(overrides: overrides, forReading: forReading, quiet: quiet)
         guard let name else { return (process, jobs) }
         guard let job = Job.named(name, in: jobs) else {
             throw Failure(message: "no job named '\(name)'; jobs: \(jobs.map(\.name).joined(separator: ", "))",

@@ -17,6 +17,9 @@ struct KeyOptions: ParsableArguments {
         """)
     var passphraseFile: String?
 
+    /// The settings these options replace: a job that sets one holds a key that reads its backups.
+    static let keys = ["age.identity_file", "age.passphrase_file"]
+
     var overrides: [ConfigEntry] {
         var entries: [ConfigEntry] = []
         if let identity {

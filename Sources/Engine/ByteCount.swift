@@ -1,8 +1,8 @@
 import Foundation
 
 /// A size as people read it: whole bytes below 1 KiB, else the largest binary unit to one decimal (`1.5 GiB`).
-enum ByteCount {
-    static func format(_ bytes: Int64) -> String {
+public enum ByteCount {
+    public static func format(_ bytes: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var unit = 0
