@@ -38,6 +38,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     /// For a database of a whole-server job: the file name of the server's own backup (its roles) made by
     /// the same run, which `restore --server` restores the run's databases with; nil for any other backup.
     public var serverRun: String?
+    /// The program and release that wrote the backup, e.g. `backup 0.1.0 (commit 1a2b3c4d5e6f)`; nil in
+    /// manifests written before this was recorded. Read by people, never acted on.
+    public var writtenBy: String?
 
     public init(
         job: String, file: String, database: String, serverVersion: String, dumpToolVersion: String, format: String,
@@ -83,6 +86,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         case verification
         case verifiedAt = "verified_at"
         case serverRun = "server_run"
+        case writtenBy = "written_by"
     }
 
     /// Version 1's names for what version 2 calls `stages`; its dump tool's version was under
@@ -145,6 +149,7 @@ public struct Manifest: Codable, Sendable, Equatable {
         verification = try c.decodeIfPresent(String.self, forKey: .verification)
         verifiedAt = try c.decodeIfPresent(Date.self, forKey: .verifiedAt)
         serverRun = try c.decodeIfPresent(String.self, forKey: .serverRun)
+        writtenBy = try c.decodeIfPresent(String.self, forKey: .writtenBy)
     }
 
     public static let suffix = ".manifest.json"

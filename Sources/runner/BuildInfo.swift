@@ -5,6 +5,8 @@ enum BuildInfo {
     /// The commit built from (`+changes` when the work tree differed), and its date; from the BuildInfo plugin.
     static let commit = BuildRevision.commit
     static let commitDate = BuildRevision.date
+    /// What each manifest records as `written_by`.
+    static var writer: String { "backup \(version) (commit \(commit))" }
     /// What each source plugin finds here (which pg_dump versions), a line each: `postgres: pg_dump 15.18 at …`.
     static func tools() async -> [String] {
         var lines: [String] = []

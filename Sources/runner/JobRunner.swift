@@ -23,6 +23,7 @@ struct JobRunner {
     func runOne(_ job: Job) async -> Bool {
         var pipeline = BackupPipeline(observer: showProgress ? TerminalProgress() : nil,
                                       registry: ProcessSettings.registry)
+        pipeline.writer = BuildInfo.writer
         pipeline.waitForLock = waitForLock
         pipeline.lockLease = job.lockLease
         pipeline.databaseParallelism = parallel

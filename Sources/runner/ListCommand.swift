@@ -39,12 +39,15 @@ struct ListCommand: AsyncParsableCommand {
         var destinations: [String]?
         /// The destination a problem was found at.
         var destination: String?
+        /// The program and release that wrote the backup (the manifest's `written_by`).
+        var writtenBy: String?
 
         enum CodingKeys: String, CodingKey {
             case job, id, file, path, bytes, sha256, created, database, format, compressor, stages, problem
             case destinations
             case destination
             case rawBytes = "raw_bytes"
+            case writtenBy = "written_by"
         }
     }
 
@@ -102,7 +105,8 @@ struct ListCommand: AsyncParsableCommand {
                 created: Timestamp.iso8601(record.created), database: record.manifest.database,
                 format: record.manifest.format,
                 compressor: record.manifest.stages.first { $0.kind == PluginKind.compressor.rawValue }?.name,
-                stages: record.manifest.stages.map(\.name), destinations: backup.copies.map(\.target))
+                stages: record.manifest.stages.map(\.name), destinations: backup.copies.map(\.target),
+                writtenBy: record.manifest.writtenBy)
         }
         return unlisted
     }

@@ -19,9 +19,11 @@ extension RestoreCommand {
             throw Failure(message: "restore failed: \(error)", exitCode: 1)
         }
         let record = location.record
-        print("Restoring the whole server from \(record.object.location) (job \(record.manifest.job), "
-              + "made \(Timestamp.iso8601(record.created))), \(process.parallel) database(s) at a time:")
+        print("\(dryRun ? "Would restore" : "Restoring") the whole server from \(record.object.location) "
+              + "(job \(record.manifest.job), made \(Timestamp.iso8601(record.created))), \(process.parallel) "
+              + "database(s) at a time:")
         for step in try await plan.describe() { print("  - \(step)") }
+        if dryRun { return print("Nothing was changed (--dry-run).") }
         let clock = ContinuousClock()
         let start = clock.now
         let outcome: (roles: [String], results: [ServerRestore.Result])

@@ -42,6 +42,12 @@ struct RestoreCommand: AsyncParsableCommand {
     var yes = false
 
     @Flag(name: .long, help: """
+        Make every check a restore makes before it changes anything, print the plan and what the checks found, \
+        and stop there: nothing is created or changed.
+        """)
+    var dryRun = false
+
+    @Flag(name: .long, help: """
         Replace an existing --to-database, or disconnect other sessions from the database restored in place.
         """)
     var force = false
@@ -82,7 +88,7 @@ struct RestoreCommand: AsyncParsableCommand {
             throw ValidationError("--database applies to --server; to restore one database of a whole-server job, "
                                   + "name its job (--job JOB.DATABASE, as `backup list` shows it)")
         }
-        if toDatabase == nil && !yes {
+        if toDatabase == nil && !yes && !dryRun {
             throw ValidationError("an in-place restore replaces the job's database: pass --yes to confirm, "
                                   + "or --to-database NAME to restore beside it")
         }
@@ -109,17 +115,27 @@ struct RestoreCommand: AsyncParsableCommand {
             let pipeline = RestorePipeline(registry: ProcessSettings.registry)
             let choices = RestoreOptions(privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace,
                                          roleMap: try roles.roleMap())
+            // Every check that can be made before the server is touched, before the plan is printed.
             let request: RestoreRequest
+            var found: [String] = []
             do {
                 request = try await pipeline.request(location, mode: mode, options: choices, job: job)
+                if let opens = try await pipeline.checkOpens(location, job: job) { found.append(opens) }
+                found += try await source.preflight(request)
             } catch {
-                throw Failure(message: "restore failed: \(error)", exitCode: 1)
+                throw Failure(message: "restore failed: \(error); nothing was changed", exitCode: 1)
             }
             let record = location.record
-            print("Restoring \(record.object.location) (job \(record.manifest.job), "
+            print("\(dryRun ? "Would restore" : "Restoring") \(record.object.location) (job \(record.manifest.job), "
                   + "made \(Timestamp.iso8601(record.created))):")
             for step in try await source.describe(request) {
                 print("  - \(step)")
+            }
+            if dryRun {
+                print("Checked:")
+                for line in found { print("  - \(line)") }
+                print("Nothing was changed (--dry-run).")
+                return
             }
             try await restore(location, job: job, mode: mode, choices: choices, pipeline: pipeline, logger: logger)
         }

@@ -118,6 +118,10 @@ struct VerifyCommand: AsyncParsableCommand {
             print("\(record.name): CHECKSUM MISMATCH")
             await recordOutcome(location, "failed: \(error)", pipeline: pipeline, logger: logger)
             return "\(error)"
+        } catch let error as BackupError where error.code == .decryption {
+            // Not recorded either: no key here opens it, which says nothing of the backup.
+            print("\(record.name): CANNOT DECRYPT (\(error.message))")
+            return "\(error)"
         } catch {
             // Not recorded: the restore could not run (a server, a privilege), which proves nothing of the
             // backup either way.

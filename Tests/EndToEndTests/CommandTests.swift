@@ -398,6 +398,21 @@ import TestSupport
         let bare = try await Shell.run(Paths.backup, [])
         #expect(bare.status == 0 && bare.stdout.contains("SUBCOMMANDS"), "\(bare.stdout)")
     }
+
+    /// Each manifest says which release wrote it, as `--version` names it.
+    @Test func theManifestNamesTheReleaseThatWroteIt() async throws {
+        let server = try await PostgresServer.shared
+        try await server.makeSampleDatabase("written_by", rows: 5)
+        let cli = try await BackupCLI(label: "written-by", config: { server.config(database: "written_by", directory: $0) })
+        defer { cli.cleanUp() }
+        #expect(try await cli.run("now").status == 0)
+        let version = try await Shell.run(Paths.backup, ["--version"]).stdout.split(separator: "\n").map(String.init)
+        let release = try #require(version.first)
+        let commit = try #require(version.dropFirst().first?.split(separator: " ").dropFirst().first)
+        let file = try #require(try cli.files().first { !$0.hasSuffix(".json") })
+        #expect(try cli.manifest(of: file).writtenBy == "\(release) (commit \(commit))")
+        #expect(try await cli.listed().first?["written_by"] as? String == "\(release) (commit \(commit))")
+    }
 }
 
 /// A mistyped command is named, with the nearest commands, and exit status 64 (it said "Unknown option

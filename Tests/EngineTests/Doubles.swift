@@ -94,6 +94,7 @@ struct CollectingSource: RestorableSource {
     }
 
     func describe(_ request: RestoreRequest) async throws -> [String] { ["collect the dump"] }
+    func preflight(_ request: RestoreRequest) async throws -> [String] { [] }
 
     func restore(_ request: RestoreRequest, logger: Logger, feed: DumpFeed) async throws -> RestoreReport {
         requests.update { $0.append(request) }

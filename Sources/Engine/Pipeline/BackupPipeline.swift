@@ -21,6 +21,8 @@ public struct BackupPipeline: Sendable {
     public var registry: PluginRegistry?
     /// How many databases of a whole-server job are dumped at once (the process's `parallel`).
     public var databaseParallelism = 1
+    /// The program and release writing the backups, recorded in each manifest (`written_by`).
+    public var writer: String?
     /// Injected so tests control time; the timestamp in the file name comes from here.
     public var now: @Sendable () -> Date
 

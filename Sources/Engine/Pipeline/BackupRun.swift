@@ -208,6 +208,7 @@ extension BackupRun {
                 sidecars.map { (name + $0.suffix, SidecarChecksum(of: $0.bytes)) },
                 uniquingKeysWith: { first, _ in first }))
         manifest.serverRun = job.serverRun
+        manifest.writtenBy = pipeline.writer
         return manifest
     }
 

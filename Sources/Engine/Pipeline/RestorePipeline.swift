@@ -52,6 +52,31 @@ public struct RestorePipeline: Sendable {
                               localDumpFile: local)
     }
 
+    /// Decodes the start of the stored file through its chain, so that a key that does not open it (or a
+    /// damaged header) fails before a restore touches the server; returns what it found. When decoding
+    /// fails, the file's checksum is checked, and a mismatch is what it throws.
+    public func checkOpens(_ location: BackupLocation, job: Job) async throws -> String? {
+        let record = location.record
+        let stages = try record.manifest.stages.map { try stage(for: $0, job: job) }
+        guard !stages.allSatisfy(\.passesBytesThrough) else { return nil }
+        let decoder = ChainTransform.chain(
+            try zip(stages, record.manifest.stages).reversed().map { try $0.makeDecoder(for: $1) })
+        struct ReadEnough: Error {}
+        var output: [UInt8] = []
+        do {
+            try await location.destination.stream(name: record.name, chunkSize: 64 << 10) { chunk in
+                try chunk.withUnsafeBytes { try decoder.update($0, into: &output) }
+                throw ReadEnough()
+            }
+        } catch is ReadEnough {
+        } catch {
+            // A damaged file fails as damaged, whatever the damage made a decoder say.
+            try await Self.checkData(record, in: location.destination)
+            throw error
+        }
+        return "its start decodes through " + record.manifest.stages.reversed().map(\.name).joined(separator: ", ")
+    }
+
     /// The stage that undoes what a manifest entry describes: the job's own when it is the same plugin in
     /// the same role (it holds the job's settings, e.g. a key), else the plugin with its defaults.
     func stage(for record: StageRecord, job: Job) throws -> any Stage {

@@ -61,18 +61,18 @@ public struct AgeEncryption: Encryption {
             ?? (record.parameters?["passphrase"] != nil ? "encrypted with a passphrase" : "encrypted with age")
         guard !tried.isEmpty else {
             let need = record.parameters?["passphrase"] != nil
-                ? "its passphrase: pass --passphrase-file FILE or set age.passphrase_file"
-                : "an identity that decrypts it: pass --identity FILE or set age.identity_file"
+                ? "its passphrase: set age.passphrase_file (restore and verify also take --passphrase-file FILE)"
+                : "an identity that decrypts it: set age.identity_file (restore and verify also take --identity FILE)"
             throw BackupError(.decryption, "the backup is \(madeFor); reading it needs \(need)")
         }
         // A key of the wrong kind cannot open the file: said now, before a restore creates anything.
         if record.parameters?["passphrase"] != nil, passphrase == nil {
             throw BackupError(.decryption, "the backup is \(madeFor); an identity cannot open it,"
-                + " it needs its passphrase: pass --passphrase-file FILE or set age.passphrase_file")
+                + " it needs its passphrase: set age.passphrase_file (restore and verify also take --passphrase-file FILE)")
         }
         if record.parameters?["recipients"] != nil, identities.isEmpty {
             throw BackupError(.decryption, "the backup is \(madeFor); a passphrase cannot open it,"
-                + " it needs an identity: pass --identity FILE or set age.identity_file")
+                + " it needs an identity: set age.identity_file (restore and verify also take --identity FILE)")
         }
         let mine = identities.map(\.recipient.encoded)
         let intended = Set(recorded?.split(separator: ",").map(String.init) ?? [])

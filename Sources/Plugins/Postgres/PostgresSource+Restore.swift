@@ -12,6 +12,27 @@ extension PostgresSource: RestorableSource {
         return try await restoreHere(request, logger: logger, feed: feed)
     }
 
+    /// Every check `restore` makes before it changes anything, changing nothing: the server answers with
+    /// these credentials, the backup's tablespaces, locale and role map fit it, and the target is free (or
+    /// `--force` replaces it) and, in place, exists with no other session connected.
+    public func preflight(_ request: RestoreRequest) async throws -> [String] {
+        if request.mode.isScratch, !verifyServer.isEmpty {
+            return try await onServer(verifyServer).preflightHere(request)
+        }
+        return try await preflightHere(request)
+    }
+
+    private func preflightHere(_ request: RestoreRequest) async throws -> [String] {
+        let plan = try plan(request, at: Date())
+        let inPlace = if case .inPlace = request.mode { true } else { false }
+        let admin = try adminConnection(renaming: inPlace ? target.database : nil)
+        let globals = try GlobalsRestore(plan.globals, options: request.options, admin: admin, server: serverName,
+                                         logger: Logger(label: "preflight"))
+        try globals.preflight(serverMajor: admin.serverMajor)
+        let found = try checkTargets(request, plan: plan, admin: admin, changing: false)
+        return ["\(serverName) answers: PostgreSQL \(admin.serverVersion)", found]
+    }
+
     /// This source with `host`, `port`, `user` and `password` replaced where `server` gives them.
     func onServer(_ server: [String: String]) -> PostgresSource {
         var other = target

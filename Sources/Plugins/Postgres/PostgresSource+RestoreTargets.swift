@@ -15,17 +15,21 @@ extension PostgresSource {
             database) ?? "0") ?? 0
     }
 
-    /// Fails before anything is created when the target is taken or, in place, still in use.
-    func checkTargets(_ request: RestoreRequest, plan: Plan, admin: PostgresConnection) throws {
+    /// Fails before anything is created when the target is taken or, in place, still in use; returns what it
+    /// found. `changing`: drop a target `--force` replaces (false for a check that changes nothing).
+    @discardableResult
+    func checkTargets(_ request: RestoreRequest, plan: Plan, admin: PostgresConnection, changing: Bool = true) throws
+        -> String
+    {
         switch request.mode {
         case .newDatabase(let name, let replace):
-            if try exists(name, admin) {
-                guard replace else {
-                    throw BackupError(.targetBusy, "database \(name) already exists;"
-                        + " choose another --to-database or pass --force to replace it")
-                }
-                try dropDatabase(name, admin: admin)
+            guard try exists(name, admin) else { return "database \(name) does not exist yet" }
+            guard replace else {
+                throw BackupError(.targetBusy, "database \(name) already exists;"
+                    + " choose another --to-database or pass --force to replace it")
             }
+            if changing { try dropDatabase(name, admin: admin) }
+            return "database \(name) exists; --force replaces it"
         case .inPlace(let terminate, _):
             guard try exists(target.database, admin) else {
                 throw BackupError(.notFound, "database \(target.database) does not exist;"
@@ -39,10 +43,13 @@ extension PostgresSource {
             if try exists(plan.work, admin) {
                 throw BackupError(.targetBusy, "database \(plan.work) already exists; try again in a second")
             }
+            return "database \(target.database) exists; " + (sessions == 0 ? "no other session is connected"
+                : "\(sessions) other session(s) connected, which --force disconnects")
         case .scratch:
             if try exists(plan.work, admin) {
                 throw BackupError(.targetBusy, "scratch database \(plan.work) already exists; try again in a second")
             }
+            return "scratch database \(plan.work) is free"
         }
     }
 
@@ -51,7 +58,10 @@ extension PostgresSource {
     /// terminate ("must be a superuser to terminate superuser process", seen when verify dropped its
     /// scratch database on a loaded machine), and DROP DATABASE and RENAME stop autovacuum workers
     /// themselves.
-    static let clientSessions = "backend_type = 'client backend'"
+    /// A role without pg_read_all_stats sees another role's session with `backend_type` NULL, but its user
+    /// (an autovacuum worker has none), so such sessions count too: an in-place restore as the backup role
+    /// missed a superuser's session and failed at the rename.
+    static let clientSessions = "(backend_type = 'client backend' OR (backend_type IS NULL AND usesysid IS NOT NULL))"
 
     /// Disconnects the client sessions (see `clientSessions`) of the database `$1`, other than this one.
     static let terminateSessions = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
