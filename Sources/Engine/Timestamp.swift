@@ -13,13 +13,23 @@ public enum Timestamp {
             .timeSeparator(.colon).timeZone(separator: .omitted))
     }
 
-    /// ISO 8601 in `timeZone`, with its offset: `2026-03-29T01:00:00+01:00`.
+    /// ISO 8601 in `timeZone`, with its offset: `2026-03-29T01:00:00+01:00`; in UTC as ``iso8601(_:)`` writes
+    /// it (`…Z`), so that text output has one format for UTC.
     public static func local(_ date: Date, in timeZone: TimeZone) -> String {
+        if isUTC(timeZone) { return iso8601(date) }
         var style = Date.ISO8601FormatStyle(timeZone: timeZone)
         style = style.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false)
             .timeSeparator(.colon).timeZone(separator: .colon)
         return date.formatted(style)
     }
+
+    /// Whether `timeZone` is UTC (Foundation names it GMT).
+    public static func isUTC(_ timeZone: TimeZone) -> Bool {
+        ["UTC", "GMT", "Etc/UTC", "Etc/GMT", "Z", "Zulu"].contains(timeZone.identifier)
+    }
+
+    /// The zone's name as the config takes it; `UTC` for UTC.
+    public static func zoneName(_ timeZone: TimeZone) -> String { isUTC(timeZone) ? "UTC" : timeZone.identifier }
 
     public static func parseISO8601(_ text: String) -> Date? {
         (try? Date.ISO8601FormatStyle().parse(text))

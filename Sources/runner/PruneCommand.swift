@@ -22,6 +22,41 @@ struct PruneCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "If a run of the job holds its lock, wait for it instead of failing.")
     var wait = false
 
+    @Flag(name: .long, help: "Print a JSON object (version 1, see README) instead of text.")
+    var json = false
+
+    /// `backup prune --json`: per job and destination, every backup with what was decided and why.
+    struct Report: Encodable {
+        var version = 1
+        var dryRun: Bool
+        var asOf: String
+        var destinations: [Destination]
+
+        enum CodingKeys: String, CodingKey {
+            case version, destinations
+            case dryRun = "dry_run"
+            case asOf = "as_of"
+        }
+    }
+
+    struct Destination: Encodable {
+        var job: String
+        var destination: String
+        /// Oldest first, as `list` shows them.
+        var backups: [Decision]
+        /// True once the backups decided `delete` were deleted (never with --dry-run).
+        var deleted: Bool
+    }
+
+    struct Decision: Encodable {
+        var file: String
+        var id: String?
+        var created: String
+        /// `keep` or `delete`.
+        var action: String
+        var reason: String
+    }
+
     func validate() throws {
         if let asOf, Timestamp.parseISO8601(asOf) == nil {
             throw ValidationError("--as-of must be an ISO 8601 time such as 2027-01-31T00:00:00Z")
@@ -32,11 +67,16 @@ struct PruneCommand: AsyncParsableCommand {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
             let now = asOf.flatMap(Timestamp.parseISO8601) ?? Date()
+            let report = Reported()
+            defer { if json { print((try? JSONOutput.string(Report(
+                dryRun: dryRun, asOf: Timestamp.iso8601(now), destinations: report.destinations))) ?? "") } }
             // Each destination by its own retention policy, as after a backup.
             for job in try await options.loadJobs(only: job).withDatabaseJobs() {
                 guard !dryRun else {
                     // Deletes nothing, so it needs no lock: it shows what a prune would do now.
-                    for target in job.destinations { try await prune(job, at: target, now: now, logger: logger) }
+                    for target in job.destinations {
+                        try await prune(job, at: target, now: now, report: report, logger: logger)
+                    }
                     continue
                 }
                 // A backup's retention decides over the same files: one or the other at a time.
@@ -44,7 +84,9 @@ struct PruneCommand: AsyncParsableCommand {
                 do {
                     try await locks.with(job: job.name, at: job.destinations.map { ($0.name, $0.destination) },
                                          logger: logger) { [self] _ in
-                        for target in job.destinations { try await prune(job, at: target, now: now, logger: logger) }
+                        for target in job.destinations {
+                            try await prune(job, at: target, now: now, report: report, logger: logger)
+                        }
                     }
                 } catch let failure as Failure {
                     throw failure
@@ -55,7 +97,14 @@ struct PruneCommand: AsyncParsableCommand {
         }
     }
 
-    private func prune(_ job: Job, at target: JobDestination, now: Date, logger: Logger) async throws {
+    /// What `--json` prints at the end, filled in as destinations are pruned (also when one fails).
+    final class Reported: @unchecked Sendable {
+        var destinations: [Destination] = []
+    }
+
+    private func prune(
+        _ job: Job, at target: JobDestination, now: Date, report: Reported, logger: Logger
+    ) async throws {
         let at = job.at(target.name)
         let context = RetentionContext(now: now, timeZone: job.timeZone)
         let decisions: [RetentionDecision]
@@ -63,15 +112,22 @@ struct PruneCommand: AsyncParsableCommand {
             let records = try await BackupCatalog.records(of: job.name, database: job.database, in: target.destination)
             decisions = try await RetentionRunner.review(job, at: target, records: records, justMade: nil,
                                                          context: context)
+                .sorted { $0.backup.created < $1.backup.created }
         } catch {
             throw Failure(message: "prune of job \(job.name)\(at) failed: \(error)", exitCode: 1)
         }
         let doomed = decisions.filter { !$0.keep }.map(\.backup)
-        print("[\(job.name)]\(at) \(decisions.filter(\.keep).count) kept, \(doomed.count) to delete")
-        for decision in decisions {
-            let verdict = decision.keep ? "keep  " : "delete"
-            print("  \(verdict)  \(Timestamp.iso8601(decision.backup.created))  \(decision.backup.name)  "
-                  + "(\(decision.reason))")
+        report.destinations.append(Destination(job: job.name, destination: target.name, backups: decisions.map {
+            Decision(file: $0.backup.name, id: JobName.id(of: $0.backup.name, job: job.name),
+                     created: Timestamp.iso8601($0.backup.created), action: $0.keep ? "keep" : "delete",
+                     reason: $0.reason)
+        }, deleted: false))
+        if !json {
+            print("[\(job.name)]\(at) \(decisions.filter(\.keep).count) to keep, \(doomed.count) to delete")
+            let rows = decisions.map {
+                [$0.keep ? "keep" : "delete", Timestamp.iso8601($0.backup.created), $0.backup.name, "(\($0.reason))"]
+            }
+            for line in TextTable.lines(rows, indent: "  ") { print(line) }
         }
         guard !dryRun else { return }
         do {
@@ -79,5 +135,7 @@ struct PruneCommand: AsyncParsableCommand {
         } catch {
             throw Failure(message: "prune of job \(job.name)\(at) failed: \(error)", exitCode: 1)
         }
+        report.destinations[report.destinations.count - 1].deleted = true
+        if !json { print("[\(job.name)]\(at) deleted \(doomed.count)") }
     }
 }

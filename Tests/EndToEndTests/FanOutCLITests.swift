@@ -94,7 +94,7 @@ import TestSupport
         #expect(listed.map { $0["destinations"] as? [String] ?? [] } == [["s3"], ["s3"], ["local", "s3"], ["local", "s3"]], "\(listed)")
 
         let dryRun = try await cli.run("prune", "--dry-run")
-        #expect(dryRun.stdout.contains("[app] at local 2 kept, 0 to delete") && dryRun.stdout.contains("[app] at s3 4 kept, 0 to delete"),
+        #expect(dryRun.stdout.contains("[app] at local 2 to keep, 0 to delete") && dryRun.stdout.contains("[app] at s3 4 to keep, 0 to delete"),
                 "\(dryRun.stdout)")
     }
 

@@ -248,7 +248,7 @@ struct SplitMix64: RandomNumberGenerator {
         try config.replacingOccurrences(of: "count.keep = 10", with: "count.keep = 3").write(toFile: cli.configPath, atomically: true, encoding: .utf8)
 
         let dryRun = try await cli.run("prune", "--dry-run")
-        #expect(dryRun.status == 0 && dryRun.stdout.contains("6 kept, 0 to delete"), "\(dryRun.stdout)")
+        #expect(dryRun.status == 0 && dryRun.stdout.contains("6 to keep, 0 to delete"), "\(dryRun.stdout)")
         #expect(dryRun.stdout.contains("\(made[3])  (damaged: stored size 100 bytes differs from the manifest's"), "\(dryRun.stdout)")
         #expect(dryRun.stdout.contains("\(made[4])  (damaged: its SHA-256 does not match the manifest's"), "\(dryRun.stdout)")
         #expect(try await cli.run("prune").status == 0)
