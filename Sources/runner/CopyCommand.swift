@@ -27,6 +27,36 @@ struct CopyCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "If a run of the job holds its lock at the target, wait for it instead of failing.")
     var wait = false
 
+    @Flag(name: .long, help: "Print a JSON object (version 1, see README) instead of text.")
+    var json = false
+
+    /// `backup copy --json`: what was copied (where to), what the target had already, what was left out.
+    struct Report: Encodable {
+        var version = 1
+        var job: String
+        var from: String
+        var to: String
+        var copied: [Copied] = []
+        var present: [String] = []
+        var damaged: [String] = []
+    }
+
+    struct Copied: Encodable {
+        var file: String
+        var location: String
+    }
+
+    /// Filled in as backups are copied, printed at the end (also when the copy failed part way).
+    final class Reported: @unchecked Sendable {
+        let lock = Mutex(())
+        var report: Report
+        init(_ report: Report) { self.report = report }
+        func update(_ change: (inout Report) -> Void) { lock.withLock { _ in change(&report) } }
+    }
+
+    /// Text for people, unless --json.
+    private func say(_ line: String) { if !json { print(line) } }
+
     func validate() throws {
         if from == to { throw ValidationError("--from and --to name the same destination") }
     }
@@ -39,16 +69,18 @@ struct CopyCommand: AsyncParsableCommand {
                 throw Failure(message: "name the job with --job; jobs: \(jobs.map(\.name).joined(separator: ", "))",
                               exitCode: 64)
             }
+            let reported = Reported(Report(job: jobs[0].name, from: from, to: to))
+            defer { if json { print((try? JSONOutput.string(reported.report)) ?? "") } }
             var done = (copied: 0, present: 0)
             var damaged: [String] = []
             // A whole-server job: its roles backups, then each database's.
             for job in try await [jobs[0]].withDatabaseJobs(from: from) {
-                let result = try await copy(job, logger: logger)
+                let result = try await copy(job, reported: reported, logger: logger)
                 done = (done.copied + result.copied, done.present + result.present)
                 damaged += result.damaged
             }
             let job = jobs[0]
-            print("\(done.copied) copied, \(done.present) already at \(to)"
+            say("\(done.copied) copied, \(done.present) already at \(to)"
                   + (damaged.isEmpty ? "" : ", \(damaged.count) damaged not copied"))
             if !damaged.isEmpty {
                 throw Failure(message: "copy of job \(job.name) from \(from) to \(to) left out what is not a whole "
@@ -60,7 +92,9 @@ struct CopyCommand: AsyncParsableCommand {
 
     /// Copies `job`'s selected backups: how many were copied, how many were there already, and what is
     /// damaged and was left out.
-    private func copy(_ job: Job, logger: Logger) async throws -> (copied: Int, present: Int, damaged: [String]) {
+    private func copy(
+        _ job: Job, reported: Reported, logger: Logger
+    ) async throws -> (copied: Int, present: Int, damaged: [String]) {
         let counts = Mutex((copied: 0, present: 0))
         var damaged: [String] = []
         do {
@@ -69,6 +103,7 @@ struct CopyCommand: AsyncParsableCommand {
             let catalog = await JobCatalog.build(job, at: [source])
             let selected = try selection(in: catalog)
             damaged = selected.damaged
+            reported.update { $0.damaged += selected.damaged }
             var copier = BackupCopier()
             copier.lockLease = job.lockLease
             copier.waitForLock = wait
@@ -78,10 +113,12 @@ struct CopyCommand: AsyncParsableCommand {
                     switch result {
                     case .copied(let location):
                         counts.withLock { $0.copied += 1 }
-                        print("copied \(record.name) to \(location)")
+                        reported.update { $0.copied.append(Copied(file: record.name, location: location)) }
+                        say("copied \(record.name) to \(location)")
                     case .present:
                         counts.withLock { $0.present += 1 }
-                        print("\(record.name): already at \(to)")
+                        reported.update { $0.present.append(record.name) }
+                        say("\(record.name): already at \(to)")
                     }
                 }
             }
@@ -102,7 +139,7 @@ struct CopyCommand: AsyncParsableCommand {
         try catalog.requireListed()
         var damaged: [String] = []
         for (_, problem) in catalog.problems where !problem.leftover {
-            print("\(problem.name): NOT COPIED, not a whole backup (\(problem.problem))")
+            say("\(problem.name): NOT COPIED, not a whole backup (\(problem.problem))")
             damaged.append(problem.name)
         }
         return (catalog.backups.map(\.record), damaged)

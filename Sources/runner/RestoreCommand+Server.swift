@@ -5,9 +5,10 @@ import Logging
 extension RestoreCommand {
     /// `restore --server`: the plan (the roles, then every database), then the restore; exit 1 naming each
     /// database that failed, the others restored.
-    func restoreServer(logger: Logger) async throws {
+    func restoreServer(reported: Reported, logger: Logger) async throws {
         let (process, jobs) = try options.loadConfiguration(only: job, overrides: keys.overrides, forReading: true)
         let (job, location) = try await BackupChoice.resolve(jobs: jobs, named: self.job, backup: backup, from: from)
+        reported.backup(location, job: job.name)
         let choices = RestoreOptions(privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace,
                                      roleMap: try roles.roleMap())
         let plan: ServerRestore
@@ -19,11 +20,13 @@ extension RestoreCommand {
             throw Failure(message: "restore failed: \(error)", exitCode: 1)
         }
         let record = location.record
-        print("\(dryRun ? "Would restore" : "Restoring") the whole server from \(record.object.location) "
-              + "(job \(record.manifest.job), made \(Timestamp.iso8601(record.created))), \(process.parallel) "
-              + "database(s) at a time:")
-        for step in try await plan.describe() { print("  - \(step)") }
-        if dryRun { return print("Nothing was changed (--dry-run).") }
+        let steps = try await plan.describe()
+        reported.update { $0.plan = steps }
+        say("\(dryRun ? "Would restore" : "Restoring") the whole server from \(record.object.location) "
+            + "(job \(record.manifest.job), made \(Timestamp.iso8601(record.created))), \(process.parallel) "
+            + "database(s) at a time:")
+        for step in steps { say("  - \(step)") }
+        if dryRun { return say("Nothing was changed (--dry-run).") }
         let clock = ContinuousClock()
         let start = clock.now
         let outcome: (roles: [String], results: [ServerRestore.Result])
@@ -38,23 +41,33 @@ extension RestoreCommand {
         } catch {
             throw Failure(message: "restore failed: \(error)", exitCode: 1)
         }
-        if !outcome.roles.isEmpty { print("Created roles: \(outcome.roles.joined(separator: ", "))") }
+        if !outcome.roles.isEmpty { say("Created roles: \(outcome.roles.joined(separator: ", "))") }
         for result in outcome.results {
             if let report = result.report {
                 let rows = report.rowCounts.values.reduce(0, +)
-                print("Restored \(result.database.debugDescription): \(report.rowCounts.count) tables, \(rows) rows"
-                      + (report.previousDatabase.map { "; the previous one is kept as \($0)" } ?? ""))
+                say("Restored \(result.database.debugDescription): \(report.rowCounts.count) tables, \(rows) rows"
+                    + (report.previousDatabase.map { "; the previous one is kept as \($0)" } ?? ""))
             } else {
-                print("FAILED \(result.database.debugDescription): \(result.error ?? "?")")
+                say("FAILED \(result.database.debugDescription): \(result.error ?? "?")")
             }
         }
         let failed = outcome.results.filter { $0.report == nil }
-        let seconds = String(format: "%.1f", (clock.now - start).inSeconds)
+        let elapsed = (clock.now - start).inSeconds
+        let seconds = String(format: "%.1f", elapsed)
+        reported.update {
+            $0.createdRoles = outcome.roles
+            $0.seconds = (elapsed * 1000).rounded() / 1000
+            $0.databases = outcome.results.map {
+                ServerDatabase(database: $0.database, tables: $0.report?.rowCounts.count,
+                               rows: $0.report?.rowCounts.values.reduce(0, +),
+                               previousDatabase: $0.report?.previousDatabase, error: $0.error)
+            }
+        }
         guard failed.isEmpty else {
             let named = failed.map { "\($0.database.debugDescription): \($0.error ?? "?")" }
             throw Failure(message: "restore --server: \(failed.count) of \(outcome.results.count) databases"
                           + " not restored (the others are): " + named.joined(separator: "; "), exitCode: 1)
         }
-        print("Restored \(outcome.results.count) databases in \(seconds)s.")
+        say("Restored \(outcome.results.count) databases in \(seconds)s.")
     }
 }

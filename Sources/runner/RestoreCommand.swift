@@ -70,6 +70,9 @@ struct RestoreCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Create the database in this tablespace instead of the source database's.")
     var tablespace: String?
 
+    @Flag(name: .long, help: "Print a JSON object (version 1, see README) at the end instead of text.")
+    var json = false
+
     @OptionGroup var roles: RoleMapOptions
 
     @OptionGroup var keys: KeyOptions
@@ -100,51 +103,70 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
-            if server { return try await restoreServer(logger: logger) }
-            let (job, location) = try await BackupChoice.resolve(options: options, job: job, backup: backup, from: from,
-                                                                 overrides: keys.overrides)
-            let mode: RestoreMode = toDatabase.map { .newDatabase($0, replace: force) }
-                ?? .inPlace(terminate: force, dropPrevious: dropPrevious)
-            if job.source is any ServerSource {
-                throw Failure(message: "job \(job.name) is a whole server: restore it with --server, or one of its"
-                              + " databases with --job \(job.name).DATABASE (as `backup list` shows it)", exitCode: 64)
-            }
-            guard let source = job.source as? any RestorableSource else {
-                throw Failure(message: "job \(job.name)'s source cannot restore", exitCode: 1)
-            }
-            let pipeline = RestorePipeline(registry: ProcessSettings.registry)
-            let choices = RestoreOptions(privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace,
-                                         roleMap: try roles.roleMap())
-            // Every check that can be made before the server is touched, before the plan is printed.
-            let request: RestoreRequest
-            var found: [String] = []
+            let reported = Reported(dryRun: dryRun)
             do {
-                request = try await pipeline.request(location, mode: mode, options: choices, job: job)
-                if let opens = try await pipeline.checkOpens(location, job: job) { found.append(opens) }
-                found += try await source.preflight(request)
+                if server {
+                    try await restoreServer(reported: reported, logger: logger)
+                } else {
+                    try await restoreOne(reported: reported, logger: logger)
+                }
+                printReport(reported, failure: nil)
             } catch {
-                throw Failure(message: "restore failed: \(error); nothing was changed", exitCode: 1)
+                printReport(reported, failure: error)
+                throw error
             }
-            let record = location.record
-            print("\(dryRun ? "Would restore" : "Restoring") \(record.object.location) (job \(record.manifest.job), "
-                  + "made \(Timestamp.iso8601(record.created))):")
-            for step in try await source.describe(request) {
-                print("  - \(step)")
-            }
-            if dryRun {
-                print("Checked:")
-                for line in found { print("  - \(line)") }
-                print("Nothing was changed (--dry-run).")
-                return
-            }
-            try await restore(location, job: job, mode: mode, choices: choices, pipeline: pipeline, logger: logger)
         }
+    }
+
+    private func restoreOne(reported: Reported, logger: Logger) async throws {
+        let (job, location) = try await BackupChoice.resolve(options: options, job: job, backup: backup, from: from,
+                                                             overrides: keys.overrides)
+        reported.backup(location, job: job.name)
+        let mode: RestoreMode = toDatabase.map { .newDatabase($0, replace: force) }
+            ?? .inPlace(terminate: force, dropPrevious: dropPrevious)
+        if job.source is any ServerSource {
+            throw Failure(message: "job \(job.name) is a whole server: restore it with --server, or one of its"
+                          + " databases with --job \(job.name).DATABASE (as `backup list` shows it)", exitCode: 64)
+        }
+        guard let source = job.source as? any RestorableSource else {
+            throw Failure(message: "job \(job.name)'s source cannot restore", exitCode: 1)
+        }
+        let pipeline = RestorePipeline(registry: ProcessSettings.registry)
+        let choices = RestoreOptions(privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace,
+                                     roleMap: try roles.roleMap())
+        // Every check that can be made before the server is touched, before the plan is printed.
+        let request: RestoreRequest
+        var found: [String] = []
+        do {
+            request = try await pipeline.request(location, mode: mode, options: choices, job: job)
+            if let opens = try await pipeline.checkOpens(location, job: job) { found.append(opens) }
+            found += try await source.preflight(request)
+        } catch {
+            throw Failure(message: "restore failed: \(error); nothing was changed", exitCode: 1)
+        }
+        let record = location.record
+        let plan = try await source.describe(request)
+        reported.update {
+            $0.plan = plan
+            $0.checked = found
+        }
+        say("\(dryRun ? "Would restore" : "Restoring") \(record.object.location) (job \(record.manifest.job), "
+            + "made \(Timestamp.iso8601(record.created))):")
+        for step in plan { say("  - \(step)") }
+        if dryRun {
+            say("Checked:")
+            for line in found { say("  - \(line)") }
+            say("Nothing was changed (--dry-run).")
+            return
+        }
+        try await restore(location, job: job, mode: mode, choices: choices, pipeline: pipeline, reported: reported,
+                          logger: logger)
     }
 
     /// Restores with progress shown on a terminal, and prints what the restore did.
     private func restore(
         _ location: BackupLocation, job: Job, mode: RestoreMode, choices: RestoreOptions, pipeline: RestorePipeline,
-        logger: Logger
+        reported: Reported, logger: Logger
     ) async throws {
         let record = location.record
         let progress = TerminalProgress.isTerminal ? TerminalProgress() : nil
@@ -159,11 +181,19 @@ struct RestoreCommand: AsyncParsableCommand {
             progress?.finished(job: job.name)
             let rows = report.rowCounts.values.reduce(0, +)
             let seconds = (clock.now - start).inSeconds
-            print("Restored into \(report.database): \(report.rowCounts.count) tables, \(rows) rows "
-                  + "in \(String(format: "%.1f", seconds))s.")
-            if let previous = report.previousDatabase { print("The previous database is kept as \(previous).") }
+            reported.update {
+                $0.database = report.database
+                $0.tables = report.rowCounts.count
+                $0.rows = rows
+                $0.seconds = (seconds * 1000).rounded() / 1000
+                $0.previousDatabase = report.previousDatabase
+                $0.createdRoles = report.createdRoles
+            }
+            say("Restored into \(report.database): \(report.rowCounts.count) tables, \(rows) rows "
+                + "in \(String(format: "%.1f", seconds))s.")
+            if let previous = report.previousDatabase { say("The previous database is kept as \(previous).") }
             if !report.createdRoles.isEmpty {
-                print("Created roles (no passwords; set them): \(report.createdRoles.joined(separator: ", "))")
+                say("Created roles (no passwords; set them): \(report.createdRoles.joined(separator: ", "))")
             }
         } catch let interrupted as Interrupted {
             progress?.finished(job: job.name)

@@ -30,11 +30,52 @@ struct VerifyCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Only re-hash the stored files; needs no database server.")
     var checksumsOnly = false
 
+    @Flag(name: .long, help: "Print a JSON object (version 1, see README) instead of text.")
+    var json = false
+
+    /// `backup verify --json`: each backup verified, with its result and (when restored) its tables.
+    struct Report: Encodable {
+        var version = 1
+        var ok: Bool
+        var backups: [Entry]
+        /// Jobs whose backups could not be found or listed, with why.
+        var errors: [String]
+    }
+
+    struct Entry: Encodable {
+        var job: String
+        var file: String
+        var id: String?
+        /// `passed`, `checksum-ok` (not restored), `failed` (row counts differ), `checksum-mismatch`,
+        /// `cannot-decrypt`, `restore-failed` (the restore could not run: proves nothing either way),
+        /// `unreadable`, `not-a-whole-backup`.
+        var result: String
+        var error: String?
+        var tables: [Table]?
+    }
+
+    struct Table: Encodable {
+        var table: String
+        var expected: Int64?
+        var restored: Int64?
+        var matches: Bool
+    }
+
+    /// Text for people, unless --json.
+    private func say(_ line: String) { if !json { print(line) } }
+
     func run() async throws {
         try await reportingFailures {
             let logger = options.bootstrapLogging()
             let pipeline = RestorePipeline(registry: ProcessSettings.registry)
             var failures: [String] = []
+            var entries: [Entry] = []
+            var errors: [String] = []
+            defer {
+                if json {
+                    print((try? JSONOutput.string(Report(ok: failures.isEmpty, backups: entries, errors: errors))) ?? "")
+                }
+            }
             let jobs = try options.loadJobs(only: job, overrides: keys.overrides, forReading: true)
             for job in try await jobs.withDatabaseJobs(from: from) {
                 var found: [BackupLocation] = []
@@ -45,20 +86,28 @@ struct VerifyCommand: AsyncParsableCommand {
                         try catalog.requireListed()
                         found = catalog.backups.map(\.first)
                         for (target, problem) in catalog.problems {
-                            print("\(problem.name)\(catalog.at(target)): NOT A WHOLE BACKUP (\(problem.problem))")
+                            say("\(problem.name)\(catalog.at(target)): NOT A WHOLE BACKUP (\(problem.problem))")
                             failures.append("\(problem.name): \(problem.problem)")
+                            entries.append(Entry(job: job.name, file: problem.name, result: "not-a-whole-backup",
+                                                 error: problem.problem))
                         }
                     } else {
                         found = [try catalog.find(BackupSelector(backup))]
                     }
                 } catch {
                     failures.append("\(job.name): \(error)")
+                    errors.append("\(job.name): \(error)")
                     continue
                 }
                 for location in found {
-                    if let problem = try await verify(location, job: job, pipeline: pipeline, logger: logger) {
+                    var entry = Entry(job: job.name, file: location.name,
+                                      id: JobName.id(of: location.name, job: job.name), result: "passed")
+                    if let problem = try await verify(location, job: job, pipeline: pipeline, entry: &entry,
+                                                      logger: logger) {
                         failures.append("\(location.name): \(problem)")
+                        entry.error = problem
                     }
+                    entries.append(entry)
                 }
             }
             if !failures.isEmpty {
@@ -67,9 +116,9 @@ struct VerifyCommand: AsyncParsableCommand {
         }
     }
 
-    /// Verifies one backup and prints the result; returns what is wrong, or nil.
+    /// Verifies one backup, prints the result and sets it in `entry`; returns what is wrong, or nil.
     private func verify(
-        _ location: BackupLocation, job: Job, pipeline: RestorePipeline, logger: Logger
+        _ location: BackupLocation, job: Job, pipeline: RestorePipeline, entry: inout Entry, logger: Logger
     ) async throws -> String? {
         let record = location.record
         // A whole-server job's own backups are the server's roles, restored with its databases, not alone:
@@ -78,21 +127,25 @@ struct VerifyCommand: AsyncParsableCommand {
             do {
                 let bytes = try await pipeline.contents(location, job: job, limit: ServerRestore.globalsLimit)
                 let databases = try server.runDatabases(bytes)
-                print("\(record.name): checksum OK; the server's roles read as restore --server reads them"
-                      + " (\(databases.count) databases in the run)")
+                say("\(record.name): checksum OK; the server's roles read as restore --server reads them"
+                    + " (\(databases.count) databases in the run)")
+                entry.result = "checksum-ok"
                 return nil
             } catch {
-                print("\(record.name): UNREADABLE")
+                say("\(record.name): UNREADABLE")
+                entry.result = "unreadable"
                 return "\(error)"
             }
         }
         if checksumsOnly || job.source is any ServerSource {
             do {
                 try await pipeline.checkChecksum(record, in: location.destination)
-                print("\(record.name): checksum OK")
+                say("\(record.name): checksum OK")
+                entry.result = "checksum-ok"
                 return nil
             } catch {
-                print("\(record.name): CHECKSUM MISMATCH")
+                say("\(record.name): CHECKSUM MISMATCH")
+                entry.result = "checksum-mismatch"
                 return "\(error)"
             }
         }
@@ -102,30 +155,38 @@ struct VerifyCommand: AsyncParsableCommand {
                 try await pipeline.verify(location, job: job, options: choices, logger: logger)
             }
             guard outcome.restored else {
-                print("\(record.name): checksum OK; no row counts recorded (postgres.row_counts = none), "
-                      + "so not restored")
+                say("\(record.name): checksum OK; no row counts recorded (postgres.row_counts = none), "
+                    + "so not restored")
+                entry.result = "checksum-ok"
                 return nil
             }
             printTable(record.name, outcome.checks)
+            entry.result = outcome.problem == nil ? "passed" : "failed"
+            entry.tables = outcome.checks.map {
+                Table(table: $0.table, expected: $0.expected, restored: $0.restored, matches: $0.matches)
+            }
             await recordOutcome(location, outcome.problem.map { "failed: \($0)" } ?? "passed", pipeline: pipeline,
                                 logger: logger)
             return outcome.problem
         } catch let interrupted as Interrupted {
-            print("\(record.name): INTERRUPTED (the scratch database was dropped)")
+            say("\(record.name): INTERRUPTED (the scratch database was dropped)")
             throw Failure(message: "verify interrupted by signal \(interrupted.signal); "
                           + "the scratch database was dropped", exitCode: 128 + interrupted.signal)
         } catch let error as BackupError where error.code == .corrupt {
-            print("\(record.name): CHECKSUM MISMATCH")
+            say("\(record.name): CHECKSUM MISMATCH")
+            entry.result = "checksum-mismatch"
             await recordOutcome(location, "failed: \(error)", pipeline: pipeline, logger: logger)
             return "\(error)"
         } catch let error as BackupError where error.code == .decryption {
             // Not recorded either: no key here opens it, which says nothing of the backup.
-            print("\(record.name): CANNOT DECRYPT (\(error.message))")
+            say("\(record.name): CANNOT DECRYPT (\(error.message))")
+            entry.result = "cannot-decrypt"
             return "\(error)"
         } catch {
             // Not recorded: the restore could not run (a server, a privilege), which proves nothing of the
             // backup either way.
-            print("\(record.name): RESTORE FAILED")
+            say("\(record.name): RESTORE FAILED")
+            entry.result = "restore-failed"
             return "\(error)"
         }
     }
@@ -144,12 +205,13 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 
     private func printTable(_ name: String, _ checks: [RowCountCheck]) {
+        guard !json else { return }
         let rows = [["TABLE", "EXPECTED", "RESTORED", ""]] + checks.map {
             [$0.table, $0.expected.map(String.init) ?? "-", $0.restored.map(String.init) ?? "-",
              $0.matches ? "ok" : "MISMATCH"]
         }
         print("\(name): restored into a scratch database (dropped again)")
-        for line in TextTable.lines(rows, indent: "  ") { print(line) }
+        for line in TextTable.lines(rows, indent: "  ", right: [1, 2]) { print(line) }
         let total = checks.filter(\.matches).count
         print("  \(total) of \(checks.count) tables match")
     }
