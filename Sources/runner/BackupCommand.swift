@@ -28,7 +28,30 @@ struct BackupCommand: AsyncParsableCommand {
                 Foundation.exit(64)
             }
         }
-        await main(arguments)
+        do {
+            var command = try parseAsRoot(arguments)
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(reporting: error)
+        }
+    }
+
+    /// Ends the process as ArgumentParser would, but with every error line beginning `backup:` as the
+    /// commands' own failures do (ArgumentParser begins its usage errors with `Error:`).
+    private static func exit(reporting error: any Error) -> Never {
+        let code = exitCode(for: error)
+        var message = fullMessage(for: error)
+        if code == .success {
+            if !message.isEmpty { print(message) }
+        } else if !message.isEmpty {
+            if message.hasPrefix("Error: ") { message = "backup: " + message.dropFirst("Error: ".count) }
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+        }
+        Foundation.exit(code.rawValue)
     }
 
     @Flag(name: .long, help: "Print the version, the commit and Swift it was built from, and each pg_dump found.")

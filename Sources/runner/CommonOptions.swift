@@ -67,7 +67,7 @@ struct CommonOptions: ParsableArguments {
                 handler.logLevel = level
                 return handler
             }
-            var handler = StreamLogHandler.standardError(label: label)
+            var handler = TextLogHandler()
             handler.logLevel = level
             return handler
         }

@@ -11,6 +11,8 @@ struct JobRunner {
     var parallel = 1
     /// Hears every finished run, before notifiers do (the daemon's metrics).
     var onEvent: (@Sendable (JobEvent) -> Void)?
+    /// Prints one line per run on stdout for a person (``RunSummary``).
+    var summarize = false
 
     func runAll(_ jobs: [Job]) async -> [String] {
         var failed: [String] = []
@@ -21,12 +23,17 @@ struct JobRunner {
     }
 
     func runOne(_ job: Job) async -> Bool {
-        var pipeline = BackupPipeline(observer: showProgress ? TerminalProgress() : nil,
+        // On a terminal, progress against the size of the job's newest backup before compression.
+        let expected = showProgress && !(job.source is any ServerSource)
+            ? await JobCatalog.build(job).backups.last?.record.manifest.rawBytes : nil
+        var pipeline = BackupPipeline(observer: showProgress ? TerminalProgress(expected: expected) : nil,
                                       registry: ProcessSettings.registry)
         pipeline.writer = BuildInfo.writer
         pipeline.waitForLock = waitForLock
         pipeline.lockLease = job.lockLease
         pipeline.databaseParallelism = parallel
-        return await pipeline.runAndReport(job, logger: logger, onEvent: onEvent).status == .success
+        let event = await pipeline.runAndReport(job, logger: logger, onEvent: onEvent)
+        if summarize { print(RunSummary.line(event, job: job)) }
+        return event.status == .success
     }
 }

@@ -25,6 +25,7 @@ struct NowCommand: AsyncParsableCommand {
             let exported = process.pushgateway != nil || process.metricsTextfile != nil
             let metrics = exported ? await RunMetrics.reading(jobs) : nil
             if let metrics { runner.onEvent = { @Sendable event in metrics.record(event) } }
+            runner.summarize = RunSummary.isTerminal
             let box = FailedJobs()
             let signal = await SignalCancellation.run { [runner] in box.set(await runner.runAll(jobs)) }
             if let metrics {
