@@ -122,7 +122,7 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     /// The table's columns, and each job's row: what the page `backup run` serves shows too.
-    static let columns = ["JOB", "AT", "NEWEST (UTC)", "AGE", "SIZE", "CHANGE", "VERIFIED", "FAILED RUNS",
+    static let columns = ["JOB", "DESTINATION", "NEWEST (UTC)", "AGE", "SIZE", "CHANGE", "VERIFIED", "FAILED RUNS",
                           "NEXT RUN (UTC)", "STATE"]
 
     static func cells(_ status: JobStatus, now: Date) -> [String] {

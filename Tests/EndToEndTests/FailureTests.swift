@@ -81,6 +81,15 @@ import TestSupport
         try await s.expectSafeFailure(result, saying: "cannot reach PostgreSQL at 127.0.0.1:\(port) (connection refused)")
     }
 
+    /// A host name that does not resolve fails at once, and is said as such, not as a timeout.
+    @Test func anUnresolvableHostIsNamedAsSuch() async throws {
+        let s = try await Scenario.make("nodns")
+        defer { s.cleanUp() }
+        let result = try await s.rerun { $0.replacingOccurrences(of: "postgres.host = 127.0.0.1", with: "postgres.host = no-such-host.invalid") }
+        try await s.expectSafeFailure(result, saying: "cannot reach PostgreSQL at no-such-host.invalid:")
+        #expect(result.stderr.contains("(the host name does not resolve)") && !result.stderr.contains("within"), "\(result.stderr)")
+    }
+
     /// A server that accepts the TCP connection but never answers: the connect timeout must end it.
     @Test func silentServerTimesOut() async throws {
         let s = try await Scenario.make("silent")

@@ -106,8 +106,11 @@ final class PostgresConnection {
             return BackupError(.databaseMissing,
                 "database \(target.database) does not exist on \(target.host):\(target.port); check postgres.database")
         }
-        // A refusal is immediate: saying "within 10s" would send people after a timeout that never ran.
-        let how = lower.contains("connection refused") ? "(connection refused)" : "within \(target.connectTimeout)s"
+        // Only a timeout that fired is said as one: a refusal or a name that does not resolve fails at once,
+        // and "within 10s" would send people after a timeout that never ran.
+        let how = lower.contains("connection refused") ? "(connection refused)"
+            : lower.contains("could not translate host name") ? "(the host name does not resolve)"
+            : lower.contains("timeout expired") ? "within \(target.connectTimeout)s" : "(no connection)"
         return BackupError(.unreachable,
             "cannot reach PostgreSQL at \(target.host):\(target.port) \(how):"
                 + " check postgres.host, postgres.port and the network (\(text))")
