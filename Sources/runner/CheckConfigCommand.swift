@@ -3,7 +3,15 @@ import Engine
 
 struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check-config", abstract: "Validate the configuration and print the effective settings per job.")
+        commandName: "check-config", abstract: "Validate the configuration and print the effective settings per job.",
+        discussion: """
+            Connects to nothing (`backup check` does). Each setting shows where it came from (file:line, \
+            default, or the variable); secrets show as <redacted>. A configuration error exits 78.
+
+            Examples:
+              backup check-config --config /etc/backup/backup.conf
+              DATABASE_SERVICE_NAME=db POSTGRESQL_DATABASE=app backup check-config
+            """)
 
     @OptionGroup var options: CommonOptions
 

@@ -8,7 +8,15 @@ struct CopyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "copy",
         abstract: "Copy stored backups (with manifests and sidecars) from one of a job's destinations to another; "
-            + "what is there already is skipped.")
+            + "what is there already is skipped.",
+        discussion: """
+            Each backup's SHA-256 (and its sidecars') is checked against its manifest before it is published; \
+            an existing copy is never replaced.
+
+            Examples:
+              backup copy --from local --to s3
+              backup copy --job shop --from s3 --to local --backup all
+            """)
 
     @OptionGroup var options: CommonOptions
 
@@ -21,7 +29,10 @@ struct CopyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The destination to copy to (e.g. s3).")
     var to: String
 
-    @Option(name: .long, help: "latest (default), a backup's file name or timestamp, or all.")
+    @Option(name: .long, help: """
+        latest (default), all, or one backup as `backup list` shows it: its ID (or a beginning only it has), \
+        its creation time, its file name.
+        """)
     var backup: String = "latest"
 
     @Flag(name: .long, help: "If a run of the job holds its lock at the target, wait for it instead of failing.")

@@ -14,6 +14,10 @@ struct KeygenCommand: AsyncParsableCommand {
             Writes the identity, with its recipient in a comment, to stdout or --output (created, never replaced, \
             readable by its owner only), and the recipient to stderr. The backup pod needs only the recipient; \
             keep the identity where restores run (e.g. a Secret mounted only into a restore Job).
+
+            Examples:
+              backup keygen -o restore-key.txt
+              backup keygen -y restore-key.txt
             """)
 
     @Option(name: [.short, .long], help: "Write the identity to this new file (mode 0600) instead of stdout.")

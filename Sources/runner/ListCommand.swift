@@ -4,7 +4,16 @@ import Foundation
 
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List the stored backups of every job (or one).")
+        commandName: "list", abstract: "List the stored backups of every job (or one).",
+        discussion: """
+            The ID column is what --backup takes (restore, verify, copy); so do the CREATED time, the file name \
+            and a beginning of an ID only one backup has. A destination that cannot be listed is warned about \
+            on stderr, the others are listed, and the exit status is 1.
+
+            Examples:
+              backup list
+              backup list --job shop --from s3 --json
+            """)
 
     @OptionGroup var options: CommonOptions
 

@@ -6,7 +6,16 @@ import Synchronization
 
 struct NowCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "now", abstract: "Back up every job (or one) once, now.")
+        commandName: "now", abstract: "Back up every job (or one) once, now.",
+        discussion: """
+            Exits 0 only when every job stored its backup everywhere. On a terminal it shows progress on stderr \
+            and prints one summary line per job on stdout. As a Kubernetes CronJob, run it with --wait so that \
+            a run still in progress is waited for, not failed.
+
+            Examples:
+              backup now
+              backup now --job shop --wait --config /etc/backup/backup.conf
+            """)
 
     @OptionGroup var options: CommonOptions
 

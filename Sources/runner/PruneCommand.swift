@@ -5,7 +5,15 @@ import Logging
 
 struct PruneCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "prune", abstract: "Apply each job's retention now; --dry-run shows keep or delete, and why.")
+        commandName: "prune", abstract: "Apply each job's retention now; --dry-run shows keep or delete, and why.",
+        discussion: """
+            Each destination by its own policy, as after a backup. It holds the job's lock, so it fails at once \
+            while a backup of the job runs (or waits, with --wait).
+
+            Examples:
+              backup prune --dry-run
+              backup prune --job shop --dry-run --as-of 2027-01-31T00:00:00Z
+            """)
 
     @OptionGroup var options: CommonOptions
 

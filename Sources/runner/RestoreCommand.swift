@@ -6,7 +6,21 @@ import Logging
 struct RestoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore",
-        abstract: "Restore a backup into a new database, or in place (the old database is kept beside it).")
+        abstract: "Restore a backup into a new database, or in place (the old database is kept beside it).",
+        usage: """
+            backup restore [--job NAME] [--backup ID] (--to-database NAME | --yes) [--dry-run] [<options>]
+            backup restore --server [--job NAME] [--backup ID] [--database PATTERN ...] [--yes] [<options>]
+            """,
+        discussion: """
+            Every check that can be made first (the key opens the backup, the server answers, the target is \
+            free, no session is connected to a database restored in place) runs before the plan is printed; \
+            --dry-run stops after them. The checksum is checked before the server is changed.
+
+            Examples:
+              backup restore --to-database shop_copy
+              backup restore --job shop --backup 20261206T001230Z --yes --dry-run
+              backup restore --job shop --yes --force --identity /run/secrets/age/identity
+            """)
 
     @OptionGroup var options: CommonOptions
 
@@ -14,7 +28,8 @@ struct RestoreCommand: AsyncParsableCommand {
     var job: String?
 
     @Option(name: .long, help: """
-        latest, a backup's file name or timestamp, or the location of a backup: a file path or an s3://bucket/key \
+        latest, a backup as `backup list` shows it (its ID or a beginning only it has, its creation time, its file \
+        name), or the location of a backup: a file path or an s3://bucket/key \
         URL.
         """)
     var backup: String = "latest"

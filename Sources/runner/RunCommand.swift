@@ -7,7 +7,16 @@ import Synchronization
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Stay up and back up each job on its schedule or every `interval` (default 24h).")
+        commandName: "run", abstract: "Stay up and back up each job on its schedule or every `interval` (default 24h).",
+        discussion: """
+            `backup next` shows when it would run each job. With http.listen it serves /healthz, /readyz, \
+            /metrics and a status page at /. SIGTERM ends it with status 0 (a backup in progress is stopped and \
+            removed first).
+
+            Examples:
+              backup run --config /etc/backup/backup.conf
+              HTTP_LISTEN=127.0.0.1:8080 backup run --log-format json
+            """)
 
     @OptionGroup var options: CommonOptions
 

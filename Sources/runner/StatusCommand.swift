@@ -10,6 +10,10 @@ struct StatusCommand: AsyncParsableCommand {
             Reads the stores, so it answers where only CronJobs run. Exits 1 when a job has no backup, its \
             newest backup is older than its schedule allows (the next run plus status.grace), the newest \
             verification recorded failed, or a destination cannot be listed; 0 otherwise.
+
+            Examples:
+              backup status
+              backup status --job shop --json
             """)
 
     @OptionGroup var options: CommonOptions

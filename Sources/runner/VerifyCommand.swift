@@ -7,14 +7,26 @@ struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Prove backups restore: check the SHA-256, restore into a scratch database, compare every "
-            + "table's row count.")
+            + "table's row count.",
+        discussion: """
+            The outcome is recorded in the backup's manifest, where `backup status` and the metrics read it. \
+            Exits 0 only when every backup passed.
+
+            Examples:
+              backup verify
+              backup verify --job shop --backup all --identity restore-key.txt
+              backup verify --checksums-only --json
+            """)
 
     @OptionGroup var options: CommonOptions
 
     @Option(name: .long, help: "Verify only this job's backups.")
     var job: String?
 
-    @Option(name: .long, help: "latest (default), a backup's file name or timestamp, or all.")
+    @Option(name: .long, help: """
+        latest (default), all, or one backup as `backup list` shows it: its ID (or a beginning only it has), \
+        its creation time, its file name.
+        """)
     var backup: String = "latest"
 
     @Option(name: .long, help: """
