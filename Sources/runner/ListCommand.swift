@@ -135,7 +135,8 @@ struct ListCommand: AsyncParsableCommand {
         // With several destinations: which hold each backup (FILE is the first's copy).
         if showDestinations {
             rows = rows.enumerated().map { index, row in
-                let holders = index == 0 ? "DESTINATIONS" : (entries[index - 1].destinations ?? []).joined(separator: ",")
+                let holders = index == 0 ? "DESTINATIONS"
+                    : (entries[index - 1].destinations ?? []).joined(separator: ",")
                 return Array(row.dropLast()) + [holders, row.last ?? ""]
             }
         }

@@ -7,7 +7,8 @@ enum TextTable {
         return rows.map { row in
             indent + row.enumerated().map { index, cell in
                 if right.contains(index) { return String(repeating: " ", count: widths[index] - cell.count) + cell }
-                return index == row.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                if index == row.count - 1 { return cell }
+                return cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
             }.joined(separator: "  ")
         }
     }

@@ -85,7 +85,8 @@ struct VerifyCommand: AsyncParsableCommand {
             var errors: [String] = []
             defer {
                 if json {
-                    print((try? JSONOutput.string(Report(ok: failures.isEmpty, backups: entries, errors: errors))) ?? "")
+                    let report = Report(ok: failures.isEmpty, backups: entries, errors: errors)
+                    print((try? JSONOutput.string(report)) ?? "")
                 }
             }
             let jobs = try options.loadJobs(only: job, overrides: keys.overrides, forReading: true)

@@ -106,7 +106,7 @@ import TestSupport
         #expect(verified.stdout.components(separatedBy: "restored into a scratch database").count - 1 == 10
                 && verified.stdout.components(separatedBy: "public.t ").count - 1 == 9, "\(verified.stdout)")
         let pruned = try await cli.run("prune", "--dry-run")
-        #expect(pruned.status == 0 && pruned.stdout.contains("[\(app)] 2 kept"), "\(pruned.stdout) \(pruned.stderr)")
+        #expect(pruned.status == 0 && pruned.stdout.contains("[\(app)] 2 to keep"), "\(pruned.stdout) \(pruned.stderr)")
         let unknown = try await cli.run("list", "--job", "fleet.nope%2")
         #expect(unknown.status == 64 && unknown.stderr.contains("no job named 'fleet.nope%2'"), "\(unknown.stderr)")
 

@@ -11,7 +11,10 @@ import TestSupport
         try await server.makeSampleDatabase("tty_out", rows: 60_000)
         let cli = try await BackupCLI(label: "tty-out", config: { server.config(database: "tty_out", directory: $0) })
         defer { cli.cleanUp() }
-        let piped = try await cli.run("now")
+        // A local zone set for the process changes nothing the tool prints: times are UTC.
+        var local = cli
+        local.environment["TZ"] = "America/New_York"
+        let piped = try await local.run("now")
         #expect(piped.status == 0 && piped.stdout.isEmpty, "no summary without a terminal: \(piped.stdout)")
         // Logs: the time in UTC as …Z, the level, the message, then job= and the sizes in binary units.
         let complete = try #require(piped.stderr.split(separator: "\n").first { $0.contains("backup complete") })

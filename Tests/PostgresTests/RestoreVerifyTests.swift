@@ -164,7 +164,7 @@ import TestSupport
         defer { b.cli.cleanUp() }
         let result = try await b.cli.run("verify")
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("public.customers  300       300       ok"))
+        #expect(result.stdout.contains("public.customers       300       300  ok"), "\(result.stdout)")
         #expect(result.stdout.contains("2 of 2 tables match"))
         #expect(try await b.cli.run("verify", "--checksums-only", "--backup", "all").stdout.contains("checksum OK"))
         #expect(!(try await PostgresServer.shared.databases().contains { $0.hasPrefix("rv_good_verify_") }))
@@ -253,7 +253,7 @@ import TestSupport
         }
         let result = try await b.cli.run("verify")
         #expect(result.status == 1)
-        #expect(result.stdout.contains("public.customers  301       300       MISMATCH"))
+        #expect(result.stdout.contains("public.customers       301       300  MISMATCH"), "\(result.stdout)")
         #expect(result.stderr.contains("public.customers (expected 301, restored 300)"), "\(result.stderr)")
         #expect(!(try await PostgresServer.shared.databases().contains { $0.hasPrefix("rv_offbyone_verify_") }),
                 "the scratch database must go")

@@ -68,7 +68,8 @@ public struct AgeEncryption: Encryption {
         // A key of the wrong kind cannot open the file: said now, before a restore creates anything.
         if record.parameters?["passphrase"] != nil, passphrase == nil {
             throw BackupError(.decryption, "the backup is \(madeFor); an identity cannot open it,"
-                + " it needs its passphrase: set age.passphrase_file (restore and verify also take --passphrase-file FILE)")
+                + " it needs its passphrase: set age.passphrase_file"
+                + " (restore and verify also take --passphrase-file FILE)")
         }
         if record.parameters?["recipients"] != nil, identities.isEmpty {
             throw BackupError(.decryption, "the backup is \(madeFor); a passphrase cannot open it,"
