@@ -85,6 +85,8 @@ let package = Package(
                 "Engine", "BuiltinPlugins",
                 // `backup keygen` makes keys of the age encryption stage.
                 "Age",
+                // The cores this process may use: the default of restore's and verify's --jobs.
+                "PluginSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -23,17 +23,24 @@ extension RestoreCommand {
         var seconds: Double?
         var previousDatabase: String?
         var createdRoles: [String]?
+        /// Where the time went (a parallel restore: fetch and decode, schema, data, indexes and constraints).
+        var phases: [Phase]?
         /// `--server`: each database's outcome.
         var databases: [ServerDatabase]?
         var error: String?
 
         enum CodingKeys: String, CodingKey {
             case version, ok, job, file, id, location, created, plan, checked, database, tables, rows, seconds
-            case databases, error
+            case databases, error, phases
             case dryRun = "dry_run"
             case previousDatabase = "previous_database"
             case createdRoles = "created_roles"
         }
+    }
+
+    struct Phase: Encodable {
+        var name: String
+        var seconds: Double
     }
 
     struct ServerDatabase: Encodable {

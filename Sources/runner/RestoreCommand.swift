@@ -90,6 +90,8 @@ struct RestoreCommand: AsyncParsableCommand {
 
     @OptionGroup var roles: RoleMapOptions
 
+    @OptionGroup var parallel: JobsOption
+
     @OptionGroup var keys: KeyOptions
 
     func validate() throws {
@@ -147,8 +149,9 @@ struct RestoreCommand: AsyncParsableCommand {
             throw Failure(message: "job \(job.name)'s source cannot restore", exitCode: 1)
         }
         let pipeline = RestorePipeline(registry: ProcessSettings.registry)
-        let choices = RestoreOptions(privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace,
-                                     roleMap: try roles.roleMap())
+        let choices = parallel.applied(to: RestoreOptions(
+            privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace, roleMap: try roles.roleMap()),
+            job: job)
         // Every check that can be made before the server is touched, before the plan is printed.
         let request: RestoreRequest
         var found: [String] = []
@@ -203,9 +206,12 @@ struct RestoreCommand: AsyncParsableCommand {
                 $0.seconds = (seconds * 1000).rounded() / 1000
                 $0.previousDatabase = report.previousDatabase
                 $0.createdRoles = report.createdRoles
+                $0.phases = report.phases.map { Phase(name: $0.name, seconds: ($0.seconds * 1000).rounded() / 1000) }
             }
+            let phases = report.phases.map { "\($0.name) \(String(format: "%.1f", $0.seconds))s" }
             say("Restored into \(report.database): \(report.rowCounts.count) tables, \(rows) rows "
-                + "in \(String(format: "%.1f", seconds))s.")
+                + "in \(String(format: "%.1f", seconds))s" + (phases.isEmpty ? "" : " (\(phases.joined(separator: ", ")))")
+                + ".")
             if let previous = report.previousDatabase { say("The previous database is kept as \(previous).") }
             if !report.createdRoles.isEmpty {
                 say("Created roles (no passwords; set them): \(report.createdRoles.joined(separator: ", "))")

@@ -37,6 +37,8 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var roles: RoleMapOptions
 
+    @OptionGroup var parallel: JobsOption
+
     @OptionGroup var keys: KeyOptions
 
     @Flag(name: .long, help: "Only re-hash the stored files; needs no database server.")
@@ -163,7 +165,7 @@ struct VerifyCommand: AsyncParsableCommand {
             }
         }
         do {
-            let choices = RestoreOptions(roleMap: try roles.roleMap())
+            let choices = parallel.applied(to: RestoreOptions(roleMap: try roles.roleMap()), job: job)
             let outcome = try await SignalCancellation.throwing {
                 try await pipeline.verify(location, job: job, options: choices, logger: logger)
             }

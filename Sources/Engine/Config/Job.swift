@@ -32,6 +32,9 @@ public struct Job: Sendable {
     /// Seconds after a scheduled run that its backup may still be missing before the job is overdue
     /// (`status.grace`).
     public var statusGrace: Double = 3600
+    /// Where a parallel restore decodes a backup it cannot read in place (`restore.scratch_dir`); nil: the
+    /// system's temporary directory.
+    public var restoreScratchDirectory: String?
     public var settings: [EffectiveSetting]
     /// Every registered plugin's settings in this job (defaults applied), by plugin name: what a plugin the
     /// job does not use needs to read a location given by hand, e.g. another destination's credentials.

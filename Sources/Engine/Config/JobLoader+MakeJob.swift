@@ -32,6 +32,7 @@ extension JobLoader {
             lockLease: lease, settings: effectiveSettings(choice, in: entries),
             pluginSettings: Dictionary(uniqueKeysWithValues: pluginSettings))
         job.statusGrace = DurationParser.seconds(value("status.grace", in: entries) ?? "1h") ?? 3600
+        job.restoreScratchDirectory = value("restore.scratch_dir", in: entries)
         return job
     }
 

@@ -16,6 +16,12 @@ public struct RestoreOptions: Sendable, Equatable {
     /// The role map was given for a whole server (`restore --server`): a source role that one database's
     /// backup does not name is passed over there, rather than refused as a mistake.
     public var roleMapAcrossDatabases = false
+    /// How many sessions may load the data and build the indexes at once; 1 streams the backup into one
+    /// session in one transaction. Above 1 a source that needs a seekable copy of the dump (a custom
+    /// archive read from object storage or through stages) decodes it to a file in `scratchDirectory`.
+    public var parallelism = 1
+    /// Where such a copy goes (`restore.scratch_dir`); nil: the system's temporary directory.
+    public var scratchDirectory: String?
 
     public init(
         privilegedRoles: Bool = false, locale: String? = nil, tablespace: String? = nil, roleMap: [String: String] = [:]

@@ -8,6 +8,9 @@ public struct RestoreReport: Sendable {
     public var previousDatabase: String?
     /// Roles that did not exist and were created.
     public var createdRoles: [String]
+    /// Where the time went, in order (e.g. fetching and decoding, the data, the indexes), when the source
+    /// measured it; empty otherwise.
+    public var phases: [RestorePhase] = []
 
     public init(
         database: String, rowCounts: [String: Int64], previousDatabase: String? = nil, createdRoles: [String] = []

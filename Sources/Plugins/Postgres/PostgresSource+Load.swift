@@ -49,22 +49,51 @@ extension PostgresSource {
         }
     }
 
-    /// A custom dump stored uncompressed on local disk: pg_restore reads it itself, one job per core.
-    func parallelRestore(_ file: String, into database: String, toolMajor: Int) async throws {
-        let jobs = max(2, CPUCount.available)
+    /// A custom dump in a local file pg_restore can seek in (stored uncompressed on a volume, or a scratch
+    /// copy): its three sections one after another, the data and then the indexes and constraints with
+    /// `jobs` sessions at once; returns how long each took. Not one transaction: a failure is undone by
+    /// dropping the database, as every failed restore is.
+    func parallelRestore(_ file: String, into database: String, toolMajor: Int, jobs: Int) async throws
+        -> [RestorePhase]
+    {
         let executable = try await clientTool("pg_restore", atLeast: toolMajor)
-        let result = try await withChildEnvironment { environment in try await Subprocess.run(
-            executable,
-            arguments: Arguments(connectionArguments + [
-                "--dbname", PostgresTarget.dbnameArgument(database), "--exit-on-error", "--jobs", String(jobs), file,
-            ]),
-            environment: environment, platformOptions: Self.platformOptions,
-            output: .discarded, error: .string(limit: 1 << 20)) }
-        guard result.terminationStatus.isSuccess else {
-            throw BackupError(.sourceFailed,
-                "pg_restore --jobs \(jobs) failed restoring into \(database):"
-                    + " \(StderrTail.lastLines(result.standardError))")
+        let clock = ContinuousClock()
+        var phases: [RestorePhase] = []
+        for (section, name) in [("pre-data", "schema"), ("data", "data"), ("post-data", "indexes and constraints")] {
+            let start = clock.now
+            // The schema is one session's work; pg_restore runs it so with --jobs too.
+            let parallel = section == "pre-data" ? [] : ["--jobs", String(jobs)]
+            let result = try await withChildEnvironment { environment in try await Subprocess.run(
+                executable,
+                arguments: Arguments(connectionArguments + [
+                    "--dbname", PostgresTarget.dbnameArgument(database), "--exit-on-error", "--section", section,
+                ] + parallel + [file]),
+                environment: environment, platformOptions: Self.platformOptions,
+                output: .discarded, error: .string(limit: 1 << 20)) }
+            guard result.terminationStatus.isSuccess else {
+                throw BackupError(.sourceFailed,
+                    "pg_restore --section \(section) --jobs \(jobs) failed restoring into \(database):"
+                        + " \(StderrTail.lastLines(result.standardError))")
+            }
+            phases.append(RestorePhase(name, seconds: (clock.now - start).inSeconds))
         }
+        return phases
+    }
+
+    /// A custom dump pg_restore cannot seek in (in object storage, or compressed or encrypted by our stages):
+    /// decoded once into a scratch file (``ScratchFile``, removed in every case), then restored in parallel.
+    func scratchRestore(_ request: RestoreRequest, into database: String, toolMajor: Int, feed: DumpFeed)
+        async throws -> [RestorePhase]
+    {
+        let scratch = try ScratchFile(in: ScratchFile.directory(request.options.scratchDirectory))
+        defer { scratch.remove() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await feed { chunk in try scratch.write(chunk) }
+        scratch.close()
+        let decoded = RestorePhase("fetch and decode", seconds: (clock.now - start).inSeconds)
+        return [decoded] + (try await parallelRestore(scratch.path, into: database, toolMajor: toolMajor,
+                                                      jobs: request.options.parallelism))
     }
 
     /// psql or pg_restore from beside the pg_dump the locator picks for `major` (the oldest at least that

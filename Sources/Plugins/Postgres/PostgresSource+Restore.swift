@@ -29,8 +29,9 @@ extension PostgresSource: RestorableSource {
         let globals = try GlobalsRestore(plan.globals, options: request.options, admin: admin, server: serverName,
                                          logger: Logger(label: "preflight"))
         try globals.preflight(serverMajor: admin.serverMajor)
+        let scratch = try checkScratch(request, serverMajor: admin.serverMajor)
         let found = try checkTargets(request, plan: plan, admin: admin, changing: false)
-        return ["\(serverName) answers: PostgreSQL \(admin.serverVersion)", found]
+        return ["\(serverName) answers: PostgreSQL \(admin.serverVersion)", found] + (scratch.map { [$0] } ?? [])
     }
 
     /// This source with `host`, `port`, `user` and `password` replaced where `server` gives them.
@@ -51,17 +52,19 @@ extension PostgresSource: RestorableSource {
                                          logger: logger)
         // Before checkTargets, which may drop a database that --force replaces.
         try globals.preflight(serverMajor: admin.serverMajor)
+        _ = try checkScratch(request, serverMajor: admin.serverMajor)
         try checkTargets(request, plan: plan, admin: admin)
         try globals.createDatabase(plan.work, serverMajor: admin.serverMajor)
         let counts: [String: Int64]
+        var phases: [RestorePhase] = []
         var swapped = false
         var createdRoles: [String] = []
         do {
             try globals.createRoles(serverMajor: admin.serverMajor)
             createdRoles = globals.createdRoles
             try globals.adopt(plan.work)
-            counts = try await loadAndCount(request, into: plan.work, serverMajor: admin.serverMajor, logger: logger,
-                                            feed: feed)
+            (counts, phases) = try await loadAndCount(request, into: plan.work, serverMajor: admin.serverMajor,
+                                                      logger: logger, feed: feed)
             try globals.applyProperties(to: plan.work)
             if request.mode.isScratch {
                 try dropDatabase(plan.work, admin: admin)
@@ -90,15 +93,20 @@ extension PostgresSource: RestorableSource {
             let code = (error as? BackupError)?.code ?? .sourceFailed
             throw BackupError(code, message + hint + "; \(what)", cause: (error as? BackupError)?.cause)
         }
-        return RestoreReport(database: request.mode.isScratch ? plan.work : plan.final, rowCounts: counts,
-                             previousDatabase: plan.previous, createdRoles: request.mode.isScratch ? [] : createdRoles)
+        var report = RestoreReport(database: request.mode.isScratch ? plan.work : plan.final, rowCounts: counts,
+                                   previousDatabase: plan.previous,
+                                   createdRoles: request.mode.isScratch ? [] : createdRoles)
+        report.phases = phases
+        return report
     }
 
-    /// Loads the dump into `database` and returns its rows per table.
+    /// Loads the dump into `database` and returns its rows per table, and where the time went when the
+    /// load ran in parallel.
     private func loadAndCount(
         _ request: RestoreRequest, into database: String, serverMajor: Int, logger: Logger, feed: DumpFeed
-    ) async throws -> [String: Int64] {
+    ) async throws -> ([String: Int64], [RestorePhase]) {
         var loaded: [String: Int64]?
+        var phases: [RestorePhase] = []
         // Client tools as new as the target server and as the dump: pg_restore refuses an archive from a
         // newer pg_dump, and psql may not know what a newer pg_dump wrote.
         let dumpMajor = Int(request.manifest.dumpToolVersion.prefix { $0.isNumber }) ?? 0
@@ -106,8 +114,7 @@ extension PostgresSource: RestorableSource {
         // A dump by pg_dump 17 or newer sets transaction_timeout, which an older server refuses: it is loaded
         // as a script, whose preamble drops that setting (pg_restore would send it to the server itself).
         let olderServer = serverMajor < 17 && dumpMajor >= 17
-        let script = request.manifest.format != "custom" || !request.options.roleMap.isEmpty || olderServer
-        if script {
+        if Self.loadsAsScript(request, serverMajor: serverMajor) {
             let result = try await loadScript(request, into: database, toolMajor: toolMajor, olderServer: olderServer,
                                               feed: feed)
             for (source, count) in result.renamed.sorted(by: { $0.key < $1.key }) {
@@ -121,11 +128,33 @@ extension PostgresSource: RestorableSource {
                     "counting the restored rows with count(*): psql's COPY tags did not pair with the dump's tables")
             }
         } else if let file = request.localDumpFile {
-            try await parallelRestore(file, into: database, toolMajor: toolMajor)
+            phases = try await parallelRestore(file, into: database, toolMajor: toolMajor,
+                                               jobs: max(1, request.options.parallelism))
+        } else if request.options.parallelism > 1 {
+            phases = try await scratchRestore(request, into: database, toolMajor: toolMajor, feed: feed)
         } else {
             try await loadArchive(into: database, toolMajor: toolMajor, feed: feed)
         }
-        return try loaded ?? DatabaseGlobals.rowCounts(try PostgresConnection(retargeted(database)))
+        let counts = try loaded ?? DatabaseGlobals.rowCounts(try PostgresConnection(retargeted(database)))
+        return (counts, phases)
+    }
+
+    /// Whether the dump loads through psql as a script: a plain dump; a custom dump whose roles are mapped;
+    /// one by pg_dump 17 or newer into an older server (its preamble sets transaction_timeout, which the
+    /// script's filter drops; pg_restore would send it to the server itself).
+    static func loadsAsScript(_ request: RestoreRequest, serverMajor: Int) -> Bool {
+        let dumpMajor = Int(request.manifest.dumpToolVersion.prefix { $0.isNumber }) ?? 0
+        return request.manifest.format != "custom" || !request.options.roleMap.isEmpty
+            || (serverMajor < 17 && dumpMajor >= 17)
+    }
+
+    /// Fails before anything is created when a parallel restore's scratch copy would not fit; nil when the
+    /// restore needs no scratch copy.
+    func checkScratch(_ request: RestoreRequest, serverMajor: Int) throws -> String? {
+        guard request.options.parallelism > 1, request.localDumpFile == nil,
+              !Self.loadsAsScript(request, serverMajor: serverMajor) else { return nil }
+        return try ScratchFile.checkSpace(in: ScratchFile.directory(request.options.scratchDirectory),
+                                          for: request.manifest.rawBytes)
     }
 
     /// `host:port`, for messages.

@@ -53,10 +53,14 @@ extension PostgresSource {
     public func describe(_ request: RestoreRequest) async throws -> [String] {
         let plan = try plan(request, at: Date())
         let script = request.manifest.format == "custom" ? "pg_restore -f - | psql" : "psql"
+        let jobs = request.options.parallelism
+        let sections = "the schema, then the data and the indexes " + (jobs > 1 ? "with \(jobs) sessions at once" : "")
         let tool = !request.options.roleMap.isEmpty ? script + ", the --map-role names rewritten on the way"
             : request.manifest.format != "custom" ? "psql"
-            : request.localDumpFile == nil ? "pg_restore"
-            : "pg_restore --jobs \(max(2, CPUCount.available)) reading \(request.localDumpFile!) directly"
+            : request.localDumpFile != nil ? "pg_restore reading \(request.localDumpFile!) directly: \(sections)"
+            : jobs > 1 ? "pg_restore from a copy decoded into "
+                + "\(ScratchFile.directory(request.options.scratchDirectory)) (removed afterwards): \(sections)"
+            : "pg_restore in one session and one transaction"
         var steps = ["check \(request.manifest.file) against the SHA-256 in its manifest"]
         var server = self
         if request.mode.isScratch, !verifyServer.isEmpty { server = onServer(verifyServer) }
