@@ -49,7 +49,7 @@ public struct JobCheck: Sendable, Equatable {
             guard let server = job.source as? any ServerSource else {
                 let size = info.estimatedBytes.map { ", \(ByteCount.format($0))" } ?? ""
                 check.detail = "server \(info.serverVersion), database \(info.database)\(size); "
-                    + "\(info.dumpTool) \(info.dumpToolVersion)"
+                    + "\(info.dumpTool) \(info.dumpToolVersion)" + (info.advice.map { ". Advice: \($0)" } ?? "")
                 return check
             }
             let names = try await server.databases(logger: logger)

@@ -11,6 +11,9 @@ public struct SourceInfo: Sendable {
     public var fileExtension: String
     /// A rough size of the uncompressed dump, for progress; nil when unknown.
     public var estimatedBytes: Int64?
+    /// Advice for the operator about how this job is set up (`backup check` shows it), e.g. that a format
+    /// restores slowly at this size; nil when there is none.
+    public var advice: String?
 
     public init(
         database: String, serverVersion: String, dumpToolVersion: String, dumpTool: String, format: String,

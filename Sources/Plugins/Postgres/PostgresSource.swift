@@ -30,15 +30,24 @@ public struct PostgresSource: Source {
 
     public var databaseName: String? { target.database }
 
+    /// From this size on, `backup check` advises the custom format (measured: a 1.1 GB dump restored in
+    /// 0.66 of the time with two jobs on two cores; more cores, more gain).
+    static let largeDatabase: Int64 = 1 << 30
+
     public func prepare(logger: Logger) async throws -> SourceInfo {
         let connection = try PostgresConnection(target)
         let size = try connection.scalar("SELECT pg_database_size(current_database())").flatMap { Int64($0) }
         let tool = try await PgDumpLocator.find(serverMajor: connection.serverMajor, override: pgDumpOverride)
         logger.debug("using pg_dump", metadata: ["path": "\(tool.path)", "version": "\(tool.version)"])
-        return SourceInfo(
+        var info = SourceInfo(
             database: target.database, serverVersion: connection.serverVersion,
             dumpToolVersion: tool.version, dumpTool: tool.path, format: format,
             fileExtension: format == "custom" ? "dump" : "sql", estimatedBytes: size)
+        if format == "plain", let size, size >= Self.largeDatabase {
+            info.advice = "a plain dump restores in one session; at \(ByteCount.format(size)), postgres.format = "
+                + "custom restores with pg_restore --jobs, the data and the indexes several at once"
+        }
+        return info
     }
 
     /// Dumps inside one exported snapshot: pg_dump reads it, and so do the row counts and the database's
