@@ -56,8 +56,8 @@ import TestSupport
             if jobs == "2" {
                 #expect(restored.stdout.contains("pg_restore from a copy decoded into \(scratch)")
                         && restored.stdout.contains("with 2 sessions at once"), "\(restored.stdout)")
-                #expect(last.contains("(fetch and decode ") && last.contains(", schema ") && last.contains(", data ")
-                        && last.contains(", indexes and constraints "), "\(last)")
+                #expect(last.contains("(fetch and decode ") && last.contains(", data ")
+                        && last.contains(", indexes and constraints after it "), "\(last)")
             } else {
                 #expect(restored.stdout.contains("pg_restore in one session and one transaction") && !last.contains("("),
                         "\(restored.stdout)")
@@ -72,9 +72,10 @@ import TestSupport
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).isEmpty)
     }
 
-    /// The scratch file is 0600, removed when a signal stops the restore (and the database it created is
-    /// dropped), and a copy a SIGKILL left is removed by the next restore. A pg_restore stand-in records the
-    /// mode of the file it was given and, while `hold` exists, waits in the data section.
+    /// The scratch file is 0600, removed when the load fails or a signal stops the restore (and the database
+    /// it created is dropped), and a copy a SIGKILL left is removed by the next restore. A pg_restore
+    /// stand-in records the mode of the file it was given, fails after loading while `fail` exists, and
+    /// waits instead of loading while `hold` exists.
     @Test func theScratchCopyNeverOutlivesTheRestore() async throws {
         let server = try await PostgresServer.shared
         try await server.makeSampleDatabase("par_signals", rows: 500)
@@ -98,19 +99,33 @@ import TestSupport
             #!/bin/sh
             for last; do :; done
             stat -c %a "$last" >> "$(dirname "$0")/modes"
-            case " $* " in *" --section data "*)
+            case " $* " in *" --jobs "*)
                 if [ -e "$(dirname "$0")/hold" ]; then echo $$ >> "$(dirname "$0")/stand-in.pids"; exec sleep 600; fi ;;
             esac
+            if [ -e "$(dirname "$0")/fail" ]; then
+                \(Paths.pgTool("pg_restore")) "$@" 2>/dev/null
+                echo "pg_restore: error: the test's stand-in failed" >&2; exit 1
+            fi
             exec \(Paths.pgTool("pg_restore")) "$@"
             """.write(toFile: "\(tools)/pg_restore", atomically: true, encoding: .utf8)
         chmod("\(tools)/pg_restore", 0o755)
         #expect(try await cli.run("now").status == 0)
-        FileManager.default.createFile(atPath: "\(tools)/hold", contents: Data())
 
-        // SIGTERM in the data section: exit 143, the database dropped, the scratch copy gone.
+        // A load that fails at its end (all loaded, then an error): the database and the copy are gone.
+        #expect(FileManager.default.createFile(atPath: "\(tools)/fail", contents: Data()))
+        let failed = try await cli.run("restore", "--to-database", "par_signals_fail", "--jobs", "2")
+        #expect(failed.status == 1 && failed.stderr.contains("the test's stand-in failed")
+                && failed.stderr.contains("the restore was undone: dropped database par_signals_fail"), "\(failed.stderr)")
+        #expect(!(try await server.databases().contains("par_signals_fail")))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).isEmpty, "removed on failure")
+        try FileManager.default.removeItem(atPath: "\(tools)/fail")
+
+        #expect(FileManager.default.createFile(atPath: "\(tools)/hold", contents: Data()))
+
+        // SIGTERM during the load: exit 143, the database dropped, the scratch copy gone.
         let terminated = try await Background.backup(cli, "restore", "--to-database", "par_signals_term", "--jobs", "2")
         defer { terminated.end() }
-        try await waitUntil("the stand-in to hold the data section") { !FakePgDump.hanging(in: tools).isEmpty }
+        try await waitUntil("the stand-in to hold the load") { !FakePgDump.hanging(in: tools).isEmpty }
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).count == 1)
         let (result, _) = try await terminated.stop(SIGTERM)
         #expect(result.status == 143, "\(result.stderr)")
@@ -121,7 +136,7 @@ import TestSupport
 
         // SIGKILL: nothing can clean up; the next restore removes the copy the dead process left.
         let killed = try await Background.backup(cli, "restore", "--to-database", "par_signals_kill", "--jobs", "2")
-        try await waitUntil("the stand-in to hold the data section") { !FakePgDump.hanging(in: tools).isEmpty }
+        try await waitUntil("the stand-in to hold the load") { !FakePgDump.hanging(in: tools).isEmpty }
         _ = try await killed.stop(SIGKILL)
         FakePgDump.endStandIn(in: tools)
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).count == 1, "a SIGKILL leaves it")

@@ -50,34 +50,33 @@ extension PostgresSource {
     }
 
     /// A custom dump in a local file pg_restore can seek in (stored uncompressed on a volume, or a scratch
-    /// copy): its three sections one after another, the data and then the indexes and constraints with
-    /// `jobs` sessions at once; returns how long each took. Not one transaction: a failure is undone by
-    /// dropping the database, as every failed restore is.
+    /// copy): one `pg_restore --jobs`, which loads tables side by side and builds each table's indexes as
+    /// soon as its data is in; returns how long the data took (until the last table's data was in, from
+    /// pg_restore's `--verbose` lines) and what came after it (the remaining indexes and constraints). Not
+    /// one transaction: a failure is undone by dropping the database, as every failed restore is.
     func parallelRestore(_ file: String, into database: String, toolMajor: Int, jobs: Int) async throws
         -> [RestorePhase]
     {
         let executable = try await clientTool("pg_restore", atLeast: toolMajor)
         let clock = ContinuousClock()
-        var phases: [RestorePhase] = []
-        for (section, name) in [("pre-data", "schema"), ("data", "data"), ("post-data", "indexes and constraints")] {
-            let start = clock.now
-            // The schema is one session's work; pg_restore runs it so with --jobs too.
-            let parallel = section == "pre-data" ? [] : ["--jobs", String(jobs)]
-            let result = try await withChildEnvironment { environment in try await Subprocess.run(
-                executable,
-                arguments: Arguments(connectionArguments + [
-                    "--dbname", PostgresTarget.dbnameArgument(database), "--exit-on-error", "--section", section,
-                ] + parallel + [file]),
-                environment: environment, platformOptions: Self.platformOptions,
-                output: .discarded, error: .string(limit: 1 << 20)) }
-            guard result.terminationStatus.isSuccess else {
-                throw BackupError(.sourceFailed,
-                    "pg_restore --section \(section) --jobs \(jobs) failed restoring into \(database):"
-                        + " \(StderrTail.lastLines(result.standardError))")
-            }
-            phases.append(RestorePhase(name, seconds: (clock.now - start).inSeconds))
+        let start = clock.now
+        let result = try await withChildEnvironment { environment in try await Subprocess.run(
+            executable,
+            arguments: Arguments(connectionArguments + [
+                "--dbname", PostgresTarget.dbnameArgument(database), "--exit-on-error", "--verbose",
+                "--jobs", String(jobs), file,
+            ]),
+            environment: environment, platformOptions: Self.platformOptions, input: .none, output: .discarded,
+            error: .sequence
+        ) { execution in try await RestoreProgress.watch(execution.standardError, clock: clock) } }
+        let (dataDone, errors) = result.closureResult
+        guard result.terminationStatus.isSuccess else {
+            throw BackupError(.sourceFailed, "pg_restore --jobs \(jobs) failed restoring into \(database): \(errors)")
         }
-        return phases
+        let end = clock.now
+        let data = (dataDone ?? end) - start
+        return [RestorePhase("data", seconds: data.inSeconds),
+                RestorePhase("indexes and constraints after it", seconds: (end - start - data).inSeconds)]
     }
 
     /// A custom dump pg_restore cannot seek in (in object storage, or compressed or encrypted by our stages):

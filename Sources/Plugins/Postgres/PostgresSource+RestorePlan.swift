@@ -54,7 +54,7 @@ extension PostgresSource {
         let plan = try plan(request, at: Date())
         let script = request.manifest.format == "custom" ? "pg_restore -f - | psql" : "psql"
         let jobs = request.options.parallelism
-        let sections = "the schema, then the data and the indexes " + (jobs > 1 ? "with \(jobs) sessions at once" : "")
+        let sections = jobs > 1 ? "tables and indexes loaded with \(jobs) sessions at once" : "in one session"
         let tool = !request.options.roleMap.isEmpty ? script + ", the --map-role names rewritten on the way"
             : request.manifest.format != "custom" ? "psql"
             : request.localDumpFile != nil ? "pg_restore reading \(request.localDumpFile!) directly: \(sections)"
