@@ -1,13 +1,14 @@
 import Age
+import Engine
 import Foundation
 import Testing
 import TestSupport
 
 /// Parallel restore (`--jobs N`) of custom-format backups from any destination and chain of stages: what
 /// pg_restore cannot read in place is decoded once into a scratch file in `restore.scratch_dir` (mode 0600,
-/// removed in every case; a SIGKILL's leftover removed by the next restore), then loaded in three sections,
-/// the data and the indexes with N sessions; the database comes back equal to the source, and the last line
-/// says where the time went. `--jobs 1` streams as before.
+/// removed in every case; a SIGKILL's leftover removed by the next restore), then loaded by pg_restore with
+/// N sessions; the database comes back equal to the source, and the last line says where the time went.
+/// `--jobs 1` streams as before.
 @Suite struct ParallelRestoreTests {
     static let chains: [(destination: String, encrypted: Bool)] = [
         ("local", false), ("local", true), ("s3", false), ("s3", true),
@@ -70,6 +71,65 @@ import TestSupport
                                            environment: cli.environment)
         #expect(verified.status == 0 && verified.stdout.contains("tables match"), "\(verified.stdout)\(verified.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).isEmpty)
+    }
+
+    /// `postgres.compress` (pg_dump's own per-table compression, gzip level 1 here, which every pg_dump has)
+    /// with `compressor = none`: on a volume pg_restore reads the stored file in place; from a bucket through
+    /// age the scratch copy is the stored size, not the dump's uncompressed size. A plain job may not set it.
+    @Test func aDumpPgDumpCompressedRestoresInPlaceOrFromASmallCopy() async throws {
+        let server = try await PostgresServer.shared
+        let moto = try await MotoServer.shared
+        try await server.makeSampleDatabase("par_own", rows: 3000)
+        let bucket = try await moto.makeBucket("par-own")
+        let (identity, recipient) = AgeKeys.generate()
+        let cli = try await BackupCLI(label: "par-own", config: {
+            server.config(database: "par_own", directory: $0, extra: """
+                postgres.format = custom
+                postgres.compress = 1
+                compressor = none
+                destination = local, s3
+                s3.bucket = \(bucket)
+                encryption = age
+                age.recipients = \(recipient)
+                restore.scratch_dir = \($0)
+                """)
+        }, environment: moto.environment)
+        defer { cli.cleanUp() }
+        let key = "\(cli.directory)/identity"
+        FileManager.default.createFile(atPath: key, contents: Data("\(identity)\n".utf8),
+                                       attributes: [.posixPermissions: 0o600])
+        #expect(try await cli.run("now").status == 0)
+        let file = try #require(try cli.files().first { $0.hasSuffix(".dump.age") })
+        let manifest = try cli.manifest(of: file)
+        let source = try await server.dumpForComparison("par_own")
+        // Through age from the bucket: the scratch copy is the stored dump, compressed by pg_dump.
+        let dry = try await cli.run("restore", "--to-database", "par_own_s3", "--from", "s3", "--jobs", "2",
+                                    "--identity", key, "--dry-run")
+        #expect(dry.stdout.contains("the scratch copy (\(ByteCount.format(manifest.rawBytes))) fits"), "\(dry.stdout)")
+        let fromBucket = try await cli.run("restore", "--to-database", "par_own_s3", "--from", "s3", "--jobs", "2",
+                                           "--identity", key)
+        #expect(fromBucket.status == 0, "\(fromBucket.stderr)")
+        #expect(try await server.dumpForComparison("par_own_s3") == source)
+        try await server.psql("DROP DATABASE par_own_s3")
+        // The uncompressed dump would be several times larger: pg_dump did compress it.
+        let plainSize = try await server.psql("SELECT pg_database_size('par_own')")
+        #expect(manifest.rawBytes * 2 < Int64(plainSize) ?? 0, "\(manifest.rawBytes) against \(plainSize)")
+
+        // Without encryption, on the volume, it is read in place.
+        let config = try String(contentsOfFile: cli.configPath, encoding: .utf8)
+        try config.replacingOccurrences(of: "encryption = age", with: "# not encrypted")
+            .write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+        #expect(try await cli.run("now").status == 0)
+        let local = try await cli.run("restore", "--to-database", "par_own_local", "--from", "local", "--jobs", "2")
+        #expect(local.status == 0 && local.stdout.contains(".dump directly: tables and indexes loaded with 2 sessions"),
+                "\(local.stdout)\(local.stderr)")
+        #expect(try await server.dumpForComparison("par_own_local") == source)
+        try await server.psql("DROP DATABASE par_own_local")
+
+        try config.replacingOccurrences(of: "postgres.format = custom", with: "postgres.format = plain")
+            .write(toFile: cli.configPath, atomically: true, encoding: .utf8)
+        let refused = try await cli.run("check-config")
+        #expect(refused.status == 78 && refused.stderr.contains("postgres.compress") , "\(refused.stderr)")
     }
 
     /// The scratch file is 0600, removed when the load fails or a signal stops the restore (and the database

@@ -23,6 +23,9 @@ public struct PostgresSource: Source {
     public let countRows: Bool
     /// How long pg_dump may receive nothing before it is stopped (`postgres.stall_timeout`), and as written.
     public var stallTimeout: Duration = .seconds(300)
+    /// What pg_dump's `--compress` gets for a custom dump (`postgres.compress`): `0`, compression left to
+    /// the stages, or its own per-table compression.
+    public var compress = "0"
     public var stallTimeoutText = "5m"
     /// `verify_host`, `verify_port`, `verify_user`, `verify_password` without the prefix: another server
     /// for verify's scratch restores, applied over the job's own connection settings.
@@ -101,8 +104,9 @@ public struct PostgresSource: Source {
             "--dbname", PostgresTarget.dbnameArgument(target.database),
             "--format", format == "custom" ? "custom" : "plain", "--snapshot", snapshotID,
         ]
-        // We compress ourselves; a compressed custom dump would be compressed twice.
-        if format == "custom" { arguments += ["--compress", "0"] }
+        // By default we compress ourselves (a compressed custom dump would be compressed twice);
+        // `postgres.compress` has pg_dump compress each table instead, so pg_restore can seek in the file.
+        if format == "custom" { arguments += ["--compress", compress] }
         try await runDumpTool(info.dumpTool, arguments: arguments, counter: counter, sink: sink)
     }
 

@@ -21,6 +21,11 @@ public struct PostgresSourceFactory: SourceFactory {
                 summary: "with database = *: record each role's password hash (needs a superuser; encrypt them)"),
         KeySpec("format", .choice(["plain", "custom"]), default: "plain",
                 summary: "plain SQL (restore with psql) or custom (restore with pg_restore)"),
+        KeySpec("compress", .string, default: "0",
+                summary: "custom format: pg_dump's own compression of each table's data, as pg_dump --compress "
+                    + "takes it (e.g. zstd:3 from pg_dump 16, gzip:6, or a gzip level 0-9); 0 leaves it to the "
+                    + "compressor stage. With compressor = none a backup restores in parallel in place on a volume, "
+                    + "and from a bucket or through age its scratch copy is only as large as the stored file"),
         KeySpec("connect_timeout", .duration, default: "10s", summary: "give up connecting after this long"),
         KeySpec("pg_dump", .string,
                 summary: "path of the pg_dump to use (default: the newest one found that fits the server)"),
@@ -51,6 +56,16 @@ public struct PostgresSourceFactory: SourceFactory {
             format: try settings.string(required: "format"),
             pgDumpOverride: settings.string("pg_dump"),
             countRows: settings.string("row_counts") != "none")
+        let compress = settings.string("compress") ?? "0"
+        guard compress.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == ":" || $0 == "=" || $0 == ",") }),
+              !compress.isEmpty, compress.count <= 40 else {
+            throw SettingError(key: "compress", message: "must be what pg_dump --compress takes, e.g. zstd:3, gzip:6 or 0")
+        }
+        if compress != "0" && source.format != "custom" {
+            throw SettingError(key: "compress", message: "applies to postgres.format = custom; a plain dump is "
+                + "compressed by the compressor stage")
+        }
+        source.compress = compress
         source.stallTimeout = .milliseconds(Int64(stall * 1000))
         source.stallTimeoutText = try settings.string(required: "stall_timeout")
         for key in ["host", "port", "user", "password"] {
