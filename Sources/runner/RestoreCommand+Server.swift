@@ -9,9 +9,7 @@ extension RestoreCommand {
         let (process, jobs) = try options.loadConfiguration(only: job, overrides: keys.overrides, forReading: true)
         let (job, location) = try await BackupChoice.resolve(jobs: jobs, named: self.job, backup: backup, from: from)
         reported.backup(location, job: job.name)
-        let choices = parallel.applied(to: RestoreOptions(
-            privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace, roleMap: try roles.roleMap()),
-            job: job)
+        let choices = try choices(for: job)
         let plan: ServerRestore
         do {
             plan = try await ServerRestore(location, job: job, patterns: databasePatterns,

@@ -135,6 +135,12 @@ struct RestoreCommand: AsyncParsableCommand {
         }
     }
 
+    /// What the options allow the restore of `job`'s backup to do differently, and how many sessions load it.
+    func choices(for job: Job) throws -> RestoreOptions {
+        parallel.applied(to: RestoreOptions(privilegedRoles: allowPrivilegedRoles, locale: locale,
+                                            tablespace: tablespace, roleMap: try roles.roleMap()), job: job)
+    }
+
     private func restoreOne(reported: Reported, logger: Logger) async throws {
         let (job, location) = try await BackupChoice.resolve(options: options, job: job, backup: backup, from: from,
                                                              overrides: keys.overrides)
@@ -149,9 +155,7 @@ struct RestoreCommand: AsyncParsableCommand {
             throw Failure(message: "job \(job.name)'s source cannot restore", exitCode: 1)
         }
         let pipeline = RestorePipeline(registry: ProcessSettings.registry)
-        let choices = parallel.applied(to: RestoreOptions(
-            privilegedRoles: allowPrivilegedRoles, locale: locale, tablespace: tablespace, roleMap: try roles.roleMap()),
-            job: job)
+        let choices = try choices(for: job)
         // Every check that can be made before the server is touched, before the plan is printed.
         let request: RestoreRequest
         var found: [String] = []
@@ -209,9 +213,9 @@ struct RestoreCommand: AsyncParsableCommand {
                 $0.phases = report.phases.map { Phase(name: $0.name, seconds: ($0.seconds * 1000).rounded() / 1000) }
             }
             let phases = report.phases.map { "\($0.name) \(String(format: "%.1f", $0.seconds))s" }
+            let split = phases.isEmpty ? "" : " (\(phases.joined(separator: ", ")))"
             say("Restored into \(report.database): \(report.rowCounts.count) tables, \(rows) rows "
-                + "in \(String(format: "%.1f", seconds))s" + (phases.isEmpty ? "" : " (\(phases.joined(separator: ", ")))")
-                + ".")
+                + "in \(String(format: "%.1f", seconds))s\(split).")
             if let previous = report.previousDatabase { say("The previous database is kept as \(previous).") }
             if !report.createdRoles.isEmpty {
                 say("Created roles (no passwords; set them): \(report.createdRoles.joined(separator: ", "))")

@@ -42,6 +42,12 @@ import TestSupport
         let keys = encrypted ? ["--identity", key] : []
         #expect(try await cli.run("now").status == 0)
         let source = try await server.dumpForComparison(name)
+        // Without --jobs, a backup the zstd stage shrank streams: its decoded copy would cost more than it saves.
+        var unset = cli
+        unset.environment["BACKUP_RESTORE_JOBS"] = ""
+        let byDefault = try await Shell.run(Paths.backup, ["restore", "--to-database", "\(name)_default", "--dry-run"]
+                                            + keys + ["--config", cli.configPath], environment: unset.environment)
+        #expect(byDefault.stdout.contains("pg_restore in one session and one transaction"), "\(byDefault.stdout)")
 
         for jobs in ["2", "1"] {
             let target = "\(name)_copy\(jobs)"
@@ -106,6 +112,13 @@ import TestSupport
         let dry = try await cli.run("restore", "--to-database", "par_own_s3", "--from", "s3", "--jobs", "2",
                                     "--identity", key, "--dry-run")
         #expect(dry.stdout.contains("the scratch copy (\(ByteCount.format(manifest.rawBytes))) fits"), "\(dry.stdout)")
+        // Without --jobs too: the copy is no larger than what is stored.
+        var unset = cli
+        unset.environment["BACKUP_RESTORE_JOBS"] = ""
+        let byDefault = try await Shell.run(Paths.backup, ["restore", "--to-database", "par_own_s3", "--from", "s3",
+                                                           "--identity", key, "--dry-run", "--config", cli.configPath],
+                                            environment: unset.environment)
+        #expect(byDefault.stdout.contains("pg_restore from a copy decoded into"), "\(byDefault.stdout)")
         let fromBucket = try await cli.run("restore", "--to-database", "par_own_s3", "--from", "s3", "--jobs", "2",
                                            "--identity", key)
         #expect(fromBucket.status == 0, "\(fromBucket.stderr)")

@@ -20,6 +20,9 @@ public struct RestoreOptions: Sendable, Equatable {
     /// session in one transaction. Above 1 a source that needs a seekable copy of the dump (a custom
     /// archive read from object storage or through stages) decodes it to a file in `scratchDirectory`.
     public var parallelism = 1
+    /// True when nobody asked for `parallelism` (it is the default): a source then streams rather than
+    /// first write a decoded copy much larger than the stored file (measured slower than streaming).
+    public var parallelismIsDefault = false
     /// Where such a copy goes (`restore.scratch_dir`); nil: the system's temporary directory.
     public var scratchDirectory: String?
 

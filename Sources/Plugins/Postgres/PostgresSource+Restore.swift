@@ -130,7 +130,7 @@ extension PostgresSource: RestorableSource {
         } else if let file = request.localDumpFile {
             phases = try await parallelRestore(file, into: database, toolMajor: toolMajor,
                                                jobs: max(1, request.options.parallelism))
-        } else if request.options.parallelism > 1 {
+        } else if Self.usesScratch(request) {
             phases = try await scratchRestore(request, into: database, toolMajor: toolMajor, feed: feed)
         } else {
             try await loadArchive(into: database, toolMajor: toolMajor, feed: feed)
@@ -148,11 +148,22 @@ extension PostgresSource: RestorableSource {
             || (serverMajor < 17 && dumpMajor >= 17)
     }
 
+    /// Whether a custom dump that pg_restore cannot read in place is decoded into a scratch copy for a
+    /// parallel load: when more than one session is asked for, and, when that is only the default, when the
+    /// copy is about the stored file's size (no stage shrank the dump: pg_dump compressed it, or nothing
+    /// did). Writing a decoded copy several times the stored size cost more than the parallel load saved
+    /// (bench/RESULTS.md, issue 33).
+    static func usesScratch(_ request: RestoreRequest) -> Bool {
+        guard request.options.parallelism > 1, request.localDumpFile == nil else { return false }
+        let manifest = request.manifest
+        let expands = manifest.rawBytes > manifest.storedBytes + manifest.storedBytes / 4
+        return !(request.options.parallelismIsDefault && expands)
+    }
+
     /// Fails before anything is created when a parallel restore's scratch copy would not fit; nil when the
     /// restore needs no scratch copy.
     func checkScratch(_ request: RestoreRequest, serverMajor: Int) throws -> String? {
-        guard request.options.parallelism > 1, request.localDumpFile == nil,
-              !Self.loadsAsScript(request, serverMajor: serverMajor) else { return nil }
+        guard Self.usesScratch(request), !Self.loadsAsScript(request, serverMajor: serverMajor) else { return nil }
         return try ScratchFile.checkSpace(in: ScratchFile.directory(request.options.scratchDirectory),
                                           for: request.manifest.rawBytes)
     }

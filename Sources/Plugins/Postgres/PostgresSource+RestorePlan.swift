@@ -58,7 +58,7 @@ extension PostgresSource {
         let tool = !request.options.roleMap.isEmpty ? script + ", the --map-role names rewritten on the way"
             : request.manifest.format != "custom" ? "psql"
             : request.localDumpFile != nil ? "pg_restore reading \(request.localDumpFile!) directly: \(sections)"
-            : jobs > 1 ? "pg_restore from a copy decoded into "
+            : Self.usesScratch(request) ? "pg_restore from a copy decoded into "
                 + "\(ScratchFile.directory(request.options.scratchDirectory)) (removed afterwards): \(sections)"
             : "pg_restore in one session and one transaction"
         var steps = ["check \(request.manifest.file) against the SHA-256 in its manifest"]

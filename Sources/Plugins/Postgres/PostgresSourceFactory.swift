@@ -57,9 +57,10 @@ public struct PostgresSourceFactory: SourceFactory {
             pgDumpOverride: settings.string("pg_dump"),
             countRows: settings.string("row_counts") != "none")
         let compress = settings.string("compress") ?? "0"
-        guard compress.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == ":" || $0 == "=" || $0 == ",") }),
-              !compress.isEmpty, compress.count <= 40 else {
-            throw SettingError(key: "compress", message: "must be what pg_dump --compress takes, e.g. zstd:3, gzip:6 or 0")
+        let allowed = { (c: Character) in c.isASCII && (c.isLetter || c.isNumber || c == ":" || c == "=" || c == ",") }
+        guard compress.allSatisfy(allowed), !compress.isEmpty, compress.count <= 40 else {
+            throw SettingError(key: "compress",
+                               message: "must be what pg_dump --compress takes, e.g. zstd:3, gzip:6 or 0")
         }
         if compress != "0" && source.format != "custom" {
             throw SettingError(key: "compress", message: "applies to postgres.format = custom; a plain dump is "
