@@ -36,8 +36,8 @@ public struct JobLoader: Sendable {
                 summary: "how long after a scheduled run its backup may still be missing before `backup status` "
                     + "calls the job overdue"),
         KeySpec("restore.scratch_dir", .string,
-                summary: "where a parallel restore or verify decodes a backup it cannot read in place (a custom "
-                    + "dump compressed, encrypted, or in object storage) before pg_restore --jobs reads it "
+                summary: "where a restore or verify that loads in parallel (--jobs) first decodes a backup it "
+                    + "cannot read in place (compressed or encrypted by a stage, or in object storage) "
                     + "(default: $TMPDIR, else /tmp); it needs the backup's raw_bytes free"),
         KeySpec("lock.lease", .duration, default: "5m",
                 summary: "where the job's lock is a lease (object storage), how long a lock lasts unless renewed "
