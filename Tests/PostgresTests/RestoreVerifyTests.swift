@@ -54,7 +54,7 @@ import TestSupport
     @Test func parallelRestoreOfAnUncompressedCustomDump() async throws {
         let b = try await Backed.make("parallel", extra: "postgres.format = custom\ncompressor = none")
         defer { b.cli.cleanUp() }
-        let result = try await b.cli.run("restore", "--to-database", "rv_parallel_copy")
+        let result = try await b.cli.run("restore", "--to-database", "rv_parallel_copy", "--jobs", "2")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("pg_restore reading \(b.path) directly") && result.stdout.contains("sessions at once"),
                 "\(result.stdout)")
