@@ -18,14 +18,22 @@ struct JSONLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var all = metadata
-        if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
-        if let extra = event.metadata { all.merge(extra) { _, new in new } }
+        var all = Self.merged(metadata, metadataProvider, event)
         var fields: [(String, String)] = []
         if let job = all.removeValue(forKey: "job") { fields.append(("job", "\(job)")) }
         fields.append(("message", "\(event.message)"))
         for key in all.keys.sorted() { fields.append((key, "\(all[key]!)")) }
         FileHandle.standardError.write(Data(Self.line(level: event.level.rawValue, fields).utf8))
+    }
+
+    /// The handler's metadata, then its provider's, then the event's; later ones win. Both handlers log this.
+    static func merged(
+        _ own: Logger.Metadata, _ provider: Logger.MetadataProvider?, _ event: LogEvent
+    ) -> Logger.Metadata {
+        var all = own
+        if let provided = provider?.get() { all.merge(provided) { _, new in new } }
+        if let extra = event.metadata { all.merge(extra) { _, new in new } }
+        return all
     }
 
     /// One line: `{"time":…,"level":…,<fields in order>}` and a newline.

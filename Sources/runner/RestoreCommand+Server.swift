@@ -40,16 +40,7 @@ extension RestoreCommand {
         } catch {
             throw Failure(message: "restore failed: \(error)", exitCode: 1)
         }
-        if !outcome.roles.isEmpty { say("Created roles: \(outcome.roles.joined(separator: ", "))") }
-        for result in outcome.results {
-            if let report = result.report {
-                let rows = report.rowCounts.values.reduce(0, +)
-                say("Restored \(result.database.debugDescription): \(report.rowCounts.count) tables, \(rows) rows"
-                    + (report.previousDatabase.map { "; the previous one is kept as \($0)" } ?? ""))
-            } else {
-                say("FAILED \(result.database.debugDescription): \(result.error ?? "?")")
-            }
-        }
+        tell(outcome)
         let failed = outcome.results.filter { $0.report == nil }
         let elapsed = (clock.now - start).inSeconds
         let seconds = String(format: "%.1f", elapsed)
@@ -68,5 +59,19 @@ extension RestoreCommand {
                           + " not restored (the others are): " + named.joined(separator: "; "), exitCode: 1)
         }
         say("Restored \(outcome.results.count) databases in \(seconds)s.")
+    }
+
+    /// The roles created and each database's outcome, a line each.
+    private func tell(_ outcome: (roles: [String], results: [ServerRestore.Result])) {
+        if !outcome.roles.isEmpty { say("Created roles: \(outcome.roles.joined(separator: ", "))") }
+        for result in outcome.results {
+            if let report = result.report {
+                let rows = report.rowCounts.values.reduce(0, +)
+                say("Restored \(result.database.debugDescription): \(report.rowCounts.count) tables, \(rows) rows"
+                    + (report.previousDatabase.map { "; the previous one is kept as \($0)" } ?? ""))
+            } else {
+                say("FAILED \(result.database.debugDescription): \(result.error ?? "?")")
+            }
+        }
     }
 }

@@ -17,9 +17,7 @@ struct TextLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var all = metadata
-        if let provided = metadataProvider?.get() { all.merge(provided) { _, new in new } }
-        if let extra = event.metadata { all.merge(extra) { _, new in new } }
+        let all = JSONLogHandler.merged(metadata, metadataProvider, event)
         var line = "\(Self.timestamp()) \(event.level.rawValue) \(event.message)"
         let keys = (all["job"] == nil ? [] : ["job"]) + all.keys.filter { $0 != "job" }.sorted()
         for key in keys { line += " " + Self.field(key, "\(all[key]!)") }

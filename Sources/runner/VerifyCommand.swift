@@ -136,33 +136,8 @@ struct VerifyCommand: AsyncParsableCommand {
         _ location: BackupLocation, job: Job, pipeline: RestorePipeline, entry: inout Entry, logger: Logger
     ) async throws -> String? {
         let record = location.record
-        // A whole-server job's own backups are the server's roles, restored with its databases, not alone:
-        // proven by reading them whole (checksum, stages undone) and as the restore reads them.
-        if !checksumsOnly, let server = job.source as? any RestorableServerSource {
-            do {
-                let bytes = try await pipeline.contents(location, job: job, limit: ServerRestore.globalsLimit)
-                let databases = try server.runDatabases(bytes)
-                say("\(record.name): checksum OK; the server's roles read as restore --server reads them"
-                    + " (\(databases.count) databases in the run)")
-                entry.result = "checksum-ok"
-                return nil
-            } catch {
-                say("\(record.name): UNREADABLE")
-                entry.result = "unreadable"
-                return "\(error)"
-            }
-        }
         if checksumsOnly || job.source is any ServerSource {
-            do {
-                try await pipeline.checkChecksum(record, in: location.destination)
-                say("\(record.name): checksum OK")
-                entry.result = "checksum-ok"
-                return nil
-            } catch {
-                say("\(record.name): CHECKSUM MISMATCH")
-                entry.result = "checksum-mismatch"
-                return "\(error)"
-            }
+            return await verifyReading(location, job: job, pipeline: pipeline, entry: &entry)
         }
         do {
             let choices = parallel.applied(to: RestoreOptions(roleMap: try roles.roleMap()), job: job)
@@ -202,6 +177,40 @@ struct VerifyCommand: AsyncParsableCommand {
             // backup either way.
             say("\(record.name): RESTORE FAILED")
             entry.result = "restore-failed"
+            return "\(error)"
+        }
+    }
+
+    /// Verifies one backup without restoring it: a whole-server job's roles backup, read as `restore
+    /// --server` reads it, or (`--checksums-only`, or a whole-server job's) the stored file's checksum.
+    private func verifyReading(
+        _ location: BackupLocation, job: Job, pipeline: RestorePipeline, entry: inout Entry
+    ) async -> String? {
+        let record = location.record
+        // A whole-server job's own backups are the server's roles, restored with its databases, not alone:
+        // proven by reading them whole (checksum, stages undone) and as the restore reads them.
+        if !checksumsOnly, let server = job.source as? any RestorableServerSource {
+            do {
+                let bytes = try await pipeline.contents(location, job: job, limit: ServerRestore.globalsLimit)
+                let databases = try server.runDatabases(bytes)
+                say("\(record.name): checksum OK; the server's roles read as restore --server reads them"
+                    + " (\(databases.count) databases in the run)")
+                entry.result = "checksum-ok"
+                return nil
+            } catch {
+                say("\(record.name): UNREADABLE")
+                entry.result = "unreadable"
+                return "\(error)"
+            }
+        }
+        do {
+            try await pipeline.checkChecksum(record, in: location.destination)
+            say("\(record.name): checksum OK")
+            entry.result = "checksum-ok"
+            return nil
+        } catch {
+            say("\(record.name): CHECKSUM MISMATCH")
+            entry.result = "checksum-mismatch"
             return "\(error)"
         }
     }
