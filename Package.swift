@@ -146,3 +146,13 @@ let package = Package(
         tests("EndToEndTests", ["BuiltinPlugins", "Age", "PluginSupport", "TestSupport"]),
     ]
 )
+
+// Fuzz targets (scripts/fuzz), built only when it asks (BACKUP_FUZZ set), with libFuzzer and
+// AddressSanitizer: each defines LLVMFuzzerTestOneInput and links libFuzzer's main, so a plain build has none.
+if Context.environment["BACKUP_FUZZ"] != nil {
+    for name in ["FuzzConfig", "FuzzManifest", "FuzzSchedule"] {
+        package.targets.append(.executableTarget(
+            name: name, dependencies: ["Engine"], path: "Fuzz/\(name)",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
+}
