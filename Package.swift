@@ -150,9 +150,13 @@ let package = Package(
 // Fuzz targets (scripts/fuzz), built only when it asks (BACKUP_FUZZ set), with libFuzzer and
 // AddressSanitizer: each defines LLVMFuzzerTestOneInput and links libFuzzer's main, so a plain build has none.
 if Context.environment["BACKUP_FUZZ"] != nil {
-    for name in ["FuzzConfig", "FuzzManifest", "FuzzSchedule"] {
+    let fuzzTargets: [(String, Target.Dependency)] = [
+        ("FuzzConfig", "Engine"), ("FuzzManifest", "Engine"), ("FuzzSchedule", "Engine"),
+        ("FuzzGlobals", "Postgres"), ("FuzzS3XML", "S3"), ("FuzzAge", "Age"),
+    ]
+    for (name, dependency) in fuzzTargets {
         package.targets.append(.executableTarget(
-            name: name, dependencies: ["Engine"], path: "Fuzz/\(name)",
+            name: name, dependencies: [dependency], path: "Fuzz/\(name)",
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
     }
 }

@@ -197,9 +197,11 @@ public struct Manifest: Codable, Sendable, Equatable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = Timestamp.parseISO8601(text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                        debugDescription: "not an ISO 8601 time: \(text)"))
+            // Only the form `encoded()` writes: a fraction of a second, say, would not survive the manifest
+            // being written again (found by scripts/fuzz).
+            guard let date = Timestamp.parseISO8601(text), Timestamp.iso8601(date) == text else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
+                    "not a time as backup writes it (ISO 8601 in UTC, whole seconds): \(text)"))
             }
             return date
         }

@@ -179,6 +179,35 @@ struct ManifestTests {
             return
         }
         #expect(context.codingPath.map(\.stringValue) == ["started_at"])
-        #expect(context.debugDescription == "not an ISO 8601 time: yesterday")
+        #expect(context.debugDescription == "not a time as backup writes it (ISO 8601 in UTC, whole seconds): yesterday")
+    }
+
+    /// Times `encoded()` would write otherwise would change when a manifest is written again (a verification
+    /// recorded in it), so they do not decode: a fraction of a second, a month of one digit, an offset, none.
+    @Test("a manifest time in another form than backup writes does not decode",
+          arguments: ["2026-11-25T01:00:00.5Z", "2026-6-06T16:39:02Z",
+                      "2026-11-25T02:00:00+01:00", "2026-11-25T01:00:00"])
+    func otherTimeForms(form: String) throws {
+        var text = String(decoding: try makeManifest(job: "a", file: "f", started: day()).encoded(), as: UTF8.self)
+        text = text.replacingOccurrences(of: "2026-11-25T01:00:00Z", with: form)
+        #expect(throws: DecodingError.self) { try Manifest.decode(Array(text.utf8)) }
+    }
+
+    /// What scripts/fuzz found (Tests/Fixtures/fuzz): each input either does not decode or survives being
+    /// written again unchanged.
+    @Test("the fuzzer's findings decode to a manifest that survives being written again, or not at all")
+    func fuzzFindings() throws {
+        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/fuzz").standardizedFileURL
+        let findings = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasPrefix("manifest-") }
+        #expect(!findings.isEmpty)
+        for name in findings {
+            let bytes = Array(try Data(contentsOf: directory.appendingPathComponent(name)))
+            guard let manifest = try? Manifest.decode(bytes) else { continue }
+            var expected = manifest
+            expected.manifestVersion = Manifest.currentVersion
+            #expect(try Manifest.decode(try manifest.encoded()) == expected, "\(name)")
+        }
     }
 }

@@ -61,6 +61,27 @@ import TestSupport
         #expect(S3XML.parse(Array("<Error><Code>NoSuchKey".utf8)) == nil)
     }
 
+    /// What scripts/fuzz found, and its kin: an element name with markup or control characters in it is
+    /// not XML, and a document nested deeper than any S3 answer is refused before it recurses that deep.
+    @Test func malformedNamesAndDeepNestingAreNotXML() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/fuzz").standardizedFileURL
+        let found = try FileManager.default.contentsOfDirectory(atPath: fixtures.path).filter { $0.hasPrefix("s3xml-") }
+        #expect(!found.isEmpty)
+        for name in found {
+            #expect(S3XML.parse(Array(try Data(contentsOf: fixtures.appendingPathComponent(name)))) == nil, "\(name)")
+        }
+        for text in ["<Assu<Assume>x</Assu<Assume>", "<A\u{0}B>x</A\u{0}B>", "<1Key>x</1Key>", "<>x</>", "<-a>x</-a>"] {
+            #expect(S3XML.parse(Array(text.utf8)) == nil, "\(text)")
+        }
+        #expect(S3XML.parse(Array("<s3:Key-1.x_y>v</s3:Key-1.x_y>".utf8))?.text == "v")
+        #expect(S3XML.parse(Array("<Schlüssel>v</Schlüssel>".utf8))?.name == "Schlüssel")
+        let deep = String(repeating: "<a>", count: 100_000) + String(repeating: "</a>", count: 100_000)
+        #expect(S3XML.parse(Array(deep.utf8)) == nil)
+        let four = "<a><b><c><d>v</d></c></b></a>"
+        #expect(S3XML.parse(Array(four.utf8))?["b"]?["c"]?.value("d") == "v")
+    }
+
     /// A listing ends at the page that says it is complete; a store that never says so is stopped.
     @Test func listingsAreBounded() throws {
         var bound = ListingBound(operation: "ListObjectsV2 s3://b/p/", tokenName: "NextContinuationToken", maxPages: 3)

@@ -49,11 +49,18 @@ struct S3XML: Sendable {
             }
         }
 
+        /// How deep elements may nest: S3's answers nest four deep; a document nested deeper is not one of
+        /// them, and reading it would recurse as deep as it goes.
+        static let maximumDepth = 32
+        var depth = 0
+
         /// An element starting at `<`, with everything inside it.
         mutating func element() -> S3XML? {
+            depth += 1
+            defer { depth -= 1 }
             index += 1
             let name = readName()
-            guard !name.isEmpty, let selfClosing = skipAttributes() else { return nil }
+            guard depth <= Self.maximumDepth, Self.isName(name), let selfClosing = skipAttributes() else { return nil }
             var node = S3XML(name: name, text: "", children: [])
             if selfClosing { return node }
             var text: [UInt8] = []
@@ -79,6 +86,14 @@ struct S3XML: Sendable {
                 }
             }
             return nil
+        }
+
+        /// An XML name as S3 writes them: letters, digits, `-`, `_`, `.`, and beyond ASCII (a `<` in a name,
+        /// say, is not XML; found by scripts/fuzz).
+        static func isName(_ name: String) -> Bool {
+            let letter: (UInt8) -> Bool = { $0 >= 0x80 || (0x41...0x5A).contains($0 & 0xDF) || $0 == 0x5F }
+            guard let first = name.utf8.first, letter(first) else { return false }
+            return name.utf8.allSatisfy { letter($0) || (0x30...0x39).contains($0) || $0 == 0x2D || $0 == 0x2E }
         }
 
         mutating func readName() -> String {
