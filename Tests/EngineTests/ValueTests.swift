@@ -179,7 +179,8 @@ struct ManifestTests {
             return
         }
         #expect(context.codingPath.map(\.stringValue) == ["started_at"])
-        #expect(context.debugDescription == "not a time as backup writes it (ISO 8601 in UTC, whole seconds): yesterday")
+        #expect(context.debugDescription
+                == "not a time as backup writes it (ISO 8601 in UTC, whole seconds): yesterday")
     }
 
     /// Times `encoded()` would write otherwise would change when a manifest is written again (a verification
