@@ -41,6 +41,8 @@ public struct ConfigDocument: Sendable, Equatable {
         var document = ConfigDocument(file: file, defaults: [], sections: [])
         var seen: [String: Int] = [:]
         var sectionLines: [String: Int] = [:]
+        // Each job's name in lower case: one lookup per section, not a pass over all before it.
+        var lowercased: [String: String] = [:]
         for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             parser.lineNumber = index + 1
             // No setting needs more (a certificate bundle is a _file); a longer line is not a config file's.
@@ -56,12 +58,13 @@ public struct ConfigDocument: Sendable, Equatable {
                     throw parser.error(nil, "job [\(name)] is already defined at line \(first); rename one of them")
                 }
                 // Job names become file and object names; on a case-insensitive volume these would clash.
-                if let other = sectionLines.keys.first(where: { $0.lowercased() == name.lowercased() }) {
+                if let other = lowercased[name.lowercased()] {
                     throw parser.error(nil, "jobs [\(other)] (line \(sectionLines[other]!)) and [\(name)] differ "
                                        + "only in case, so their files would clash on a case-insensitive volume; "
                                        + "rename one of them")
                 }
                 sectionLines[name] = parser.lineNumber
+                lowercased[name.lowercased()] = name
                 document.sections.append(ConfigSection(name: name, line: parser.lineNumber, entries: []))
                 seen = [:]
             case .entry(let entry):
