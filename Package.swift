@@ -149,7 +149,10 @@ let package = Package(
 
 // Fuzz targets (scripts/fuzz), built only when it asks (BACKUP_FUZZ set), with libFuzzer and
 // AddressSanitizer: each defines LLVMFuzzerTestOneInput and links libFuzzer's main, so a plain build has none.
+// The fuzz build is then the libraries and these targets alone, built by one `swift build`.
 if Context.environment["BACKUP_FUZZ"] != nil {
+    package.targets.removeAll { $0.type == .executable || $0.type == .test }
+    package.products.removeAll { $0.name == "backup" }
     let fuzzTargets: [(String, Target.Dependency)] = [
         ("FuzzConfig", "Engine"), ("FuzzManifest", "Engine"), ("FuzzSchedule", "Engine"),
         ("FuzzGlobals", "Postgres"), ("FuzzS3XML", "S3"), ("FuzzAge", "Age"),
