@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 import Testing
 
 @Suite("ConfigDocument.parse")
@@ -194,5 +195,27 @@ struct ConfigDocumentTests {
     ])
     func errorDescription(error: ConfigError, expected: String) {
         #expect(error.description == expected)
+    }
+
+    /// Defaults nest as in sh, up to 8 deep; deeper is refused at once, as is the line scripts/fuzz found
+    /// (Tests/Fixtures/fuzz/config-*), which made the parser scan the line once per level.
+    @Test("${VAR:-default} nests up to 8 deep and no deeper")
+    func nestingIsBounded() throws {
+        func nested(_ depth: Int) -> String {
+            String(repeating: "${UNSET:-", count: depth) + "x" + String(repeating: "}", count: depth)
+        }
+        let eight = try parse("postgres.host = \(nested(8))\n")
+        #expect(eight.defaults.first?.value == "x")
+        for depth in [9, 2_000] {
+            #expect(throws: ConfigError.self) { try parse("postgres.host = \(nested(depth))\n") }
+        }
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/fuzz").standardizedFileURL
+        let found = try FileManager.default.contentsOfDirectory(atPath: fixtures.path).filter { $0.hasPrefix("config-") }
+        #expect(!found.isEmpty)
+        for name in found {
+            let text = String(decoding: try Data(contentsOf: fixtures.appendingPathComponent(name)), as: UTF8.self)
+            #expect(throws: ConfigError.self) { try ConfigDocument.parse(text, file: name, environment: ["EMPTY": ""]) }
+        }
     }
 }

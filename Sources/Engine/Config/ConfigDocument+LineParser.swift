@@ -84,7 +84,15 @@ extension ConfigDocument {
             return text
         }
 
-        private func expand(_ text: String, key: String) throws(ConfigError) -> String {
+        /// Defaults may hold `${VAR}` this deep (`${A:-${B:-${C}}}` is three): each level scans what is left
+        /// of the line again, so an unbounded nesting cost time in the square of the line (found by
+        /// scripts/fuzz: seconds for one line of 7 KB).
+        static let maximumNesting = 8
+
+        private func expand(_ text: String, key: String, level: Int = 0) throws(ConfigError) -> String {
+            guard level <= Self.maximumNesting else {
+                throw error(key, "'${' defaults nested more than \(Self.maximumNesting) deep")
+            }
             var result = ""
             var rest = Substring(text)
             while let start = rest.range(of: "${") {
@@ -123,7 +131,7 @@ extension ConfigDocument {
                 if let value = environment[name], !(value.isEmpty && fallback != nil) {
                     result += value
                 } else if let fallback {
-                    result += try expand(fallback, key: key)
+                    result += try expand(fallback, key: key, level: level + 1)
                 } else {
                     throw error(key, "environment variable \(name) is not set; set it or write ${\(name):-default}")
                 }
