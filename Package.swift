@@ -156,6 +156,7 @@ if Context.environment["BACKUP_FUZZ"] != nil {
     let fuzzTargets: [(String, Target.Dependency)] = [
         ("FuzzConfig", "Engine"), ("FuzzManifest", "Engine"), ("FuzzSchedule", "Engine"),
         ("FuzzGlobals", "Postgres"), ("FuzzS3XML", "S3"), ("FuzzAge", "Age"),
+        ("FuzzJobLoader", "BuiltinPlugins"),
     ]
     for (name, dependency) in fuzzTargets {
         package.targets.append(.executableTarget(
