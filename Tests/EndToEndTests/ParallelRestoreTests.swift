@@ -63,10 +63,12 @@ import TestSupport
             if jobs == "2" {
                 #expect(restored.stdout.contains("pg_restore from a copy decoded into \(scratch)")
                         && restored.stdout.contains("with 2 sessions at once"), "\(restored.stdout)")
-                #expect(last.contains("(fetch and decode ") && last.contains(", data ")
-                        && last.contains(", indexes and constraints after it "), "\(last)")
+                #expect(last.contains("(checksum ") && last.contains(", fetch and decode ") && last.contains(", data ")
+                        && last.contains(", indexes and constraints after it ") && last.contains(", row counts "),
+                        "\(last)")
             } else {
-                #expect(restored.stdout.contains("pg_restore in one session and one transaction") && !last.contains("("),
+                #expect(restored.stdout.contains("pg_restore in one session and one transaction")
+                        && last.contains("(checksum ") && last.contains(", row counts ") && !last.contains(", data "),
                         "\(restored.stdout)")
             }
             #expect(try await server.dumpForComparison(target) == source, "the \(jobs)-job restore differs")

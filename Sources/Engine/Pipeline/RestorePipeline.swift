@@ -108,9 +108,12 @@ public struct RestorePipeline: Sendable {
         // prove the file first then, whatever the caller asked.
         let proven = checkFirst || request.localDumpFile != nil
         let destination = location.destination
+        let clock = ContinuousClock()
+        let start = clock.now
         if proven { try await Self.checkData(record, in: destination) }
+        let checked = RestorePhase("checksum", seconds: (clock.now - start).inSeconds)
         let fed = FeedDone()
-        let report = try await source.restore(request, logger: logger) { sink in
+        var report = try await source.restore(request, logger: logger) { sink in
             // The inverse chain: the last stage applied is the first undone.
             let decoders = try zip(stages, record.manifest.stages).reversed().map { try $0.makeDecoder(for: $1) }
             try await Self.feed(record, from: destination, through: ChainTransform.chain(decoders), proven: proven,
@@ -122,6 +125,7 @@ public struct RestorePipeline: Sendable {
             throw BackupError(.sourceFailed, "the restore of \(record.name) ended without reading the whole backup, "
                               + "so its checksum was not checked")
         }
+        if proven { report.phases.insert(checked, at: 0) }
         return report
     }
 

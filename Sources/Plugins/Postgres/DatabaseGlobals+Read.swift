@@ -1,5 +1,6 @@
 import Engine
 import Foundation
+import Synchronization
 
 extension DatabaseGlobals {
     /// Reads the database's properties and every role it references through `connection`, inside the
@@ -120,8 +121,56 @@ extension DatabaseGlobals {
         var counts: [String: Int64] = [:]
         for table in try connection.rows(tablesQuery) {
             guard let key = table[0], let quoted = table[1] else { continue }
-            counts[key] = Int64(try connection.scalar("SELECT count(*) FROM ONLY \(quoted)") ?? "0") ?? 0
+            counts[key] = try count(quoted, connection)
         }
         return counts
+    }
+
+    /// Exact rows per table of a database nothing else writes (a restore's, once loaded), counted by up to
+    /// `sessions` connections at once, each on a thread of its own (libpq blocks), the largest tables first.
+    static func rowCounts(in target: PostgresTarget, sessions: Int) async throws -> [String: Int64] {
+        let connection = try PostgresConnection(target)
+        let bySize = tablesQuery.replacingOccurrences(of: "ORDER BY 1", with: "ORDER BY pg_relation_size(c.oid) DESC, 1")
+        let tables = try connection.rows(bySize).compactMap { row -> (String, String)? in
+            guard let key = row[0], let quoted = row[1] else { return nil }
+            return (key, quoted)
+        }
+        guard sessions > 1, tables.count > 1 else {
+            return try tables.reduce(into: [:]) { $0[$1.0] = try count($1.1, connection) }
+        }
+        let state = Mutex((next: 0, counts: [String: Int64](), failure: (any Error)?.none, running: 0))
+        let threads = min(sessions, tables.count)
+        return try await withCheckedThrowingContinuation { continuation in
+            state.withLock { $0.running = threads }
+            for _ in 0..<threads {
+                let thread = Thread {
+                    do {
+                        let own = try PostgresConnection(target)
+                        while let (key, quoted) = state.withLock({ state -> (String, String)? in
+                            guard state.failure == nil, state.next < tables.count else { return nil }
+                            state.next += 1
+                            return tables[state.next - 1]
+                        }) {
+                            let rows = try count(quoted, own)
+                            state.withLock { $0.counts[key] = rows }
+                        }
+                    } catch {
+                        state.withLock { $0.failure = $0.failure ?? error }
+                    }
+                    let last = state.withLock { state in
+                        state.running -= 1
+                        return state.running == 0 ? (state.counts, state.failure) : nil
+                    }
+                    guard let (counts, failure) = last else { return }
+                    if let failure { continuation.resume(throwing: failure) } else { continuation.resume(returning: counts) }
+                }
+                thread.name = "row-counter"
+                thread.start()
+            }
+        }
+    }
+
+    private static func count(_ quoted: String, _ connection: PostgresConnection) throws -> Int64 {
+        Int64(try connection.scalar("SELECT count(*) FROM ONLY \(quoted)") ?? "0") ?? 0
     }
 }

@@ -135,8 +135,11 @@ extension PostgresSource: RestorableSource {
         } else {
             try await loadArchive(into: database, toolMajor: toolMajor, feed: feed)
         }
-        let counts = try loaded ?? DatabaseGlobals.rowCounts(try PostgresConnection(retargeted(database)))
-        return (counts, phases)
+        if let loaded { return (loaded, phases) }
+        let start = ContinuousClock.now
+        let counts = try await DatabaseGlobals.rowCounts(in: retargeted(database),
+                                                         sessions: max(1, request.options.parallelism))
+        return (counts, phases + [RestorePhase("row counts", seconds: (ContinuousClock.now - start).inSeconds)])
     }
 
     /// Whether the dump loads through psql as a script: a plain dump; a custom dump whose roles are mapped;
