@@ -130,7 +130,7 @@ extension DatabaseGlobals {
     /// `sessions` connections at once, each on a thread of its own (libpq blocks), the largest tables first.
     static func rowCounts(in target: PostgresTarget, sessions: Int) async throws -> [String: Int64] {
         let connection = try PostgresConnection(target)
-        let bySize = tablesQuery.replacingOccurrences(of: "ORDER BY 1", with: "ORDER BY pg_relation_size(c.oid) DESC, 1")
+        let bySize = tablesQuery.replacingOccurrences(of: "ORDER BY 1", with: "ORDER BY pg_relation_size(c.oid) DESC")
         let tables = try connection.rows(bySize).compactMap { row -> (String, String)? in
             guard let key = row[0], let quoted = row[1] else { return nil }
             return (key, quoted)
@@ -162,7 +162,7 @@ extension DatabaseGlobals {
                         return state.running == 0 ? (state.counts, state.failure) : nil
                     }
                     guard let (counts, failure) = last else { return }
-                    if let failure { continuation.resume(throwing: failure) } else { continuation.resume(returning: counts) }
+                    continuation.resume(with: failure.map { .failure($0) } ?? .success(counts))
                 }
                 thread.name = "row-counter"
                 thread.start()
