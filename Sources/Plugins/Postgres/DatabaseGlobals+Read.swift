@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Synchronization
+import Dispatch
 
 extension DatabaseGlobals {
     /// Reads the database's properties and every role it references through `connection`, inside the
@@ -107,13 +108,16 @@ extension DatabaseGlobals {
         """#
 
     /// Tables whose rows a dump carries, with their `schema.table` key and quoted name.
-    static let tablesQuery = """
+    static let tablesQuery = tables + " ORDER BY 1"
+    /// The same, the largest first.
+    static let tablesBySizeQuery = tables + " ORDER BY pg_relation_size(c.oid) DESC"
+
+    private static let tables = """
         SELECT n.nspname || '.' || c.relname, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
           AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
-        ORDER BY 1
         """
 
     /// Exact rows per table, in whatever snapshot `connection` is in.
@@ -126,51 +130,89 @@ extension DatabaseGlobals {
         return counts
     }
 
-    /// Exact rows per table of a database nothing else writes (a restore's, once loaded), counted by up to
-    /// `sessions` connections at once, each on a thread of its own (libpq blocks), the largest tables first.
+    /// Exact rows per table of a database nothing else writes (a restore's, once loaded), the largest tables
+    /// first, counted by this connection and by up to `sessions - 1` more, each on a thread of Dispatch's
+    /// (libpq blocks). The others are a help, not a need: one that cannot connect (the server's or the
+    /// role's connection limit) leaves the tables to the rest; a count that fails fails them all.
     static func rowCounts(in target: PostgresTarget, sessions: Int) async throws -> [String: Int64] {
         let connection = try PostgresConnection(target)
-        let bySize = tablesQuery.replacingOccurrences(of: "ORDER BY 1", with: "ORDER BY pg_relation_size(c.oid) DESC")
-        let tables = try connection.rows(bySize).compactMap { row -> (String, String)? in
+        let tables = try connection.rows(tablesBySizeQuery).compactMap { row -> (String, String)? in
             guard let key = row[0], let quoted = row[1] else { return nil }
             return (key, quoted)
         }
-        guard sessions > 1, tables.count > 1 else {
-            return try tables.reduce(into: [:]) { $0[$1.0] = try count($1.1, connection) }
-        }
-        let state = Mutex((next: 0, counts: [String: Int64](), failure: (any Error)?.none, running: 0))
-        let threads = min(sessions, tables.count)
-        return try await withCheckedThrowingContinuation { continuation in
-            state.withLock { $0.running = threads }
-            for _ in 0..<threads {
-                let thread = Thread {
-                    do {
-                        let own = try PostgresConnection(target)
-                        while let (key, quoted) = state.withLock({ state -> (String, String)? in
-                            guard state.failure == nil, state.next < tables.count else { return nil }
-                            state.next += 1
-                            return tables[state.next - 1]
-                        }) {
-                            let rows = try count(quoted, own)
-                            state.withLock { $0.counts[key] = rows }
-                        }
-                    } catch {
-                        state.withLock { $0.failure = $0.failure ?? error }
-                    }
-                    let last = state.withLock { state in
-                        state.running -= 1
-                        return state.running == 0 ? (state.counts, state.failure) : nil
-                    }
-                    guard let (counts, failure) = last else { return }
-                    continuation.resume(with: failure.map { .failure($0) } ?? .success(counts))
-                }
-                thread.name = "row-counter"
-                thread.start()
+        let work = CountWork(tables)
+        let helpers = min(sessions, tables.count) - 1
+        for _ in 0..<max(0, helpers) {
+            work.started()
+            DispatchQueue.global().async {
+                defer { work.ended() }
+                guard let own = try? PostgresConnection(target) else { return }
+                work.count(own)
             }
         }
+        work.count(connection)
+        return try await work.result()
     }
 
     private static func count(_ quoted: String, _ connection: PostgresConnection) throws -> Int64 {
         Int64(try connection.scalar("SELECT count(*) FROM ONLY \(quoted)") ?? "0") ?? 0
+    }
+
+    /// The tables left to count, what was counted, the first failure, and the helpers still counting.
+    private final class CountWork: Sendable {
+        private let tables: [(key: String, quoted: String)]
+        private let state = Mutex(State())
+
+        private struct State {
+            var next = 0
+            var counts: [String: Int64] = [:]
+            var failure: (any Error)?
+            var running = 0
+            var waiting: CheckedContinuation<[String: Int64], any Error>?
+        }
+
+        init(_ tables: [(String, String)]) { self.tables = tables.map { (key: $0.0, quoted: $0.1) } }
+
+        func started() { state.withLock { $0.running += 1 } }
+
+        /// Counts tables through `connection` until none is left or one failed.
+        func count(_ connection: PostgresConnection) {
+            while let table = state.withLock({ state -> (key: String, quoted: String)? in
+                guard state.failure == nil, state.next < tables.count else { return nil }
+                state.next += 1
+                return tables[state.next - 1]
+            }) {
+                do {
+                    let rows = try DatabaseGlobals.count(table.quoted, connection)
+                    state.withLock { $0.counts[table.key] = rows }
+                } catch {
+                    state.withLock { $0.failure = $0.failure ?? error }
+                }
+            }
+        }
+
+        func ended() {
+            let waiting = state.withLock { state in
+                state.running -= 1
+                return state.running == 0 ? state.waiting.take() : nil
+            }
+            waiting?.resume(with: outcome)
+        }
+
+        private var outcome: Result<[String: Int64], any Error> {
+            state.withLock { state in state.failure.map { .failure($0) } ?? .success(state.counts) }
+        }
+
+        /// The counts once every helper has ended, or the first failure.
+        func result() async throws -> [String: Int64] {
+            try await withCheckedThrowingContinuation { continuation in
+                let done = state.withLock { state in
+                    if state.running == 0 { return true }
+                    state.waiting = continuation
+                    return false
+                }
+                if done { continuation.resume(with: outcome) }
+            }
+        }
     }
 }
