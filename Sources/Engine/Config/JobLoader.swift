@@ -201,9 +201,11 @@ public struct JobLoader: Sendable {
 
     private func isDeclared(_ key: String) -> Bool { spec(for: key) != nil }
 
-    /// True when `key`, or the setting its `_file` form sets, holds a secret.
+    /// True when `key`, or the setting its `_file` form sets, holds a secret; also under a name an earlier
+    /// release gave the setting (`verify.password`).
     public func isSecret(_ key: String) -> Bool {
-        spec(for: key.hasSuffix("_file") && !isDeclared(key) ? String(key.dropLast(5)) : key)?.secret == true
+        let setting = key.hasSuffix("_file") && !isDeclared(key) ? String(key.dropLast(5)) : key
+        return spec(for: Self.renamed(setting, registry: registry) ?? setting)?.secret == true
     }
 
     /// The setting a key sets: `x` for both `x` and an undeclared `x_file`.
