@@ -18,6 +18,8 @@ package final class FaultProxy: Sendable {
     package init(tls: Bool = false) async throws {
         let moto = try await MotoServer.shared
         directory = try Paths.temporaryDirectory("proxy")
+        // Who started it: scripts/test leaves alone the proxies of a test run still going beside it.
+        try "\(getpid())".write(toFile: "\(directory)/owner", atomically: true, encoding: .utf8)
         self.tls = tls
         try "[]".write(toFile: "\(directory)/plan.json", atomically: true, encoding: .utf8)
         let script = "\(Paths.root)/Tests/TestSupport/fault_proxy.py"

@@ -29,6 +29,8 @@ package final class MotoServer: Sendable {
 
     private init(signing: Bool) async throws {
         directory = try Paths.temporaryDirectory("moto")
+        // Who started it: scripts/test leaves alone the servers of a test run still going beside it.
+        try "\(getpid())".write(toFile: "\(directory)/owner", atomically: true, encoding: .utf8)
         let started = try await Shell.run("\(Paths.root)/scripts/moto-sandbox", ["start", directory],
                                           environment: ["MOTO_SANDBOX_AUTH": signing ? "on" : "off"])
         guard started.status == 0, let port = Int(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
