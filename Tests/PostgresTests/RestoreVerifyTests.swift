@@ -244,6 +244,35 @@ import TestSupport
         #expect(!(try await server.databases().contains { $0.hasPrefix("rv_sig_verify_") }), "the scratch database must go")
     }
 
+    /// A restore whose rows differ from what the backup recorded is undone before anything is final:
+    /// counted from psql's COPY tags (plain) or with count(*) after pg_restore (custom, in parallel).
+    @Test(arguments: ["plain", "custom"])
+    func rowCountOffByOneFailsRestore(format: String) async throws {
+        let b = try await Backed.make("offbyone_\(format)", extra: "postgres.format = \(format)")
+        defer { b.cli.cleanUp() }
+        let server = try await PostgresServer.shared
+        try b.editManifest { manifest in
+            var counts = manifest["row_counts"] as! [String: Any]
+            counts["public.customers"] = 301
+            manifest["row_counts"] = counts
+        }
+        let copy = "rv_offbyone_\(format)_copy"
+        let plan = try await b.cli.run("restore", "--to-database", copy, "--jobs", "2", "--dry-run")
+        #expect(plan.stdout.contains("each of the 2 tables must hold what the backup recorded"), "\(plan.stdout)")
+        let result = try await b.cli.run("restore", "--to-database", copy, "--jobs", "2")
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("public.customers (300 rows, the backup recorded 301)")
+                && result.stderr.contains("dropped database \(copy)"), "\(result.stderr)")
+        #expect(!(try await server.databases().contains(copy)))
+        // In place: the database the backup came from stays as it was, and no other is left behind.
+        try await server.psql("DELETE FROM orders WHERE id % 2 = 0", database: b.database)
+        let changed = try await server.dumpForComparison(b.database)
+        let inPlace = try await b.cli.run("restore", "--yes")
+        #expect(inPlace.status == 1 && inPlace.stderr.contains("public.customers (300 rows"), "\(inPlace.stderr)")
+        expectSameDump(try await server.dumpForComparison(b.database), changed)
+        #expect(!(try await server.databases().contains { $0.hasPrefix("rv_offbyone_\(format)_") }))
+    }
+
     @Test func rowCountOffByOneFailsVerify() async throws {
         let b = try await Backed.make("offbyone")
         defer { b.cli.cleanUp() }

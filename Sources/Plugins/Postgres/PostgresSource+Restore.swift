@@ -65,6 +65,8 @@ extension PostgresSource: RestorableSource {
             try globals.adopt(plan.work)
             (counts, phases) = try await loadAndCount(request, into: plan.work, serverMajor: admin.serverMajor,
                                                       logger: logger, feed: feed)
+            // verify compares and reports every table itself; a restore stops before anything is final.
+            if !request.mode.isScratch { try Self.checkRows(counts, against: request.manifest) }
             try globals.applyProperties(to: plan.work)
             if request.mode.isScratch {
                 try dropDatabase(plan.work, admin: admin)
@@ -140,6 +142,21 @@ extension PostgresSource: RestorableSource {
         let counts = try await DatabaseGlobals.rowCounts(in: retargeted(database),
                                                          sessions: max(1, request.options.parallelism))
         return (counts, phases + [RestorePhase("row counts", seconds: (ContinuousClock.now - start).inSeconds)])
+    }
+
+    /// The restored rows must be what the backup recorded, table by table (when it recorded them): a
+    /// difference means the load lost or gained rows without an error, and the restore is undone.
+    static func checkRows(_ counts: [String: Int64], against manifest: Manifest) throws {
+        guard let expected = manifest.rowCounts else { return }
+        let wrong = RestorePipeline.compare(expected: expected, restored: counts).filter { !$0.matches }
+        guard !wrong.isEmpty else { return }
+        let tables = wrong.prefix(5).map { check in
+            "\(check.table) (\(check.restored.map { "\($0) rows" } ?? "missing"), the backup recorded "
+                + "\(check.expected.map(String.init) ?? "no such table"))"
+        }
+        let more = wrong.count > 5 ? " and \(wrong.count - 5) more" : ""
+        throw BackupError(.sourceFailed, "the restored rows differ from what \(manifest.file) recorded: "
+                          + tables.joined(separator: ", ") + more + "; `backup verify` lists every table")
     }
 
     /// Whether the dump loads through psql as a script: a plain dump; a custom dump whose roles are mapped;

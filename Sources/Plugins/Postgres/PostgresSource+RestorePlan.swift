@@ -76,13 +76,18 @@ extension PostgresSource {
                 steps.append("create whichever of these roles are missing (without passwords): \(names)")
             }
         }
+        let rows = request.manifest.rowCounts.map {
+            "then count every table's rows: each of the \($0.count) tables must hold what the backup recorded"
+        }
         switch request.mode {
         case .newDatabase(let name, let replace):
             if replace { steps.append("drop database \(name) if it exists (--force)") }
             steps.append("create database \(name) on \(target.host):\(target.port) and restore into it with \(tool)")
+            steps += rows.map { [$0] } ?? []
         case .inPlace(let terminate, let dropPrevious):
             steps.append(
                 "create database \(plan.work) and restore into it with \(tool); \(target.database) is not touched")
+            steps += rows.map { [$0] } ?? []
             if terminate { steps.append("then disconnect every other session from \(target.database) (--force)") }
             let aside = plan.previous ?? "(dropped: --drop-previous)"
             steps.append("then rename \(target.database) to \(aside) and \(plan.work) to \(target.database)")
