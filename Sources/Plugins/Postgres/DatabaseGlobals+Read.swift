@@ -1,7 +1,7 @@
 import Engine
 import Foundation
-import Synchronization
 import Dispatch
+import Synchronization
 
 extension DatabaseGlobals {
     /// Reads the database's properties and every role it references through `connection`, inside the

@@ -83,11 +83,11 @@ extension PostgresSource {
         case .newDatabase(let name, let replace):
             if replace { steps.append("drop database \(name) if it exists (--force)") }
             steps.append("create database \(name) on \(target.host):\(target.port) and restore into it with \(tool)")
-            steps += rows.map { [$0] } ?? []
+            if let rows { steps.append(rows) }
         case .inPlace(let terminate, let dropPrevious):
             steps.append(
                 "create database \(plan.work) and restore into it with \(tool); \(target.database) is not touched")
-            steps += rows.map { [$0] } ?? []
+            if let rows { steps.append(rows) }
             if terminate { steps.append("then disconnect every other session from \(target.database) (--force)") }
             let aside = plan.previous ?? "(dropped: --drop-previous)"
             steps.append("then rename \(target.database) to \(aside) and \(plan.work) to \(target.database)")
